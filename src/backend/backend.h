@@ -86,3 +86,14 @@ bool registry_memfd_only(void);
 /* fd to poll for hotplug events (udev monitor), and the handler to call. */
 int registry_monitor_fd(void);
 void registry_process_events(void);
+
+/* ---- import.c: what an fd handed to the daemon really is ---- */
+
+struct dmabuf_fdinfo;
+/*
+ * A dma-buf (fstatfs magic DMA_BUF_MAGIC and an exp_name in fdinfo): 0,
+ * *is_memfd = false, info from fdinfo. A memfd: 0, *is_memfd = true, info
+ * with size (fstat), ino (st_ino) and exp_name "memfd". Anything else (a
+ * regular file, a pipe, a socket): -EBADF. Other errors: -errno.
+ */
+int dmabuf_fd_identify(int fd, struct dmabuf_fdinfo *info, bool *is_memfd);

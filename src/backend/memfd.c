@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The memfd backend: plain shmem, for machines without any dma-buf device
+ * (containers, CI, kernels without udmabuf). Its buffers are not dma-bufs,
+ * so they are always shown with exporter "memfd" and are system memory.
+ * registry.c makes it available only when no dma-buf device exists, or when
+ * forced with backend=memfd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+#include "shared/util.h"
+
+/*
+ * A buffer's size is fixed once it exists (SPEC: truncate to another size is
+ * EPERM). Sealing makes the kernel enforce that for every holder of the fd,
+ * including clients it was exported to, as udmabuf does for its memfds.
+ */
+#define MEMFD_SIZE_SEALS (F_SEAL_SHRINK | F_SEAL_GROW)
+
+static int memfd_alloc(struct backend *be, size_t size, int *out_fd)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!out_fd || size == 0 || size % page_size() != 0)
+		return -EINVAL;
+
+	fd = memfd_create("dmabuffs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		int r = -errno;
+
+		log_err("memfd: memfd_create: %s", strerror(-r));
+		return r;
+	}
+	if (ftruncate(fd, (off_t)size) < 0) {
+		int r = -errno;
+
+		log_err("memfd: cannot size a buffer to %zu bytes: %s", size,
+			strerror(-r));
+		return r;
+	}
+	if (fcntl(fd, F_ADD_SEALS, MEMFD_SIZE_SEALS) < 0) {
+		int r = -errno;
+
+		log_err("memfd: F_ADD_SEALS: %s", strerror(-r));
+		return r;
+	}
+	*out_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* The staged memfd becomes the buffer itself: no copy, just a new fd. */
+static int memfd_adopt(struct backend *be, int memfd, size_t size, int *out_fd)
+{
+	struct stat st;
+	int fd;
+
+	if (memfd < 0 || !out_fd || size == 0 || size % page_size() != 0)
+		return -EINVAL;
+	if (fstat(memfd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > size)
+		return -EINVAL;
+	if ((uint64_t)st.st_size < size && ftruncate(memfd, (off_t)size) < 0)
+		return -errno;
+	/* A memfd made without MFD_ALLOW_SEALING refuses seals (EPERM): the
+	 * size is then only fixed by convention, which is still correct. */
+	if (fcntl(memfd, F_ADD_SEALS, MEMFD_SIZE_SEALS) < 0 && errno != EPERM)
+		return -errno;
+
+	fd = fcntl(memfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	*out_fd = fd;
+	return 0;
+}
+
+static void memfd_destroy(struct backend *be)
+{
+	free(be);
+}
+
+static const struct backend_ops memfd_ops = {
+	.alloc = memfd_alloc,
+	.adopt_memfd = memfd_adopt,
+	.destroy = memfd_destroy,
+};
+
+int backend_memfd_new(struct backend **out)
+{
+	struct backend *be;
+
+	if (!out)
+		return -EINVAL;
+	be = calloc(1, sizeof(*be));
+	if (!be)
+		return -ENOMEM;
+	be->kind = BACKEND_MEMFD;
+	strcpy(be->name, "memfd");
+	strcpy(be->exporter, "memfd");
+	be->devfd = -1;
+	be->priority = 0; /* lowest: only a fallback */
+	be->ops = &memfd_ops;
+	*out = be;
+	return 0;
+}

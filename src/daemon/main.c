@@ -1,1 +1,261 @@
-int main(void){return 0;}
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * dmabuffs: mount every dma-buf the daemon knows about as a regular file.
+ *
+ * Start-up order matters: everything that can fail for a reason the user
+ * must see (options, devices, a second daemon, the mount itself) happens
+ * before the daemon detaches, so `dmabuffs && ls /run/dmabuf` either works
+ * or prints why; threads start only after the fork of fuse_daemonize().
+ */
+#include "fs/ops.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "buffer.h"
+#include "control.h"
+#include "daemon/daemon.h"
+#include "daemon/options.h"
+#include "fs/tree.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+
+#define DEFAULT_MOUNTPOINT "/run/dmabuf"
+#define DEFAULT_CONTROL "/run/dmabuffs/control"
+
+struct daemon daemon_cfg = {
+	.iomem_mode = IOMEM_AUTO,
+	.fence_timeout_ms = 1000,
+	.umask = 0177,
+};
+
+static int hotplug_stop = -1;
+static volatile sig_atomic_t stop_signal;
+
+/* libfuse's own handlers leave a signal alone when it is ignored, as
+ * SIGINT is for a daemon started with `&` from a script: SIGTERM and SIGINT
+ * must stop (and unmount) the daemon however it was started. */
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+	if (daemon_cfg.se)
+		fuse_session_exit(daemon_cfg.se);
+}
+
+static int install_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Hotplug: the registry's udev monitor, served by its own thread so that a
+ * device that goes away marks its buffers dead while requests run. */
+static void *hotplug_thread(void *arg)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = hotplug_stop, .events = POLLIN },
+		{ .fd = registry_monitor_fd(), .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		if (pfd[1].revents & POLLIN)
+			registry_process_events();
+	}
+	return NULL;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* A daemon killed with SIGKILL leaves its mount behind: every access then
+ * fails with ENOTCONN. Detach it, so that this start can mount again. */
+static int prepare_mountpoint(const char *mp)
+{
+	struct stat st;
+	int r;
+
+	if (stat(mp, &st) < 0 && errno == ENOTCONN) {
+		log_notice("%s: removing the stale mount of a daemon that died", mp);
+		if (umount2(mp, MNT_DETACH) < 0) {
+			log_err("%s: cannot remove the stale mount: %m", mp);
+			return -errno;
+		}
+	}
+	r = mkdir_p(mp, 0755);
+	if (r < 0) {
+		log_err("%s: cannot create the mount point: %s", mp, strerror(-r));
+		return r;
+	}
+	if (stat(mp, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_err("%s: not a directory", mp);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts fopts = { 0 };
+	struct fuse_loop_config loop = { .clone_fd = 1, .max_idle_threads = 10 };
+	struct fuse_session *se = NULL;
+	pthread_t hotplug;
+	bool hotplug_running = false, mounted = false, signals = false;
+	char mp[PATH_MAX];
+	int r, ret = EXIT_FAILURE;
+
+	log_init("dmabuffs", false, LOG_INFO);
+	if (options_parse(&args, &daemon_cfg) < 0)
+		goto out_args;
+	if (fuse_parse_cmdline(&args, &fopts) != 0)
+		goto out_args;
+	if (fopts.show_help) {
+		options_usage(argv[0]);
+		fuse_lowlevel_help();
+		ret = EXIT_SUCCESS;
+		goto out_args;
+	}
+	if (fopts.show_version) {
+		printf("dmabuffs %s\n", PACKAGE_VERSION);
+		fuse_lowlevel_version();
+		ret = EXIT_SUCCESS;
+		goto out_args;
+	}
+	daemon_cfg.foreground = fopts.foreground;
+	daemon_cfg.debug = fopts.debug;
+	if (fopts.debug)
+		log_init("dmabuffs", false, LOG_DEBUG);
+	if (!daemon_cfg.control_path)
+		daemon_cfg.control_path = strdup(DEFAULT_CONTROL);
+	if (prepare_mountpoint(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT) < 0)
+		goto out_args;
+	if (!realpath(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT, mp)) {
+		log_err("mount point: %m");
+		goto out_args;
+	}
+	daemon_cfg.mountpoint = strdup(mp);
+
+	/* The kernel checks modes and owners; the daemon adds what it must. */
+	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=dmabuffs,subtype=dmabuffs");
+
+	r = control_bind(daemon_cfg.control_path, daemon_cfg.group_set, daemon_cfg.group);
+	if (r < 0) {
+		log_err("control socket %s: %s", daemon_cfg.control_path, strerror(-r));
+		goto out_args;
+	}
+	r = registry_init(daemon_cfg.backend, tree_backend_gone, NULL);
+	if (r < 0) {
+		log_err("backend %s: %s", daemon_cfg.backend ? daemon_cfg.backend : "(auto)",
+			strerror(-r));
+		goto out_control;
+	}
+	log_info("default backend: %s%s", registry_default()->name,
+		 registry_memfd_only() ? " (no dma-buf device on this machine)" : "");
+	r = buffer_init_sigbus_guard();
+	if (r < 0)
+		goto out_registry;
+	tree_init();
+
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), NULL);
+	if (!se)
+		goto out_registry;
+	daemon_cfg.se = se;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_session;
+	signals = true;
+	if (install_stop_signals() < 0)
+		goto out_session;
+	if (fuse_session_mount(se, mp) != 0)
+		goto out_session;
+	mounted = true;
+	log_info("mounted on %s, control socket %s, iomem=%s%s", mp, daemon_cfg.control_path,
+		 policy_mode_name(daemon_cfg.iomem_mode),
+		 daemon_cfg.discover ? ", discovering other processes' buffers" : "");
+
+	if (fuse_daemonize(fopts.foreground) != 0)
+		goto out_session;
+	if (!fopts.foreground)
+		log_init("dmabuffs", true, fopts.debug ? LOG_DEBUG : LOG_INFO);
+	daemon_cfg.pid = getpid();
+
+	r = control_start();
+	if (r < 0) {
+		log_err("control thread: %s", strerror(-r));
+		goto out_session;
+	}
+	hotplug_stop = eventfd(0, EFD_CLOEXEC);
+	if (hotplug_stop >= 0 && pthread_create(&hotplug, NULL, hotplug_thread, NULL) == 0)
+		hotplug_running = true;
+
+	r = fuse_session_loop_mt(se, &loop);
+	/* A signal ends the loop the normal way: that is a clean stop. (The
+	 * loop's return value then carries the signal, and libfuse resets the
+	 * session's exited flag, so remember the signal ourselves.) */
+	ret = (r == 0 || stop_signal) ? EXIT_SUCCESS : EXIT_FAILURE;
+	if (stop_signal)
+		log_info("stopping: %s", strsignal(stop_signal));
+	else
+		log_info("stopping: %s", r == 0 ? "unmounted" : strerror(-r));
+
+	if (hotplug_running) {
+		uint64_t one = 1;
+
+		if (write(hotplug_stop, &one, sizeof(one)) == sizeof(one))
+			pthread_join(hotplug, NULL);
+	}
+out_session:
+	control_stop();
+	if (mounted)
+		fuse_session_unmount(se);
+	if (signals)
+		fuse_remove_signal_handlers(se);
+	daemon_cfg.se = NULL;
+	if (se)
+		fuse_session_destroy(se);
+	tree_exit();
+out_registry:
+	registry_exit();
+out_control:
+	control_stop();
+out_args:
+	free(fopts.mountpoint);
+	fuse_opt_free_args(&args);
+	return ret;
+}

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * user.dmabuf.* extended attributes of buffer files: what the buffer is
+ * (exporter, kernel inode, map flag and why, who holds it), and the image
+ * metadata a publisher attaches (format, width, height, stride, modifier).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include "backend/backend.h"
+#include "buffer.h"
+#include "daemon/daemon.h"
+#include "fs/ops.h"
+#include "fs/tree.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+
+#define PREFIX "user.dmabuf."
+#define XATTR_VALUE_MAX 4096
+
+enum xattr_id {
+	X_EXPORTER,
+	X_IOMEM,
+	X_IOMEM_REASON,
+	X_NAME,
+	X_INODE,
+	X_ORIGIN,
+	X_HOLDERS,
+	X_BACKEND,
+	X_FORMAT,
+	X_WIDTH,
+	X_HEIGHT,
+	X_STRIDE,
+	X_MODIFIER,
+	X_COUNT,
+};
+
+static const char *const xattr_names[X_COUNT] = {
+	[X_EXPORTER] = "exporter", [X_IOMEM] = "iomem",   [X_IOMEM_REASON] = "iomem_reason",
+	[X_NAME] = "name",	   [X_INODE] = "inode",   [X_ORIGIN] = "origin",
+	[X_HOLDERS] = "holders",   [X_BACKEND] = "backend", [X_FORMAT] = "format",
+	[X_WIDTH] = "width",	   [X_HEIGHT] = "height", [X_STRIDE] = "stride",
+	[X_MODIFIER] = "modifier",
+};
+
+static const char *const origin_names[] = {
+	[ORIGIN_CREATED] = "created",
+	[ORIGIN_PUBLISHED] = "published",
+	[ORIGIN_IMPORTED] = "imported",
+	[ORIGIN_DISCOVERED] = "discovered",
+};
+
+static bool is_meta(enum xattr_id id)
+{
+	return id >= X_FORMAT && id <= X_MODIFIER;
+}
+
+/* -ENOTSUP outside our namespace, -ENODATA for an unknown name in it. */
+static int xattr_lookup(const char *name, enum xattr_id *out)
+{
+	if (strncmp(name, PREFIX, strlen(PREFIX)) != 0)
+		return -ENOTSUP;
+	name += strlen(PREFIX);
+	for (int i = 0; i < X_COUNT; i++)
+		if (strcmp(name, xattr_names[i]) == 0) {
+			*out = (enum xattr_id)i;
+			return 0;
+		}
+	return -ENODATA;
+}
+
+/* PIDs with an fd on the buffer: every /proc/PID/fd/N that stats to the
+ * same file (dev + ino) as the daemon's own fd. */
+static int holders(struct buffer *b, char *out, size_t outsz)
+{
+	_cleanup_(closedirp_) DIR *proc = NULL;
+	struct dirent *de;
+	struct stat me;
+	size_t used = 0;
+
+	out[0] = '\0';
+	if (fstat(b->fd, &me) < 0)
+		return -errno;
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while ((de = readdir(proc))) {
+		char path[300];
+		DIR *fds;
+		struct dirent *fe;
+		bool found = false;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!found && (fe = readdir(fds))) {
+			char fdpath[600];
+			struct stat st;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(fdpath, sizeof(fdpath), "%s/%s", path, fe->d_name);
+			found = stat(fdpath, &st) == 0 && st.st_ino == me.st_ino &&
+				st.st_dev == me.st_dev;
+		}
+		closedir(fds);
+		if (found) {
+			int n = snprintf(out + used, outsz - used, "%s%s", used ? " " : "",
+					 de->d_name);
+
+			if (n < 0 || (size_t)n >= outsz - used)
+				break;
+			used += (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/* The value of one attribute of an entry. -ENODATA when it has none. */
+static int xattr_value(struct entry *e, enum xattr_id id, char *val, size_t valsz)
+{
+	struct buffer *buf = NULL;
+	const char *why = NULL;
+	int r = 0;
+
+	val[0] = '\0';
+	pthread_mutex_lock(&tree_lock);
+	if (e->buf)
+		buf = buffer_ref(e->buf);
+	switch (id) {
+	case X_EXPORTER:
+		snprintf(val, valsz, "%s", buf ? buf->exporter : "none");
+		break;
+	case X_IOMEM:
+	case X_IOMEM_REASON: {
+		int v;
+
+		if (buf) {
+			v = buf->iomem;
+			why = buf->iomem_why;
+		} else {
+			v = policy_decide(e->iomem_explicit, daemon_cfg.iomem_mode,
+					  e->be ? e->be->exporter : "", e->be ? e->be->driver : "",
+					  &why);
+		}
+		if (id == X_IOMEM)
+			snprintf(val, valsz, "%d", v);
+		else
+			snprintf(val, valsz, "%s", why ? why : "");
+		break;
+	}
+	case X_NAME:
+		if (buf)
+			snprintf(val, valsz, "%s", buf->dmabuf_name);
+		else
+			r = -ENODATA;
+		break;
+	case X_INODE:
+		if (buf)
+			snprintf(val, valsz, "%llu", (unsigned long long)buf->kino);
+		else
+			r = -ENODATA;
+		break;
+	case X_ORIGIN:
+		snprintf(val, valsz, "%s", origin_names[e->origin]);
+		break;
+	case X_BACKEND:
+		snprintf(val, valsz, "%s", e->be ? e->be->name : "import");
+		break;
+	case X_HOLDERS:
+		if (!buf)
+			r = -ENODATA;
+		break;
+	default:
+		if (is_meta(id) && e->meta[id - X_FORMAT][0])
+			snprintf(val, valsz, "%s", e->meta[id - X_FORMAT]);
+		else
+			r = -ENODATA;
+		break;
+	}
+	pthread_mutex_unlock(&tree_lock);
+	/* Walking /proc is slow: not under the tree lock. */
+	if (r == 0 && id == X_HOLDERS)
+		r = holders(buf, val, valsz);
+	buffer_unref(buf);
+	return r;
+}
+
+static struct entry *xattr_entry(fuse_req_t req, fuse_ino_t ino)
+{
+	struct entry *e = NULL;
+
+	if (ino_kind(ino) == NODE_ENTRY) {
+		pthread_mutex_lock(&tree_lock);
+		e = tree_find_id_locked(ino_id(ino));
+		pthread_mutex_unlock(&tree_lock);
+	}
+	return e;
+}
+
+static void reply_value(fuse_req_t req, const char *val, size_t size)
+{
+	size_t len = strlen(val);
+
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, val, len);
+}
+
+void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	_cleanup_free_ char *val = NULL;
+	struct entry *e = xattr_entry(req, ino);
+	enum xattr_id id;
+	int r;
+
+	if (!e) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	r = xattr_lookup(name, &id);
+	if (r < 0) {
+		fuse_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
+		return;
+	}
+	val = malloc(XATTR_VALUE_MAX);
+	if (!val) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	r = xattr_value(e, id, val, XATTR_VALUE_MAX);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		reply_value(req, val, size);
+}
+
+void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct entry *e = xattr_entry(req, ino);
+	char list[1024], val[META_VALUE_MAX + 64];
+	size_t used = 0;
+
+	if (!e) {
+		/* Directories and links have no attributes. */
+		if (size == 0)
+			fuse_reply_xattr(req, 0);
+		else
+			fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	for (int i = 0; i < X_COUNT; i++) {
+		int n;
+
+		/* holders is listed whenever there is a buffer; its value is
+		 * computed only when asked for. */
+		if (i != X_HOLDERS && xattr_value(e, (enum xattr_id)i, val, sizeof(val)) < 0)
+			continue;
+		if (i == X_HOLDERS && xattr_value(e, X_INODE, val, sizeof(val)) < 0)
+			continue;
+		n = snprintf(list + used, sizeof(list) - used, PREFIX "%s", xattr_names[i]);
+		used += (size_t)n + 1; /* keep the NUL */
+	}
+	if (size == 0)
+		fuse_reply_xattr(req, used);
+	else if (size < used)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, list, used);
+}
+
+static int parse_iomem_value(const char *value, size_t size, int *out)
+{
+	char v[8];
+
+	while (size > 0 && (value[size - 1] == '\n' || value[size - 1] == '\0'))
+		size--;
+	if (size == 0 || size >= sizeof(v))
+		return -EINVAL;
+	memcpy(v, value, size);
+	v[size] = '\0';
+	if (strcmp(v, "0") == 0)
+		*out = 0;
+	else if (strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "auto") == 0)
+		*out = -1;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int set_iomem(struct entry *e, int v)
+{
+	struct buffer *buf = NULL;
+
+	pthread_mutex_lock(&tree_lock);
+	e->iomem_explicit = v;
+	if (e->buf) {
+		buf = e->buf;
+		buffer_set_iomem(buf, v, daemon_cfg.iomem_mode);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	log_info("%s: map flag set to %s by its owner", e->name,
+		 v < 0 ? "auto" : v ? "iomem" : "system memory");
+	return 0;
+}
+
+static int set_name(struct entry *e, const char *value, size_t size)
+{
+	char n[32];
+	struct buffer *buf = NULL;
+	int r = 0;
+
+	while (size > 0 && value[size - 1] == '\0')
+		size--;
+	if (size > 31 || memchr(value, '\0', size))
+		return -EINVAL;
+	memcpy(n, value, size);
+	n[size] = '\0';
+	pthread_mutex_lock(&tree_lock);
+	if (e->buf)
+		buf = buffer_ref(e->buf);
+	pthread_mutex_unlock(&tree_lock);
+	if (!buf)
+		return -ENODATA;
+	r = buffer_set_dmabuf_name(buf, n);
+	buffer_unref(buf);
+	return r;
+}
+
+void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+		 size_t size, int flags)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct entry *e = xattr_entry(req, ino);
+	enum xattr_id id;
+	uid_t owner;
+	int r, v;
+
+	if (!e) {
+		fuse_reply_err(req, ino_kind(ino) == NODE_PROC_FD ? EPERM : ENOTSUP);
+		return;
+	}
+	r = xattr_lookup(name, &id);
+	if (r == -ENODATA)
+		r = -ENOTSUP; /* no free-form attributes inside our namespace */
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	pthread_mutex_lock(&tree_lock);
+	owner = e->uid;
+	pthread_mutex_unlock(&tree_lock);
+	if (ctx->uid != 0 && ctx->uid != owner) {
+		log_info("%s: setxattr %s by uid %u refused: not the owner", e->name, name,
+			 (unsigned)ctx->uid);
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	switch (id) {
+	case X_IOMEM:
+		r = parse_iomem_value(value, size, &v);
+		if (r == 0)
+			r = set_iomem(e, v);
+		break;
+	case X_NAME:
+		r = set_name(e, value, size);
+		break;
+	case X_FORMAT:
+	case X_WIDTH:
+	case X_HEIGHT:
+	case X_STRIDE:
+	case X_MODIFIER:
+		if (size > META_VALUE_MAX || memchr(value, '\0', size)) {
+			r = size > META_VALUE_MAX ? -ERANGE : -EINVAL;
+			break;
+		}
+		pthread_mutex_lock(&tree_lock);
+		memcpy(e->meta[id - X_FORMAT], value, size);
+		e->meta[id - X_FORMAT][size] = '\0';
+		pthread_mutex_unlock(&tree_lock);
+		break;
+	default:
+		r = -EPERM; /* read-only: describes the buffer */
+		break;
+	}
+	if (r < 0)
+		log_info("%s: setxattr %s: %s", e->name, name, strerror(-r));
+	fuse_reply_err(req, -r);
+}
+
+void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct entry *e = xattr_entry(req, ino);
+	enum xattr_id id;
+	int r;
+
+	if (!e) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	r = xattr_lookup(name, &id);
+	if (r < 0) {
+		fuse_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
+		return;
+	}
+	pthread_mutex_lock(&tree_lock);
+	if (ctx->uid != 0 && ctx->uid != e->uid)
+		r = -EPERM;
+	else if (is_meta(id) && e->meta[id - X_FORMAT][0])
+		e->meta[id - X_FORMAT][0] = '\0';
+	else if (is_meta(id))
+		r = -ENODATA;
+	else if (id != X_IOMEM)
+		r = -EPERM;
+	pthread_mutex_unlock(&tree_lock);
+	if (r == 0 && id == X_IOMEM)
+		r = set_iomem(e, -1);
+	fuse_reply_err(req, -r);
+}

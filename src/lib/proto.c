@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The control socket's wire format (see proto.h). Both ends run this code:
+ * the daemon decodes requests from untrusted peers, so the decoders check
+ * every length field against the number of bytes that really arrived before
+ * looking at anything behind the header.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "lib/proto.h"
+#include "shared/names.h"
+
+_Static_assert(sizeof(struct proto_request_hdr) == 16, "request header is 16 bytes");
+_Static_assert(sizeof(struct proto_reply_hdr) == 16, "reply header is 16 bytes");
+
+/* Largest errno the kernel ever returns (MAX_ERRNO); anything below is not an
+ * errno and would be misread by callers as a valid fd or size. */
+#define PROTO_ERRNO_MAX 4095
+
+static bool op_valid(uint32_t op)
+{
+	return op == PROTO_OP_PUBLISH || op == PROTO_OP_UNPUBLISH ||
+	       op == PROTO_OP_EXPORT;
+}
+
+int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
+			 const char *name, size_t *len)
+{
+	struct proto_request_hdr hdr;
+	size_t name_len;
+	int r;
+
+	if (!buf || !name || !len)
+		return -EINVAL;
+	if (!op_valid(op))
+		return -EINVAL;
+	name_len = strnlen(name, PROTO_NAME_MAX + 1);
+	r = name_validate(name, name_len);
+	if (r < 0)
+		return r;
+	if (bufsz < sizeof(hdr) + name_len)
+		return -ENOBUFS;
+
+	hdr = (struct proto_request_hdr){
+		.magic = PROTO_MAGIC,
+		.version = PROTO_VERSION,
+		.op = op,
+		.flags = flags,
+		.name_len = (uint32_t)name_len,
+	};
+	/* memcpy: callers' buffers need not be aligned. */
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy((char *)buf + sizeof(hdr), name, name_len);
+	*len = sizeof(hdr) + name_len;
+	return 0;
+}
+
+/*
+ * Checks in the order a reader of the reply would want them reported: a
+ * message that is not ours at all (size, magic) before a version we do not
+ * speak, before fields that only mean something in our version. A name_len
+ * that disagrees with the bytes received is -EBADMSG; a consistent but
+ * over-long name is the name's own -ENAMETOOLONG.
+ */
+int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
+{
+	struct proto_request_hdr hdr;
+	const char *name;
+	int r;
+
+	if (!buf || !out)
+		return -EINVAL;
+	if (len < sizeof(hdr))
+		return -EBADMSG;
+	memcpy(&hdr, buf, sizeof(hdr));
+	if (hdr.magic != PROTO_MAGIC)
+		return -EBADMSG;
+	if (hdr.version != PROTO_VERSION)
+		return -EPROTONOSUPPORT;
+	if ((size_t)hdr.name_len != len - sizeof(hdr))
+		return -EBADMSG;
+	if (!op_valid(hdr.op))
+		return -EOPNOTSUPP;
+
+	name = (const char *)buf + sizeof(hdr);
+	r = name_validate(name, hdr.name_len);
+	if (r < 0)
+		return r;
+
+	memset(out, 0, sizeof(*out));
+	out->op = hdr.op;
+	out->flags = hdr.flags;
+	memcpy(out->name, name, hdr.name_len);
+	out->name[hdr.name_len] = '\0';
+	return 0;
+}
+
+int proto_encode_reply(void *buf, size_t bufsz, int32_t status, const char *msg,
+		       size_t *len)
+{
+	struct proto_reply_hdr hdr;
+	size_t msg_len;
+
+	if (!buf || !len)
+		return -EINVAL;
+	if (status > 0 || status < -PROTO_ERRNO_MAX)
+		return -EINVAL;
+	if (!msg)
+		msg = "";
+	/* A long explanation is cut rather than refused: the status is what
+	 * matters and must always get through. */
+	msg_len = strnlen(msg, PROTO_MSG_MAX);
+	if (bufsz < sizeof(hdr) + msg_len)
+		return -ENOBUFS;
+
+	hdr = (struct proto_reply_hdr){
+		.magic = PROTO_MAGIC,
+		.status = status,
+		.msg_len = (uint32_t)msg_len,
+		.reserved = 0,
+	};
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy((char *)buf + sizeof(hdr), msg, msg_len);
+	*len = sizeof(hdr) + msg_len;
+	return 0;
+}
+
+int proto_decode_reply(const void *buf, size_t len, struct proto_reply *out)
+{
+	struct proto_reply_hdr hdr;
+	const char *msg;
+
+	if (!buf || !out)
+		return -EINVAL;
+	if (len < sizeof(hdr))
+		return -EBADMSG;
+	memcpy(&hdr, buf, sizeof(hdr));
+	if (hdr.magic != PROTO_MAGIC)
+		return -EBADMSG;
+	if ((size_t)hdr.msg_len != len - sizeof(hdr) || hdr.msg_len > PROTO_MSG_MAX)
+		return -EBADMSG;
+	if (hdr.status > 0 || hdr.status < -PROTO_ERRNO_MAX)
+		return -EBADMSG;
+	msg = (const char *)buf + sizeof(hdr);
+	if (memchr(msg, '\0', hdr.msg_len))
+		return -EBADMSG;
+
+	memset(out, 0, sizeof(*out));
+	out->status = hdr.status;
+	memcpy(out->msg, msg, hdr.msg_len);
+	out->msg[hdr.msg_len] = '\0';
+	return 0;
+}

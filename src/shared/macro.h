@@ -45,6 +45,13 @@ static inline void fclosep(FILE **f)
 		fclose(*f);
 }
 
+#include <dirent.h>
+static inline void closedirp_(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
 #define _cleanup_(x) __attribute__((cleanup(x)))
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)

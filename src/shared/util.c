@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/macro.h"
+#include "shared/util.h"
+
+int read_file(const char *path, char *buf, size_t bufsz, size_t *len)
+{
+	_cleanup_close_ int fd = -1;
+	size_t got = 0;
+
+	if (!path || !buf || bufsz == 0)
+		return -EINVAL;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+
+	/* procfs and sysfs may hand out a file in several short reads. */
+	while (got < bufsz - 1) {
+		ssize_t n = RETRY_EINTR(read(fd, buf + got, bufsz - 1 - got));
+
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+
+	/* A full buffer: refuse rather than hand back a silently cut file. */
+	if (got == bufsz - 1) {
+		char extra;
+		ssize_t n = RETRY_EINTR(read(fd, &extra, 1));
+
+		if (n < 0)
+			return -errno;
+		if (n > 0)
+			return -EFBIG;
+	}
+
+	if (len)
+		*len = got;
+	return 0;
+}
+
+int parse_u64(const char *s, int base, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !out)
+		return -EINVAL;
+	/* strtoull() skips blanks and accepts a sign ("-1" is ULLONG_MAX):
+	 * a strict parse must start at a digit. */
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno != 0 || end == s || *end != '\0')
+		return -EINVAL;
+
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !out)
+		return -EINVAL;
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+
+	/* Base 0 would read "010" as octal, a surprise in a size: decimal
+	 * unless the string says 0x. */
+	errno = 0;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -EINVAL;
+		v = strtoull(s, &end, 16);
+	} else {
+		v = strtoull(s, &end, 10);
+	}
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno != 0 || end == s)
+		return -EINVAL;
+
+	/* Binary suffixes: K, M, G, T, case-insensitive, optionally followed
+	 * by "iB" or "B" ("4K", "4k", "4KiB", "4KB" are all 4096). */
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift) {
+		end++;
+		if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)
+			end += strlen(end);
+		if (*end != '\0')
+			return -EINVAL;
+		if (v > (UINT64_MAX >> shift))
+			return -ERANGE;
+		v <<= shift;
+	}
+
+	*out = (uint64_t)v;
+	return 0;
+}
+
+size_t page_size(void)
+{
+	static size_t cached;
+	size_t ps = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+
+	if (ps == 0) {
+		long r = sysconf(_SC_PAGESIZE);
+
+		ps = r > 0 ? (size_t)r : 4096;
+		__atomic_store_n(&cached, ps, __ATOMIC_RELAXED);
+	}
+	return ps;
+}

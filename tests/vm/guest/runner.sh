@@ -1,0 +1,88 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The guest test runner: runs /vm/tests/*.sh (and, with vmintegration=1 on
+# the kernel command line, the shell device tests of tests/integration/),
+# each under a timeout, and prints one line per test
+#	VMTEST PASS name | VMTEST FAIL name: reason | VMTEST SKIP name: reason
+# then "VMRESULT P passed, F failed, S skipped". Exit 0 when none failed
+# and at least one test ran.
+# Kernel command line: vmtests=GLOB[,GLOB...] runs only matching tests;
+# vmtimeout=SECS sets the per-test timeout (default 60).
+. /vm/lib.sh
+
+echo "VMINFO tests-start uptime=$(cut -d' ' -f1 /proc/uptime)"
+filter= integration= per_test=60
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	vmtests=*) filter=$(echo "${arg#vmtests=}" | tr ',' ' ') ;;
+	vmintegration=1) integration=1 ;;
+	vmtimeout=*) per_test=${arg#vmtimeout=} ;;
+	esac
+done
+
+passed=0 failed=0 skipped=0
+export VMTEST_REASON=/tmp/vmtest-reason
+
+selected() {
+	[ -z "$filter" ] && return 0
+	for g in $filter; do
+		case $1 in $g) return 0 ;; esac
+	done
+	return 1
+}
+
+# run_test NAME COMMAND...
+run_test() {
+	name=$1
+	shift
+	selected "$name" || return 0
+	rm -f "$VMTEST_REASON"
+	echo "# ---- $name"
+	start=$(cut -d' ' -f1 /proc/uptime)
+	timeout "$per_test" "$@"
+	rc=$?
+	end=$(cut -d' ' -f1 /proc/uptime)
+	took=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+	reason=$(head -n1 "$VMTEST_REASON" 2>/dev/null)
+	if awk -v t="$took" -v l="$per_test" 'BEGIN { exit !(t >= l) }' && [ "$rc" -ne 0 ]; then
+		reason="timed out after ${per_test}s"
+		rc=1
+	fi
+	echo "# $name: exit $rc after ${took}s"
+	case $rc in
+	0)
+		passed=$((passed + 1))
+		echo "VMTEST PASS $name"
+		;;
+	77)
+		skipped=$((skipped + 1))
+		echo "VMTEST SKIP $name: ${reason:-skipped}"
+		;;
+	*)
+		failed=$((failed + 1))
+		echo "VMTEST FAIL $name: ${reason:-exit status $rc} (${took}s)"
+		;;
+	esac
+}
+
+for t in /vm/tests/*.sh; do
+	[ -e "$t" ] || continue
+	n=${t##*/}
+	run_test "${n%.sh}" sh "$t"
+done
+
+# The host suite's shell device tests (they exit 77 without a device). They
+# find lib.sh under $top_srcdir and the programs in $PATH, like under make
+# check. *.t scripts are not run: they need python3, which the guest lacks.
+if [ -n "$integration" ]; then
+	export top_srcdir=/vm/src top_builddir=/vm/build
+	for t in /vm/integration/*.sh; do
+		[ -e "$t" ] || continue
+		n=${t##*/}
+		run_test "integration/${n%.sh}" sh "$t"
+	done
+fi
+
+echo "VMINFO uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "VMRESULT $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ $((passed + skipped)) -gt 0 ]

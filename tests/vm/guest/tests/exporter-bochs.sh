@@ -1,0 +1,4 @@
+#!/bin/sh
+# A bochs dma-buf: pattern through the dma-buf mapping and back through an
+# independent one; fdinfo exp_name checked (probe-exporters.c).
+exec probe-exporters bochs

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by the guest test programs of the VM tier: reasons for
+ * failures and skips, fdinfo, the pixel pattern the host also checks.
+ * Header-only so every program stays a single static binary.
+ */
+#ifndef VMTEST_H
+#define VMTEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VM_EXIT_SKIP 77
+
+/* The runner reads the one-line reason from $VMTEST_REASON, so that the
+ * summary line says why without the whole log. */
+static inline void vm_reason(const char *fmt, va_list ap)
+{
+	const char *path = getenv("VMTEST_REASON");
+	char buf[512];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "# %s\n", buf);
+	if (path) {
+		FILE *f = fopen(path, "w");
+
+		if (f) {
+			fprintf(f, "%s\n", buf);
+			fclose(f);
+		}
+	}
+}
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static inline void vm_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vm_reason(fmt, ap);
+	va_end(ap);
+	exit(EXIT_FAILURE);
+}
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static inline void vm_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vm_reason(fmt, ap);
+	va_end(ap);
+	exit(VM_EXIT_SKIP);
+}
+
+#define vm_log(...) do { printf("# " __VA_ARGS__); putchar('\n'); fflush(stdout); } while (0)
+
+/* fdinfo of a dma-buf fd: exp_name and count. Returns 0 or -errno. */
+static inline int vm_fdinfo(int fd, char *exp_name, size_t len, long *count)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	exp_name[0] = '\0';
+	*count = -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "exp_name:", 9)) {
+			const char *v = line + 9;
+
+			v += strspn(v, " \t");
+			snprintf(exp_name, len, "%.*s", (int)strcspn(v, "\n"), v);
+		} else if (!strncmp(line, "count:", 6)) {
+			*count = strtol(line + 6, NULL, 10);
+		}
+	}
+	fclose(f);
+	return exp_name[0] ? 0 : -ENOENT;
+}
+
+/*
+ * The pixel pattern of scanout tests, XRGB8888, shared with the host's PPM
+ * checker (tests/vm/host/check-pattern.c) so that both sides compute the
+ * same thing. A hash of (x, y, seed) rather than a gradient: a wrong
+ * stride, offset or byte order shows as a mismatch, not as a plausible
+ * picture.
+ */
+static inline uint32_t vm_pattern(uint32_t x, uint32_t y, uint32_t seed)
+{
+	uint32_t h = x * 0x9e3779b1u ^ (y + 0x7f4a7c15u) * 0x85ebca77u ^ seed;
+
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	h ^= h >> 12;
+	return h & 0x00ffffffu;
+}
+
+/* A byte pattern for plain buffers; salt tells apart the two directions. */
+static inline uint8_t vm_byte(size_t i, uint32_t salt)
+{
+	return (uint8_t)(vm_pattern((uint32_t)i, (uint32_t)(i >> 12), salt) >> 3);
+}
+
+/*
+ * Ask the host for something only it can do (see tests/vm/README.md):
+ * prints "VMHOST VERB TAG ARGS..." on the console, which the host watches,
+ * and waits for "ack TAG" or "nak TAG REASON" on the second serial port
+ * (/dev/ttyS1, a socket on the host side). The caller keeps whatever the
+ * host looks at (a scanout, say) alive until this returns.
+ * Returns 0 on ack, -EIO on nak (reason in why), -ETIMEDOUT, or -errno.
+ */
+#include <poll.h>
+#include <termios.h>
+#include <time.h>
+
+#define VM_HOST_PORT "/dev/ttyS1"
+
+static inline int vm_host_request(const char *verb, const char *tag, const char *args,
+			   int timeout_ms, char *why, size_t whylen)
+{
+	struct termios t;
+	char line[512];
+	size_t have = 0;
+	struct timespec t0, now;
+	int fd, r = -ETIMEDOUT;
+
+	why[0] = '\0';
+	fd = open(VM_HOST_PORT, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		t.c_cc[VMIN] = 1;
+		t.c_cc[VTIME] = 0;
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	tcflush(fd, TCIFLUSH);	/* an old answer is not ours */
+	printf("VMHOST %s %s%s%s\n", verb, tag, args && *args ? " " : "",
+	       args ? args : "");
+	fflush(stdout);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long left;
+		ssize_t n;
+		char *nl;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000 +
+				     (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		n = read(fd, line + have, sizeof(line) - 1 - have);
+		if (n <= 0)
+			continue;
+		have += (size_t)n;
+		line[have] = '\0';
+		while ((nl = strpbrk(line, "\r\n"))) {
+			size_t tl = strlen(tag);
+
+			*nl = '\0';
+			if (!strncmp(line, "ack ", 4) && !strncmp(line + 4, tag, tl) &&
+			    (line[4 + tl] == '\0' || line[4 + tl] == ' ')) {
+				r = 0;
+				goto out;
+			}
+			if (!strncmp(line, "nak ", 4) && !strncmp(line + 4, tag, tl) &&
+			    (line[4 + tl] == '\0' || line[4 + tl] == ' ')) {
+				snprintf(why, whylen, "%s", line[4 + tl] ? line + 5 + tl : "");
+				r = -EIO;
+				goto out;
+			}
+			have -= (size_t)(nl + 1 - line);
+			memmove(line, nl + 1, have + 1);
+		}
+		if (have == sizeof(line) - 1)
+			have = 0;	/* garbage without newline */
+	}
+out:
+	close(fd);
+	return r;
+}
+
+#endif /* VMTEST_H */

@@ -1,0 +1,206 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# run.sh BUILDDIR
+#
+# The VM tier: boot Debian's 6.12 backports kernel in QEMU (TCG) with an
+# initramfs of the guest tests and real dma-buf exporters (udmabuf, system
+# heap, vgem, bochs, qxl, virtio-gpu, vivid), and report
+#
+#	VMTEST PASS|FAIL|SKIP name[: reason]     one line per test
+#	vm: P passed, F failed, S skipped        last line
+#
+# Exit 0 when QEMU exited cleanly, the guest's VMRESULT line says 0 failed
+# and the host-side checks passed; 77 (after "vm: SKIP: reason") when the
+# tier cannot run here (no QEMU, no network for the first download); 1
+# otherwise. Artifacts in BUILDDIR/vm/ (serial.log, host/, *.log); the
+# kernel is cached in BUILDDIR/vm-cache/. See tests/vm/README.md.
+#
+# Environment: VM_TESTS=GLOB[,GLOB] (only those guest tests), VM_TIMEOUT
+# (whole run, s, default 150), VM_TEST_TIMEOUT (per guest test, s, default
+# 60), VM_INTEGRATION=1 (also tests/integration/*.sh), VM_APPEND (more
+# kernel arguments), VM_PROJECT=no (no `make install` of the project).
+set -uo pipefail
+
+SKIP=77
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/../.." && pwd)
+T0=$(date +%s.%N)
+
+skip() {
+	echo "vm: SKIP: $*"
+	exit $SKIP
+}
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILDDIR" >&2; exit 2; }
+mkdir -p "$1"
+builddir=$(cd "$1" && pwd)
+vm=$builddir/vm
+cache=$builddir/vm-cache
+mkdir -p "$vm" "$cache"
+
+# ---------------------------------------------------------------- tools
+qemu=$(command -v qemu-system-x86_64) ||
+	skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+for t in gcc:gcc cpio:cpio gzip:gzip xz:xz-utils depmod:kmod modprobe:kmod \
+	 busybox:busybox-static timeout:coreutils dpkg-deb:dpkg; do
+	command -v "${t%%:*}" >/dev/null || skip "${t%%:*} not found (apt-get install ${t#*:})"
+done
+[ -e /usr/lib/x86_64-linux-gnu/libdrm.a ] || [ -n "$(pkg-config --variable=libdir libdrm 2>/dev/null)" ] ||
+	skip "libdrm not found (apt-get install libdrm-dev)"
+
+# ---------------------------------------------------------------- kernel
+t=$(date +%s.%N)
+kernel=$("$here/fetch-kernel.sh" "$cache")
+rc=$?
+[ $rc -eq $SKIP ] && skip "no kernel: fetch-kernel.sh could not download it (no network?)"
+[ $rc -eq 0 ] || { echo "vm: fetch-kernel.sh failed ($rc)"; echo "vm: 0 passed, 1 failed, 0 skipped"; exit 1; }
+t_fetch=$(elapsed "$t")
+vmlinuz=$(ls "$kernel"/boot/vmlinuz-* | head -n1)
+
+# ---------------------------------------------------------------- host tools
+mkdir -p "$vm/host-bin"
+for src in "$here"/host/*.c; do
+	bin=$vm/host-bin/$(basename "$src" .c)
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] || [ "$here/progs/vmtest.h" -nt "$bin" ]; then
+		gcc -std=gnu11 -O2 -Wall -Wextra -o "$bin" "$src" ||
+			{ echo "vm: cannot compile $src"; echo "vm: 0 passed, 1 failed, 0 skipped"; exit 1; }
+	fi
+done
+
+# ---------------------------------------------------------------- initramfs
+t=$(date +%s.%N)
+initrd=$("$here/build-initramfs.sh" "$builddir" "$kernel") ||
+	{ echo "vm: build-initramfs.sh failed"; echo "vm: 0 passed, 1 failed, 0 skipped"; exit 1; }
+t_initrd=$(elapsed "$t")
+
+# ---------------------------------------------------------------- boot
+# Sockets live in a short private directory: sun_path has 108 bytes and
+# BUILDDIR may be long.
+rundir=$(mktemp -d /tmp/dmabuffs-vm.XXXXXX)
+hostd=
+cleanup() {
+	[ -n "$hostd" ] && kill "$hostd" 2>/dev/null
+	rm -rf "$rundir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+outdir=$vm/host
+rm -rf "$outdir"
+mkdir -p "$outdir"
+raw=$vm/serial.raw
+log=$vm/serial.log
+rm -f "$raw" "$log"
+: >"$raw"
+
+append="console=ttyS0 iomem=relaxed panic=-1 quiet"
+[ -n "${VM_TESTS:-}" ] && append="$append vmtests=$VM_TESTS"
+[ -n "${VM_TEST_TIMEOUT:-}" ] && append="$append vmtimeout=$VM_TEST_TIMEOUT"
+[ "${VM_INTEGRATION:-}" = 1 ] && append="$append vmintegration=1"
+[ -n "${VM_APPEND:-}" ] && append="$append $VM_APPEND"
+limit=${VM_TIMEOUT:-150}
+
+# ttyS0 (the console) goes to stdout = serial.raw; ttyS1 is the guest's
+# answer channel from vm-hostd; QMP serves screendump.
+t=$(date +%s.%N)
+timeout -k 5 "$limit" "$qemu" -accel tcg -cpu max -smp 1 -m 1536 \
+	-nographic -no-reboot -nic none \
+	-kernel "$vmlinuz" -initrd "$initrd" -append "$append" \
+	-vga std -device qxl -device virtio-gpu-pci \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-device pvpanic-pci -action panic=exit-failure \
+	-serial mon:stdio \
+	-chardev socket,id=vmhost,path="$rundir/ack.sock",server=on,wait=off \
+	-serial chardev:vmhost \
+	-qmp unix:"$rundir/qmp.sock",server=on,wait=off \
+	</dev/null >"$raw" 2>"$vm/qemu.stderr" &
+qpid=$!
+"$vm/host-bin/vm-hostd" "$raw" "$rundir/qmp.sock" "$rundir/ack.sock" "$outdir" "$qpid" \
+	2>"$vm/vm-hostd.log" &
+hostd=$!
+wait "$qpid"
+qrc=$?
+t_boot=$(elapsed "$t")
+kill "$hostd" 2>/dev/null
+wait "$hostd" 2>/dev/null
+hostd=
+
+# SeaBIOS and the terminal emit escape sequences and \r: strip them.
+sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Za-z0-9]//g' \
+    -e 's/\x1b[=>cDEHM78]//g' -e 's/\r//g' "$raw" >"$log"
+
+# ---------------------------------------------------------------- verdict
+passed=0 failed=0 skipped=0
+while IFS= read -r line; do
+	case $line in
+	"VMTEST PASS "*) passed=$((passed + 1)); echo "$line" ;;
+	"VMTEST FAIL "*) failed=$((failed + 1)); echo "$line" ;;
+	"VMTEST SKIP "*) skipped=$((skipped + 1)); echo "$line" ;;
+	"VMINFO "*) echo "# ${line#VMINFO }" ;;
+	esac
+done < <(grep -aE '^VM(TEST|INFO) ' "$log")
+result=$(grep -aE '^VMRESULT ' "$log" | tail -n1)
+
+# Host-side checks the guest asked for (VMHOST lines): each TAG.req holds
+# "CHECKER ARGS..."; the checker is host-bin/check-CHECKER (from
+# tests/vm/host/check-CHECKER.c) or tests/vm/host/check-CHECKER.sh, run as
+# `check-CHECKER ARTIFACT ARGS...` with ARTIFACT = host/TAG.ppm.
+for req in "$outdir"/*.req; do
+	[ -e "$req" ] || continue
+	tag=$(basename "$req" .req)
+	read -r checker args <"$req"
+	if [ -e "$outdir/$tag.err" ]; then
+		failed=$((failed + 1))
+		echo "VMTEST FAIL host-$tag: $(head -c 300 "$outdir/$tag.err")"
+		continue
+	fi
+	cmd=
+	if [ -x "$vm/host-bin/check-$checker" ]; then
+		cmd=$vm/host-bin/check-$checker
+	elif [ -e "$here/host/check-$checker.sh" ]; then
+		cmd="sh $here/host/check-$checker.sh"
+	fi
+	if [ -z "$cmd" ]; then
+		failed=$((failed + 1))
+		echo "VMTEST FAIL host-$tag: no host checker '$checker'"
+		continue
+	fi
+	# shellcheck disable=SC2086
+	if msg=$($cmd "$outdir/$tag.ppm" $args 2>&1); then
+		passed=$((passed + 1))
+		echo "VMTEST PASS host-$tag"
+	else
+		failed=$((failed + 1))
+		echo "VMTEST FAIL host-$tag: $(echo "$msg" | tail -n1)"
+	fi
+done
+
+# How the run itself went; a broken run is one more failure, so that the
+# totals never look clean when the guest did not finish.
+why=
+case $qrc in
+0) ;;
+3) why="the guest reported failing tests (isa-debug-exit)" ;;
+1) why="the guest kernel panicked (pvpanic) or QEMU failed; see $vm/qemu.stderr" ;;
+124|137) why="timed out after ${limit}s: the guest hung, QEMU was killed" ;;
+*) why="QEMU exited with status $qrc; see $vm/qemu.stderr" ;;
+esac
+if [ -z "$result" ]; then
+	why="${why:+$why; }no VMRESULT line from the guest"
+elif [ "$qrc" -eq 0 ] && ! echo "$result" | grep -q ' 0 failed'; then
+	why="the guest reported failures but powered off cleanly"
+fi
+# Exit 3 with failed tests already counted needs no extra failure.
+if [ -n "$why" ] && ! { [ "$qrc" -eq 3 ] && [ -n "$result" ] && [ "$failed" -gt 0 ]; }; then
+	failed=$((failed + 1))
+	echo "VMTEST FAIL vm-run: $why"
+	echo "# last lines of $log:"
+	tail -n 25 "$log" | sed 's/^/#   /'
+fi
+[ -n "$result" ] && echo "# guest: ${result#VMRESULT }"
+printf '# times: kernel %ss, initramfs %ss, boot-to-result %ss, total %ss\n' \
+	"$t_fetch" "$t_initrd" "$t_boot" "$(elapsed "$T0")"
+echo "vm: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$qrc" -eq 0 ] && [ -n "$result" ]
