@@ -41,20 +41,27 @@
 
 /* ---- attributes ---- */
 
-static void stat_dir(struct stat *st, fuse_ino_t ino, mode_t mode)
+/* Synthetic directories and links carry the mount's time, not 1970. */
+static struct timespec mount_time;
+
+static void stat_synthetic(struct stat *st, fuse_ino_t ino, mode_t mode)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
 	st->st_mode = mode;
+	st->st_atim = st->st_mtim = st->st_ctim = mount_time;
+}
+
+static void stat_dir(struct stat *st, fuse_ino_t ino, mode_t mode)
+{
+	stat_synthetic(st, ino, mode);
 	st->st_nlink = 2;
 	st->st_blksize = 4096;
 }
 
 static void stat_link(struct stat *st, fuse_ino_t ino, size_t target_len)
 {
-	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
-	st->st_mode = LINK_MODE;
+	stat_synthetic(st, ino, LINK_MODE);
 	st->st_nlink = 1;
 	st->st_size = (off_t)target_len;
 }
@@ -1189,6 +1196,7 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
 {
+	timespec_now(&mount_time);
 	/* O_TRUNC must arrive in open() instead of as a truncate to 0 first:
 	 * the truncate would be refused (EPERM) for an allocated buffer. */
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)

@@ -84,17 +84,18 @@ typedef uint64_t __attribute__((may_alias)) dmabuf_io_u64;
 #define io_write32(a, v) (*(volatile dmabuf_io_u32 *)(a) = (v))
 #define io_write64(a, v) (*(volatile dmabuf_io_u64 *)(a) = (v))
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 
 /*
- * x86 keeps ordinary loads and stores to UC memory in program order, and
- * loads from WC memory with plain moves are ordered too; what needs a fence
- * is WC stores, which sit in write-combining buffers until an sfence (the
- * kernel's wmb()), and streaming loads, which are weakly ordered against
- * everything (mfence, as the SDM asks for MOVNTDQA).
+ * x86 keeps loads and stores to UC memory in program order, but WC memory
+ * is weakly ordered: stores sit in write-combining buffers until an sfence
+ * (the kernel's wmb()), loads may be speculative and are ordered against
+ * later ones only by an lfence (rmb()), and streaming loads are weakly
+ * ordered against everything (mfence, as the SDM asks for MOVNTDQA). One
+ * fence per call costs nothing next to the uncached accesses it follows.
  */
-#define io_rmb() __asm__ __volatile__("" ::: "memory")
+#define io_rmb() _mm_lfence()
 #define io_wmb() _mm_sfence()
 #define io_stream_fence() _mm_mfence()
 
@@ -107,8 +108,9 @@ typedef uint64_t __attribute__((may_alias)) dmabuf_io_u64;
 			_mm_stream_load_si128((__m128i *)(uintptr_t)(src)))
 
 #else
-/* Elsewhere a full fence: the shim does not know the memory type, and the
- * compiler's fence is the strongest portable one. */
+/* Elsewhere (32-bit x86 included, which need not have SSE) a full fence:
+ * the shim does not know the memory type, and the compiler's fence is the
+ * strongest portable one. */
 #define io_rmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define io_wmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define io_stream_fence() io_rmb()

@@ -134,7 +134,7 @@ static int stream_state = -1;
 static bool stream_cpu_ok(void)
 {
 #if DMABUF_IO_HAVE_STREAM
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(DMABUF_IO_TRACE)
+#if defined(__x86_64__) && !defined(DMABUF_IO_TRACE)
 	/* Needed when called before libgcc's constructor, e.g. from another
 	 * library's constructor. */
 	__builtin_cpu_init();
@@ -214,6 +214,7 @@ static bool fromio_try_stream(char *d, io_src_t s, size_t len)
 #else
 static bool fromio_try_stream(char *d, io_src_t s, size_t len)
 {
+	(void)d, (void)s, (void)len;
 	return false;
 }
 #endif

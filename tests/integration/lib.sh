@@ -125,12 +125,12 @@ if [ -n "${DMABUFFS_DEVICE_TEST:-}" ]; then
 			>"$dt_tmp/daemon.log" 2>&1 &
 		dt_pid=$!
 		i=0
-		while [ $i -lt 75 ] && ! mountpoint -q "$dt_mnt"; do
+		while [ $i -lt 75 ] && ! dt_mounted "$dt_mnt"; do
 			kill -0 "$dt_pid" 2>/dev/null || break
 			dt_sleep
 			i=$((i + 1))
 		done
-		if ! mountpoint -q "$dt_mnt"; then
+		if ! dt_mounted "$dt_mnt"; then
 			echo "FAIL: dmabuffs -o backend=$dt_backend did not mount"
 			sed 's/^/    /' "$dt_tmp/daemon.log" | tail -n 20
 			exit 1
@@ -460,11 +460,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-with_default_sigint() {
-	python3 -c 'import os, signal, sys
+# A command prefix (exec keeps the pid, so $! is the daemon itself).
+WITH_DEFAULT_SIGINT=(python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])' "$@"
-}
+os.execvp(sys.argv[1], sys.argv[1:])')
 
 # start_daemon [EXTRA-OPTIONS]: mount a fresh memfd-backed daemon in the
 # foreground (-f) in the background of this shell. Sets and exports
@@ -479,12 +478,13 @@ start_daemon() {
 	DMABUFFS_CONTROL=${CTL:-$T/control}
 	DAEMON_LOG=$T/daemon.$DAEMON_SEQ.log
 	export M DMABUFFS_MOUNT DMABUFFS_CONTROL
-	mkdir -p "$M"
+	mkdir -p "$M" 2>/dev/null # (fails on a stale mount, which is fine)
 	case " $MOUNTS " in *" $M "*) ;; *) MOUNTS="$MOUNTS $M" ;; esac
-	# Asynchronous commands of a non-interactive shell ignore SIGINT, and
-	# libfuse keeps an ignored signal ignored: give the daemon SIGINT back
-	# (exec keeps the pid), as it has when started from a terminal.
-	with_default_sigint dmabuffs -f \
+	# Asynchronous commands of a non-interactive shell start with SIGINT
+	# ignored (and libfuse's handlers leave an ignored signal alone): give
+	# the daemon the default SIGINT it has when started from a terminal, so
+	# that the SIGINT test checks the daemon, not this shell.
+	"${WITH_DEFAULT_SIGINT[@]}" dmabuffs -f \
 		-o "backend=memfd,control=$DMABUFFS_CONTROL${extra:+,$extra}" \
 		"$M" >"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!

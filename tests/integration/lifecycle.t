@@ -22,8 +22,7 @@ for sig in TERM INT; do
 	truncate -s 4K "$M/f"
 	kill -"$sig" "$DAEMON_PID"
 	wait_exit "$DAEMON_PID"
-	is "$ST" 0 "SIG$sig: the daemon exits 0"
-	diag_file "$DAEMON_LOG" "daemon log" 5
+	is "$ST" 0 "SIG$sig: the daemon exits 0" || diag_file "$DAEMON_LOG" "daemon log" 5
 	check "SIG$sig: the mount is gone" -- not_mounted "$M"
 	check "SIG$sig: the control socket is removed" -- absent "$DMABUFFS_CONTROL"
 done

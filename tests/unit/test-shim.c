@@ -211,7 +211,7 @@ END_TEST
 
 START_TEST(test_streaming_availability)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 	__builtin_cpu_init();
 	ck_assert(dmabuf_io_streaming_load_available() ==
 		  !!__builtin_cpu_supports("sse4.1"));

@@ -48,15 +48,18 @@ publish_flags=()
 if [ -e "$libdmabuffs" ] &&
    nm -D --defined-only "$libdmabuffs" 2>/dev/null | grep -qw dmabuffs_publish; then
 	# Dynamic: the library is shipped with the project's programs below.
+	# shellcheck disable=SC2054 # -Wl, takes commas
 	publish_flags=(-DHAVE_DMABUFFS_PUBLISH -I"$srcdir/include"
 		       -L"$builddir/src/.libs" -Wl,-rpath,/usr/local/lib -ldmabuffs)
 fi
 build_prog() {
 	local name=$1; shift
 	local src=$here/progs/$name.c bin=$vm/progs/$name stamp=$vm/progs/.$name.flags
-	local flags="$*"
-	if [ -x "$bin" ] && [ "$bin" -nt "$src" ] && [ "$bin" -nt "$here/progs/vmtest.h" ] &&
-	   [ "$(cat "$stamp" 2>/dev/null)" = "$flags" ]; then
+	local flags="$*" h fresh=1
+	for h in "$src" "$here"/progs/*.h; do
+		[ "$bin" -nt "$h" ] || fresh=
+	done
+	if [ -x "$bin" ] && [ -n "$fresh" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$flags" ]; then
 		return 0
 	fi
 	# shellcheck disable=SC2086
@@ -65,17 +68,18 @@ build_prog() {
 	mv "$bin.tmp" "$bin"
 	echo "$flags" >"$stamp"
 }
+# Static with libdrm.a, except the programs that talk to the daemon
+# (#ifdef HAVE_DMABUFFS_PUBLISH): those link libdmabuffs (and libdrm)
+# dynamically when the build has the library, the libraries are shipped.
 for src in "$here"/progs/*.c; do
 	name=$(basename "$src" .c)
-	case $name in
-	vivid-capture)
-		if [ ${#publish_flags[@]} -gt 0 ]; then
-			build_prog "$name" "${publish_flags[*]}"
-		else
-			build_prog "$name" -static
-		fi ;;
-	*) build_prog "$name" -static $drm_cflags -ldrm ;;
-	esac
+	if [ ${#publish_flags[@]} -gt 0 ] && grep -q HAVE_DMABUFFS_PUBLISH "$src"; then
+		# shellcheck disable=SC2086 # pkg-config output is a word list
+		build_prog "$name" "${publish_flags[*]}" $drm_cflags -ldrm
+	else
+		# shellcheck disable=SC2086
+		build_prog "$name" -static $drm_cflags -ldrm
+	fi
 done
 
 # ---------------------------------------------------------------- project
@@ -140,12 +144,13 @@ ln -s busybox "$root/bin/[["
 for rel in "${mods[@]}"; do
 	src=$kmods/$rel
 	plain=${rel%.xz}
+	plain=${plain%.zst}
 	cached=$modcache/$plain
 	if [ ! -f "$cached" ] || [ "$src" -nt "$cached" ]; then
 		mkdir -p "$(dirname "$cached")"
 		case $rel in
 		*.xz) xz -dc "$src" >"$cached.tmp" ;;
-		*.zst) zstd -qdc "$src" >"$cached.tmp"; plain=${rel%.zst} ;;
+		*.zst) zstd -qdc "$src" >"$cached.tmp" ;;
 		*) cp "$src" "$cached.tmp" ;;
 		esac
 		mv "$cached.tmp" "$cached"
@@ -155,7 +160,8 @@ for rel in "${mods[@]}"; do
 done
 cp "$kmods/modules.builtin" "$kmods/modules.builtin.modinfo" "$root/lib/modules/$release/" \
 	2>/dev/null || true
-printf '%s\n' "${mods[@]%.xz}" >"$root/lib/modules/$release/modules.order"
+(cd "$root/lib/modules/$release" && find kernel -name '*.ko' | LC_ALL=C sort) \
+	>"$root/lib/modules/$release/modules.order"
 depmod -b "$root" "$release" || die "depmod for the initramfs failed"
 # Only modules.dep is read by busybox modprobe; the binary indexes are
 # dead weight.
@@ -166,6 +172,8 @@ echo "$BOOT_MODULES" >"$root/vm/boot-modules"
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here/guest/runner.sh" "$root/vm/runner.sh"
 install -m 0644 "$here/guest/lib.sh" "$root/vm/lib.sh"
+# busybox has no mountpoint(1); the host suite's device tests call it.
+install -m 0755 "$here/guest/mountpoint" "$root/vm/bin/mountpoint"
 for t in "$here"/guest/tests/*.sh; do
 	[ -e "$t" ] && install -m 0755 "$t" "$root/vm/tests/"
 done
@@ -175,7 +183,21 @@ done
 # The shell device tests of the host suite and what they source; the
 # runner only runs them when asked (vmintegration=1, README.md).
 for t in "$srcdir"/tests/integration/*.sh; do
+	case $t in */lib.sh) continue ;; esac
 	[ -e "$t" ] && install -m 0755 "$t" "$root/vm/integration/"
+done
+# The test helpers they drive, as built by `make check` (not installed):
+# the real ELF file, not libtool's wrapper script.
+mkdir -p "$root/vm/build/tests/helpers"
+for w in "$builddir"/tests/helpers/*; do
+	[ -f "$w" ] && [ -x "$w" ] || continue
+	n=$(basename "$w")
+	for cand in "$builddir/tests/helpers/.libs/$n" "$builddir/tests/helpers/.libs/lt-$n" "$w"; do
+		if [ -f "$cand" ] && head -c 4 "$cand" | grep -q ELF; then
+			install -m 0755 "$cand" "$root/vm/build/tests/helpers/$n"
+			break
+		fi
+	done
 done
 mkdir -p "$root/vm/src/tests/integration"
 [ -e "$srcdir/tests/integration/lib.sh" ] &&
@@ -221,6 +243,14 @@ while IFS= read -r -d '' f; do
 	done
 done < <(find "$root" -type f -perm -u+x ! -path "$root/bin/busybox" -print0;
 	 find "$root" -type f -name '*.so*' -print0)
+# glibc dlopen()s libgcc_s.so.1 for pthread_cancel() and unwinding (libfuse
+# cancels its worker threads at unmount): ldd does not name it, a real
+# system always has it. Without it the daemon aborts on SIGTERM.
+if [ -e "$root/lib/x86_64-linux-gnu/libc.so.6" ]; then
+	gcc_s=$(readlink -f "$($CC -print-file-name=libgcc_s.so.1)")
+	[ -e "$gcc_s" ] || die "libgcc_s.so.1 not found (gcc -print-file-name)"
+	cp -L "$gcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
+fi
 if [ -e "$root/lib/x86_64-linux-gnu" ] || [ -e "$root/usr/local/lib" ]; then
 	ldconfig -r "$root" 2>/dev/null ||
 		echo "build-initramfs: warning: ldconfig -r failed" >&2

@@ -126,7 +126,10 @@ ver=$(apt-cache "${APT_OPTS[@]}" show "$pkg" 2>/dev/null |
 
 tree=$cache/kernel/${pkg}_$ver
 if [ ! -f "$tree/.complete" ]; then
-	deb=$(ls "$apt_dir/debs/${pkg}_"*.deb 2>/dev/null | grep -F "_${ver/:/%3a}_" | head -n1 || true)
+	deb=
+	for f in "$apt_dir/debs/${pkg}_${ver/:/%3a}_"*.deb; do
+		[ -e "$f" ] && deb=$f
+	done
 	if [ -z "$deb" ]; then
 		echo "fetch-kernel: downloading $pkg $ver" >&2
 		(cd "$apt_dir/debs" &&
@@ -135,7 +138,10 @@ if [ ! -f "$tree/.complete" ]; then
 			sed 's/^/  /' "$apt_dir/download.log" >&2
 			skip "apt-get download $pkg failed (no network?)"
 		}
-		deb=$(ls "$apt_dir/debs/${pkg}_"*.deb | head -n1)
+		for f in "$apt_dir/debs/${pkg}_"*.deb; do
+			[ -e "$f" ] && deb=$f
+		done
+		[ -n "$deb" ] || die "apt-get download left no ${pkg}_*.deb"
 	fi
 	rm -rf "$tree.tmp"
 	dpkg-deb -x "$deb" "$tree.tmp"

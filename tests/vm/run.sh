@@ -17,14 +17,13 @@
 # kernel is cached in BUILDDIR/vm-cache/. See tests/vm/README.md.
 #
 # Environment: VM_TESTS=GLOB[,GLOB] (only those guest tests), VM_TIMEOUT
-# (whole run, s, default 150), VM_TEST_TIMEOUT (per guest test, s, default
-# 60), VM_INTEGRATION=1 (also tests/integration/*.sh), VM_APPEND (more
+# (whole run, s, default 170), VM_TEST_TIMEOUT (per guest test, s, default
+# 60), VM_INTEGRATION=0 (not tests/integration/*.sh), VM_APPEND (more
 # kernel arguments), VM_PROJECT=no (no `make install` of the project).
 set -uo pipefail
 
 SKIP=77
 here=$(cd "$(dirname "$0")" && pwd)
-srcdir=$(cd "$here/../.." && pwd)
 T0=$(date +%s.%N)
 
 skip() {
@@ -57,7 +56,9 @@ rc=$?
 [ $rc -eq $SKIP ] && skip "no kernel: fetch-kernel.sh could not download it (no network?)"
 [ $rc -eq 0 ] || { echo "vm: fetch-kernel.sh failed ($rc)"; echo "vm: 0 passed, 1 failed, 0 skipped"; exit 1; }
 t_fetch=$(elapsed "$t")
-vmlinuz=$(ls "$kernel"/boot/vmlinuz-* | head -n1)
+vmlinuz=
+for f in "$kernel"/boot/vmlinuz-*; do vmlinuz=$f; done
+[ -e "$vmlinuz" ] || { echo "vm: no vmlinuz in $kernel"; echo "vm: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
 # ---------------------------------------------------------------- host tools
 mkdir -p "$vm/host-bin"
@@ -98,9 +99,9 @@ rm -f "$raw" "$log"
 append="console=ttyS0 iomem=relaxed panic=-1 quiet"
 [ -n "${VM_TESTS:-}" ] && append="$append vmtests=$VM_TESTS"
 [ -n "${VM_TEST_TIMEOUT:-}" ] && append="$append vmtimeout=$VM_TEST_TIMEOUT"
-[ "${VM_INTEGRATION:-}" = 1 ] && append="$append vmintegration=1"
+[ "${VM_INTEGRATION:-1}" = 0 ] && append="$append vmintegration=0"
 [ -n "${VM_APPEND:-}" ] && append="$append $VM_APPEND"
-limit=${VM_TIMEOUT:-150}
+limit=${VM_TIMEOUT:-170}
 
 # ttyS0 (the console) goes to stdout = serial.raw; ttyS1 is the guest's
 # answer channel from vm-hostd; QMP serves screendump.
@@ -140,8 +141,9 @@ while IFS= read -r line; do
 	"VMTEST SKIP "*) skipped=$((skipped + 1)); echo "$line" ;;
 	"VMINFO "*) echo "# ${line#VMINFO }" ;;
 	esac
-done < <(grep -aE '^VM(TEST|INFO) ' "$log")
-result=$(grep -aE '^VMRESULT ' "$log" | tail -n1)
+done < <(grep -aoE 'VM(TEST|INFO) .*' "$log")
+# -o: a kernel message without its newline may precede a line.
+result=$(grep -aoE 'VMRESULT .*' "$log" | tail -n1)
 
 # Host-side checks the guest asked for (VMHOST lines): each TAG.req holds
 # "CHECKER ARGS..."; the checker is host-bin/check-CHECKER (from

@@ -2,6 +2,10 @@
 # Sourced by the guest test scripts (busybox sh). The runner reads the
 # one-line reason of a failure or skip from $VMTEST_REASON.
 
+# The daemon a test started with start_daemon (pid, private directory).
+DAEMON_PID=
+VMT=
+
 skip() {
 	echo "# skip: $*"
 	[ -n "${VMTEST_REASON:-}" ] && echo "$*" >"$VMTEST_REASON"
@@ -25,4 +29,147 @@ load_vivid() {
 	0,1,*|0,1) ;;
 	*) fail "vivid was loaded with other allocators than 0,1" ;;
 	esac
+}
+
+# mounted DIR: is DIR a mount point? (busybox has no mountpoint(1))
+mounted() {
+	awk -v m="$1" '$2 == m { f = 1 } END { exit !f }' /proc/self/mounts
+}
+
+# start_daemon [-o OPTIONS]: dmabuffs in the foreground (so that we know
+# its pid) on /run/dmabuf with the default control socket, log in
+# $VMT/daemon.log; returns once the mount and the socket are up. The
+# daemon is stopped, and its log shown, when the test script exits.
+start_daemon() {
+	command -v dmabuffs >/dev/null 2>&1 ||
+		skip "no dmabuffs in the initramfs (make install failed?)"
+	VMT=$(mktemp -d /tmp/vmt.XXXXXX) || fail "mktemp"
+	export DMABUFFS_MOUNT=/run/dmabuf DMABUFFS_CONTROL=/run/dmabuffs/control
+	mkdir -p /run/dmabuf
+	mounted /run/dmabuf && fail "/run/dmabuf is still mounted by an earlier test"
+	dmabuffs -f "$@" /run/dmabuf >"$VMT/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	echo "$DAEMON_PID" >/run/vmtest-daemon.pid
+	trap stop_daemon EXIT
+	i=0
+	while ! { mounted /run/dmabuf && [ -S "$DMABUFFS_CONTROL" ]; }; do
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null || [ $i -ge 100 ]; then
+			sed 's/^/# daemon: /' "$VMT/daemon.log"
+			fail "dmabuffs did not come up (mount and control socket)"
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# dmabuffs $* up (pid $DAEMON_PID) after $i polls; backends:" \
+		"$(ls /run/dmabuf/new | tr '\n' ' ')"
+}
+
+# The EXIT trap: SIGTERM unmounts; a daemon that died, did not stop, or
+# did not exit 0 is a failure of the test (when it would have passed).
+stop_daemon() {
+	rc=$?
+	[ -n "$DAEMON_PID" ] || return
+	late_fail() {
+		echo "# fail: $*"
+		if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
+			rc=1
+			[ -n "${VMTEST_REASON:-}" ] && echo "$*" >"$VMTEST_REASON"
+		fi
+	}
+	if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+		wait "$DAEMON_PID"
+		late_fail "dmabuffs died during the test (exit status $?)"
+	else
+		kill -TERM "$DAEMON_PID"
+		i=0
+		while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if kill -0 "$DAEMON_PID" 2>/dev/null; then
+			kill -KILL "$DAEMON_PID"
+			late_fail "dmabuffs ignored SIGTERM for 5 s"
+		else
+			wait "$DAEMON_PID"
+			st=$?
+			[ "$st" -eq 0 ] || late_fail "dmabuffs exited with status $st on SIGTERM"
+		fi
+	fi
+	if mounted /run/dmabuf; then
+		umount -l /run/dmabuf
+		late_fail "/run/dmabuf still mounted after the daemon stopped"
+	fi
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		echo "# daemon log (last 25 lines):"
+		tail -n 25 "$VMT/daemon.log" | sed 's/^/# daemon: /'
+	fi
+	DAEMON_PID=
+	rm -f /run/vmtest-daemon.pid
+	exit "$rc"
+}
+
+# info_field FILE KEY: the value of user.dmabuf.KEY as `dmabufctl info`
+# prints it ("user.dmabuf.KEY: VALUE"); busybox has no getfattr.
+info_field() {
+	dmabufctl info "$1" | sed -n "s/^user\.dmabuf\.$2: //p"
+}
+
+# expect_xattrs FILE EXPORTER IOMEM: the exporter and the map flag the
+# policy must give FILE.
+expect_xattrs() {
+	exp=$(info_field "$1" exporter)
+	iom=$(info_field "$1" iomem)
+	why=$(info_field "$1" iomem_reason)
+	echo "# $1: exporter=$exp iomem=$iom ($why)"
+	[ "$exp" = "$2" ] || fail "$1: user.dmabuf.exporter is '$exp', expected '$2'"
+	[ "$iom" = "$3" ] || fail "$1: user.dmabuf.iomem is '$iom', expected '$3' ($why)"
+}
+
+# pci_dev_of_card_driver DRIVER: the PCI address of the DRM card whose
+# device is bound to DRIVER (bochs-drm, qxl), or, for virtio-pci devices,
+# whose virtio child is (virtio_gpu); "" when none.
+pci_dev_of_card_driver() {
+	for c in /sys/class/drm/card[0-9]*; do
+		case ${c##*/} in *-*) continue ;; esac
+		d=$(readlink -f "$c/device")
+		[ -e "$d/vendor" ] || continue	# not a PCI device (vgem)
+		for drvlink in "$d/driver" "$d"/virtio*/driver; do
+			[ -L "$drvlink" ] || continue
+			if [ "$(basename "$(readlink "$drvlink")")" = "$1" ]; then
+				basename "$d"
+				return 0
+			fi
+		done
+	done
+}
+
+# tree_test BACKEND EXPORTER IOMEM [DRM_DRIVER]: a 1 MiB buffer made through
+# the tree (truncate of new/BACKEND/NAME), its xattrs, `dmabufctl export`,
+# and the data both ways through an independent mapping (tree-check.c).
+tree_test() {
+	backend=$1 exp=$2 iomem=$3
+	shift 3
+	start_daemon
+	ls /run/dmabuf/new | grep -qxF "$backend" ||
+		fail "no new/$backend: the daemon offers $(ls /run/dmabuf/new | tr '\n' ' ')"
+	f=/run/dmabuf/a
+	truncate -s 1M "/run/dmabuf/new/$backend/a" ||
+		fail "truncate -s 1M /run/dmabuf/new/$backend/a failed"
+	[ -f "$f" ] || fail "new/$backend/a did not appear as $f"
+	size=$(stat -c %s "$f")
+	[ "$size" = 1048576 ] || fail "$f has $size bytes after truncate -s 1M"
+	expect_xattrs "$f" "$exp" "$iomem"
+	got=$(info_field "$f" backend)
+	[ "$got" = "$backend" ] || fail "user.dmabuf.backend is '$got', expected '$backend'"
+	out=$(dmabufctl export a) || fail "dmabufctl export a failed: $out"
+	echo "$out" | sed 's/^/# export: /'
+	got=$(echo "$out" | sed -n 's/^exp_name: //p')
+	[ "$got" = "$exp" ] || fail "dmabufctl export: exp_name '$got', expected '$exp'"
+	got=$(echo "$out" | sed -n 's/^size: //p')
+	[ "$got" = "$size" ] || fail "dmabufctl export: size '$got', expected $size"
+	tree-check "$f" "$exp" "$@"
+	rc=$?
+	[ "$rc" -eq 0 ] || exit "$rc"
+	rm "$f" || fail "rm $f failed"
+	[ ! -e "$f" ] || fail "$f still exists after rm"
 }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The guest test runner: runs /vm/tests/*.sh (and, with vmintegration=1 on
-# the kernel command line, the shell device tests of tests/integration/),
-# each under a timeout, and prints one line per test
+# The guest test runner: runs /vm/tests/*.sh, then the shell device tests
+# of tests/integration/ (unless vmintegration=0 is on the kernel command
+# line), then the guest tests marked "# vmtest: last" (they remove
+# devices), each under a timeout, and prints one line per test
 #	VMTEST PASS name | VMTEST FAIL name: reason | VMTEST SKIP name: reason
 # then "VMRESULT P passed, F failed, S skipped". Exit 0 when none failed
 # and at least one test ran.
@@ -11,10 +12,11 @@
 . /vm/lib.sh
 
 echo "VMINFO tests-start uptime=$(cut -d' ' -f1 /proc/uptime)"
-filter= integration= per_test=60
+filter='' integration=1 per_test=60
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	vmtests=*) filter=$(echo "${arg#vmtests=}" | tr ',' ' ') ;;
+	vmintegration=0) integration= ;;
 	vmintegration=1) integration=1 ;;
 	vmtimeout=*) per_test=${arg#vmtimeout=} ;;
 	esac
@@ -26,6 +28,7 @@ export VMTEST_REASON=/tmp/vmtest-reason
 selected() {
 	[ -z "$filter" ] && return 0
 	for g in $filter; do
+		# shellcheck disable=SC2254 # a glob on purpose
 		case $1 in $g) return 0 ;; esac
 	done
 	return 1
@@ -44,6 +47,16 @@ run_test() {
 	end=$(cut -d' ' -f1 /proc/uptime)
 	took=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 	reason=$(head -n1 "$VMTEST_REASON" 2>/dev/null)
+	# A test killed by the timeout leaves its daemon behind: stop it so
+	# that the next test gets a clean /run/dmabuf.
+	if [ -s /run/vmtest-daemon.pid ]; then
+		kill -KILL "$(cat /run/vmtest-daemon.pid)" 2>/dev/null &&
+			echo "# $name: killed the daemon it left running"
+		rm -f /run/vmtest-daemon.pid
+	fi
+	if awk '$2 == "/run/dmabuf" { f = 1 } END { exit !f }' /proc/self/mounts; then
+		umount -l /run/dmabuf && echo "# $name: unmounted the /run/dmabuf it left"
+	fi
 	if awk -v t="$took" -v l="$per_test" 'BEGIN { exit !(t >= l) }' && [ "$rc" -ne 0 ]; then
 		reason="timed out after ${per_test}s"
 		rc=1
@@ -65,8 +78,13 @@ run_test() {
 	esac
 }
 
+# A line "# vmtest: last" in a test puts it after all others (and after
+# the integration tests): it changes the machine for the rest of the boot.
+is_last() { grep -q '^# vmtest: last' "$1"; }
+
 for t in /vm/tests/*.sh; do
 	[ -e "$t" ] || continue
+	is_last "$t" && continue
 	n=${t##*/}
 	run_test "${n%.sh}" sh "$t"
 done
@@ -82,6 +100,13 @@ if [ -n "$integration" ]; then
 		run_test "integration/${n%.sh}" sh "$t"
 	done
 fi
+
+for t in /vm/tests/*.sh; do
+	[ -e "$t" ] || continue
+	is_last "$t" || continue
+	n=${t##*/}
+	run_test "${n%.sh}" sh "$t"
+done
 
 echo "VMINFO uptime=$(cut -d' ' -f1 /proc/uptime)"
 echo "VMRESULT $passed passed, $failed failed, $skipped skipped"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * bochs-scanout [TAG]
+ * bochs-scanout [--through-file NAME] [TAG]
  *
  * Put a dumb buffer on the bochs-drm display at the current mode (first
  * connected connector, its preferred mode: 1280x800 on qemu's std VGA),
@@ -16,108 +16,114 @@
  *    save QEMU's screendump to TAG.ppm and, after the run, compare it with
  *    the same pattern (tests/vm/host/check-pattern.c).
  * The seed changes each run so a stale screen or VRAM cannot pass.
- * Exit: 0 pass, 77 no bochs card, 1 failure.
+ *
+ * --through-file NAME: the I/O memory test of dmabuffs. The scanout buffer
+ * (pinned in VRAM, mapped uncached) is exported with PRIME and published
+ * to the running daemon as NAME (dmabuffs_publish); its file must say
+ * user.dmabuf.iomem = 1. The pattern is then written THROUGH THE FILE
+ * (pwrite, in odd-sized chunks, so the daemon's I/O shim does the stores,
+ * heads and tails included), not through our mapping, and checked in VRAM
+ * and by the host's screendump as above; then read back through the file,
+ * and finally a pattern written through our own mapping must read back
+ * through the file. The program must be DRM master for SetCrtc: the daemon
+ * opened the card first and has to have dropped master.
+ * Exit: 0 pass, 77 no bochs card (or no libdmabuffs), 1 failure.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
+#include <time.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
-#include "vmtest.h"
+#ifdef HAVE_DMABUFFS_PUBLISH
+#include <sys/xattr.h>
+#include <dmabuffs/client.h>
+#endif
 
-static int open_card(const char *drv, char *path, size_t len)
+#include "vmdrm.h"
+
+#ifdef HAVE_DMABUFFS_PUBLISH
+static void expect_xattr(const char *path, const char *key, const char *want)
 {
-	DIR *d = opendir("/dev/dri");
-	struct dirent *de;
-	int found = -1;
+	char name[64], val[256];
+	ssize_t n;
 
-	if (!d)
-		return -1;
-	while (found < 0 && (de = readdir(d))) {
-		drmVersionPtr v;
-		int fd;
-
-		if (strncmp(de->d_name, "card", 4))
-			continue;
-		snprintf(path, len, "/dev/dri/%s", de->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, drv))
-			found = fd;
-		else
-			close(fd);
-		drmFreeVersion(v);
-	}
-	closedir(d);
-	return found;
+	snprintf(name, sizeof(name), "user.dmabuf.%s", key);
+	n = getxattr(path, name, val, sizeof(val) - 1);
+	if (n < 0)
+		vm_fail("getxattr %s %s: %s", path, name, strerror(errno));
+	val[n] = '\0';
+	if (want && strcmp(val, want))
+		vm_fail("%s: %s is '%s', expected '%s'", path, name, val, want);
+	vm_log("%s: %s = %s", path, name, val);
 }
 
-static int pixel_ok(volatile const uint32_t *p, uint32_t x, uint32_t y, uint32_t seed)
+/* The image of vm_pattern(seed) with the buffer's pitch. */
+static void image(uint8_t *img, uint32_t w, uint32_t h, uint32_t pitch, uint32_t seed)
 {
-	return (*p & 0xffffff) == vm_pattern(x, y, seed);
-}
-
-/* Search VRAM for the buffer and compare all of it; returns the offset. */
-static long check_vram(int card, uint32_t w, uint32_t h, uint32_t pitch,
-		       uint32_t seed)
-{
-	char res[128];
-	struct stat st;
-	volatile const uint8_t *bar;
-	long found = -1;
-	size_t size;
-	int fd;
-
-	if (fstat(card, &st) < 0)
-		vm_fail("fstat card: %s", strerror(errno));
-	snprintf(res, sizeof(res), "/sys/dev/char/%u:%u/device/resource0",
-		 major(st.st_rdev), minor(st.st_rdev));
-	fd = open(res, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		vm_fail("%s: %s", res, strerror(errno));
-	size = (size_t)st.st_size;
-	bar = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	if (bar == MAP_FAILED)
-		vm_fail("mmap %s: %s (is iomem=relaxed on the command line?)", res,
-			strerror(errno));
-	vm_log("VRAM (BAR 0) is %zu bytes", size);
-
-	/* Aligned 32-bit reads only: this is I/O memory. */
-	for (size_t off = 0; off + (size_t)pitch * h <= size && found < 0; off += 4096) {
-		volatile const uint32_t *row = (const volatile uint32_t *)(bar + off);
-		uint32_t x;
-
-		for (x = 0; x < 16 && pixel_ok(&row[x], x, 0, seed); x++)
-			;
-		if (x == 16)
-			found = (long)off;
-	}
-	if (found < 0)
-		vm_fail("the pattern's first row is nowhere in VRAM");
-	for (uint32_t y = 0; y < h; y++) {
-		volatile const uint32_t *row =
-			(const volatile uint32_t *)(bar + found + (size_t)y * pitch);
-
+	memset(img, 0, (size_t)pitch * h);
+	for (uint32_t y = 0; y < h; y++)
 		for (uint32_t x = 0; x < w; x++)
-			if (!pixel_ok(&row[x], x, y, seed))
-				vm_fail("VRAM at offset %#lx: pixel (%u,%u) is %#x, "
-					"expected %#x", found, x, y, row[x] & 0xffffff,
-					vm_pattern(x, y, seed));
-	}
-	munmap((void *)bar, size);
-	close(fd);
-	return found;
+			((uint32_t *)(img + (size_t)y * pitch))[x] = vm_pattern(x, y, seed);
 }
+
+static void compare_image(const uint8_t *got, uint32_t w, uint32_t h, uint32_t pitch,
+			  uint32_t seed, const char *what)
+{
+	for (uint32_t y = 0; y < h; y++)
+		for (uint32_t x = 0; x < w; x++) {
+			uint32_t v = ((const uint32_t *)(got + (size_t)y * pitch))[x];
+
+			if ((v & 0xffffff) != vm_pattern(x, y, seed))
+				vm_fail("%s: pixel (%u,%u) is %#x, expected %#x", what, x, y,
+					v & 0xffffff, vm_pattern(x, y, seed));
+		}
+}
+
+static void read_file(const char *path, uint8_t *dst, size_t size)
+{
+	size_t off = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		vm_fail("open %s: %s", path, strerror(errno));
+	while (off < size) {
+		ssize_t n = pread(fd, dst + off, size - off, (off_t)off);
+
+		if (n <= 0)
+			vm_fail("read %s at %zu: %s", path, off, n < 0 ? strerror(errno) : "EOF");
+		off += (size_t)n;
+	}
+	close(fd);
+}
+
+static void write_file(const char *path, const uint8_t *src, size_t size)
+{
+	static const size_t chunks[] = { 4093, 1, 65543, 6, 262147, 2, 12345 };
+	size_t off = 0;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		vm_fail("open %s: %s", path, strerror(errno));
+	for (unsigned k = 0; off < size; k++) {
+		size_t n = chunks[k % (sizeof(chunks) / sizeof(chunks[0]))];
+		ssize_t wr;
+
+		if (n > size - off)
+			n = size - off;
+		wr = pwrite(fd, src + off, n, (off_t)off);
+		if (wr != (ssize_t)n)
+			vm_fail("pwrite %s: %zu bytes at %zu: %zd (%s)", path, n, off, wr,
+				wr < 0 ? strerror(errno) : "short");
+		off += n;
+	}
+	if (close(fd) < 0)
+		vm_fail("close %s: %s", path, strerror(errno));
+}
+#endif
 
 int main(int argc, char **argv)
 {
-	const char *tag = argc > 1 ? argv[1] : "scanout1";
+	const char *tag = "scanout1", *publish_name = NULL;
 	struct drm_mode_create_dumb cd = { .bpp = 32 };
 	struct drm_mode_map_dumb md = { 0 };
 	drmModeConnectorPtr conn = NULL;
@@ -129,9 +135,21 @@ int main(int argc, char **argv)
 	int card, r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	card = open_card("bochs-drm", path, sizeof(path));
+	if (argc > 2 && !strcmp(argv[1], "--through-file")) {
+		publish_name = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc > 1)
+		tag = argv[1];
+#ifndef HAVE_DMABUFFS_PUBLISH
+	if (publish_name)
+		vm_skip("built without libdmabuffs dmabuffs_publish()");
+#endif
+	card = vm_open_card("bochs-drm", path, sizeof(path));
 	if (card < 0)
 		vm_skip("no bochs-drm card");
+	vm_log("%s: DRM master on open: %s", path, drmIsMaster(card) ? "yes" : "no");
 	res = drmModeGetResources(card);
 	if (!res)
 		vm_fail("drmModeGetResources: %s", strerror(errno));
@@ -173,7 +191,8 @@ int main(int argc, char **argv)
 	if (r && errno == EACCES && !drmSetMaster(card))
 		r = drmModeSetCrtc(card, crtc, fb, 0, 0, &conn->connector_id, 1, &mode);
 	if (r)
-		vm_fail("drmModeSetCrtc: %s (not DRM master?)", strerror(errno));
+		vm_fail("drmModeSetCrtc: %s (not DRM master%s?)", strerror(errno),
+			publish_name ? ": did the daemon keep master of the card" : "");
 
 	md.handle = cd.handle;
 	if (drmIoctl(card, DRM_IOCTL_MODE_MAP_DUMB, &md) < 0)
@@ -182,11 +201,54 @@ int main(int argc, char **argv)
 	if (px == MAP_FAILED)
 		vm_fail("mmap dumb buffer: %s", strerror(errno));
 	seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
-	for (uint32_t y = 0; y < cd.height; y++)
-		for (uint32_t x = 0; x < cd.width; x++)
-			px[(size_t)y * (cd.pitch / 4) + x] = vm_pattern(x, y, seed);
+	if (!publish_name) {
+		for (uint32_t y = 0; y < cd.height; y++)
+			for (uint32_t x = 0; x < cd.width; x++)
+				px[(size_t)y * (cd.pitch / 4) + x] = vm_pattern(x, y, seed);
+	}
+#ifdef HAVE_DMABUFFS_PUBLISH
+	uint8_t *img = NULL;
+	char fpath[512];
 
-	off = check_vram(card, cd.width, cd.height, cd.pitch, seed);
+	if (publish_name) {
+		const char *mnt = getenv("DMABUFFS_MOUNT");
+		size_t size = (size_t)cd.pitch * cd.height;
+		struct stat st;
+		int dbuf;
+
+		/* Something else on screen first, so that only writes that
+		 * really went through the file can pass. */
+		for (uint32_t y = 0; y < cd.height; y++)
+			for (uint32_t x = 0; x < cd.width; x++)
+				px[(size_t)y * (cd.pitch / 4) + x] = vm_pattern(x, y, ~seed);
+		if (drmPrimeHandleToFD(card, cd.handle, DRM_CLOEXEC | DRM_RDWR, &dbuf) < 0)
+			vm_fail("PRIME export of the scanout buffer: %s", strerror(errno));
+		r = dmabuffs_publish(dbuf, publish_name, DMABUFFS_PUBLISH_TRANSIENT);
+		if (r < 0)
+			vm_fail("dmabuffs_publish(%s): %s (%s)", publish_name, strerror(-r),
+				dmabuffs_last_error());
+		close(dbuf);
+		snprintf(fpath, sizeof(fpath), "%s/%s", mnt ? mnt : "/run/dmabuf", publish_name);
+		if (stat(fpath, &st) < 0)
+			vm_fail("stat %s: %s", fpath, strerror(errno));
+		if ((size_t)st.st_size < size)
+			vm_fail("%s has %lld bytes, the scanout buffer %zu", fpath,
+				(long long)st.st_size, size);
+		expect_xattr(fpath, "exporter", "drm");
+		expect_xattr(fpath, "iomem", "1");
+		expect_xattr(fpath, "iomem_reason", NULL);
+		expect_xattr(fpath, "origin", "published");
+
+		img = malloc(size);
+		if (!img)
+			vm_fail("out of memory");
+		image(img, cd.width, cd.height, cd.pitch, seed);
+		write_file(fpath, img, size);
+		vm_log("%zu bytes of pattern %#x written through %s", size, seed, fpath);
+	}
+#endif
+
+	off = vm_check_vram(card, cd.width, cd.height, cd.pitch, seed);
 	vm_log("pattern found in VRAM at offset %#lx (%ld bytes), all %u rows match",
 	       off, off, cd.height);
 
@@ -197,6 +259,35 @@ int main(int argc, char **argv)
 	if (r < 0)
 		vm_fail("no answer from the host for the screendump: %s", strerror(-r));
 	vm_log("host took screendump %s", tag);
+
+#ifdef HAVE_DMABUFFS_PUBLISH
+	if (publish_name) {
+		size_t size = (size_t)cd.pitch * cd.height;
+
+		/* Our own (uncached) mapping of the same VRAM. */
+		for (uint32_t y = 0; y < cd.height; y++)
+			for (uint32_t x = 0; x < cd.width; x++)
+				if ((px[(size_t)y * (cd.pitch / 4) + x] & 0xffffff) !=
+				    vm_pattern(x, y, seed))
+					vm_fail("the program's mapping at (%u,%u) does not "
+						"show the pattern written through the file", x, y);
+		memset(img, 0, size);
+		read_file(fpath, img, size);
+		compare_image(img, cd.width, cd.height, cd.pitch, seed,
+			      "the scanout buffer read through the file");
+		vm_log("the scanout buffer reads back through the file");
+
+		/* The other way: our mapping -> the file. */
+		for (uint32_t y = 0; y < cd.height; y++)
+			for (uint32_t x = 0; x < cd.width; x++)
+				px[(size_t)y * (cd.pitch / 4) + x] = vm_pattern(x, y, seed ^ 0x5a5a5a5a);
+		read_file(fpath, img, size);
+		compare_image(img, cd.width, cd.height, cd.pitch, seed ^ 0x5a5a5a5a,
+			      "the file after a write through the program's mapping");
+		vm_log("a write through the program's mapping reads back through the file");
+		free(img);
+	}
+#endif
 
 	munmap(px, cd.size);
 	drmModeRmFB(card, fb);

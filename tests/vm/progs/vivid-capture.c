@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vivid-capture [--publish NAME] INSTANCE EXP_NAME
+ * vivid-capture [--publish NAME | --publish-ro NAME] INSTANCE EXP_NAME
  *
  * Capture one frame from the vivid capture device of instance INSTANCE
  * (bus_info "platform:vivid-00N"; the guest test loads vivid with
@@ -13,17 +13,22 @@
  * (dmabuffs_publish() of libdmabuffs) and reads the frame back from its
  * buffer file; it is compiled in only when the build found a libdmabuffs
  * that exports dmabuffs_publish (HAVE_DMABUFFS_PUBLISH), else it skips.
+ * The buffer is exported O_RDWR for it (the file is then writable);
+ * --publish-ro NAME exports it O_RDONLY, as capture programs often do:
+ * the file must then read the frame and refuse writes.
  * Exit: 0 pass, 77 no such device, 1 failure.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/dma-buf.h>
 #include <linux/videodev2.h>
 
 #ifdef HAVE_DMABUFFS_PUBLISH
+#include <sys/xattr.h>
 #include <dmabuffs/client.h>
 #endif
 
@@ -76,7 +81,23 @@ static int open_vivid(int instance, char *path, size_t len)
 }
 
 #ifdef HAVE_DMABUFFS_PUBLISH
-static void publish(int buf, const char *name, const uint8_t *frame, size_t len)
+/* user.dmabuf.KEY of path must be want. */
+static void expect_xattr(const char *path, const char *key, const char *want)
+{
+	char name[64], val[256];
+	ssize_t n;
+
+	snprintf(name, sizeof(name), "user.dmabuf.%s", key);
+	n = getxattr(path, name, val, sizeof(val) - 1);
+	if (n < 0)
+		vm_fail("getxattr %s %s: %s", path, name, strerror(errno));
+	val[n] = '\0';
+	if (strcmp(val, want))
+		vm_fail("%s: %s is '%s', expected '%s'", path, name, val, want);
+}
+
+static void publish(int buf, const char *name, const char *exp_name,
+		    const uint8_t *frame, size_t len, bool ro)
 {
 	const char *mnt = getenv("DMABUFFS_MOUNT");
 	char path[512];
@@ -103,6 +124,25 @@ static void publish(int buf, const char *name, const uint8_t *frame, size_t len)
 	if (memcmp(copy, frame, len))
 		vm_fail("%s differs from the V4L2 mapping", path);
 	vm_log("published as %s, %zu bytes read back through dmabuffs", path, len);
+	/* videobuf2 allocates from RAM in both allocators: system memory. */
+	expect_xattr(path, "exporter", exp_name);
+	expect_xattr(path, "iomem", "0");
+	expect_xattr(path, "origin", "published");
+	vm_log("%s: exporter %s, iomem 0, origin published", path, exp_name);
+	if (ro) {
+		int wfd = open(path, O_WRONLY | O_CLOEXEC);
+
+		if (wfd >= 0) {
+			ssize_t w = pwrite(wfd, "x", 1, 0);
+
+			if (w >= 0)
+				vm_fail("%s: a write into a read-only dma-buf succeeded", path);
+			vm_log("write into the read-only buffer: %s", strerror(errno));
+			close(wfd);
+		} else {
+			vm_log("open O_WRONLY of the read-only buffer: %s", strerror(errno));
+		}
+	}
 	free(copy);
 	close(fd);
 }
@@ -121,6 +161,7 @@ int main(int argc, char **argv)
 	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	struct dma_buf_sync sync = { 0 };
 	const char *publish_name = NULL;
+	bool publish_ro = false;
 	void *maps[NBUF];
 	size_t lens[NBUF];
 	char path[300], exp_name[64];
@@ -130,13 +171,14 @@ int main(int argc, char **argv)
 	int fd, nonzero = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc > 2 && !strcmp(argv[1], "--publish")) {
+	if (argc > 2 && (!strcmp(argv[1], "--publish") || !strcmp(argv[1], "--publish-ro"))) {
 		publish_name = argv[2];
+		publish_ro = !strcmp(argv[1], "--publish-ro");
 		argv += 2;
 		argc -= 2;
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: vivid-capture [--publish NAME] INSTANCE EXP_NAME\n");
+		fprintf(stderr, "usage: vivid-capture [--publish[-ro] NAME] INSTANCE EXP_NAME\n");
 		return 2;
 	}
 #ifndef HAVE_DMABUFFS_PUBLISH
@@ -187,7 +229,8 @@ int main(int argc, char **argv)
 
 	eb.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	eb.index = b.index;
-	eb.flags = O_RDONLY | O_CLOEXEC;
+	/* A writable export for --publish: the daemon maps it read-write. */
+	eb.flags = (publish_name && !publish_ro ? O_RDWR : O_RDONLY) | O_CLOEXEC;
 	if (xioctl(fd, VIDIOC_EXPBUF, &eb) < 0)
 		vm_fail("EXPBUF: %s", strerror(errno));
 	if (vm_fdinfo(eb.fd, exp_name, sizeof(exp_name), &count) < 0)
@@ -220,7 +263,7 @@ int main(int argc, char **argv)
 
 #ifdef HAVE_DMABUFFS_PUBLISH
 	if (publish_name)
-		publish(eb.fd, publish_name, maps[b.index], b.bytesused);
+		publish(eb.fd, publish_name, argv[2], maps[b.index], b.bytesused, publish_ro);
 #endif
 	xioctl(fd, VIDIOC_STREAMOFF, &type);
 	munmap(dmap, lens[b.index]);

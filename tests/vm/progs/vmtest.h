@@ -124,8 +124,9 @@ static inline uint8_t vm_byte(size_t i, uint32_t salt)
 
 #define VM_HOST_PORT "/dev/ttyS1"
 
-static inline int vm_host_request(const char *verb, const char *tag, const char *args,
-			   int timeout_ms, char *why, size_t whylen)
+static inline int vm_host_request(const char *verb, const char *tag,
+				  const char *args, int timeout_ms, char *why,
+				  size_t whylen)
 {
 	struct termios t;
 	char line[512];
