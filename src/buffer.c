@@ -156,6 +156,12 @@ int buffer_new(int fd, struct backend *be, enum iomem_mode mode, struct buffer *
 		snprintf(b->driver, sizeof(b->driver), "%s", be->driver);
 
 	b->addr = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (b->addr == MAP_FAILED && errno == EACCES) {
+		/* A dma-buf exported O_RDONLY (VIDIOC_EXPBUF often is) maps
+		 * read-only: publish it as a read-only file. */
+		b->addr = mmap(NULL, b->size, PROT_READ, MAP_SHARED, fd, 0);
+		b->readonly = b->addr != MAP_FAILED;
+	}
 	if (b->addr == MAP_FAILED) {
 		r = -errno;
 		log_err("buffer: mmap of %s buffer (%llu bytes) failed: %s", b->exporter,
@@ -283,6 +289,8 @@ ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off
 {
 	if (buffer_is_dead(b))
 		return -ENODEV;
+	if (b->readonly)
+		return -EACCES;
 	if (len == 0)
 		return 0;
 	if (off >= b->size)

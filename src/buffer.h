@@ -53,6 +53,7 @@ struct buffer {
 	bool iomem;
 	const char *iomem_why;
 	bool dead; /* device lost: all I/O fails with ENODEV; atomic */
+	bool readonly; /* the fd was opened read-only: writes fail, EACCES */
 };
 
 /* Make a buffer of an fd, taking ownership of fd (closed on error too).
@@ -74,7 +75,7 @@ void buffer_mark_dead(struct buffer *b);
  * end of the buffer; 0 at or past the end for reads) or -errno: -ENOSPC for a
  * write at or past the end, -ENODEV when the device is gone (also when the
  * mapping faults, SIGBUS, because the exporter went away underneath),
- * -EAGAIN for a nonblocking read of a busy buffer, -ETIME when the fence did
+ * -EACCES for a write to a read-only buffer, -EAGAIN for a nonblocking read of a busy buffer, -ETIME when the fence did
  * not signal within fence_timeout_ms.
  */
 ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off,

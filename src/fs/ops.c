@@ -74,6 +74,8 @@ static void stat_entry_locked(struct entry *e, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino_make(NODE_ENTRY, e->id);
 	st->st_mode = S_IFREG | e->mode;
+	if (e->buf && e->buf->readonly)
+		st->st_mode &= ~(mode_t)0222;
 	st->st_nlink = e->linked ? 1 : 0;
 	st->st_uid = e->uid;
 	st->st_gid = e->gid;

@@ -27,7 +27,7 @@ enum {
 
 enum node_kind {
 	NODE_FIXED = 0,
-	NODE_ENTRY = 1,     /* id: entry id */
+	NODE_ENTRY = 1,     /* id: entry id; inode INO_ENTRY_BASE + id */
 	NODE_INO_LINK = 2,  /* by-inode/INO, id: entry id */
 	NODE_EXP_DIR = 3,   /* by-exporter/EXP, id: exporter table index */
 	NODE_EXP_LINK = 4,  /* by-exporter/EXP/NAME, id: entry id */
@@ -38,19 +38,30 @@ enum node_kind {
 
 #define INO_KIND_SHIFT 56
 #define INO_ID_MASK ((UINT64_C(1) << INO_KIND_SHIFT) - 1)
+/* Buffer files get small inode numbers (what `ls -i` and 32-bit stat()
+ * callers see most); synthetic nodes live above 2^56. */
+#define INO_ENTRY_BASE 16
 
 static inline uint64_t ino_make(enum node_kind kind, uint64_t id)
 {
+	if (kind == NODE_ENTRY)
+		return INO_ENTRY_BASE + id;
 	return ((uint64_t)kind << INO_KIND_SHIFT) | (id & INO_ID_MASK);
 }
 
 static inline enum node_kind ino_kind(uint64_t ino)
 {
-	return (enum node_kind)(ino >> INO_KIND_SHIFT);
+	enum node_kind kind = (enum node_kind)(ino >> INO_KIND_SHIFT);
+
+	if (kind == NODE_FIXED && ino >= INO_ENTRY_BASE)
+		return NODE_ENTRY;
+	return kind;
 }
 
 static inline uint64_t ino_id(uint64_t ino)
 {
+	if (ino_kind(ino) == NODE_ENTRY)
+		return ino - INO_ENTRY_BASE;
 	return ino & INO_ID_MASK;
 }
 

@@ -248,10 +248,8 @@ int main(int argc, char **argv)
 	}
 #endif
 
-	off = vm_check_vram(card, cd.width, cd.height, cd.pitch, seed);
-	vm_log("pattern found in VRAM at offset %#lx (%ld bytes), all %u rows match",
-	       off, off, cd.height);
-
+	/* The host's look first: its verdict does not depend on whether the
+	 * guest's own check below passes, so both can fail on their own. */
 	snprintf(args, sizeof(args), "pattern %#x %u %u", seed, cd.width, cd.height);
 	r = vm_host_request("screendump", tag, args, 20000, why, sizeof(why));
 	if (r == -EIO)
@@ -259,6 +257,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		vm_fail("no answer from the host for the screendump: %s", strerror(-r));
 	vm_log("host took screendump %s", tag);
+
+	off = vm_check_vram(card, cd.width, cd.height, cd.pitch, seed);
+	vm_log("pattern found in VRAM at offset %#lx (%ld bytes), all %u rows match",
+	       off, off, cd.height);
 
 #ifdef HAVE_DMABUFFS_PUBLISH
 	if (publish_name) {
