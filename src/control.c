@@ -153,7 +153,7 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 		return;
 	}
 	if (rq->flags & ~(DMABUFFS_PUBLISH_TRANSIENT | DMABUFFS_PUBLISH_IOMEM |
-			  DMABUFFS_PUBLISH_SYSMEM) ||
+			  DMABUFFS_PUBLISH_SYSMEM | DMABUFFS_PUBLISH_IMPORTED) ||
 	    (rq->flags & DMABUFFS_PUBLISH_IOMEM && rq->flags & DMABUFFS_PUBLISH_SYSMEM)) {
 		close(fd);
 		send_reply(c, -EINVAL, -1, "publish %s: bad flags 0x%x", rq->name, rq->flags);
@@ -183,7 +183,8 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 		return;
 	}
 	r = tree_publish(buf, rq->name, c->cred.uid, c->cred.gid, explicit,
-			 rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? c->id : 0);
+			 rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? c->id : 0,
+			 rq->flags & DMABUFFS_PUBLISH_IMPORTED ? ORIGIN_IMPORTED : ORIGIN_PUBLISHED);
 	if (r == 0)
 		buffer_set_dmabuf_name(buf, rq->name);
 	buffer_unref(buf);

@@ -29,6 +29,9 @@ extern "C" {
 #define DMABUFFS_PUBLISH_IOMEM (1u << 1)
 /* ... or system memory. Setting both is -EINVAL. */
 #define DMABUFFS_PUBLISH_SYSMEM (1u << 2)
+/* The buffer was taken from another process (pidfd_getfd), not made by the
+ * caller: its file shows origin "imported" instead of "published". */
+#define DMABUFFS_PUBLISH_IMPORTED (1u << 3)
 
 /* Publish dmabuf_fd as /run/dmabuf/NAME, owned by the caller. The daemon
  * takes its own reference; the caller may close dmabuf_fd afterwards.

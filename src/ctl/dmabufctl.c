@@ -969,7 +969,7 @@ static int cmd_import(int argc, char **argv)
 		return fail(what, r, NULL);
 	}
 	/* pidfd_getfd gives O_CLOEXEC already; the copy is ours to publish. */
-	return do_publish(fd, argv[optind], flags);
+	return do_publish(fd, argv[optind], flags | DMABUFFS_PUBLISH_IMPORTED);
 }
 
 /* ------------------------------------------------------------ set-iomem */

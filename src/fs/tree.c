@@ -356,14 +356,13 @@ int entry_commit_staged(struct entry *e)
 /* ---- control socket side ---- */
 
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
-		 int explicit_iomem, uint64_t conn_id)
+		 int explicit_iomem, uint64_t conn_id, enum origin origin)
 {
 	struct entry *e;
 	int r;
 
 	pthread_mutex_lock(&tree_lock);
-	r = tree_add_locked(name, uid, gid, 0666 & ~daemon_cfg.umask, ORIGIN_PUBLISHED,
-			    buf->be, &e);
+	r = tree_add_locked(name, uid, gid, 0666 & ~daemon_cfg.umask, origin, buf->be, &e);
 	if (r == 0) {
 		e->buf = buffer_ref(buf);
 		e->conn_id = conn_id;

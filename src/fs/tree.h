@@ -154,7 +154,7 @@ int entry_commit_staged(struct entry *e);
 
 /* ---- used by the control socket ---- */
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
-		 int explicit_iomem, uint64_t conn_id);
+		 int explicit_iomem, uint64_t conn_id, enum origin origin);
 int tree_unpublish(const char *name, uid_t uid);
 int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd);
 void tree_drop_conn(uint64_t conn_id);

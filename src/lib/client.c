@@ -330,7 +330,8 @@ static int transact(uint16_t op, uint32_t flags, const char *name, int send_fd,
 _public_ int dmabuffs_publish(int dmabuf_fd, const char *name, unsigned int flags)
 {
 	const unsigned int known = DMABUFFS_PUBLISH_TRANSIENT |
-				   DMABUFFS_PUBLISH_IOMEM | DMABUFFS_PUBLISH_SYSMEM;
+				   DMABUFFS_PUBLISH_IOMEM | DMABUFFS_PUBLISH_SYSMEM |
+				   DMABUFFS_PUBLISH_IMPORTED;
 
 	if (dmabuf_fd < 0 || fcntl(dmabuf_fd, F_GETFD) < 0) {
 		set_error("invalid file descriptor %d", dmabuf_fd);

@@ -364,4 +364,28 @@ else
 	diag "runuser or user nobody missing: owner checks not run"
 fi
 
+# dmabufctl import: take an fd out of another process (pidfd_getfd) and
+# publish it; the file says where it came from.
+sleep_holder() {
+	python3 -c "
+import os, sys, time
+fd = os.memfd_create('held')
+os.ftruncate(fd, 8192)
+os.pwrite(fd, b'HELD-BY-ANOTHER-PROCESS', 100)
+print(fd, flush=True)
+time.sleep(30)" &
+}
+coproc HOLDER { sleep_holder; wait; }
+read -r held_fd <&"${HOLDER[0]}"
+holder_pid=$(pgrep -n -f "memfd_create\('held'\)")
+check "dmabufctl import --pid --fd publishes another process's buffer" -- \
+	dmabufctl import --pid "$holder_pid" --fd "$held_fd" taken
+is "$(getfattr --absolute-names --only-values -n user.dmabuf.origin "$M/taken" 2>&1)" imported \
+	"an imported buffer has origin=imported"
+is "$(dd if="$M/taken" bs=1 skip=100 count=23 status=none 2>&1)" HELD-BY-ANOTHER-PROCESS \
+	"the imported file reads the other process's bytes"
+check "import of an fd the process does not have fails" -- \
+	sh -c "! dmabufctl import --pid $holder_pid --fd 999 nothere 2>/dev/null"
+kill "$holder_pid" 2>/dev/null
+
 done_testing
