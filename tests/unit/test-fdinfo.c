@@ -22,6 +22,7 @@
 #include "shared/fdinfo.h"
 #include "shared/macro.h"
 #include "shared/util.h"
+#include "testsuite.h"
 
 /* ------------------------------------------------------------ samples */
 
@@ -577,15 +578,4 @@ static Suite *identify_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(fdinfo_suite());
-	int failed;
-
-	srunner_add_suite(sr, util_suite());
-	srunner_add_suite(sr, identify_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+TESTSUITE_MAIN(fdinfo_suite, util_suite, identify_suite);

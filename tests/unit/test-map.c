@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dmabuffs/map.h"
+#include "testsuite.h"
 
 #define BUF_SIZE (3 * 4096 + 512)
 
@@ -499,13 +500,4 @@ static Suite *map_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(map_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TESTSUITE_MAIN(map_suite);

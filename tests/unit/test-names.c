@@ -11,6 +11,7 @@
 
 #include "shared/macro.h"
 #include "shared/names.h"
+#include "testsuite.h"
 
 static int validate(const char *s)
 {
@@ -120,13 +121,4 @@ static Suite *names_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(names_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+TESTSUITE_MAIN(names_suite);

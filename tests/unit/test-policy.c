@@ -10,6 +10,7 @@
 
 #include "policy.h"
 #include "shared/macro.h"
+#include "testsuite.h"
 
 struct rule_case {
 	const char *exporter;
@@ -205,13 +206,4 @@ static Suite *policy_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+TESTSUITE_MAIN(policy_suite);

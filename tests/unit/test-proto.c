@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/proto.h"
+#include "testsuite.h"
 
 #define HDR sizeof(struct proto_request_hdr)
 #define RHDR sizeof(struct proto_reply_hdr)
@@ -524,14 +525,4 @@ static Suite *decode_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proto_suite());
-	int failed;
-
-	srunner_add_suite(sr, decode_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TESTSUITE_MAIN(proto_suite, decode_suite);

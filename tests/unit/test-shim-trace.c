@@ -31,6 +31,7 @@
 
 #include "dmabuffs/map.h"
 #include "lib/io-access.h"
+#include "testsuite.h"
 
 #define MAX_OFF 64
 #define MAX_LEN 200
@@ -716,13 +717,4 @@ static Suite *shim_trace_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(shim_trace_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TESTSUITE_MAIN(shim_trace_suite);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dmabuffs/map.h"
+#include "testsuite.h"
 
 #define GUARD 64
 #define BIG (1u << 20)
@@ -259,13 +260,4 @@ static Suite *shim_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(shim_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TESTSUITE_MAIN(shim_suite);
