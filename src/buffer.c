@@ -154,6 +154,16 @@ int buffer_new(int fd, struct backend *be, enum iomem_mode mode, struct buffer *
 	}
 	if (be)
 		snprintf(b->driver, sizeof(b->driver), "%s", be->driver);
+	/* A memfd someone else can still shrink is not stable: its pages past
+	 * the new end would fault in the kernel's copy, where no SIGBUS guard
+	 * can catch it. Ours, and udmabuf's, are sealed against shrinking. */
+	if (strcmp(b->exporter, "memfd") == 0) {
+		int seals = fcntl(fd, F_GET_SEALS);
+
+		b->stable_pages = seals > 0 && (seals & F_SEAL_SHRINK);
+	} else
+		b->stable_pages = strcmp(b->exporter, "udmabuf") == 0 ||
+				  strcmp(b->exporter, "system") == 0;
 
 	b->addr = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (b->addr == MAP_FAILED && errno == EACCES) {
@@ -297,6 +307,31 @@ ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off
 		return -ENOSPC;
 	len = MIN(len, b->size - off);
 	return buffer_io(b, COPY_TO_BUFFER, (void *)src, len, off);
+}
+
+int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool nonblock,
+			     int fence_timeout_ms, const void **ptr)
+{
+	int r;
+
+	if (!b->stable_pages || __atomic_load_n(&b->iomem, __ATOMIC_ACQUIRE))
+		return -EOPNOTSUPP;
+	if (buffer_is_dead(b))
+		return -ENODEV;
+	*len = off >= b->size ? 0 : MIN(*len, b->size - off);
+	*ptr = (const char *)b->addr + (off >= b->size ? 0 : off);
+	if (*len == 0)
+		return 0;
+	r = b->ops->wait(b, nonblock ? 0 : fence_timeout_ms);
+	if (r < 0)
+		return r;
+	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	return r < 0 ? (r == -ENODEV ? r : -EIO) : 0;
+}
+
+void buffer_read_direct_end(struct buffer *b)
+{
+	b->ops->sync(b, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 }
 
 int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len)

@@ -54,6 +54,9 @@ struct buffer {
 	const char *iomem_why;
 	bool dead; /* device lost: all I/O fails with ENODEV; atomic */
 	bool readonly; /* the fd was opened read-only: writes fail, EACCES */
+	/* Ordinary RAM that cannot be taken away while mapped (memfd, udmabuf,
+	 * the system heap): reads may be replied straight from the mapping. */
+	bool stable_pages;
 };
 
 /* Make a buffer of an fd, taking ownership of fd (closed on error too).
@@ -81,6 +84,18 @@ void buffer_mark_dead(struct buffer *b);
 ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off,
 		    bool nonblock, int fence_timeout_ms);
 ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off);
+/*
+ * Zero-copy read: waits for the fence, SYNC_START|READ, and points *ptr at
+ * min(*len, size - off) bytes of the mapping, for the caller to hand to the
+ * kernel (fuse_reply_buf) before buffer_read_direct_end() (SYNC_END).
+ * -EOPNOTSUPP when the buffer must be copied instead: I/O memory (only the
+ * shim may touch it) or pages that may vanish under a copy done by the
+ * kernel, where a fault cannot be caught (device exporters).
+ */
+int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool nonblock,
+			     int fence_timeout_ms, const void **ptr);
+void buffer_read_direct_end(struct buffer *b);
+
 /* Fill a copy of src (another buffer or staged memfd contents) into b. */
 int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len);
 

@@ -17,6 +17,7 @@ struct daemon {
 	char *backend; /* backend= or NULL */
 	enum iomem_mode iomem_mode;
 	int fence_timeout_ms;
+	int read_ahead_kb; /* for the mount's bdi; -1: leave the kernel's */
 	mode_t umask;
 	gid_t group;
 	bool group_set;

@@ -36,6 +36,7 @@
 struct daemon daemon_cfg = {
 	.iomem_mode = IOMEM_AUTO,
 	.fence_timeout_ms = 1000,
+	.read_ahead_kb = 1024,
 	.umask = 0177,
 };
 

@@ -18,6 +18,7 @@ struct raw_options {
 	int discover;
 	int nodiscover;
 	char *fence_timeout;
+	char *read_ahead_kb;
 	char *group;
 	char *umask;
 	char *control;
@@ -35,6 +36,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("nodiscover", nodiscover),
 	OPT("--no-discover", nodiscover),
 	OPT("fence_timeout=%s", fence_timeout),
+	OPT("read_ahead_kb=%s", read_ahead_kb),
 	OPT("group=%s", group),
 	OPT("umask=%s", umask),
 	OPT("control=%s", control),
@@ -55,6 +57,7 @@ void options_usage(const char *prog)
 	       "    -o discover|nodiscover list other processes' dma-bufs under proc/\n"
 	       "                           (default: discover when run as root)\n"
 	       "    -o fence_timeout=MS    how long a read waits for device writes (1000)\n"
+	       "    -o read_ahead_kb=KB    readahead of the mount, 0: the kernel's (1024)\n"
 	       "    -o allow_other         let other users reach the mount\n"
 	       "    -o group=GROUP         group of new files and of the control socket\n"
 	       "    -o umask=OCTAL         mode mask of new files (default 0177: 0600)\n"
@@ -111,6 +114,15 @@ int options_parse(struct fuse_args *args, struct daemon *cfg)
 			cfg->fence_timeout_ms = (int)v;
 		}
 	}
+	if (o.read_ahead_kb) {
+		if (parse_u64(o.read_ahead_kb, 10, &v) < 0 || v > 65536) {
+			fprintf(stderr, "dmabuffs: read_ahead_kb=%s: expected 0..65536\n",
+				o.read_ahead_kb);
+			r = -EINVAL;
+		} else {
+			cfg->read_ahead_kb = v ? (int)v : -1;
+		}
+	}
 	if (o.group) {
 		if (parse_group(o.group, &cfg->group) < 0) {
 			fprintf(stderr, "dmabuffs: group=%s: no such group\n", o.group);
@@ -132,6 +144,7 @@ int options_parse(struct fuse_args *args, struct daemon *cfg)
 	free(o.backend);
 	free(o.iomem);
 	free(o.fence_timeout);
+	free(o.read_ahead_kb);
 	free(o.group);
 	free(o.umask);
 	free(o.control);
