@@ -154,16 +154,17 @@ int buffer_new(int fd, struct backend *be, enum iomem_mode mode, struct buffer *
 	}
 	if (be)
 		snprintf(b->driver, sizeof(b->driver), "%s", be->driver);
-	/* A memfd someone else can still shrink is not stable: its pages past
-	 * the new end would fault in the kernel's copy, where no SIGBUS guard
-	 * can catch it. Ours, and udmabuf's, are sealed against shrinking. */
+	/* Zero-copy replies hand the mapping to the kernel's /dev/fuse write,
+	 * which pins its pages: that fails (EFAULT) on the VM_PFNMAP mappings
+	 * every dma-buf exporter gives, udmabuf and the system heap included,
+	 * so only memfds qualify. And only a memfd nobody can shrink: pages
+	 * past a new end would fault inside the kernel's copy, where no
+	 * SIGBUS guard can catch it. Ours are sealed against shrinking. */
 	if (strcmp(b->exporter, "memfd") == 0) {
 		int seals = fcntl(fd, F_GET_SEALS);
 
 		b->stable_pages = seals > 0 && (seals & F_SEAL_SHRINK);
-	} else
-		b->stable_pages = strcmp(b->exporter, "udmabuf") == 0 ||
-				  strcmp(b->exporter, "system") == 0;
+	}
 
 	b->addr = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (b->addr == MAP_FAILED && errno == EACCES) {

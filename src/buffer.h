@@ -54,8 +54,8 @@ struct buffer {
 	const char *iomem_why;
 	bool dead; /* device lost: all I/O fails with ENODEV; atomic */
 	bool readonly; /* the fd was opened read-only: writes fail, EACCES */
-	/* Ordinary RAM that cannot be taken away while mapped (memfd, udmabuf,
-	 * the system heap): reads may be replied straight from the mapping. */
+	/* Ordinary pages that cannot be taken away while mapped (a sealed
+	 * memfd): reads may be replied straight from the mapping. */
 	bool stable_pages;
 };
 
@@ -89,8 +89,8 @@ ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off
  * min(*len, size - off) bytes of the mapping, for the caller to hand to the
  * kernel (fuse_reply_buf) before buffer_read_direct_end() (SYNC_END).
  * -EOPNOTSUPP when the buffer must be copied instead: I/O memory (only the
- * shim may touch it) or pages that may vanish under a copy done by the
- * kernel, where a fault cannot be caught (device exporters).
+ * shim may touch it), and every dma-buf: their VM_PFNMAP mappings cannot be
+ * pinned by the kernel's copy out of a FUSE reply.
  */
 int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool nonblock,
 			     int fence_timeout_ms, const void **ptr);

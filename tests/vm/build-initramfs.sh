@@ -172,8 +172,6 @@ echo "$BOOT_MODULES" >"$root/vm/boot-modules"
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here/guest/runner.sh" "$root/vm/runner.sh"
 install -m 0644 "$here/guest/lib.sh" "$root/vm/lib.sh"
-# busybox has no mountpoint(1); the host suite's device tests call it.
-install -m 0755 "$here/guest/mountpoint" "$root/vm/bin/mountpoint"
 for t in "$here"/guest/tests/*.sh; do
 	[ -e "$t" ] && install -m 0755 "$t" "$root/vm/tests/"
 done

@@ -1,0 +1,28 @@
+#!/bin/sh
+# tests/bench/run.sh BUILDDIR [BENCH-OPTIONS...]: build the benchmark and
+# the daemon in BUILDDIR, then run the benchmark (it starts its own daemon on
+# a temporary mount, backend=memfd). Prints the table and the BENCH lines.
+# Benchmarks are reported, never asserted: a missed target still exits 0;
+# only a benchmark that could not run exits non-zero.
+#
+#   tests/bench/run.sh build
+#   tests/bench/run.sh build --daemon-opts max_read=1048576
+#   tests/bench/run.sh build --only read,mmap --runs 7
+#   ./dev bench          (the same, on ./build)
+#   make bench           (from the build directory)
+set -eu
+
+if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
+	sed -n '2,12s/^# \{0,1\}//p' "$0"
+	[ $# -ge 1 ] && exit 0 || exit 2
+fi
+build=$(cd "$1" && pwd)
+shift
+
+if [ -z "${DMABUFFS_BENCH_NOBUILD:-}" ]; then
+	make -C "$build" --no-print-directory -s src/dmabuffs tests/bench/dmabuffs-bench
+fi
+
+[ "$(id -u)" = 0 ] || echo "run.sh: not root; mounting FUSE may fail" >&2
+
+exec "$build/tests/bench/dmabuffs-bench" --daemon "$build/src/dmabuffs" "$@"
