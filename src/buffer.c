@@ -310,6 +310,44 @@ ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off
 	return buffer_io(b, COPY_TO_BUFFER, (void *)src, len, off);
 }
 
+ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	int r, r2;
+
+	if (__atomic_load_n(&b->iomem, __ATOMIC_ACQUIRE))
+		return -EOPNOTSUPP;
+	if (buffer_is_dead(b))
+		return -ENODEV;
+	if (b->readonly)
+		return -EACCES;
+	if (len == 0)
+		return 0;
+	if (off >= b->size)
+		return -ENOSPC;
+	len = MIN(len, b->size - off);
+	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	if (r < 0)
+		return r == -ENODEV ? r : -EIO;
+	while (done < len) {
+		ssize_t n = read(fd, (char *)b->addr + off + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n == 0 ? -EIO : errno == EFAULT ? -ENODEV : -errno;
+			break;
+		}
+		done += (size_t)n;
+	}
+	r2 = b->ops->sync(b, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	if (r < 0)
+		return r;
+	if (r2 < 0)
+		return r2 == -ENODEV ? r2 : -EIO;
+	return (ssize_t)len;
+}
+
 int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool nonblock,
 			     int fence_timeout_ms, const void **ptr)
 {

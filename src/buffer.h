@@ -96,6 +96,15 @@ int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool n
 			     int fence_timeout_ms, const void **ptr);
 void buffer_read_direct_end(struct buffer *b);
 
+/*
+ * Write len bytes at off straight from fd (the pipe of a spliced FUSE
+ * request) into the mapping: one copy, done by the kernel, where a device
+ * that went away gives EFAULT (-> -ENODEV) instead of SIGBUS. Returns the
+ * bytes written, short at the end of the buffer; -EOPNOTSUPP for I/O
+ * memory (only the shim may store there), else as buffer_write().
+ */
+ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off);
+
 /* Fill a copy of src (another buffer or staged memfd contents) into b. */
 int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len);
 

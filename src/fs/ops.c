@@ -861,12 +861,14 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 {
 	fi->fh = (uintptr_t)h;
 	/* Page-cache I/O by default, so that MAP_SHARED works with libfuse
-	 * 3.14 (it cannot ask for FUSE_DIRECT_IO_ALLOW_MMAP); O_DIRECT asks
-	 * for direct I/O: each read() and write() is one request into the
-	 * buffer, no page cache copy in between. No keep_cache: every open
-	 * sees the buffer's current contents. */
+	 * 3.14 (it cannot ask for FUSE_DIRECT_IO_ALLOW_MMAP). Direct I/O, one
+	 * request per read()/write() straight into the buffer and no page
+	 * cache copy in between, where it costs nothing: opens that ask for
+	 * it (O_DIRECT), and write-only opens (dd of=, cp, `cat >`), which
+	 * can never be mapped since mmap needs read access. No keep_cache:
+	 * every open sees the buffer's current contents. */
 	fi->keep_cache = 0;
-	fi->direct_io = (fi->flags & O_DIRECT) != 0;
+	fi->direct_io = (fi->flags & O_DIRECT) || (fi->flags & O_ACCMODE) == O_WRONLY;
 	if (created)
 		fuse_reply_create(req, ep, fi);
 	else
@@ -1193,6 +1195,64 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *src, size_t siz
 	fuse_reply_write(req, (size_t)n);
 }
 
+/*
+ * Large writes arrive in a pipe (FUSE_CAP_SPLICE_READ): read them from the
+ * pipe straight into the buffer's mapping, one copy fewer than receiving
+ * them into libfuse's buffer first. Everything else (I/O memory, staged
+ * files, small writes that libfuse received into memory) takes fs_write().
+ */
+static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_t off,
+			 struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	size_t size = fuse_buf_size(bufv);
+	struct fuse_buf *src = &bufv->buf[bufv->idx];
+	struct buffer *b;
+	ssize_t n = -EOPNOTSUPP;
+	char *mem;
+
+	if (bufv->count - bufv->idx == 1 && !(src->flags & FUSE_BUF_IS_FD)) {
+		fs_write(req, ino, (const char *)src->mem + bufv->off, size, off, fi);
+		return;
+	}
+	if (bufv->count - bufv->idx == 1 && !(src->flags & FUSE_BUF_FD_SEEK) &&
+	    (b = handle_buffer(h))) {
+		n = buffer_write_from_fd(b, src->fd, size, (uint64_t)off);
+		buffer_unref(b);
+		if (n >= 0 && (size_t)n == size)
+			bufv->idx = bufv->count; /* drained: libfuse keeps the pipe */
+		if (n > 0 && h->e) {
+			pthread_mutex_lock(&tree_lock);
+			timespec_now(&h->e->mtime);
+			h->e->ctime = h->e->mtime;
+			pthread_mutex_unlock(&tree_lock);
+		}
+	}
+	if (n == -EOPNOTSUPP) {
+		struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);
+
+		mem = bounce_get(size);
+		if (!mem) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		dst.buf[0].mem = mem;
+		n = fuse_buf_copy(&dst, bufv, 0);
+		if (n >= 0) {
+			fs_write(req, ino, mem, (size_t)n, off, fi);
+			return;
+		}
+	}
+	if (n < 0) {
+		if (n != -ENOSPC)
+			log_warn("write %zu bytes at %lld: %s", size, (long long)off,
+				 strerror((int)-n));
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	fuse_reply_write(req, (size_t)n);
+}
+
 static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
@@ -1336,11 +1396,14 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	/* Write-through: each write() reaches the buffer before it returns. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
-	/* Splice never beat a plain reply on this workload. */
-	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+	/* Splice never beat a plain reply on this workload; receiving large
+	 * writes through a pipe does (fs_write_buf). */
+	conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+	if (conn->capable & FUSE_CAP_SPLICE_READ)
+		conn->want |= FUSE_CAP_SPLICE_READ;
 	conn->max_write = 1u << 20;
-	log_debug("FUSE protocol %u.%u, max_write %u", conn->proto_major, conn->proto_minor,
-		  conn->max_write);
+	log_debug("FUSE protocol %u.%u, max_write %u, capable 0x%x, want 0x%x",
+		  conn->proto_major, conn->proto_minor, conn->max_write, conn->capable, conn->want);
 }
 
 const struct fuse_lowlevel_ops fs_ops = {
@@ -1361,6 +1424,7 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.open = fs_open,
 	.read = fs_read,
 	.write = fs_write,
+	.write_buf = fs_write_buf,
 	.flush = fs_flush,
 	.release = fs_release,
 	.fsync = fs_fsync,

@@ -160,6 +160,26 @@ is_(errno_of(mmap.mmap, fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ), "ENODEV",
     "an O_DIRECT fd refuses MAP_SHARED (ENODEV)")
 os.close(fd)
 is_(read_file(dp), ddata, "a page-cache open sees the O_DIRECT data")
+
+# Write-only opens (dd of=, cp, cat >) are served with direct I/O too: the
+# data is in the buffer when write() returns, and a mapping held elsewhere
+# sees it after SYNC_START, like data written by a device.
+rfd = os.open(dp, os.O_RDWR)
+rm = mmap.mmap(rfd, 1 << 20, mmap.MAP_SHARED, mmap.PROT_READ)
+is_(rm[:8], ddata[:8], "a mapping shows the buffer before the write-only write")
+wfd = os.open(dp, os.O_WRONLY)
+is_(os.pwrite(wfd, b"WRITEONLY", 0), 9, "a write-only open writes")
+st, efd, msg = export("direct")
+if efd is not None:
+    em = mmap.mmap(efd, 4096, mmap.MAP_SHARED, mmap.PROT_READ)
+    is_(em[:9], b"WRITEONLY", "the write-only write is in the buffer when write() returns")
+    em.close(); os.close(efd)
+else:
+    ok(False, "the write-only write is in the buffer when write() returns", msg)
+dma_buf_sync(rfd, SYNC_START | SYNC_READ)
+is_(rm[:9], b"WRITEONLY", "an existing mapping sees it after SYNC_START")
+dma_buf_sync(rfd, SYNC_END | SYNC_READ)
+os.close(wfd); rm.close(); os.close(rfd)
 EOF
 
 done_testing

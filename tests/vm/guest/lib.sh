@@ -173,3 +173,91 @@ tree_test() {
 	rm "$f" || fail "rm $f failed"
 	[ ! -e "$f" ] || fail "$f still exists after rm"
 }
+
+# ---- holders: processes that hold a dma-buf (dmabuf-hold.c) ----
+
+HOLDER_FD=3
+HSEQ=0
+
+# start_holder TAG [as UID] hold KIND SIZE SALT: dmabuf-hold in the
+# background, fed commands through a fifo on a shell fd of its own (3, 4,
+# ...); once it reported, sets TAG_pid, TAG_fd, TAG_ino, TAG_size, TAG_exp
+# and TAG_bg (its pid as a child of this shell: the same). It exits at EOF:
+# stop_holder TAG, or when the test script ends.
+start_holder() {
+	tag=$1
+	shift
+	[ -n "$VMT" ] || VMT=$(mktemp -d /tmp/vmt.XXXXXX) || fail "mktemp"
+	[ "$HOLDER_FD" -le 9 ] || fail "start_holder: too many holders"
+	mkfifo "$VMT/$tag.in" || fail "mkfifo $VMT/$tag.in"
+	# Not the other holders' command fds: each must see its own EOF.
+	dmabuf-hold "$@" <"$VMT/$tag.in" >"$VMT/$tag.out" 2>&1 \
+		3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	eval "${tag}_bg=\$!"
+	# Opening the fifo's write end meets the holder's read end.
+	eval "exec $HOLDER_FD>\"\$VMT/\$tag.in\""
+	eval "${tag}_cmdfd=$HOLDER_FD"
+	HOLDER_FD=$((HOLDER_FD + 1))
+	i=0
+	while ! grep -q '^hold ' "$VMT/$tag.out"; do
+		if ! kill -0 "$(eval echo "\$${tag}_bg")" 2>/dev/null || [ $i -ge 100 ]; then
+			wait "$(eval echo "\$${tag}_bg")"
+			st=$?
+			sed "s/^/# $tag: /" "$VMT/$tag.out"
+			[ "$st" -eq 77 ] && skip "dmabuf-hold $*: $(tail -n1 "$VMT/$tag.out")"
+			fail "dmabuf-hold $* did not come up (exit $st)"
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for kv in $(sed -n 's/^hold //p' "$VMT/$tag.out"); do
+		case $kv in
+		pid=* | fd=* | ino=* | size=* | exp=*)
+			eval "${tag}_${kv%%=*}=\${kv#*=}"
+			;;
+		esac
+	done
+	echo "# holder $tag: $(sed -n 's/^hold //p' "$VMT/$tag.out") ($*)"
+}
+
+# holder_cmd TAG check|fill SALT: one command, its answer within 10 s;
+# returns 0 on "ok", else shows the answer and returns 1.
+holder_cmd() {
+	tag=$1
+	shift
+	HSEQ=$((HSEQ + 1))
+	fd=$(eval echo "\$${tag}_cmdfd")
+	eval "echo \"\$HSEQ \$*\" >&$fd"
+	i=0
+	while ! grep -q "^$HSEQ " "$VMT/$tag.out"; do
+		if [ $i -ge 100 ]; then
+			echo "# holder $tag: no answer to '$*'"
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q "^$HSEQ ok " "$VMT/$tag.out" && return 0
+	grep "^$HSEQ " "$VMT/$tag.out" | sed "s/^/# holder $tag: /"
+	return 1
+}
+
+# stop_holder TAG: EOF on its commands; it must exit 0 within 5 s.
+stop_holder() {
+	tag=$1
+	eval "exec $(eval echo "\$${tag}_cmdfd")>&-"
+	bg=$(eval echo "\$${tag}_bg")
+	i=0
+	while kill -0 "$bg" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$bg" 2>/dev/null && fail "holder $tag did not exit at EOF"
+	wait "$bg" || fail "holder $tag exited with status $?"
+}
+
+# fdinfo_count PID FD: the dma-buf's file reference count as its holder's
+# fdinfo shows it (the count: line).
+fdinfo_count() {
+	sed -n 's/^count:[[:space:]]*//p' "/proc/$1/fdinfo/$2"
+}
