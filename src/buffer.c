@@ -262,6 +262,13 @@ static int guarded_copy(struct buffer *b, enum copy_dir dir, void *mem, size_t l
 	return 0;
 }
 
+/* A failed SYNC is the device's problem, not the caller's: EIO, unless the
+ * device is gone. */
+static int sync_error(int r)
+{
+	return r == -ENODEV ? r : -EIO;
+}
+
 static ssize_t buffer_io(struct buffer *b, enum copy_dir dir, void *mem, size_t len,
 			 uint64_t off)
 {
@@ -270,14 +277,30 @@ static ssize_t buffer_io(struct buffer *b, enum copy_dir dir, void *mem, size_t 
 
 	r = b->ops->sync(b, DMA_BUF_SYNC_START | dir_flag);
 	if (r < 0)
-		return r == -ENODEV ? r : -EIO;
+		return sync_error(r);
 	r = guarded_copy(b, dir, mem, len, off);
 	r2 = b->ops->sync(b, DMA_BUF_SYNC_END | dir_flag);
 	if (r < 0)
 		return r;
 	if (r2 < 0)
-		return r2 == -ENODEV ? r2 : -EIO;
+		return sync_error(r2);
 	return (ssize_t)len;
+}
+
+/* Clamp a write of *len bytes at off to the buffer: 0 (with *len possibly
+ * 0: nothing to do) or -errno. */
+static int write_span(struct buffer *b, size_t *len, uint64_t off)
+{
+	if (buffer_is_dead(b))
+		return -ENODEV;
+	if (b->readonly)
+		return -EACCES;
+	if (*len == 0)
+		return 0;
+	if (off >= b->size)
+		return -ENOSPC;
+	*len = MIN(*len, b->size - off);
+	return 0;
 }
 
 ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off, bool nonblock,
@@ -298,15 +321,10 @@ ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off, bool 
 
 ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off)
 {
-	if (buffer_is_dead(b))
-		return -ENODEV;
-	if (b->readonly)
-		return -EACCES;
-	if (len == 0)
-		return 0;
-	if (off >= b->size)
-		return -ENOSPC;
-	len = MIN(len, b->size - off);
+	int r = write_span(b, &len, off);
+
+	if (r < 0 || len == 0)
+		return r;
 	return buffer_io(b, COPY_TO_BUFFER, (void *)src, len, off);
 }
 
@@ -317,18 +335,12 @@ ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off)
 
 	if (__atomic_load_n(&b->iomem, __ATOMIC_ACQUIRE))
 		return -EOPNOTSUPP;
-	if (buffer_is_dead(b))
-		return -ENODEV;
-	if (b->readonly)
-		return -EACCES;
-	if (len == 0)
-		return 0;
-	if (off >= b->size)
-		return -ENOSPC;
-	len = MIN(len, b->size - off);
+	r = write_span(b, &len, off);
+	if (r < 0 || len == 0)
+		return r;
 	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
 	if (r < 0)
-		return r == -ENODEV ? r : -EIO;
+		return sync_error(r);
 	while (done < len) {
 		ssize_t n = read(fd, (char *)b->addr + off + done, len - done);
 
@@ -344,7 +356,7 @@ ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off)
 	if (r < 0)
 		return r;
 	if (r2 < 0)
-		return r2 == -ENODEV ? r2 : -EIO;
+		return sync_error(r2);
 	return (ssize_t)len;
 }
 
@@ -365,7 +377,7 @@ int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool n
 	if (r < 0)
 		return r;
 	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	return r < 0 ? (r == -ENODEV ? r : -EIO) : 0;
+	return r < 0 ? sync_error(r) : 0;
 }
 
 void buffer_read_direct_end(struct buffer *b)
