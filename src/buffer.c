@@ -76,12 +76,13 @@ static int dmabuf_sync(struct buffer *b, uint64_t flags)
 	return 0;
 }
 
-static int dmabuf_wait(struct buffer *b, int timeout_ms)
+/* POLLIN on a dma-buf: no unsignalled write fence, safe to read; POLLOUT: no
+ * fence at all, safe to write. */
+static int dmabuf_wait(struct buffer *b, short events, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = b->fd, .events = events };
 	int r;
 
-	/* POLLIN on a dma-buf: no unsignalled write fence, safe to read. */
 	r = RETRY_EINTR(poll(&pfd, 1, timeout_ms));
 	if (r < 0)
 		return -errno;
@@ -97,7 +98,7 @@ static int memfd_sync(struct buffer *b, uint64_t flags)
 	return 0;
 }
 
-static int memfd_wait(struct buffer *b, int timeout_ms)
+static int memfd_wait(struct buffer *b, short events, int timeout_ms)
 {
 	return 0;
 }
@@ -288,8 +289,11 @@ static ssize_t buffer_io(struct buffer *b, enum copy_dir dir, void *mem, size_t 
 }
 
 /* Clamp a write of *len bytes at off to the buffer: 0 (with *len possibly
- * 0: nothing to do) or -errno. */
-static int write_span(struct buffer *b, size_t *len, uint64_t off)
+ * 0: nothing to do) or -errno. Like a read, a write first waits (bounded)
+ * for the device to be done with the buffer, instead of blocking without
+ * bound in SYNC_START. */
+static int write_span(struct buffer *b, size_t *len, uint64_t off, bool nonblock,
+		      int fence_timeout_ms)
 {
 	if (buffer_is_dead(b))
 		return -ENODEV;
@@ -300,7 +304,7 @@ static int write_span(struct buffer *b, size_t *len, uint64_t off)
 	if (off >= b->size)
 		return -ENOSPC;
 	*len = MIN(*len, b->size - off);
-	return 0;
+	return b->ops->wait(b, POLLOUT, nonblock ? 0 : fence_timeout_ms);
 }
 
 ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off, bool nonblock,
@@ -313,29 +317,31 @@ ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off, bool 
 	if (off >= b->size || len == 0)
 		return 0;
 	len = MIN(len, b->size - off);
-	r = b->ops->wait(b, nonblock ? 0 : fence_timeout_ms);
+	r = b->ops->wait(b, POLLIN, nonblock ? 0 : fence_timeout_ms);
 	if (r < 0)
 		return r;
 	return buffer_io(b, COPY_FROM_BUFFER, dst, len, off);
 }
 
-ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off)
+ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off,
+		     bool nonblock, int fence_timeout_ms)
 {
-	int r = write_span(b, &len, off);
+	int r = write_span(b, &len, off, nonblock, fence_timeout_ms);
 
 	if (r < 0 || len == 0)
 		return r;
 	return buffer_io(b, COPY_TO_BUFFER, (void *)src, len, off);
 }
 
-ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off)
+ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off,
+			     bool nonblock, int fence_timeout_ms)
 {
 	size_t done = 0;
 	int r, r2;
 
 	if (__atomic_load_n(&b->iomem, __ATOMIC_ACQUIRE))
 		return -EOPNOTSUPP;
-	r = write_span(b, &len, off);
+	r = write_span(b, &len, off, nonblock, fence_timeout_ms);
 	if (r < 0 || len == 0)
 		return r;
 	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
@@ -373,7 +379,7 @@ int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool n
 	*ptr = (const char *)b->addr + (off >= b->size ? 0 : off);
 	if (*len == 0)
 		return 0;
-	r = b->ops->wait(b, nonblock ? 0 : fence_timeout_ms);
+	r = b->ops->wait(b, POLLIN, nonblock ? 0 : fence_timeout_ms);
 	if (r < 0)
 		return r;
 	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
@@ -385,7 +391,7 @@ void buffer_read_direct_end(struct buffer *b)
 	b->ops->sync(b, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 }
 
-int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len)
+int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len, int fence_timeout_ms)
 {
 	enum { CHUNK = 1 << 20 };
 	_cleanup_free_ char *tmp = malloc(CHUNK);
@@ -403,7 +409,7 @@ int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len)
 			return -errno;
 		if (got == 0)
 			break;
-		put = buffer_write(b, tmp, (size_t)got, off);
+		put = buffer_write(b, tmp, (size_t)got, off, false, fence_timeout_ms);
 		if (put < 0)
 			return (int)put;
 		off += (uint64_t)got;

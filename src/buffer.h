@@ -22,9 +22,10 @@ struct buffer_ops {
 	const char *kind;
 	/* DMA_BUF_IOCTL_SYNC with flags (START/END | READ/WRITE). 0 or -errno. */
 	int (*sync)(struct buffer *b, uint64_t flags);
-	/* Wait up to timeout_ms for pending device writes (0: don't wait).
-	 * 0, -EAGAIN (timeout_ms == 0 and busy) or -ETIME. */
-	int (*wait)(struct buffer *b, int timeout_ms);
+	/* Wait up to timeout_ms (0: don't wait) until the CPU may read
+	 * (POLLIN: no pending device write) or write (POLLOUT: no pending
+	 * device access). 0, -EAGAIN (timeout_ms == 0 and busy) or -ETIME. */
+	int (*wait)(struct buffer *b, short events, int timeout_ms);
 };
 
 extern const struct buffer_ops buffer_dmabuf_ops;
@@ -74,7 +75,8 @@ void buffer_mark_dead(struct buffer *b);
 
 /*
  * Copy between the buffer and ordinary memory, bracketed by SYNC_START/END;
- * reads first wait for the write fence. Return the byte count (short at the
+ * reads first wait for the write fence, writes for every fence, both up to
+ * fence_timeout_ms (nonblock: not at all). Return the byte count (short at the
  * end of the buffer; 0 at or past the end for reads) or -errno: -ENOSPC for a
  * write at or past the end, -ENODEV when the device is gone (also when the
  * mapping faults, SIGBUS, because the exporter went away underneath),
@@ -83,7 +85,8 @@ void buffer_mark_dead(struct buffer *b);
  */
 ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off,
 		    bool nonblock, int fence_timeout_ms);
-ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off);
+ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off,
+		     bool nonblock, int fence_timeout_ms);
 /*
  * Zero-copy read: waits for the fence, SYNC_START|READ, and points *ptr at
  * min(*len, size - off) bytes of the mapping, for the caller to hand to the
@@ -103,10 +106,11 @@ void buffer_read_direct_end(struct buffer *b);
  * bytes written, short at the end of the buffer; -EOPNOTSUPP for I/O
  * memory (only the shim may store there), else as buffer_write().
  */
-ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off);
+ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off,
+			     bool nonblock, int fence_timeout_ms);
 
 /* Fill a copy of src (another buffer or staged memfd contents) into b. */
-int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len);
+int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len, int fence_timeout_ms);
 
 /* Set DMA_BUF_SET_NAME (truncated to 31 bytes). 0 or -errno. */
 int buffer_set_dmabuf_name(struct buffer *b, const char *name);

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -844,7 +845,7 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 /* ---- files ---- */
 
-static struct handle *handle_new(struct entry *e, struct buffer *buf, int flags)
+static struct handle *handle_new(struct entry *e, struct buffer *buf)
 {
 	struct handle *h = calloc(1, sizeof(*h));
 
@@ -852,7 +853,6 @@ static struct handle *handle_new(struct entry *e, struct buffer *buf, int flags)
 		return NULL;
 	h->e = e;
 	h->buf = buf;
-	h->nonblock = flags & O_NONBLOCK;
 	return h;
 }
 
@@ -905,7 +905,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			fuse_reply_err(req, -r);
 			return;
 		}
-		h = handle_new(NULL, buf, fi->flags);
+		h = handle_new(NULL, buf);
 		if (!h) {
 			buffer_unref(buf);
 			fuse_reply_err(req, ENOMEM);
@@ -935,7 +935,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (r < 0)
 			log_warn("%s: truncating staged data: %s", e->name, strerror(-r));
 	}
-	h = handle_new(e, NULL, fi->flags);
+	h = handle_new(e, NULL);
 	if (!h) {
 		bool do_free;
 
@@ -979,7 +979,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	h = handle_new(NULL, NULL, fi->flags);
+	h = handle_new(NULL, NULL);
 	if (!h) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -1008,13 +1008,14 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 }
 
 /* Read from whatever holds the entry's bytes right now. */
-static ssize_t entry_read(struct entry *e, void *dst, size_t len, uint64_t off, bool nonblock)
+static ssize_t entry_read(struct entry *e, void *dst, size_t len, uint64_t off, bool nonblock,
+			  int fence_timeout_ms)
 {
 	ssize_t n = 0;
 
 	pthread_rwlock_rdlock(&e->io);
 	if (e->buf)
-		n = buffer_read(e->buf, dst, len, off, nonblock, daemon_cfg.fence_timeout_ms);
+		n = buffer_read(e->buf, dst, len, off, nonblock, fence_timeout_ms);
 	else if (e->staged_fd >= 0 && (n = pread(e->staged_fd, dst, len, (off_t)off)) < 0)
 		n = -errno;
 	pthread_rwlock_unlock(&e->io);
@@ -1041,14 +1042,16 @@ static int entry_stage(struct entry *e)
 	return r;
 }
 
-static ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off)
+static ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off,
+			   bool nonblock)
 {
 	ssize_t n;
 
 	for (;;) {
 		pthread_rwlock_rdlock(&e->io);
 		if (e->buf) {
-			n = buffer_write(e->buf, src, len, off);
+			n = buffer_write(e->buf, src, len, off, nonblock,
+					 daemon_cfg.fence_timeout_ms);
 			break;
 		}
 		if (e->staged_fd >= 0) {
@@ -1121,7 +1124,8 @@ static struct buffer *handle_buffer(struct handle *h)
 
 /* Reply from the mapping itself when the buffer allows it. 0 (replied),
  * -EOPNOTSUPP (copy instead) or another -errno (not replied). */
-static int read_zero_copy(fuse_req_t req, struct handle *h, size_t size, off_t off)
+static int read_zero_copy(fuse_req_t req, struct handle *h, size_t size, off_t off,
+			  bool nonblock, int fence_timeout_ms)
 {
 	struct buffer *b = handle_buffer(h);
 	const void *ptr;
@@ -1130,8 +1134,7 @@ static int read_zero_copy(fuse_req_t req, struct handle *h, size_t size, off_t o
 
 	if (!b)
 		return -EOPNOTSUPP;
-	r = buffer_read_direct_begin(b, (uint64_t)off, &len, h->nonblock,
-				     daemon_cfg.fence_timeout_ms, &ptr);
+	r = buffer_read_direct_begin(b, (uint64_t)off, &len, nonblock, fence_timeout_ms, &ptr);
 	if (r == 0) {
 		/* The kernel copies from the mapping between SYNC_START and END. */
 		fuse_reply_buf(req, ptr, len);
@@ -1142,14 +1145,53 @@ static int read_zero_copy(fuse_req_t req, struct handle *h, size_t size, off_t o
 	return r;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One read(2) through the page cache can become two FUSE requests on the
+ * same open file: readahead, and when that fails, the page itself. Both
+ * would wait the whole fence_timeout, doubling the bound dmabuffs(5)
+ * promises; so a request that comes right after a timeout on the same open
+ * file gives up at once.
+ */
+#define FENCE_RETRY_WINDOW_MS 100
+
+static int fence_timeout_for(struct handle *h)
+{
+	int64_t last = __atomic_load_n(&h->fence_expired_ms, __ATOMIC_RELAXED);
+
+	if (last && now_ms() - last < FENCE_RETRY_WINDOW_MS)
+		return 0;
+	return daemon_cfg.fence_timeout_ms;
+}
+
+static ssize_t fence_result(struct handle *h, ssize_t n, int timeout_ms, bool nonblock)
+{
+	if (n == -EAGAIN && !nonblock && timeout_ms == 0 && daemon_cfg.fence_timeout_ms)
+		n = -ETIME; /* the retry of a request that already timed out */
+	if (n == -ETIME)
+		__atomic_store_n(&h->fence_expired_ms, now_ms(), __ATOMIC_RELAXED);
+	return n;
+}
+
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	/* The file's flags as they are now: fcntl(F_SETFL) may have changed
+	 * O_NONBLOCK since the open. */
+	bool nonblock = fi->flags & O_NONBLOCK;
+	int timeout = nonblock ? 0 : fence_timeout_for(h);
 	char *mem;
 	ssize_t n;
 
-	n = read_zero_copy(req, h, size, off);
+	n = read_zero_copy(req, h, size, off, nonblock, timeout);
 	if (n == 0)
 		return;
 	if (n != -EOPNOTSUPP)
@@ -1160,12 +1202,12 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	if (h->buf)
-		n = buffer_read(h->buf, mem, size, (uint64_t)off, h->nonblock,
-				daemon_cfg.fence_timeout_ms);
+		n = buffer_read(h->buf, mem, size, (uint64_t)off, nonblock, timeout);
 	else
-		n = entry_read(h->e, mem, size, (uint64_t)off, h->nonblock);
+		n = entry_read(h->e, mem, size, (uint64_t)off, nonblock, timeout);
 	if (n < 0) {
 err:
+		n = fence_result(h, n, timeout, nonblock);
 		if (n != -EAGAIN)
 			log_warn("read %zu bytes at %lld: %s", size, (long long)off,
 				 strerror((int)-n));
@@ -1179,12 +1221,14 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *src, size_t siz
 		     struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	bool nonblock = fi->flags & O_NONBLOCK;
 	ssize_t n;
 
 	if (h->buf)
-		n = buffer_write(h->buf, src, size, (uint64_t)off);
+		n = buffer_write(h->buf, src, size, (uint64_t)off, nonblock,
+				 daemon_cfg.fence_timeout_ms);
 	else
-		n = entry_write(h->e, src, size, (uint64_t)off);
+		n = entry_write(h->e, src, size, (uint64_t)off, nonblock);
 	if (n < 0) {
 		if (n != -ENOSPC)
 			log_warn("write %zu bytes at %lld: %s", size, (long long)off,
@@ -1217,7 +1261,8 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *buf
 	}
 	if (bufv->count - bufv->idx == 1 && !(src->flags & FUSE_BUF_FD_SEEK) &&
 	    (b = handle_buffer(h))) {
-		n = buffer_write_from_fd(b, src->fd, size, (uint64_t)off);
+		n = buffer_write_from_fd(b, src->fd, size, (uint64_t)off,
+					 fi->flags & O_NONBLOCK, daemon_cfg.fence_timeout_ms);
 		buffer_unref(b);
 		if (n >= 0 && (size_t)n == size)
 			bufv->idx = bufv->count; /* drained: libfuse keeps the pipe */

@@ -16,7 +16,9 @@ extern const struct fuse_lowlevel_ops fs_ops;
 struct handle {
 	struct entry *e;
 	struct buffer *buf;
-	bool nonblock;
+	/* When a read on this open file last gave up on a fence (ms,
+	 * CLOCK_MONOTONIC); see fence_timeout_for(). */
+	int64_t fence_expired_ms;
 };
 
 /* xattr.c: the user.dmabuf.* attributes of buffer files. */

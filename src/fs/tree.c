@@ -280,7 +280,8 @@ static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t s
 	if (e->iomem_explicit >= 0)
 		buffer_set_iomem(*out, e->iomem_explicit, daemon_cfg.iomem_mode);
 	if (!adopted && staged_fd >= 0 && staged_len > 0) {
-		r = buffer_fill_from_fd(*out, staged_fd, staged_len);
+		r = buffer_fill_from_fd(*out, staged_fd, staged_len,
+					daemon_cfg.fence_timeout_ms);
 		if (r < 0) {
 			log_err("%s: copying staged data into the buffer failed: %s", e->name,
 				strerror(-r));

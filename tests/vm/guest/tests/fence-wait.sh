@@ -9,7 +9,7 @@ start_daemon -o fence_timeout=2000
 ls /run/dmabuf/new | grep -qxF drm:vgem ||
 	fail "no new/drm:vgem: the daemon offers $(ls /run/dmabuf/new | tr '\n' ' ')"
 truncate -s 64K /run/dmabuf/new/drm:vgem/f || fail "truncate -s 64K new/drm:vgem/f failed"
-fence-wait --fcntl-nonblock-known-bug /run/dmabuf/f 2000
+fence-wait /run/dmabuf/f 2000
 rc=$?
 [ "$rc" -eq 0 ] || exit "$rc"
 rm /run/dmabuf/f || fail "rm /run/dmabuf/f failed"
