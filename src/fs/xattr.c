@@ -194,6 +194,48 @@ static int xattr_value(struct entry *e, enum xattr_id id, char *val, size_t vals
 	return r;
 }
 
+/*
+ * A discovered buffer (proc/PID/FD) describes itself from its fdinfo: what
+ * it is, and how the daemon would map it. It has no image metadata and no
+ * writable attribute. -ENODATA for what it does not have.
+ */
+static int proc_fd_value(fuse_ino_t ino, enum xattr_id id, char *val, size_t valsz)
+{
+	struct dmabuf_fdinfo info;
+	const char *why = NULL;
+	pid_t pid = (pid_t)(ino_id(ino) >> 24);
+	int fd = (int)(ino_id(ino) & 0xffffff), v, r;
+	uid_t owner;
+
+	r = discover_stat(pid, fd, &info, &owner);
+	if (r < 0)
+		return r;
+	switch (id) {
+	case X_EXPORTER:
+		snprintf(val, valsz, "%s", info.exp_name);
+		return 0;
+	case X_NAME:
+		snprintf(val, valsz, "%s", info.name);
+		return 0;
+	case X_INODE:
+		snprintf(val, valsz, "%llu", (unsigned long long)info.ino);
+		return 0;
+	case X_ORIGIN:
+		snprintf(val, valsz, "%s", origin_names[ORIGIN_DISCOVERED]);
+		return 0;
+	case X_IOMEM:
+	case X_IOMEM_REASON:
+		v = policy_decide(-1, daemon_cfg.iomem_mode, info.exp_name, "", &why);
+		if (id == X_IOMEM)
+			snprintf(val, valsz, "%d", v);
+		else
+			snprintf(val, valsz, "%s", why ? why : "");
+		return 0;
+	default:
+		return -ENODATA;
+	}
+}
+
 static struct entry *xattr_entry(fuse_req_t req, fuse_ino_t ino)
 {
 	struct entry *e = NULL;
@@ -225,7 +267,7 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	enum xattr_id id;
 	int r;
 
-	if (!e) {
+	if (!e && ino_kind(ino) != NODE_PROC_FD) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
@@ -239,7 +281,10 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	r = xattr_value(e, id, val, XATTR_VALUE_MAX);
+	if (e)
+		r = xattr_value(e, id, val, XATTR_VALUE_MAX);
+	else
+		r = proc_fd_value(ino, id, val, XATTR_VALUE_MAX);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -252,22 +297,19 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char list[1024], val[META_VALUE_MAX + 64];
 	size_t used = 0;
 
-	if (!e) {
-		/* Directories and links have no attributes. */
-		if (size == 0)
-			fuse_reply_xattr(req, 0);
-		else
-			fuse_reply_buf(req, NULL, 0);
-		return;
-	}
-	for (int i = 0; i < X_COUNT; i++) {
-		int n;
+	for (int i = 0; i < X_COUNT && (e || ino_kind(ino) == NODE_PROC_FD); i++) {
+		int n, r;
 
 		/* holders is listed whenever there is a buffer; its value is
-		 * computed only when asked for. */
-		if (i != X_HOLDERS && xattr_value(e, (enum xattr_id)i, val, sizeof(val)) < 0)
-			continue;
-		if (i == X_HOLDERS && xattr_value(e, X_INODE, val, sizeof(val)) < 0)
+		 * computed only when asked for. Directories and links have no
+		 * attributes at all. */
+		if (!e)
+			r = proc_fd_value(ino, (enum xattr_id)i, val, sizeof(val));
+		else if (i == X_HOLDERS)
+			r = xattr_value(e, X_INODE, val, sizeof(val));
+		else
+			r = xattr_value(e, (enum xattr_id)i, val, sizeof(val));
+		if (r < 0)
 			continue;
 		n = snprintf(list + used, sizeof(list) - used, PREFIX "%s", xattr_names[i]);
 		used += (size_t)n + 1; /* keep the NUL */
