@@ -89,6 +89,7 @@ static struct {
 	double rand_time;
 	bool read_only;
 	bool dst_block;
+	bool no_targets;
 	char only[256];
 } opt = {
 	.size = 256u << 20,
@@ -222,6 +223,10 @@ static struct figure *fig_add(const char *name, const char *label, const char *u
 		die("too many figures");
 	f = &figs[nfigs++];
 	memset(f, 0, sizeof(*f));
+	/* --no-targets: figures of a machine the targets are not about (the
+	 * VM tier's TCG guest), reported as info only. */
+	if (opt.no_targets)
+		tk = T_NONE;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	snprintf(f->label, sizeof(f->label), "%s", label);
 	f->unit = unit;
@@ -581,8 +586,12 @@ static void setup_buffer(void)
 	size = (size_t)st.st_size / PAGE * PAGE;
 	if (opt.file && opt.size < size && opt.size)
 		size = opt.size / PAGE * PAGE;
-	if (size < (4u << 20))
-		die("%s: %zu bytes, need at least 4 MiB", buf_path, size);
+	/* Our own buffer is at least 4 MiB (main); an existing one may be
+	 * smaller, down to 1 MiB (a 1280x800 scanout buffer has 3.9 MiB):
+	 * the 4 MiB figures then read or write it whole in one call. */
+	if (size < (opt.file ? (1u << 20) : (4u << 20)))
+		die("%s: %zu bytes, need at least %s", buf_path, size,
+		    opt.file ? "1 MiB" : "4 MiB");
 
 	src = alloc_buf(size, 0);
 	fill_pattern(src, size, 0x9e3779b97f4a7c15ull);
@@ -1396,7 +1405,8 @@ static void usage(FILE *out)
 		"  --daemon-opts OPTS   more -o options for it, e.g. max_read=1048576\n"
 		"  --mount DIR          bench an already mounted daemon (control socket from\n"
 		"                       --control or $DMABUFFS_CONTROL)\n"
-		"  --file PATH          bench an existing buffer file (its size, or --size)\n"
+		"  --file PATH          bench an existing buffer file (its size, or --size;\n"
+		"                       at least 1 MiB)\n"
 		"  --control PATH       control socket for --mount/--file\n"
 		"  --pid PID            the daemon's pid for the memory figures (--mount)\n"
 		"  --size MIB           buffer size in MiB (default 256)\n"
@@ -1406,6 +1416,8 @@ static void usage(FILE *out)
 		"  --only LIST          comma list of: limit,read,write,mmap,rand,shim,mem\n"
 		"  --dst block|full     reads go to one reused block (cache-hot, like dd;\n"
 		"                       the default) or to a whole-size destination\n"
+		"  --no-targets         report every figure as info (a machine the targets\n"
+		"                       are not about, e.g. the VM tier's TCG guest)\n"
 		"  -h, --help\n",
 		BENCH_DAEMON_PATH);
 }
@@ -1451,12 +1463,20 @@ static void print_header(void)
 	}
 	printf("# dmabuffs-bench: kernel %s, %ld CPUs, %s\n", u.release,
 	       sysconf(_SC_NPROCESSORS_ONLN), model);
-	printf("# buffer %s, %zu MiB, %d runs per figure (median, min, max), --dst %s\n",
-	       buf_path, size >> 20, opt.runs, opt.dst_block ? "block" : "full");
+	if (size % (1u << 20))
+		printf("# buffer %s, %zu bytes (%.2f MiB), %d runs per figure (median, min, "
+		       "max), --dst %s\n",
+		       buf_path, size, (double)size / MiB, opt.runs,
+		       opt.dst_block ? "block" : "full");
+	else
+		printf("# buffer %s, %zu MiB, %d runs per figure (median, min, max), --dst %s\n",
+		       buf_path, size >> 20, opt.runs, opt.dst_block ? "block" : "full");
 	printf("# mode: %s%s%s; mount read_ahead_kb %s; streaming loads %s\n",
 	       opt.file ? "existing file" : opt.mount ? "existing mount" : "own daemon, memfd",
 	       opt.daemon_opts ? ", -o " : "", opt.daemon_opts ? opt.daemon_opts : "", ra,
 	       dmabuf_io_streaming_load_available() ? "available" : "unavailable");
+	if (opt.no_targets)
+		printf("# --no-targets: every figure is info, none is held to a target\n");
 	fflush(stdout);
 }
 
@@ -1475,6 +1495,7 @@ int main(int argc, char **argv)
 		{ "read-only", no_argument, NULL, 'R' },
 		{ "only", required_argument, NULL, 'O' },
 		{ "dst", required_argument, NULL, 'B' },
+		{ "no-targets", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1526,6 +1547,9 @@ int main(int argc, char **argv)
 				usage(stderr);
 				return 2;
 			}
+			break;
+		case 'N':
+			opt.no_targets = true;
 			break;
 		case 'h':
 			usage(stdout);

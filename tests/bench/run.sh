@@ -8,12 +8,13 @@
 #   tests/bench/run.sh build
 #   tests/bench/run.sh build --daemon-opts max_read=1048576
 #   tests/bench/run.sh build --only read,mmap --runs 7
-#   ./dev bench          (the same, on ./build)
+#   ./dev bench          (the same, on ./build; then the VM's, on udmabuf,
+#                         heap and bochs VRAM: tests/vm/run.sh build --bench)
 #   make bench           (from the build directory)
 set -eu
 
 if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-	sed -n '2,12s/^# \{0,1\}//p' "$0"
+	sed -n '2,13s/^# \{0,1\}//p' "$0"
 	[ $# -ge 1 ] && exit 0 || exit 2
 fi
 build=$(cd "$1" && pwd)

@@ -18,6 +18,10 @@
 # The tree is staged in BUILDDIR/vm/root; the archive is only rewritten when
 # the staged content changed (sha256 over names, modes, links, contents).
 # Prints the archive's path.
+# VM_BENCH=1 (run.sh --bench): also the benchmark, BUILDDIR's
+# tests/bench/dmabuffs-bench (built by the caller), in /vm/bin; the archive
+# is then BUILDDIR/vm/initramfs-bench.cpio.gz, so that the tests' archive
+# stays as it is.
 set -euo pipefail
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
@@ -29,6 +33,7 @@ srcdir=$(cd "$here/../.." && pwd)
 vm=$builddir/vm
 root=$vm/root
 out=$vm/initramfs.cpio.gz
+[ "${VM_BENCH:-0}" = 1 ] && out=$vm/initramfs-bench.cpio.gz
 CC=${CC:-gcc}
 
 # Loaded by /init at boot, in this order (pvpanic-pci first, so that a panic
@@ -172,6 +177,7 @@ echo "$BOOT_MODULES" >"$root/vm/boot-modules"
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here/guest/runner.sh" "$root/vm/runner.sh"
 install -m 0644 "$here/guest/lib.sh" "$root/vm/lib.sh"
+install -m 0755 "$here/guest/bench.sh" "$root/vm/bench.sh"
 for t in "$here"/guest/tests/*.sh; do
 	[ -e "$t" ] && install -m 0755 "$t" "$root/vm/tests/"
 done
@@ -197,6 +203,21 @@ for w in "$builddir"/tests/helpers/*; do
 		fi
 	done
 done
+# The benchmark: the real ELF file, not libtool's wrapper; its libdmabuffs
+# comes with the project's programs below.
+if [ "${VM_BENCH:-0}" = 1 ]; then
+	bench=
+	for cand in "$builddir/tests/bench/.libs/dmabuffs-bench" \
+		    "$builddir/tests/bench/.libs/lt-dmabuffs-bench" \
+		    "$builddir/tests/bench/dmabuffs-bench"; do
+		if [ -f "$cand" ] && head -c 4 "$cand" | grep -q ELF; then
+			bench=$cand
+			break
+		fi
+	done
+	[ -n "$bench" ] || die "no dmabuffs-bench in $builddir/tests/bench (make tests/bench/dmabuffs-bench)"
+	install -m 0755 "$bench" "$root/vm/bin/dmabuffs-bench"
+fi
 mkdir -p "$root/vm/src/tests/integration"
 [ -e "$srcdir/tests/integration/lib.sh" ] &&
 	install -m 0644 "$srcdir/tests/integration/lib.sh" "$root/vm/src/tests/integration/"

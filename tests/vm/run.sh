@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # run.sh BUILDDIR
+# run.sh BUILDDIR --bench
 #
 # The VM tier: boot Debian's 6.12 backports kernel in QEMU (TCG) with an
 # initramfs of the guest tests and real dma-buf exporters (udmabuf, system
@@ -20,6 +21,17 @@
 # (whole run, s, default 170), VM_TEST_TIMEOUT (per guest test, s, default
 # 60), VM_INTEGRATION=0 (not tests/integration/*.sh), VM_APPEND (more
 # kernel arguments), VM_PROJECT=no (no `make install` of the project).
+#
+# --bench: no tests; the benchmark in the guest instead (guest/bench.sh:
+# dmabuffs-bench --file on a udmabuf, a system-heap and a bochs VRAM
+# buffer). Prints each buffer's table, labelled "VM (qemu TCG): not
+# comparable to the host, not targeted", then
+#	vm-bench: R ran, F failed, S skipped
+# Exit 0 when the guest ran them (a skipped buffer is fine), 77 as above,
+# 1 when the run or a bench failed. Artifacts: BUILDDIR/vm/bench-*.
+# Environment: VM_BENCH_SIZE (MiB, udmabuf and heap buffers, default 16),
+# VM_BENCH_RUNS (default 3), VM_BENCH_ONLY (the bench's --only, default
+# limit,read,write,mmap,rand), VM_TIMEOUT (default 240), VM_APPEND.
 set -uo pipefail
 
 SKIP=77
@@ -27,15 +39,38 @@ here=$(cd "$(dirname "$0")" && pwd)
 T0=$(date +%s.%N)
 
 skip() {
-	echo "vm: SKIP: $*"
+	if [ -n "${bench:-}" ]; then
+		echo "vm-bench: SKIP: $*"
+	else
+		echo "vm: SKIP: $*"
+	fi
 	exit $SKIP
+}
+# A run that cannot start: the tier's totals, or the bench's.
+broken() {
+	echo "vm: $*"
+	if [ -n "$bench" ]; then
+		echo "vm-bench: 0 ran, 1 failed, 0 skipped"
+	else
+		echo "vm: 0 passed, 1 failed, 0 skipped"
+	fi
+	exit 1
 }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-[ $# -eq 1 ] || { echo "usage: $0 BUILDDIR" >&2; exit 2; }
+bench=
+if [ $# -eq 2 ] && [ "$2" = --bench ]; then
+	bench=1
+elif [ $# -ne 1 ]; then
+	echo "usage: $0 BUILDDIR [--bench]" >&2
+	exit 2
+fi
 mkdir -p "$1"
 builddir=$(cd "$1" && pwd)
 vm=$builddir/vm
+# Files of a run: the tests' (serial.log, host/, ...) or the bench's
+# (bench-serial.log, bench-host/, ...), so that one does not hide the other.
+pfx=${bench:+bench-}
 cache=$builddir/vm-cache
 mkdir -p "$vm" "$cache"
 
@@ -54,26 +89,30 @@ t=$(date +%s.%N)
 kernel=$("$here/fetch-kernel.sh" "$cache")
 rc=$?
 [ $rc -eq $SKIP ] && skip "no kernel: fetch-kernel.sh could not download it (no network?)"
-[ $rc -eq 0 ] || { echo "vm: fetch-kernel.sh failed ($rc)"; echo "vm: 0 passed, 1 failed, 0 skipped"; exit 1; }
+[ $rc -eq 0 ] || broken "fetch-kernel.sh failed ($rc)"
 t_fetch=$(elapsed "$t")
 vmlinuz=
 for f in "$kernel"/boot/vmlinuz-*; do vmlinuz=$f; done
-[ -e "$vmlinuz" ] || { echo "vm: no vmlinuz in $kernel"; echo "vm: 0 passed, 1 failed, 0 skipped"; exit 1; }
+[ -e "$vmlinuz" ] || broken "no vmlinuz in $kernel"
 
 # ---------------------------------------------------------------- host tools
 mkdir -p "$vm/host-bin"
 for src in "$here"/host/*.c; do
 	bin=$vm/host-bin/$(basename "$src" .c)
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] || [ "$here/progs/vmtest.h" -nt "$bin" ]; then
-		gcc -std=gnu11 -O2 -Wall -Wextra -o "$bin" "$src" ||
-			{ echo "vm: cannot compile $src"; echo "vm: 0 passed, 1 failed, 0 skipped"; exit 1; }
+		gcc -std=gnu11 -O2 -Wall -Wextra -o "$bin" "$src" || broken "cannot compile $src"
 	fi
 done
 
 # ---------------------------------------------------------------- initramfs
 t=$(date +%s.%N)
-initrd=$("$here/build-initramfs.sh" "$builddir" "$kernel") ||
-	{ echo "vm: build-initramfs.sh failed"; echo "vm: 0 passed, 1 failed, 0 skipped"; exit 1; }
+if [ -n "$bench" ]; then
+	# It links the build's libdmabuffs, which the initramfs ships.
+	make -C "$builddir" -s --no-print-directory tests/bench/dmabuffs-bench >&2 ||
+		broken "cannot build tests/bench/dmabuffs-bench in $builddir"
+fi
+initrd=$(VM_BENCH=${bench:-0} "$here/build-initramfs.sh" "$builddir" "$kernel") ||
+	broken "build-initramfs.sh failed"
 t_initrd=$(elapsed "$t")
 
 # ---------------------------------------------------------------- boot
@@ -88,11 +127,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-outdir=$vm/host
+outdir=$vm/${pfx}host
 rm -rf "$outdir"
 mkdir -p "$outdir"
-raw=$vm/serial.raw
-log=$vm/serial.log
+raw=$vm/${pfx}serial.raw
+log=$vm/${pfx}serial.log
 rm -f "$raw" "$log"
 : >"$raw"
 
@@ -100,8 +139,15 @@ append="console=ttyS0 iomem=relaxed panic=-1 quiet"
 [ -n "${VM_TESTS:-}" ] && append="$append vmtests=$VM_TESTS"
 [ -n "${VM_TEST_TIMEOUT:-}" ] && append="$append vmtimeout=$VM_TEST_TIMEOUT"
 [ "${VM_INTEGRATION:-1}" = 0 ] && append="$append vmintegration=0"
+if [ -n "$bench" ]; then
+	append="$append vmbench=1"
+	[ -n "${VM_BENCH_SIZE:-}" ] && append="$append vmbenchsize=$VM_BENCH_SIZE"
+	[ -n "${VM_BENCH_RUNS:-}" ] && append="$append vmbenchruns=$VM_BENCH_RUNS"
+	[ -n "${VM_BENCH_ONLY:-}" ] && append="$append vmbenchonly=$VM_BENCH_ONLY"
+fi
 [ -n "${VM_APPEND:-}" ] && append="$append $VM_APPEND"
 limit=${VM_TIMEOUT:-170}
+[ -n "$bench" ] && limit=${VM_TIMEOUT:-240}
 
 # ttyS0 (the console) goes to stdout = serial.raw; ttyS1 is the guest's
 # answer channel from vm-hostd; QMP serves screendump.
@@ -116,10 +162,10 @@ timeout -k 5 "$limit" "$qemu" -accel tcg -cpu max -smp 1 -m 1536 \
 	-chardev socket,id=vmhost,path="$rundir/ack.sock",server=on,wait=off \
 	-serial chardev:vmhost \
 	-qmp unix:"$rundir/qmp.sock",server=on,wait=off \
-	</dev/null >"$raw" 2>"$vm/qemu.stderr" &
+	</dev/null >"$raw" 2>"$vm/${pfx}qemu.stderr" &
 qpid=$!
 "$vm/host-bin/vm-hostd" "$raw" "$rundir/qmp.sock" "$rundir/ack.sock" "$outdir" "$qpid" \
-	2>"$vm/vm-hostd.log" &
+	2>"$vm/${pfx}vm-hostd.log" &
 hostd=$!
 wait "$qpid"
 qrc=$?
@@ -131,6 +177,66 @@ hostd=
 # SeaBIOS and the terminal emit escape sequences and \r: strip them.
 sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Za-z0-9]//g' \
     -e 's/\x1b[=>cDEHM78]//g' -e 's/\r//g' "$raw" >"$log"
+
+# ---------------------------------------------------------------- bench
+# The run's verdict, or "" when it went as it should: QEMU's exit status
+# (0 poweroff, 3 isa-debug-exit, 1 panic, 124/137 timeout) in words.
+run_problem() {
+	case $qrc in
+	0) ;;
+	3) echo "the guest reported a failure (isa-debug-exit)" ;;
+	1) echo "the guest kernel panicked (pvpanic) or QEMU failed; see $vm/${pfx}qemu.stderr" ;;
+	124|137) echo "timed out after ${limit}s: the guest hung, QEMU was killed" ;;
+	*) echo "QEMU exited with status $qrc; see $vm/${pfx}qemu.stderr" ;;
+	esac
+}
+
+# Each buffer's table, from between its VMBENCH BEGIN/END lines, saved
+# whole (BENCH lines included) to bench-NAME.out and printed without the
+# BENCH lines and the ratio legend (the host's table just above has them).
+if [ -n "$bench" ]; then
+	label="VM (qemu TCG): not comparable to the host, not targeted"
+	ran=0 failed=0 skipped=0
+	rm -f "$vm"/bench-*.out
+	while IFS= read -r line; do
+		case $line in
+		"VMBENCH SKIP "*) skipped=$((skipped + 1)); echo "# ${line#VMBENCH }" ;;
+		"VMBENCH FAIL "*) failed=$((failed + 1)); echo "# ${line#VMBENCH }" ;;
+		"VMBENCH NOTE "*) echo "# ${line#VMBENCH NOTE }" ;;
+		"VMBENCH END "*)
+			name=${line#VMBENCH END }
+			name=${name%% *}
+			echo
+			echo "== $label: $name =="
+			awk -v n="$name" '
+				$0 ~ "^VMBENCH BEGIN " n "$" { on = 1; next }
+				$0 ~ "^VMBENCH END " n " " { on = 0 }
+				on' "$log" >"$vm/bench-$name.out"
+			grep -v -e '^BENCH ' -e '^ratio: ' -e '^memcpy on ordinary memory' \
+				"$vm/bench-$name.out" | cat -s
+			case $line in *" rc=0 "*) ran=$((ran + 1)) ;; esac
+			echo "# $name: ${line#VMBENCH END "$name" }"
+			;;
+		esac
+	done < <(grep -aoE 'VMBENCH (SKIP|FAIL|NOTE|END) .*' "$log")
+	result=$(grep -aoE 'VMBENCHRESULT .*' "$log" | tail -n1)
+	why=$(run_problem)
+	[ -z "$result" ] && why="${why:+$why; }no VMBENCHRESULT line from the guest"
+	if [ -n "$why" ]; then
+		[ "$failed" -gt 0 ] || failed=1
+		echo "# vm-bench: $why"
+		echo "# last lines of $log:"
+		tail -n 25 "$log" | sed 's/^/#   /'
+	fi
+	echo
+	[ -n "$result" ] && echo "# guest: ${result#VMBENCHRESULT }"
+	printf '# times: kernel %ss, initramfs %ss, boot-to-result %ss, total %ss\n' \
+		"$t_fetch" "$t_initrd" "$t_boot" "$(elapsed "$T0")"
+	echo "# full output (BENCH lines): $vm/bench-NAME.out; console: $log"
+	echo "vm-bench: $ran ran, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+	exit
+fi
 
 # ---------------------------------------------------------------- verdict
 passed=0 failed=0 skipped=0
@@ -185,9 +291,7 @@ why=
 case $qrc in
 0) ;;
 3) why="the guest reported failing tests (isa-debug-exit)" ;;
-1) why="the guest kernel panicked (pvpanic) or QEMU failed; see $vm/qemu.stderr" ;;
-124|137) why="timed out after ${limit}s: the guest hung, QEMU was killed" ;;
-*) why="QEMU exited with status $qrc; see $vm/qemu.stderr" ;;
+*) why=$(run_problem) ;;
 esac
 if [ -z "$result" ]; then
 	why="${why:+$why; }no VMRESULT line from the guest"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bochs-scanout [--through-file NAME] [TAG]
+ * bochs-scanout --hold NAME
  *
  * Put a dumb buffer on the bochs-drm display at the current mode (first
  * connected connector, its preferred mode: 1280x800 on qemu's std VGA),
@@ -27,9 +28,15 @@
  * and finally a pattern written through our own mapping must read back
  * through the file. The program must be DRM master for SetCrtc: the daemon
  * opened the card first and has to have dropped master.
+ * --hold NAME: the VM benchmark's I/O memory buffer (tests/vm/guest/bench.sh).
+ * The scanout buffer, pinned in VRAM by SetCrtc, is published as NAME and
+ * held, pinned and on screen, until SIGTERM or SIGINT (exit 0): the buffer
+ * is transient, so it goes with us. Prints "hold name=NAME size=BYTES
+ * path=FILE" once the file is there. No pattern checks, no host request.
  * Exit: 0 pass, 77 no bochs card (or no libdmabuffs), 1 failure.
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <time.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
@@ -119,11 +126,104 @@ static void write_file(const char *path, const uint8_t *src, size_t size)
 	if (close(fd) < 0)
 		vm_fail("close %s: %s", path, strerror(errno));
 }
+
+static volatile sig_atomic_t hold_stop;
+
+static void on_hold_signal(int sig)
+{
+	(void)sig;
+	hold_stop = 1;
+}
+
+/* Where the buffer's current contents (px, size bytes) are in VRAM (BAR 0,
+ * sysfs resource0): the offset, or -1. Aligned 32-bit reads only. */
+static long find_in_vram(int card, const volatile uint32_t *px, size_t size)
+{
+	char res[128];
+	struct stat st;
+	const volatile uint32_t *bar;
+	size_t bar_size, n = size / 4;
+	long found = -1;
+	int fd;
+
+	if (fstat(card, &st) < 0)
+		return -1;
+	snprintf(res, sizeof(res), "/sys/dev/char/%u:%u/device/resource0",
+		 major(st.st_rdev), minor(st.st_rdev));
+	fd = open(res, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		vm_log("%s: %s", res, strerror(errno));
+		return -1;
+	}
+	bar_size = (size_t)st.st_size;
+	bar = mmap(NULL, bar_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (bar == MAP_FAILED) {
+		vm_log("mmap %s: %s", res, strerror(errno));
+		return -1;
+	}
+	for (size_t off = 0; off + size <= bar_size && found < 0; off += 4096) {
+		size_t i;
+
+		for (i = 0; i < n && bar[off / 4 + i] == px[i]; i++)
+			;
+		if (i == n)
+			found = (long)off;
+	}
+	munmap((void *)bar, bar_size);
+	return found;
+}
+
+/* --hold: publish the pinned scanout buffer and keep it (and the CRTC
+ * that pins it) until told to stop; then say where what the file's
+ * users left in it is in VRAM, which shows they worked on VRAM. */
+static void hold(int card, uint32_t handle, const volatile uint32_t *px, size_t size,
+		 const char *name)
+{
+	long off;
+	struct sigaction sa = { .sa_handler = on_hold_signal };
+	const char *mnt = getenv("DMABUFFS_MOUNT");
+	char fpath[512];
+	struct stat st;
+	sigset_t block, old;
+	int dbuf, r;
+
+	if (drmPrimeHandleToFD(card, handle, DRM_CLOEXEC | DRM_RDWR, &dbuf) < 0)
+		vm_fail("PRIME export of the scanout buffer: %s", strerror(errno));
+	r = dmabuffs_publish(dbuf, name, DMABUFFS_PUBLISH_TRANSIENT);
+	if (r < 0)
+		vm_fail("dmabuffs_publish(%s): %s (%s)", name, strerror(-r),
+			dmabuffs_last_error());
+	close(dbuf);
+	snprintf(fpath, sizeof(fpath), "%s/%s", mnt ? mnt : "/run/dmabuf", name);
+	if (stat(fpath, &st) < 0)
+		vm_fail("stat %s: %s", fpath, strerror(errno));
+	if ((size_t)st.st_size < size)
+		vm_fail("%s has %lld bytes, the scanout buffer %zu", fpath,
+			(long long)st.st_size, size);
+	/* No signal may slip in between the test and the wait. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	printf("hold name=%s size=%lld path=%s\n", name, (long long)st.st_size, fpath);
+	fflush(stdout);
+	while (!hold_stop)
+		sigsuspend(&old);
+	off = find_in_vram(card, px, size);
+	if (off < 0)
+		vm_fail("hold %s: the buffer's %zu bytes are nowhere in VRAM (resource0)", name,
+			size);
+	printf("hold-vram name=%s offset=%#lx bytes=%zu: the buffer's contents are in VRAM\n",
+	       name, off, size);
+}
 #endif
 
 int main(int argc, char **argv)
 {
-	const char *tag = "scanout1", *publish_name = NULL;
+	const char *tag = "scanout1", *publish_name = NULL, *hold_name = NULL;
 	struct drm_mode_create_dumb cd = { .bpp = 32 };
 	struct drm_mode_map_dumb md = { 0 };
 	drmModeConnectorPtr conn = NULL;
@@ -139,11 +239,15 @@ int main(int argc, char **argv)
 		publish_name = argv[2];
 		argv += 2;
 		argc -= 2;
+	} else if (argc > 2 && !strcmp(argv[1], "--hold")) {
+		hold_name = argv[2];
+		argv += 2;
+		argc -= 2;
 	}
 	if (argc > 1)
 		tag = argv[1];
 #ifndef HAVE_DMABUFFS_PUBLISH
-	if (publish_name)
+	if (publish_name || hold_name)
 		vm_skip("built without libdmabuffs dmabuffs_publish()");
 #endif
 	card = vm_open_card("bochs-drm", path, sizeof(path));
@@ -201,6 +305,15 @@ int main(int argc, char **argv)
 	if (px == MAP_FAILED)
 		vm_fail("mmap dumb buffer: %s", strerror(errno));
 	seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
+#ifdef HAVE_DMABUFFS_PUBLISH
+	if (hold_name) {
+		hold(card, cd.handle, px, (size_t)cd.pitch * cd.height, hold_name);
+		munmap(px, cd.size);
+		drmModeRmFB(card, fb);
+		close(card);
+		return 0;
+	}
+#endif
 	if (!publish_name) {
 		for (uint32_t y = 0; y < cd.height; y++)
 			for (uint32_t x = 0; x < cd.width; x++)
