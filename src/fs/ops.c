@@ -1042,6 +1042,15 @@ static int entry_stage(struct entry *e)
 	return r;
 }
 
+/* Data reached the entry: stat shows a new mtime (and ctime). */
+static void entry_touch(struct entry *e)
+{
+	pthread_mutex_lock(&tree_lock);
+	timespec_now(&e->mtime);
+	e->ctime = e->mtime;
+	pthread_mutex_unlock(&tree_lock);
+}
+
 static ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off,
 			   bool nonblock)
 {
@@ -1067,12 +1076,8 @@ static ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_
 			return n;
 	}
 	pthread_rwlock_unlock(&e->io);
-	if (n > 0) {
-		pthread_mutex_lock(&tree_lock);
-		timespec_now(&e->mtime);
-		e->ctime = e->mtime;
-		pthread_mutex_unlock(&tree_lock);
-	}
+	if (n > 0)
+		entry_touch(e);
 	return n;
 }
 
@@ -1266,12 +1271,8 @@ static void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *buf
 		buffer_unref(b);
 		if (n >= 0 && (size_t)n == size)
 			bufv->idx = bufv->count; /* drained: libfuse keeps the pipe */
-		if (n > 0 && h->e) {
-			pthread_mutex_lock(&tree_lock);
-			timespec_now(&h->e->mtime);
-			h->e->ctime = h->e->mtime;
-			pthread_mutex_unlock(&tree_lock);
-		}
+		if (n > 0 && h->e)
+			entry_touch(h->e);
 	}
 	if (n == -EOPNOTSUPP) {
 		struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);

@@ -261,3 +261,30 @@ stop_holder() {
 fdinfo_count() {
 	sed -n 's/^count:[[:space:]]*//p' "/proc/$1/fdinfo/$2"
 }
+
+# device_loss DRIVER: the body of the device-loss-* tests. With a
+# drm:DRIVER buffer file open, the card's PCI device is removed (sysfs
+# remove); reads give ENODEV or the last contents, the daemon survives,
+# drops the backend and still serves other buffers (device-loss.c).
+device_loss() {
+	pci=$(pci_dev_of_card_driver "$1")
+	[ -n "$pci" ] || skip "no $1 card on a PCI device"
+	start_daemon
+	truncate -s 1M "/run/dmabuf/new/drm:$1/lost" || fail "cannot allocate on drm:$1"
+	truncate -s 1M /run/dmabuf/new/udmabuf/kept || fail "cannot allocate on udmabuf"
+	echo "# $1 card on PCI $pci"
+	device-loss /run/dmabuf/lost /run/dmabuf/kept "drm:$1" "$pci"
+	rc=$?
+	[ "$rc" -eq 0 ] || exit "$rc"
+	[ ! -e "/sys/bus/pci/devices/$pci" ] || fail "$pci is still there after remove"
+	kill -0 "$DAEMON_PID" 2>/dev/null || fail "dmabuffs died after the removal"
+	mounted /run/dmabuf || fail "/run/dmabuf is gone after the removal"
+	dmabufctl info lost >/dev/null 2>&1
+	echo "# dmabufctl info lost: exit $?"
+	out=$(dmabufctl list) || fail "dmabufctl list failed after the removal"
+	echo "$out" | sed 's/^/# list: /'
+	truncate -s 64K /run/dmabuf/new/heap:system/after ||
+		fail "no new buffer can be made after the removal"
+	rm /run/dmabuf/lost || fail "rm of the gone buffer failed"
+	kill -0 "$DAEMON_PID" 2>/dev/null || fail "dmabuffs died after the removal"
+}

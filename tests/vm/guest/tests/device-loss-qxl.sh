@@ -5,23 +5,4 @@
 # daemon survives, drops the backend and still serves other buffers
 # (device-loss.c).
 . /vm/lib.sh
-pci=$(pci_dev_of_card_driver qxl)
-[ -n "$pci" ] || skip "no qxl card on a PCI device"
-start_daemon
-truncate -s 1M "/run/dmabuf/new/drm:qxl/lost" || fail "cannot allocate on drm:qxl"
-truncate -s 1M /run/dmabuf/new/udmabuf/kept || fail "cannot allocate on udmabuf"
-echo "# qxl card on PCI $pci"
-device-loss /run/dmabuf/lost /run/dmabuf/kept "drm:qxl" "$pci"
-rc=$?
-[ "$rc" -eq 0 ] || exit "$rc"
-[ ! -e "/sys/bus/pci/devices/$pci" ] || fail "$pci is still there after remove"
-kill -0 "$DAEMON_PID" 2>/dev/null || fail "dmabuffs died after the removal"
-mounted /run/dmabuf || fail "/run/dmabuf is gone after the removal"
-dmabufctl info lost >/dev/null 2>&1
-echo "# dmabufctl info lost: exit $?"
-out=$(dmabufctl list) || fail "dmabufctl list failed after the removal"
-echo "$out" | sed 's/^/# list: /'
-truncate -s 64K /run/dmabuf/new/heap:system/after ||
-	fail "no new buffer can be made after the removal"
-rm /run/dmabuf/lost || fail "rm of the gone buffer failed"
-kill -0 "$DAEMON_PID" 2>/dev/null || fail "dmabuffs died after the removal"
+device_loss qxl
