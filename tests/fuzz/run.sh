@@ -44,6 +44,7 @@ fi
 
 mkdir -p "$out" "$crashes" || exit 1
 
+# shellcheck disable=SC2054 # (-fsanitize= takes a comma list)
 cflags=(-std=gnu11 -g -O1 -fno-omit-frame-pointer
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-Wall -Wextra -Wno-unused-parameter -Werror
@@ -73,7 +74,7 @@ build() {
 		fi
 	done
 	if [ "$mods" != - ]; then
-		# shellcheck disable=SC2207
+		# shellcheck disable=SC2207,SC2086 # (one word per flag, per module)
 		flags=($(pkg-config --cflags --libs $mods)) || return 1
 	fi
 	"$cc" "${cflags[@]}" -o "$out/fuzz-$name" "$top/tests/fuzz/fuzz-$name.c" \
@@ -81,8 +82,9 @@ build() {
 }
 
 run_one() { # NAME
-	local name=$1 work=$out/corpus-$name log=$out/fuzz-$name.log
-	local seeds=$top/tests/fuzz/corpus/$name args rc asan=$ASAN_OPTIONS
+	local name=$1 args rc asan=$ASAN_OPTIONS
+	local work=$out/corpus-$name log=$out/fuzz-$name.log
+	local seeds=$top/tests/fuzz/corpus/$name
 	mkdir -p "$work" "$seeds"
 	# New inputs go to the build tree (the first directory), the seeds in
 	# the repository are only read.

@@ -16,6 +16,8 @@
 #   FIO_VERIFY_SANITY=corrupt: overwrite 8 bytes in every MiB of the buffer
 #     file between the two phases; every fio test must then fail (shows the
 #     oracle can fail).
+# lib.sh's POSIX part only (dt_mounted, dt_cleanup, dt_info_field, PATH).
+# shellcheck disable=SC2034
 DMABUFFS_DEVICE_TEST=1
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
