@@ -82,7 +82,7 @@ build() {
 }
 
 run_one() { # NAME
-	local name=$1 args rc asan=$ASAN_OPTIONS
+	local name=$1 args rc
 	local work=$out/corpus-$name log=$out/fuzz-$name.log
 	local seeds=$top/tests/fuzz/corpus/$name
 	mkdir -p "$work" "$seeds"
@@ -92,17 +92,14 @@ run_one() { # NAME
 		-artifact_prefix="$crashes/$name-")
 	# options_parse() writes a line to stderr per bad option: keep the
 	# log to libFuzzer's own output (sanitizer reports included).
-	# Full stacks on malloc, slower: the suppression of known-leaks.supp
-	# matches a frame inside libfuse, which has no frame pointers.
-	[ "$name" = options ] && args+=(-close_fd_mask=2) &&
-		asan=$asan:fast_unwind_on_malloc=0
+	[ "$name" = options ] && args+=(-close_fd_mask=2)
 	if [ "$seconds" -eq 0 ]; then
 		args+=(-runs=0)
 	else
 		args+=(-max_total_time="$seconds")
 	fi
 	# shellcheck disable=SC2086
-	ASAN_OPTIONS=$asan "$out/fuzz-$name" "${args[@]}" ${FUZZ_ARGS:-} "$work" "$seeds" >"$log" 2>&1
+	"$out/fuzz-$name" "${args[@]}" ${FUZZ_ARGS:-} "$work" "$seeds" >"$log" 2>&1
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		result PASS "$name" "$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1) runs"
