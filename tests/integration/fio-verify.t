@@ -48,15 +48,17 @@ diag_fio() { # LOG
 	tail -n 8 "$1" | sed 's/^/# /'
 }
 
-dt_tmp=$(mktemp -d /tmp/dmabuffs-fio.XXXXXX) || exit 1
 trap dt_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-dt_mnt=$dt_tmp/mnt
-mkdir "$dt_mnt"
 
-# mount IOMEM: a daemon on $dt_mnt; 0 when the mount is up.
+# mount_daemon IOMEM: a daemon in a fresh temporary directory (dt_cleanup,
+# at the end of each accessor or at exit, stops it, unmounts and removes
+# the directory); 0 when the mount is up.
 mount_daemon() {
+	dt_tmp=$(mktemp -d /tmp/dmabuffs-fio.XXXXXX) || exit 1
+	dt_mnt=$dt_tmp/mnt
+	mkdir "$dt_mnt"
 	dmabuffs -f -o "backend=$backend,iomem=$1,control=$dt_tmp/control" "$dt_mnt" \
 		>"$dt_tmp/daemon.log" 2>&1 &
 	dt_pid=$!
@@ -67,21 +69,6 @@ mount_daemon() {
 		i=$((i + 1))
 	done
 	dt_mounted "$dt_mnt"
-}
-
-unmount_daemon() {
-	kill -TERM "$dt_pid" 2>/dev/null
-	i=0
-	while [ $i -lt 25 ] && kill -0 "$dt_pid" 2>/dev/null; do
-		dt_sleep
-		i=$((i + 1))
-	done
-	kill -KILL "$dt_pid" 2>/dev/null
-	wait "$dt_pid" 2>/dev/null
-	dt_pid=
-	if dt_mounted "$dt_mnt"; then
-		fusermount3 -u -z "$dt_mnt" 2>/dev/null || umount -l "$dt_mnt"
-	fi
 }
 
 # run NAME FILE ENGINE-OPTIONS...: both phases; a TAP line.
@@ -132,7 +119,8 @@ for accessor in memfd shim; do
 		done
 		echo "# dmabuffs -o backend=$backend,iomem=$iomem did not mount:"
 		tail -n 15 "$dt_tmp/daemon.log" | sed "s/^/# /"
-		unmount_daemon
+		dt_cleanup
+		dt_pid=
 		continue
 	fi
 	f=$dt_mnt/fio-$label
@@ -152,6 +140,7 @@ for accessor in memfd shim; do
 	run "fio-verify-psync-$label$suffix" "$f" --ioengine=psync
 	run "fio-verify-mmap-$label$suffix" "$f" --ioengine=mmap
 	run "fio-verify-direct-$label$suffix" "$f" --ioengine=libaio --iodepth=8 --direct=1
-	unmount_daemon
+	dt_cleanup
+	dt_pid=
 done
 echo "1..$n"
