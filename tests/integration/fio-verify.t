@@ -76,7 +76,7 @@ run() {
 	name=$1 file=$2
 	shift 2
 	set -- --name="$name" --filename="$file" --size="$size" --rw=randrw \
-		--bsrange=4k-64k --verify=crc32c --verify_fatal=1 "$@"
+		--bsrange=4k-64k --verify=crc32c --verify_fatal=1 --verify_state_save=0 "$@"
 	log=$dt_tmp/$name.log
 	if ! timeout "$limit" fio "$@" >"$log" 2>&1; then
 		tap not-ok "$name"
