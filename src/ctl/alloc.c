@@ -83,7 +83,8 @@ int cmd_alloc(int argc, char **argv)
 	}
 	if (fstat(fd, &st) < 0)
 		return fail(path, errno, NULL);
-	printf("%s %" PRIu64 "\n", name, (uint64_t)st.st_size);
+	fprint_escaped(stdout, name);
+	printf(" %" PRIu64 "\n", (uint64_t)st.st_size);
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("stdout", errno, NULL);
 }
 

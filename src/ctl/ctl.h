@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "shared/macro.h"
@@ -25,6 +26,10 @@ _printf_(1, 2) int failf(const char *fmt, ...);
 int fail_lib(const char *what, int r);
 /* A usage error with a pointer to --help; returns EXIT_USAGE. */
 _printf_(1, 2) int usage_error(const char *fmt, ...);
+
+/* Text that came from a name (or a path, an attribute), escaped as
+ * name_escape() does: no control byte reaches the terminal. */
+void fprint_escaped(FILE *f, const char *s);
 
 const char *mount_dir(void);
 /* A bare name lives under the mount; anything with a slash is a path.

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,89 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "ctl/ctl.h"
+#include "ctl/escape.h"
 #include "shared/macro.h"
-
-/*
- * JSON strings: escape what JSON requires, and any byte that is not part of
- * valid UTF-8 (names are bytes; the output must stay valid JSON).
- */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-static void json_string(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', f);
-	while (*p) {
-		size_t n;
-
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			p++;
-			continue;
-		case '\\':
-			fputs("\\\\", f);
-			p++;
-			continue;
-		case '\n':
-			fputs("\\n", f);
-			p++;
-			continue;
-		case '\t':
-			fputs("\\t", f);
-			p++;
-			continue;
-		case '\r':
-			fputs("\\r", f);
-			p++;
-			continue;
-		}
-		if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u%04x", *p);
-			p++;
-			continue;
-		}
-		n = utf8_seq_len(p);
-		if (n == 0) {
-			/* Not UTF-8: show the byte as U+00XX. */
-			fprintf(f, "\\u%04x", *p);
-			p++;
-			continue;
-		}
-		fwrite(p, 1, n, f);
-		p += n;
-	}
-	fputc('"', f);
-}
-
-static void json_string_or_null(FILE *f, const char *s)
-{
-	if (s)
-		json_string(f, s);
-	else
-		fputs("null", f);
-}
+#include "shared/util.h"
 
 /* ------------------------------------------------------------ list */
 
@@ -138,67 +62,113 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-static void list_json(struct entry *ents, size_t n)
+/* A small attribute as JSON: a number when it is one, else a string. */
+static json_object *json_attr(bool has, const char *v, bool numeric)
 {
-	fputs("[", stdout);
-	for (size_t i = 0; i < n; i++) {
+	_cleanup_free_ char *esc = NULL;
+
+	if (!has)
+		return NULL; /* json-c's null */
+	if (numeric && all_digits(v)) {
+		uint64_t n;
+
+		if (parse_u64(v, 10, &n) == 0 && n <= INT64_MAX)
+			return json_object_new_int64((int64_t)n);
+	}
+	esc = name_escape(v, strlen(v));
+	return esc ? json_object_new_string(esc) : NULL;
+}
+
+/*
+ * "name" is the name as text (name_escape(): valid UTF-8, \xHH for the bytes
+ * that are not), "name_hex" its exact bytes: both map back to the file.
+ */
+static int add_name(json_object *o, const char *key, const char *name)
+{
+	_cleanup_free_ char *esc = name_escape(name, strlen(name));
+	_cleanup_free_ char *hex = hex_encode(name, strlen(name));
+	char hexkey[64];
+
+	if (!esc || !hex)
+		return -ENOMEM;
+	snprintf(hexkey, sizeof(hexkey), "%s_hex", key);
+	json_object_object_add(o, key, json_object_new_string(esc));
+	json_object_object_add(o, hexkey, json_object_new_string(hex));
+	return 0;
+}
+
+static int json_print(json_object *doc)
+{
+	const char *text = json_object_to_json_string_ext(
+		doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			     JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (!text)
+		return -ENOMEM;
+	if (fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF)
+		return -EIO;
+	return 0;
+}
+
+static int list_json(struct entry *ents, size_t n)
+{
+	json_object *doc = json_object_new_array();
+	int r = 0;
+
+	if (!doc)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++) {
 		struct entry *e = &ents[i];
-		char owner[64];
+		json_object *o = json_object_new_object();
+		char owner[64], mode[8];
 
+		if (!o) {
+			r = -ENOMEM;
+			break;
+		}
+		json_object_array_add(doc, o);
 		owner_name(e->st.st_uid, owner, sizeof(owner));
-		fputs(i ? ",\n  {" : "\n  {", stdout);
-		fputs("\"name\": ", stdout);
-		json_string(stdout, e->name);
-		printf(", \"size\": %" PRIu64, (uint64_t)e->st.st_size);
-		fputs(", \"exporter\": ", stdout);
-		json_string_or_null(stdout, e->has_exporter ? e->exporter : NULL);
-		fputs(", \"iomem\": ", stdout);
-		if (e->has_iomem && (!strcmp(e->iomem, "0") || !strcmp(e->iomem, "1")))
-			fputs(e->iomem, stdout);
-		else
-			json_string_or_null(stdout, e->has_iomem ? e->iomem : NULL);
-		fputs(", \"origin\": ", stdout);
-		json_string_or_null(stdout, e->has_origin ? e->origin : NULL);
-		fputs(", \"owner\": ", stdout);
-		json_string(stdout, owner);
-		printf(", \"uid\": %u, \"gid\": %u, \"mode\": \"%04o\"",
-		       (unsigned int)e->st.st_uid, (unsigned int)e->st.st_gid,
-		       (unsigned int)(e->st.st_mode & 07777));
-		fputs(", \"inode\": ", stdout);
-		if (e->has_inode && all_digits(e->inode))
-			fputs(e->inode, stdout);
-		else
-			json_string_or_null(stdout, e->has_inode ? e->inode : NULL);
-		fputs("}", stdout);
+		snprintf(mode, sizeof(mode), "%04o", (unsigned int)(e->st.st_mode & 07777));
+		r = add_name(o, "name", e->name);
+		json_object_object_add(o, "size", json_object_new_int64(e->st.st_size));
+		json_object_object_add(o, "exporter",
+				       json_attr(e->has_exporter, e->exporter, false));
+		json_object_object_add(o, "iomem", json_attr(e->has_iomem, e->iomem, true));
+		json_object_object_add(o, "origin",
+				       json_attr(e->has_origin, e->origin, false));
+		json_object_object_add(o, "owner", json_attr(true, owner, false));
+		json_object_object_add(o, "uid", json_object_new_int64(e->st.st_uid));
+		json_object_object_add(o, "gid", json_object_new_int64(e->st.st_gid));
+		json_object_object_add(o, "mode", json_object_new_string(mode));
+		json_object_object_add(o, "inode", json_attr(e->has_inode, e->inode, true));
 	}
-	fputs(n ? "\n]\n" : "]\n", stdout);
+	if (r == 0)
+		r = json_print(doc);
+	json_object_put(doc);
+	return r;
 }
 
-/* Names are bytes: a control character must not reach the terminal. */
-static bool needs_escape(unsigned char c)
+/* Whatever came from a name or an attribute is escaped (escape.h), and
+ * columns are counted in characters. */
+static void print_cell(const char *s, int width)
 {
-	return c < 0x20 || c == 0x7f || c == '\\';
-}
+	_cleanup_free_ char *esc = name_escape(s, strlen(s));
+	size_t w;
 
-static int escaped_width(const char *s)
-{
-	int n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		n += needs_escape(*p) ? 4 : (*p & 0xc0) != 0x80;
-	return n;
-}
-
-static void print_escaped(const char *s, int width)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (needs_escape(*p))
-			printf("\\x%02x", *p);
-		else
-			putchar(*p);
+	if (!esc) {
+		printf("%-*s", width, "?");
+		return;
 	}
-	for (int n = escaped_width(s); n < width; n++)
+	fputs(esc, stdout);
+	for (w = text_width(esc); w < (size_t)width; w++)
 		putchar(' ');
+}
+
+static int name_width(const char *s)
+{
+	_cleanup_free_ char *esc = name_escape(s, strlen(s));
+
+	return esc ? (int)MIN(text_width(esc), (size_t)INT_MAX) : 1;
 }
 
 static void list_table(struct entry *ents, size_t n)
@@ -206,7 +176,7 @@ static void list_table(struct entry *ents, size_t n)
 	int w = 4;
 
 	for (size_t i = 0; i < n; i++)
-		w = MAX(w, escaped_width(ents[i].name));
+		w = MAX(w, name_width(ents[i].name));
 	w = MIN(w, 40);
 	printf("%-*s %12s %-12s %-5s %-10s %s\n", w, "NAME", "SIZE", "EXPORTER",
 	       "IOMEM", "ORIGIN", "OWNER");
@@ -215,12 +185,16 @@ static void list_table(struct entry *ents, size_t n)
 		char owner[64];
 
 		owner_name(e->st.st_uid, owner, sizeof(owner));
-		print_escaped(e->name, w);
-		printf(" %12" PRIu64 " %-12s %-5s %-10s %s\n",
-		       (uint64_t)e->st.st_size,
-		       e->has_exporter ? e->exporter : "-",
-		       e->has_iomem ? e->iomem : "-",
-		       e->has_origin ? e->origin : "-", owner);
+		print_cell(e->name, w);
+		printf(" %12" PRIu64 " ", (uint64_t)e->st.st_size);
+		print_cell(e->has_exporter ? e->exporter : "-", 12);
+		putchar(' ');
+		print_cell(e->has_iomem ? e->iomem : "-", 5);
+		putchar(' ');
+		print_cell(e->has_origin ? e->origin : "-", 10);
+		putchar(' ');
+		print_cell(owner, 0);
+		putchar('\n');
 	}
 }
 
@@ -279,8 +253,9 @@ int cmd_list(int argc, char **argv)
 	}
 	close(dfd);
 
+	r = 0;
 	if (json)
-		list_json(ents, n);
+		r = list_json(ents, n);
 	else
 		list_table(ents, n);
 
@@ -288,26 +263,19 @@ int cmd_list(int argc, char **argv)
 		free(names[i]);
 	free(names);
 	free(ents);
+	if (r < 0)
+		return fail("stdout", r, "writing the JSON");
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("stdout", errno, NULL);
 }
 
 /* ------------------------------------------------------------ info */
 
-static void print_value(const char *key, const char *val, size_t len)
+/* A value as text; a trailing NUL or newline is how some tools store text. */
+static char *value_text(const char *val, size_t len)
 {
-	printf("%s: ", key);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)val[i];
-
-		/* A trailing NUL or newline is how some tools store text. */
-		if ((c == '\0' || c == '\n') && i == len - 1)
-			break;
-		if (isprint(c))
-			putchar(c);
-		else
-			printf("\\x%02x", c);
-	}
-	putchar('\n');
+	if (len > 0 && (val[len - 1] == '\0' || val[len - 1] == '\n'))
+		len--;
+	return name_escape(val, len);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -315,21 +283,105 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The user.dmabuf.* names of path, sorted, in *list (one allocation). */
+static int xattr_keys(const char *path, char **list, const char ***keys, size_t *nkeys)
+{
+	ssize_t len;
+	size_t n = 0;
+
+	/* listxattr can race with a new attribute: retry on ERANGE. */
+	for (;;) {
+		len = listxattr(path, NULL, 0);
+		if (len < 0)
+			return -errno;
+		free(*list);
+		*list = malloc((size_t)len + 1);
+		if (!*list)
+			return -ENOMEM;
+		len = listxattr(path, *list, (size_t)len);
+		if (len >= 0)
+			break;
+		if (errno != ERANGE)
+			return -errno;
+	}
+	(*list)[len] = '\0';
+	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(*list + off) + 1)
+		n++;
+	*keys = calloc(n + 1, sizeof(**keys));
+	if (!*keys)
+		return -ENOMEM;
+	n = 0;
+	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(*list + off) + 1)
+		if (!strncmp(*list + off, XATTR_PREFIX, strlen(XATTR_PREFIX)))
+			(*keys)[n++] = *list + off;
+	qsort(*keys, n, sizeof(**keys), cmp_str);
+	*nkeys = n;
+	return 0;
+}
+
+static int info_json(const char *path, const struct stat *st, const char *owner,
+		     const char *group, const char **keys, size_t nkeys)
+{
+	json_object *doc = json_object_new_object(), *attrs;
+	char mode[8];
+	int r;
+
+	if (!doc)
+		return -ENOMEM;
+	snprintf(mode, sizeof(mode), "%04o", (unsigned int)(st->st_mode & 07777));
+	r = add_name(doc, "file", path);
+	json_object_object_add(doc, "size", json_object_new_int64(st->st_size));
+	json_object_object_add(doc, "mode", json_object_new_string(mode));
+	json_object_object_add(doc, "owner", json_attr(true, owner, false));
+	json_object_object_add(doc, "uid", json_object_new_int64(st->st_uid));
+	json_object_object_add(doc, "group", json_attr(true, group, false));
+	json_object_object_add(doc, "gid", json_object_new_int64(st->st_gid));
+	json_object_object_add(doc, "ino", json_object_new_int64((int64_t)st->st_ino));
+	json_object_object_add(doc, "mtime", json_object_new_int64(st->st_mtime));
+	attrs = json_object_new_object();
+	json_object_object_add(doc, "xattrs", attrs);
+	for (size_t i = 0; i < nkeys && attrs && r == 0; i++) {
+		_cleanup_free_ char *text = NULL;
+		char val[4096];
+		ssize_t n = getxattr(path, keys[i], val, sizeof(val));
+
+		if (n < 0)
+			continue; /* gone since listxattr */
+		text = value_text(val, (size_t)n);
+		if (!text)
+			r = -ENOMEM;
+		else
+			json_object_object_add(attrs, keys[i] + strlen(XATTR_PREFIX),
+					       json_object_new_string(text));
+	}
+	if (r == 0)
+		r = json_print(doc);
+	json_object_put(doc);
+	return r;
+}
+
 int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = { COMMON_OPTS, {} };
-	_cleanup_free_ char *path = NULL, *list = NULL;
+	static const struct option opts[] = {
+		COMMON_OPTS,
+		{ "json", no_argument, NULL, OPT_JSON },
+		{}
+	};
+	_cleanup_free_ char *path = NULL, *list = NULL, *shown = NULL;
+	_cleanup_free_ const char **keys = NULL;
 	char owner[64], group[64], when[64];
-	const char **keys = NULL;
+	bool json = false;
 	size_t nkeys = 0;
 	struct stat st;
 	struct tm tm;
-	ssize_t len;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if ((r = common_opt(c)) >= 0)
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == OPT_JSON)
+			json = true;
+		else if ((r = common_opt(c)) >= 0)
 			return r;
+	}
 	if (argc - optind != 1)
 		return usage_error("expected one FILE");
 
@@ -338,13 +390,25 @@ int cmd_info(int argc, char **argv)
 		return fail(NULL, ENOMEM, NULL);
 	if (stat(path, &st) < 0)
 		return fail(path, errno, NULL);
+	r = xattr_keys(path, &list, &keys, &nkeys);
+	if (r < 0)
+		return fail(path, r, "listxattr");
 
 	owner_name(st.st_uid, owner, sizeof(owner));
 	group_name(st.st_gid, group, sizeof(group));
+	if (json) {
+		r = info_json(path, &st, owner, group, keys, nkeys);
+		if (r < 0)
+			return fail("stdout", r, "writing the JSON");
+		return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("stdout", errno, NULL);
+	}
+
 	localtime_r(&st.st_mtime, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
-
-	printf("file: %s\n", path);
+	shown = name_escape(path, strlen(path));
+	if (!shown)
+		return fail(NULL, ENOMEM, NULL);
+	printf("file: %s\n", shown);
 	printf("size: %" PRIu64 "\n", (uint64_t)st.st_size);
 	printf("mode: %04o\n", (unsigned int)(st.st_mode & 07777));
 	printf("owner: %s (%u)\n", owner, (unsigned int)st.st_uid);
@@ -352,33 +416,8 @@ int cmd_info(int argc, char **argv)
 	printf("ino: %" PRIu64 "\n", (uint64_t)st.st_ino);
 	printf("mtime: %s\n", when);
 
-	/* listxattr can race with a new attribute: retry on ERANGE. */
-	for (;;) {
-		len = listxattr(path, NULL, 0);
-		if (len < 0)
-			return fail(path, errno, "listxattr");
-		free(list);
-		list = malloc((size_t)len + 1);
-		if (!list)
-			return fail(NULL, ENOMEM, NULL);
-		len = listxattr(path, list, (size_t)len);
-		if (len >= 0)
-			break;
-		if (errno != ERANGE)
-			return fail(path, errno, "listxattr");
-	}
-	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(list + off) + 1)
-		nkeys++;
-	keys = calloc(nkeys + 1, sizeof(*keys));
-	if (!keys)
-		return fail(NULL, ENOMEM, NULL);
-	nkeys = 0;
-	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(list + off) + 1)
-		if (!strncmp(list + off, XATTR_PREFIX, strlen(XATTR_PREFIX)))
-			keys[nkeys++] = list + off;
-	qsort(keys, nkeys, sizeof(*keys), cmp_str);
-
 	for (size_t i = 0; i < nkeys; i++) {
+		_cleanup_free_ char *text = NULL;
 		char val[4096];
 		ssize_t n = getxattr(path, keys[i], val, sizeof(val));
 
@@ -386,12 +425,11 @@ int cmd_info(int argc, char **argv)
 			/* Gone since listxattr, or a value we cannot show. */
 			if (errno != ENODATA)
 				fprintf(stderr, "dmabufctl: info: %s: %s: %s\n",
-					path, keys[i], strerror(errno));
+					shown, keys[i], strerror(errno));
 			continue;
 		}
-		print_value(keys[i], val, (size_t)n);
+		text = value_text(val, (size_t)n);
+		printf("%s: %s\n", keys[i], text ? text : "?");
 	}
-	free(keys);
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("stdout", errno, NULL);
 }
-

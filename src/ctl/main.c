@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "ctl/escape.h"
 #include "dmabuffs/client.h"
 #include "shared/macro.h"
 #include "shared/util.h"
@@ -41,8 +42,10 @@ static void verr(const char *what, int err, const char *detail, const char *fmt,
 	fputs("dmabufctl: ", stderr);
 	if (cmd_name)
 		fprintf(stderr, "%s: ", cmd_name);
-	if (what)
-		fprintf(stderr, "%s: ", what);
+	if (what) {
+		fprint_escaped(stderr, what);
+		fputs(": ", stderr);
+	}
 	if (fmt) {
 		vfprintf(stderr, fmt, ap);
 		if (err)
@@ -86,6 +89,13 @@ int fail_lib(const char *what, int r)
 	return fail(what, r, detail);
 }
 
+void fprint_escaped(FILE *f, const char *s)
+{
+	_cleanup_free_ char *esc = name_escape(s, strlen(s));
+
+	fputs(esc ? esc : "?", f);
+}
+
 /* ------------------------------------------------------------ usage */
 
 const char usage_text[] =
@@ -93,7 +103,7 @@ const char usage_text[] =
 	"\n"
 	"Commands:\n"
 	"  list [--json]                       list the buffers in the mount\n"
-	"  info FILE                           show a buffer's attributes\n"
+	"  info [--json] FILE                  show a buffer's attributes\n"
 	"  alloc [--backend B] SIZE NAME       allocate a new buffer (SIZE: 4096, 64K, 2M, 1G)\n"
 	"  publish [--transient] [--iomem 0|1] --fd N NAME\n"
 	"  publish [--transient] [--iomem 0|1] FILE NAME\n"

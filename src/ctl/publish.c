@@ -64,7 +64,9 @@ static int do_publish(int fd, const char *name, unsigned int flags)
 	r = dmabuffs_publish(fd, name, flags);
 	if (r < 0)
 		return fail_lib(name, r);
-	printf("published %s\n", name);
+	fputs("published ", stdout);
+	fprint_escaped(stdout, name);
+	putchar('\n');
 	if (fflush(stdout) != 0)
 		return fail("stdout", errno, NULL);
 	if (flags & DMABUFFS_PUBLISH_TRANSIENT)
@@ -146,6 +148,13 @@ int cmd_unpublish(int argc, char **argv)
 
 /* ------------------------------------------------------------ export */
 
+static void print_field(const char *key, const char *val)
+{
+	printf("%s: ", key);
+	fprint_escaped(stdout, val);
+	putchar('\n');
+}
+
 static int print_fd_info(int fd)
 {
 	struct dmabuf_fdinfo fi;
@@ -162,19 +171,19 @@ static int print_fd_info(int fd)
 	printf("fd: %d\n", fd);
 	if (fdinfo_read(0, fd, &fi) == 0 && fi.is_dmabuf) {
 		printf("size: %" PRIu64 "\n", fi.size);
-		printf("exp_name: %s\n", fi.exp_name);
+		print_field("exp_name", fi.exp_name);
 		printf("ino: %" PRIu64 "\n", fi.ino);
 		if (fi.name[0])
-			printf("name: %s\n", fi.name);
+			print_field("name", fi.name);
 	} else {
 		/* Not a dma-buf: a memfd from the memfd backend. */
 		printf("size: %" PRIu64 "\n", (uint64_t)st.st_size);
-		printf("exp_name: %s\n",
+		print_field("exp_name",
 		       !strncmp(link, "/memfd:", 7) ? "memfd" : "none");
 		printf("ino: %" PRIu64 "\n", (uint64_t)st.st_ino);
 	}
 	if (link[0])
-		printf("link: %s\n", link);
+		print_field("link", link);
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("stdout", errno, NULL);
 }
 
