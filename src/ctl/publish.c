@@ -74,6 +74,23 @@ static int do_publish(int fd, const char *name, unsigned int flags)
 	return EXIT_SUCCESS;
 }
 
+/* --transient and --iomem, which publish and import share: 0 when taken,
+ * an exit status for a bad value, -1 for another option. */
+static int flag_opt(int c, unsigned int *flags)
+{
+	switch (c) {
+	case OPT_TRANSIENT:
+		*flags |= DMABUFFS_PUBLISH_TRANSIENT;
+		return 0;
+	case OPT_IOMEM:
+		if (parse_iomem_arg(optarg, flags) < 0)
+			return usage_error("--iomem takes 0 or 1");
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 int cmd_publish(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -90,11 +107,9 @@ int cmd_publish(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_TRANSIENT:
-			flags |= DMABUFFS_PUBLISH_TRANSIENT;
-			break;
 		case OPT_IOMEM:
-			if (parse_iomem_arg(optarg, &flags) < 0)
-				return usage_error("--iomem takes 0 or 1");
+			if ((r = flag_opt(c, &flags)) > 0)
+				return r;
 			break;
 		case OPT_FD:
 			if (parse_int_arg(optarg, &fd) < 0)
@@ -245,6 +260,11 @@ int cmd_import(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case OPT_TRANSIENT:
+		case OPT_IOMEM:
+			if ((r = flag_opt(c, &flags)) > 0)
+				return r;
+			break;
 		case OPT_PID:
 			if (parse_int_arg(optarg, &pid) < 0 || pid <= 0)
 				return usage_error("invalid pid '%s'", optarg);
@@ -252,13 +272,6 @@ int cmd_import(int argc, char **argv)
 		case OPT_FD:
 			if (parse_int_arg(optarg, &target) < 0)
 				return usage_error("invalid fd '%s'", optarg);
-			break;
-		case OPT_TRANSIENT:
-			flags |= DMABUFFS_PUBLISH_TRANSIENT;
-			break;
-		case OPT_IOMEM:
-			if (parse_iomem_arg(optarg, &flags) < 0)
-				return usage_error("--iomem takes 0 or 1");
 			break;
 		default:
 			if ((r = common_opt(c)) >= 0)

@@ -130,12 +130,29 @@ static int parse_list(const char *s, uint64_t *v, uint64_t max)
 	return n;
 }
 
+/* A per-plane xattr (pitches, offsets): the count, or -errno (-ENODATA
+ * when it is not set). */
+static int meta_list(const char *path, const char *key, uint64_t *v, uint64_t max)
+{
+	char buf[256];
+	int n = meta_str(path, NULL, key, buf, sizeof(buf), false);
+
+	if (n < 0)
+		return n;
+	n = parse_list(buf, v, max);
+	if (n <= 0) {
+		failf("%s: invalid %s '%s' (comma-separated bytes, at most %d)", path,
+		      key, buf, FRAME_MAX_PLANES);
+		return -EINVAL;
+	}
+	return n;
+}
+
 /* --plane OFFSET:STRIDE options, else the pitches/offsets xattrs, else the
  * stride xattr for plane 0. */
 static int get_planes(const char *path, const struct snap_args *a,
 		      struct frame_layout *l)
 {
-	char buf[256];
 	uint64_t v[FRAME_MAX_PLANES];
 	unsigned int want = format_planes(l->fourcc);
 	int n, r;
@@ -164,34 +181,18 @@ bad_plane:
 		}
 		l->nplanes = a->nplane;
 	} else {
-		r = meta_str(path, NULL, "pitches", buf, sizeof(buf), false);
-		if (r == 0) {
-			n = parse_list(buf, v, UINT32_MAX);
-			if (n <= 0) {
-				failf("%s: invalid pitches '%s' (comma-separated bytes)",
-				      path, buf);
-				return -EINVAL;
-			}
-			for (int i = 0; i < n; i++)
-				l->planes[i].stride = (uint32_t)v[i];
-			l->nplanes = (unsigned int)n;
-		} else if (r != -ENODATA) {
-			return r;
-		}
-		r = meta_str(path, NULL, "offsets", buf, sizeof(buf), false);
-		if (r == 0) {
-			n = parse_list(buf, v, UINT64_MAX - 1);
-			if (n <= 0) {
-				failf("%s: invalid offsets '%s' (comma-separated bytes)",
-				      path, buf);
-				return -EINVAL;
-			}
-			for (int i = 0; i < n; i++)
-				l->planes[i].offset = v[i];
-			l->nplanes = MAX(l->nplanes, (unsigned int)n);
-		} else if (r != -ENODATA) {
-			return r;
-		}
+		n = meta_list(path, "pitches", v, UINT32_MAX);
+		if (n < 0 && n != -ENODATA)
+			return n;
+		for (int i = 0; i < n; i++)
+			l->planes[i].stride = (uint32_t)v[i];
+		l->nplanes = (unsigned int)MAX(n, 0);
+		n = meta_list(path, "offsets", v, UINT64_MAX - 1);
+		if (n < 0 && n != -ENODATA)
+			return n;
+		for (int i = 0; i < n; i++)
+			l->planes[i].offset = v[i];
+		l->nplanes = MAX(l->nplanes, (unsigned int)MAX(n, 0));
 	}
 	if (l->nplanes > want) {
 		failf("%s: %u planes given, but %s has %u", path, l->nplanes,
