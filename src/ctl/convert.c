@@ -46,11 +46,13 @@ struct format_desc {
 	enum kind kind;
 	uint8_t nplanes;
 	struct plane_desc p[FRAME_MAX_PLANES];
-	int8_t r, g, b, a; /* RGB kinds; a < 0: no alpha */
+	int8_t r, g, b, a;     /* RGB kinds; a < 0: no alpha */
 	struct comp y, cb, cr; /* K_YUV */
 	uint8_t bits;	       /* K_YUV: 8, or 10 in the top of 16-bit words */
 };
 
+/* One line per format: a table reads better than what clang-format makes. */
+/* clang-format off */
 #define RGB(fcc, nm, k, cpp, R, G, B, A)                                   \
 	{ .fourcc = (fcc), .name = (nm), .kind = (k), .nplanes = 1,        \
 	  .p = { { (cpp), 1, 1, 1 } }, .r = (R), .g = (G), .b = (B), .a = (A) }
@@ -100,6 +102,7 @@ static const struct format_desc formats[] = {
 	  { P(1, 1, 1, 1), P(1, 1, 2, 2), P(1, 1, 2, 2) },
 	  .y = C(0, 0, 0), .cb = C(2, 0, 0), .cr = C(1, 0, 0), .bits = 8 },
 };
+/* clang-format on */
 
 static const struct format_desc *find_fourcc(uint32_t fourcc)
 {
@@ -227,7 +230,8 @@ static int resolve(const struct format_desc *d, const struct frame_layout *in,
 	for (unsigned int i = 0; i < d->nplanes; i++) {
 		const struct plane_desc *p = &d->p[i];
 		struct frame_plane *fp = &out->planes[i];
-		uint64_t row = row_bytes(p, in->width), rows = plane_rows(p, in->height);
+		uint64_t row = row_bytes(p, in->width),
+			 rows = plane_rows(p, in->height);
 		uint64_t stride = i < in->nplanes ? fp->stride : 0, e;
 
 		if (stride == 0 && i == 0) {
@@ -237,8 +241,9 @@ static int resolve(const struct format_desc *d, const struct frame_layout *in,
 			 * pixel, as V4L2 and most allocators lay planes out. */
 			const struct plane_desc *p0 = &d->p[0];
 
-			stride = (uint64_t)out->planes[0].stride * p->bytes * p0->hsub *
-				 p0->block_w / ((uint64_t)p0->bytes * p->hsub * p->block_w);
+			stride = (uint64_t)out->planes[0].stride * p->bytes *
+				 p0->hsub * p0->block_w /
+				 ((uint64_t)p0->bytes * p->hsub * p->block_w);
 			stride = MAX(stride, row);
 		}
 		if (stride < row || stride > UINT32_MAX)
@@ -248,13 +253,17 @@ static int resolve(const struct format_desc *d, const struct frame_layout *in,
 			if (i == 0) {
 				fp->offset = 0;
 			} else {
-				const struct frame_plane *prev = &out->planes[i - 1];
+				const struct frame_plane *prev =
+					&out->planes[i - 1];
 				uint64_t size;
 
-				if (__builtin_mul_overflow((uint64_t)prev->stride,
-							   plane_rows(&d->p[i - 1], in->height),
-							   &size) ||
-				    __builtin_add_overflow(prev->offset, size, &fp->offset))
+				if (__builtin_mul_overflow(
+					    (uint64_t)prev->stride,
+					    plane_rows(&d->p[i - 1],
+						       in->height),
+					    &size) ||
+				    __builtin_add_overflow(prev->offset, size,
+							   &fp->offset))
 					return -ERANGE;
 			}
 		}
@@ -270,8 +279,8 @@ static int resolve(const struct format_desc *d, const struct frame_layout *in,
 	return 0;
 }
 
-int frame_layout_resolve(const struct frame_layout *in, struct frame_layout *out,
-			 uint64_t *end)
+int frame_layout_resolve(const struct frame_layout *in,
+			 struct frame_layout *out, uint64_t *end)
 {
 	const struct format_desc *d = find_fourcc(in->fourcc);
 
@@ -286,7 +295,8 @@ struct yuv_coef {
 	double yoff, yscale, coff, cscale, kr, kb;
 };
 
-static void yuv_coef(const struct frame_layout *l, unsigned int bits, struct yuv_coef *c)
+static void yuv_coef(const struct frame_layout *l, unsigned int bits,
+		     struct yuv_coef *c)
 {
 	double s = (double)(1u << (bits - 8)), max = (double)((1u << bits) - 1);
 
@@ -318,8 +328,9 @@ static uint16_t quantize(double v, unsigned int max)
 	return (uint16_t)lround(v * max);
 }
 
-static void yuv_to_rgb(const struct yuv_coef *c, unsigned int yv, unsigned int u,
-		       unsigned int v, unsigned int max, uint16_t *out)
+static void yuv_to_rgb(const struct yuv_coef *c, unsigned int yv,
+		       unsigned int u, unsigned int v, unsigned int max,
+		       uint16_t *out)
 {
 	double y = (yv - c->yoff) / c->yscale;
 	double pb = (u - c->coff) / c->cscale, pr = (v - c->coff) / c->cscale;
@@ -351,15 +362,18 @@ static uint16_t widen10(uint32_t v)
 }
 
 /* One YUV component of pixel (x, y); the layout was checked to hold it. */
-static unsigned int yuv_sample(const struct format_desc *d, const struct frame_layout *l,
-			       const uint8_t *data, const struct comp *c, uint32_t x,
-			       uint32_t y)
+static unsigned int yuv_sample(const struct format_desc *d,
+			       const struct frame_layout *l,
+			       const uint8_t *data, const struct comp *c,
+			       uint32_t x, uint32_t y)
 {
 	const struct plane_desc *p = &d->p[c->plane];
 	const struct frame_plane *fp = &l->planes[c->plane];
 	uint32_t xs = x / p->hsub;
-	const uint8_t *s = data + fp->offset + (uint64_t)(y / p->vsub) * fp->stride +
-			   (uint64_t)(xs / p->block_w) * p->bytes + c->off[xs % p->block_w];
+	const uint8_t *s = data + fp->offset +
+			   (uint64_t)(y / p->vsub) * fp->stride +
+			   (uint64_t)(xs / p->block_w) * p->bytes +
+			   c->off[xs % p->block_w];
 
 	return d->bits == 8 ? s[0] : le16(s) >> 6;
 }
@@ -445,9 +459,10 @@ int convert_frame(const struct frame_layout *layout, const uint8_t *data,
 			     16 :
 			     8;
 	out->channels = d->kind == K_GREY8 || d->kind == K_GREY16 ? 1 :
-			d->kind != K_YUV && d->a >= 0		   ? 4 :
-								     3;
-	if (__builtin_mul_overflow((size_t)l.width * l.height, out->channels, &n) ||
+			d->kind != K_YUV && d->a >= 0		  ? 4 :
+								    3;
+	if (__builtin_mul_overflow((size_t)l.width * l.height, out->channels,
+				   &n) ||
 	    __builtin_mul_overflow(n, sizeof(uint16_t), &n))
 		return -E2BIG;
 	out->samples = malloc(n);
@@ -456,8 +471,12 @@ int convert_frame(const struct frame_layout *layout, const uint8_t *data,
 
 	if (d->kind != K_YUV) {
 		for (uint32_t y = 0; y < l.height; y++)
-			convert_rgb_row(d, data + l.planes[0].offset + (uint64_t)y * l.planes[0].stride,
-					out->samples + (size_t)y * l.width * out->channels,
+			convert_rgb_row(d,
+					data + l.planes[0].offset +
+						(uint64_t)y *
+							l.planes[0].stride,
+					out->samples + (size_t)y * l.width *
+							       out->channels,
 					l.width);
 		return 0;
 	}

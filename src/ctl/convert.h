@@ -24,8 +24,14 @@
  * from overflow (PNG itself stops at 2^31 - 1). */
 #define FRAME_MAX_DIM 65536u
 
-enum yuv_matrix { YUV_BT601, YUV_BT709 };
-enum yuv_range { YUV_LIMITED, YUV_FULL };
+enum yuv_matrix {
+	YUV_BT601,
+	YUV_BT709
+};
+enum yuv_range {
+	YUV_LIMITED,
+	YUV_FULL
+};
 
 /* A plane's offset that is to be the default. */
 #define FRAME_OFFSET_DEFAULT UINT64_MAX
@@ -79,8 +85,8 @@ void image_free(struct image *img);
  * before calling convert_frame(). Same errors, but -ERANGE only for a frame
  * larger than UINT64_MAX.
  */
-int frame_layout_resolve(const struct frame_layout *in, struct frame_layout *out,
-			 uint64_t *end);
+int frame_layout_resolve(const struct frame_layout *in,
+			 struct frame_layout *out, uint64_t *end);
 
 /* Number of planes of a supported fourcc, 0 for an unsupported one. */
 unsigned int format_planes(uint32_t fourcc);

@@ -55,8 +55,8 @@ static int meta_str(const char *path, const char *override, const char *key,
 	snprintf(attr, sizeof(attr), XATTR_PREFIX "%s", key);
 	r = get_xattr(path, attr, buf, bufsz);
 	if (r == -ENODATA && required)
-		failf("%s: no %s metadata: set the %s xattr or pass --%s", path, key,
-		      attr, key);
+		failf("%s: no %s metadata: set the %s xattr or pass --%s", path,
+		      key, attr, key);
 	else if (r < 0 && r != -ENODATA)
 		failf("%s: %s: %s", path, attr, strerror(-r));
 	return r;
@@ -91,25 +91,30 @@ static int check_modifier(const char *path, const char *override)
 		return 0;
 	if (r < 0)
 		return r;
-	if (!strcasecmp(buf, "LINEAR") || !strcasecmp(buf, "DRM_FORMAT_MOD_LINEAR"))
+	if (!strcasecmp(buf, "LINEAR") ||
+	    !strcasecmp(buf, "DRM_FORMAT_MOD_LINEAR"))
 		return 0;
 	if (parse_u64(buf, 0, &mod) < 0) {
-		failf("%s: invalid modifier '%s' (a number, e.g. 0 for linear)", path, buf);
+		failf("%s: invalid modifier '%s' (a number, e.g. 0 for linear)",
+		      path, buf);
 		return -EINVAL;
 	}
 	if (mod == DRM_FORMAT_MOD_LINEAR)
 		return 0;
 	if (mod == DRM_FORMAT_MOD_INVALID) {
-		failf("%s: modifier 0x%016" PRIx64 " (DRM_FORMAT_MOD_INVALID: a layout "
+		failf("%s: modifier 0x%016" PRIx64
+		      " (DRM_FORMAT_MOD_INVALID: a layout "
 		      "only the driver knows) cannot be read: only linear buffers can",
 		      path, mod);
 		return -EOPNOTSUPP;
 	}
 	vendor = drmGetFormatModifierVendor(mod);
 	name = drmGetFormatModifierName(mod);
-	failf("%s: modifier 0x%016" PRIx64 " (%s %s) is not linear: only linear "
+	failf("%s: modifier 0x%016" PRIx64
+	      " (%s %s) is not linear: only linear "
 	      "buffers can be read (pass --modifier 0 if the buffer is linear after all)",
-	      path, mod, vendor ? vendor : "unknown vendor", name ? name : "unknown");
+	      path, mod, vendor ? vendor : "unknown vendor",
+	      name ? name : "unknown");
 	return -EOPNOTSUPP;
 }
 
@@ -122,8 +127,10 @@ static int parse_list(const char *s, uint64_t *v, uint64_t max)
 
 	if (!copy)
 		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (n == FRAME_MAX_PLANES || parse_u64(tok, 0, &v[n]) < 0 || v[n] > max)
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == FRAME_MAX_PLANES || parse_u64(tok, 0, &v[n]) < 0 ||
+		    v[n] > max)
 			return -EINVAL;
 		n++;
 	}
@@ -132,7 +139,8 @@ static int parse_list(const char *s, uint64_t *v, uint64_t max)
 
 /* A per-plane xattr (pitches, offsets): the count, or -errno (-ENODATA
  * when it is not set). */
-static int meta_list(const char *path, const char *key, uint64_t *v, uint64_t max)
+static int meta_list(const char *path, const char *key, uint64_t *v,
+		     uint64_t max)
 {
 	char buf[256];
 	int n = meta_str(path, NULL, key, buf, sizeof(buf), false);
@@ -141,8 +149,8 @@ static int meta_list(const char *path, const char *key, uint64_t *v, uint64_t ma
 		return n;
 	n = parse_list(buf, v, max);
 	if (n <= 0) {
-		failf("%s: invalid %s '%s' (comma-separated bytes, at most %d)", path,
-		      key, buf, FRAME_MAX_PLANES);
+		failf("%s: invalid %s '%s' (comma-separated bytes, at most %d)",
+		      path, key, buf, FRAME_MAX_PLANES);
 		return -EINVAL;
 	}
 	return n;
@@ -165,18 +173,22 @@ static int get_planes(const char *path, const struct snap_args *a,
 			const char *colon = strchr(a->plane[i], ':');
 			char num[32];
 
-			if (!colon || (size_t)(colon - a->plane[i]) >= sizeof(num))
+			if (!colon ||
+			    (size_t)(colon - a->plane[i]) >= sizeof(num))
 				goto bad_plane;
 			memcpy(num, a->plane[i], (size_t)(colon - a->plane[i]));
 			num[colon - a->plane[i]] = '\0';
-			if (parse_u64(num, 0, &off) < 0 || parse_u64(colon + 1, 0, &stride) < 0 ||
+			if (parse_u64(num, 0, &off) < 0 ||
+			    parse_u64(colon + 1, 0, &stride) < 0 ||
 			    stride > UINT32_MAX || off == FRAME_OFFSET_DEFAULT)
 				goto bad_plane;
-			l->planes[i] = (struct frame_plane){ off, (uint32_t)stride };
+			l->planes[i] =
+				(struct frame_plane){ off, (uint32_t)stride };
 			continue;
 bad_plane:
-			usage_error("--plane takes OFFSET:STRIDE (bytes), not '%s'",
-				    a->plane[i]);
+			usage_error(
+				"--plane takes OFFSET:STRIDE (bytes), not '%s'",
+				a->plane[i]);
 			return -EINVAL;
 		}
 		l->nplanes = a->nplane;
@@ -219,9 +231,10 @@ static void describe(const struct frame_layout *l, char *buf, size_t bufsz)
 	size_t used = 0;
 
 	for (unsigned int i = 0; i < l->nplanes && used < bufsz; i++) {
-		int n = snprintf(buf + used, bufsz - used, "%splane %u at %" PRIu64
-				 ", stride %" PRIu32, i ? "; " : "", i,
-				 l->planes[i].offset, l->planes[i].stride);
+		int n = snprintf(buf + used, bufsz - used,
+				 "%splane %u at %" PRIu64 ", stride %" PRIu32,
+				 i ? "; " : "", i, l->planes[i].offset,
+				 l->planes[i].stride);
 
 		if (n < 0)
 			break;
@@ -295,7 +308,8 @@ static int parse_args(int argc, char **argv, struct snap_args *a)
 			else if (!strcasecmp(optarg, "bt709"))
 				a->matrix = YUV_BT709;
 			else
-				return usage_error("--matrix takes bt601 or bt709");
+				return usage_error(
+					"--matrix takes bt601 or bt709");
 			break;
 		case OPT_RANGE:
 			if (!strcasecmp(optarg, "limited"))
@@ -303,7 +317,8 @@ static int parse_args(int argc, char **argv, struct snap_args *a)
 			else if (!strcasecmp(optarg, "full"))
 				a->range = YUV_FULL;
 			else
-				return usage_error("--range takes limited or full");
+				return usage_error(
+					"--range takes limited or full");
 			break;
 		default:
 			if ((r = common_opt(c)) >= 0)
@@ -364,18 +379,21 @@ int cmd_snapshot(int argc, char **argv)
 
 	r = meta_str(path, a.format, "format", fbuf, sizeof(fbuf), false);
 	if (r == -ENODATA)
-		return failf("%s: no format metadata: set the " XATTR_PREFIX "format "
-			     "xattr (a DRM fourcc like XR24 or NV12) or pass --format",
-			     path);
+		return failf(
+			"%s: no format metadata: set the " XATTR_PREFIX
+			"format "
+			"xattr (a DRM fourcc like XR24 or NV12) or pass --format",
+			path);
 	if (r < 0)
 		return EXIT_FAILURE;
 	r = format_parse(fbuf, &l.fourcc);
 	if (r == -EOPNOTSUPP)
-		return failf("%s: pixel format '%s' is not supported (supported: %s)",
-			     path, fbuf, format_names());
+		return failf(
+			"%s: pixel format '%s' is not supported (supported: %s)",
+			path, fbuf, format_names());
 	if (r < 0)
-		return failf("%s: '%s' is not a pixel format (supported: %s)", path,
-			     fbuf, format_names());
+		return failf("%s: '%s' is not a pixel format (supported: %s)",
+			     path, fbuf, format_names());
 	fourcc_str(l.fourcc, fcc);
 	if (check_modifier(path, a.modifier) < 0 ||
 	    meta_u32(path, a.width, "width", &l.width, true) < 0 ||
@@ -390,14 +408,19 @@ int cmd_snapshot(int argc, char **argv)
 	r = frame_layout_resolve(&l, &full, &end);
 	describe(r == 0 ? &full : &l, where, sizeof(where));
 	if (r == -E2BIG)
-		return failf("%s: %" PRIu32 "x%" PRIu32 " is larger than %ux%u", path,
-			     l.width, l.height, FRAME_MAX_DIM, FRAME_MAX_DIM);
+		return failf("%s: %" PRIu32 "x%" PRIu32 " is larger than %ux%u",
+			     path, l.width, l.height, FRAME_MAX_DIM,
+			     FRAME_MAX_DIM);
 	if (r == -EINVAL)
-		return failf("%s: %" PRIu32 "x%" PRIu32 " %s: a stride is shorter than "
-			     "a row (%s)", path, l.width, l.height, fcc, where);
+		return failf("%s: %" PRIu32 "x%" PRIu32
+			     " %s: a stride is shorter than "
+			     "a row (%s)",
+			     path, l.width, l.height, fcc, where);
 	if (r < 0)
-		return failf("%s: %" PRIu32 "x%" PRIu32 " %s: the layout does not fit "
-			     "in 64 bits (%s)", path, l.width, l.height, fcc, where);
+		return failf("%s: %" PRIu32 "x%" PRIu32
+			     " %s: the layout does not fit "
+			     "in 64 bits (%s)",
+			     path, l.width, l.height, fcc, where);
 
 	/* read(), not mmap: I/O memory buffers go through the daemon's
 	 * accessor shim this way. */
@@ -409,9 +432,11 @@ int cmd_snapshot(int argc, char **argv)
 	if (!S_ISREG(st.st_mode))
 		return failf("%s: not a regular file", path);
 	if (end > (uint64_t)st.st_size)
-		return failf("%s: %" PRIu64 " bytes, but %" PRIu32 "x%" PRIu32 " %s "
-			     "(%s) needs %" PRIu64, path, (uint64_t)st.st_size, l.width,
-			     l.height, fcc, where, end);
+		return failf("%s: %" PRIu64 " bytes, but %" PRIu32 "x%" PRIu32
+			     " %s "
+			     "(%s) needs %" PRIu64,
+			     path, (uint64_t)st.st_size, l.width, l.height, fcc,
+			     where, end);
 	if (end > SIZE_MAX)
 		return fail(path, ENOMEM, NULL);
 	pixels = malloc(end);
@@ -421,17 +446,19 @@ int cmd_snapshot(int argc, char **argv)
 	if (r < 0)
 		return fail(path, r, NULL);
 	if (got < end)
-		return failf("%s: ended after %zu bytes, but %" PRIu32 "x%" PRIu32
-			     " %s (%s) needs %" PRIu64, path, got, l.width, l.height,
-			     fcc, where, end);
+		return failf("%s: ended after %zu bytes, but %" PRIu32
+			     "x%" PRIu32 " %s (%s) needs %" PRIu64,
+			     path, got, l.width, l.height, fcc, where, end);
 
 	r = convert_frame(&full, pixels, got, &img);
 	if (r < 0)
 		return fail(path, r, "converting the pixels");
 	r = write_png(a.out, &img);
 	if (r == EXIT_SUCCESS && strcmp(a.out, "-"))
-		fprintf(stderr, "%s: %" PRIu32 "x%" PRIu32 " %s -> %s (%u-bit)\n", path,
-			l.width, l.height, format_name(l.fourcc), a.out, img.depth);
+		fprintf(stderr,
+			"%s: %" PRIu32 "x%" PRIu32 " %s -> %s (%u-bit)\n", path,
+			l.width, l.height, format_name(l.fourcc), a.out,
+			img.depth);
 	image_free(&img);
 	return r;
 }

@@ -72,7 +72,9 @@ START_TEST(test_invalid_utf8_escaped)
 	expect_escape("\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80");
 	/* a sequence cut short by the end, and by another lead byte */
 	expect_escape("x\xc3", 2, "x\\xc3");
-	expect_escape("\xe2\x82" "a", 3, "\\xe2\\x82a");
+	expect_escape("\xe2\x82"
+		      "a",
+		      3, "\\xe2\\x82a");
 }
 END_TEST
 
@@ -86,7 +88,8 @@ START_TEST(test_every_byte_round_trips)
 	esc = name_escape(in, sizeof(in));
 	ck_assert_ptr_nonnull(esc);
 	for (const unsigned char *p = (const unsigned char *)esc; *p; p++)
-		ck_assert_msg(*p >= 0x20 && *p != 0x7f, "control byte %#x left", *p);
+		ck_assert_msg(*p >= 0x20 && *p != 0x7f, "control byte %#x left",
+			      *p);
 	ck_assert_uint_eq(unescape(esc, back), sizeof(in));
 	ck_assert_mem_eq(back, in, sizeof(in));
 	free(esc);
