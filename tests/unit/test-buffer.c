@@ -420,22 +420,29 @@ END_TEST
 /* An exporter that pulls the pages from under the mapping, played by a
  * memfd shrunk after it was mapped: the access faults (SIGBUS), and the
  * guard turns that into ENODEV for this request and every later one. Not
- * a fixture: the backend's own memfds are sealed against exactly that. */
-START_TEST(test_pages_gone_sigbus_enodev)
+ * a fixture: the backend's own memfds are sealed against exactly that.
+ * Returns a buffer of NPAGES on an unsealed memfd, *peer another fd of it;
+ * iomem picks the kind of map. */
+static struct buffer *shrinkable_buffer(bool iomem, int *peer)
 {
-	const enum iomem_mode mode = _i ? IOMEM_ALWAYS : IOMEM_NEVER;
 	int fd = memfd_create("shrinks", MFD_CLOEXEC);
-	_cleanup_close_ int peer = -1;
-	unsigned char dst[16];
-	struct buffer *lost;
+	struct buffer *sb;
 
 	ck_assert_int_ge(fd, 0);
-	peer = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	ck_assert_int_ge(peer, 0);
-	ck_assert_int_eq(ftruncate(fd, 4 * (off_t)page_size()), 0);
+	*peer = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	ck_assert_int_ge(*peer, 0);
+	ck_assert_int_eq(ftruncate(fd, NPAGES * (off_t)page_size()), 0);
 	ck_assert_int_eq(buffer_init_sigbus_guard(), 0);
-	ck_assert_int_eq(buffer_new(fd, NULL, mode, &lost), 0);
-	ck_assert_int_eq(buffer_map(lost).is_iomem, _i);
+	ck_assert_int_eq(buffer_new(fd, NULL, iomem ? IOMEM_ALWAYS : IOMEM_NEVER, &sb), 0);
+	ck_assert_int_eq(buffer_map(sb).is_iomem, iomem);
+	return sb;
+}
+
+START_TEST(test_pages_gone_sigbus_enodev)
+{
+	_cleanup_close_ int peer = -1;
+	struct buffer *lost = shrinkable_buffer(_i, &peer);
+	unsigned char dst[16];
 
 	ck_assert_int_eq(ftruncate(peer, (off_t)page_size()), 0);
 	/* The first page is still there. */
@@ -452,17 +459,8 @@ END_TEST
 
 START_TEST(test_pages_gone_on_write_sigbus_enodev)
 {
-	const enum iomem_mode mode = _i ? IOMEM_ALWAYS : IOMEM_NEVER;
-	int fd = memfd_create("shrinks", MFD_CLOEXEC);
 	_cleanup_close_ int peer = -1;
-	struct buffer *lost;
-
-	ck_assert_int_ge(fd, 0);
-	peer = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	ck_assert_int_ge(peer, 0);
-	ck_assert_int_eq(ftruncate(fd, 4 * (off_t)page_size()), 0);
-	ck_assert_int_eq(buffer_init_sigbus_guard(), 0);
-	ck_assert_int_eq(buffer_new(fd, NULL, mode, &lost), 0);
+	struct buffer *lost = shrinkable_buffer(_i, &peer);
 
 	ck_assert_int_eq(ftruncate(peer, 0), 0);
 	ck_assert_int_eq(buffer_write(lost, "x", 1, 3 * page_size(), false, TIMEOUT_MS),
