@@ -1,22 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * struct dmabuf_map: a pointer into a dma-buf mapping, and how it may be
- * touched. The userspace counterpart of the kernel's struct iosys_map
- * (formerly struct dma_buf_map, include/linux/iosys-map.h).
+ * Pointer abstraction for dma-buf mappings in system or I/O memory: the
+ * userspace counterpart of the kernel's include/linux/iosys-map.h.
+ */
+#ifndef DMABUFFS_MAP_H
+#define DMABUFFS_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/**
+ * DOC: overview
  *
  * A CPU mapping of a dma-buf is either ordinary system memory, which may be
- * accessed with plain loads and stores (memcpy), or I/O memory (a PCI BAR,
+ * accessed with plain loads and stores (memcpy()), or I/O memory (a PCI BAR,
  * VRAM, an uncached or write-combined aperture), where unaligned, vector or
- * repeated accesses can fault, tear, or have side effects. The map records
- * which one it is, and every verb below branches once on that flag: system
- * memory goes through memcpy/memset, I/O memory through the I/O accessor
- * shim (dmabuf_memcpy_fromio() and friends), which only ever issues
- * naturally aligned, fixed-width (8/4/2/1 byte) volatile accesses inside
- * the requested range, each byte once, followed by the fences the
- * architecture needs.
+ * repeated accesses can fault, tear, or have side effects. struct dmabuf_map
+ * is the userspace counterpart of the kernel's struct iosys_map (formerly
+ * struct dma_buf_map): a pointer into the mapping plus the flag that says
+ * which kind of memory it is. Every verb below branches once on that flag:
+ * system memory goes through memcpy()/memset(), I/O memory through the I/O
+ * accessor shim (dmabuf_memcpy_fromio() and friends), which only ever issues
+ * naturally aligned, fixed-width (8/4/2/1 byte) volatile accesses inside the
+ * requested range, each byte once, followed by the fences the architecture
+ * needs.
  *
  * Callers never read or write the fields themselves; they set a map up once
  * and use the verbs:
+ *
+ * .. code-block:: c
  *
  *	#include <dmabuffs/map.h>
  *
@@ -43,49 +57,156 @@
  * whichever kind the buffer turns out to be.
  *
  * Bounds are the caller's business, as in the kernel: no verb knows the
- * size of the mapping.
+ * size of the mapping, and none of them can fail. Nor does any verb issue
+ * DMA_BUF_IOCTL_SYNC: a program that maps a dma-buf fd itself brackets its
+ * accesses with it, as with any CPU access to a dma-buf.
  */
-#ifndef DMABUFFS_MAP_H
-#define DMABUFFS_MAP_H
-
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The I/O accessor shim. Each function accesses exactly the bytes of
- * [addr, addr + len) on the I/O side, each byte once, with naturally aligned
- * volatile loads/stores of at most 8 bytes (16 on the streaming-load read
- * path), and ends with the fence the architecture needs. The fixed-width
- * accessors are one access when addr is naturally aligned; a misaligned
- * addr is split into aligned pieces rather than issued unaligned. The value
- * is in CPU byte order. */
+/**
+ * DOC: I/O accessor shim
+ *
+ * How the verbs reach I/O memory; the functions may also be called directly.
+ * Like the kernel's memcpy_fromio(), memcpy_toio() and memset_io(), each
+ * accesses exactly the bytes of [addr, addr + len) on the I/O side, each
+ * byte once, with naturally aligned volatile loads/stores of at most 8
+ * bytes (16 on the streaming-load read path), and ends with the fence the
+ * architecture needs. The system-memory side may have any alignment. The
+ * fixed-width accessors are one access when addr is naturally aligned; a
+ * misaligned addr is split into aligned pieces rather than issued unaligned.
+ * Values are in CPU byte order (the kernel's readl() is little-endian).
+ */
+
+/**
+ * dmabuf_memcpy_fromio() - Copy from I/O memory to system memory
+ * @dst: The system-memory destination, any alignment
+ * @src: The I/O-memory source
+ * @len: The number of bytes to copy; 0 accesses nothing
+ *
+ * Takes the streaming-load path (see dmabuf_io_set_streaming_load()) for
+ * the part where @dst and @src are both 16-byte aligned, when enabled.
+ */
 void dmabuf_memcpy_fromio(void *dst, const volatile void *src, size_t len);
+
+/**
+ * dmabuf_memcpy_toio() - Copy from system memory to I/O memory
+ * @dst: The I/O-memory destination
+ * @src: The system-memory source, any alignment
+ * @len: The number of bytes to copy; 0 accesses nothing
+ */
 void dmabuf_memcpy_toio(volatile void *dst, const void *src, size_t len);
+
+/**
+ * dmabuf_memset_io() - Fill I/O memory with a byte value
+ * @dst: The I/O-memory destination
+ * @c: The value, converted to unsigned char
+ * @len: The number of bytes to set; 0 accesses nothing
+ */
 void dmabuf_memset_io(volatile void *dst, int c, size_t len);
+
+/**
+ * dmabuf_readb() - Read 8 bits of I/O memory
+ * @addr: The I/O-memory address
+ *
+ * Return: The byte at @addr.
+ */
 uint8_t dmabuf_readb(const volatile void *addr);
+
+/**
+ * dmabuf_readw() - Read 16 bits of I/O memory
+ * @addr: The I/O-memory address, one access if 2-byte aligned
+ *
+ * Return: The value at @addr, in CPU byte order.
+ */
 uint16_t dmabuf_readw(const volatile void *addr);
+
+/**
+ * dmabuf_readl() - Read 32 bits of I/O memory
+ * @addr: The I/O-memory address, one access if 4-byte aligned
+ *
+ * Return: The value at @addr, in CPU byte order.
+ */
 uint32_t dmabuf_readl(const volatile void *addr);
+
+/**
+ * dmabuf_readq() - Read 64 bits of I/O memory
+ * @addr: The I/O-memory address, one access if 8-byte aligned
+ *
+ * Return: The value at @addr, in CPU byte order.
+ */
 uint64_t dmabuf_readq(const volatile void *addr);
+
+/**
+ * dmabuf_writeb() - Write 8 bits of I/O memory
+ * @addr: The I/O-memory address
+ * @val: The value to store
+ */
 void dmabuf_writeb(volatile void *addr, uint8_t val);
+
+/**
+ * dmabuf_writew() - Write 16 bits of I/O memory
+ * @addr: The I/O-memory address, one access if 2-byte aligned
+ * @val: The value to store, in CPU byte order
+ */
 void dmabuf_writew(volatile void *addr, uint16_t val);
+
+/**
+ * dmabuf_writel() - Write 32 bits of I/O memory
+ * @addr: The I/O-memory address, one access if 4-byte aligned
+ * @val: The value to store, in CPU byte order
+ */
 void dmabuf_writel(volatile void *addr, uint32_t val);
+
+/**
+ * dmabuf_writeq() - Write 64 bits of I/O memory
+ * @addr: The I/O-memory address, one access if 8-byte aligned
+ * @val: The value to store, in CPU byte order
+ */
 void dmabuf_writeq(volatile void *addr, uint64_t val);
 
-/* Streaming loads (x86 SSE4.1 movntdqa, as the kernel's drm_memcpy_from_wc)
+/**
+ * dmabuf_io_streaming_load_available() - Whether the CPU has streaming loads
+ *
+ * Streaming loads (x86 SSE4.1 movntdqa, as the kernel's drm_memcpy_from_wc())
  * make reads of write-combined memory many times faster. They are used by
  * dmabuf_memcpy_fromio() for the part where both sides are 16-byte aligned,
- * when the CPU has them and they are enabled (the default). Turning them off
- * is for benchmarks and tests; enabling them without CPU support is a
- * no-op. */
+ * when the CPU has them and they are enabled (the default).
+ *
+ * Return: True if the CPU supports them, detected at run time.
+ */
 bool dmabuf_io_streaming_load_available(void);
+
+/**
+ * dmabuf_io_streaming_load_enabled() - Whether streaming loads are in use
+ *
+ * Return: True if dmabuf_memcpy_fromio() currently takes the streaming-load
+ * path where it can: the CPU has them and they were not turned off.
+ */
 bool dmabuf_io_streaming_load_enabled(void);
+
+/**
+ * dmabuf_io_set_streaming_load() - Turn streaming loads off or back on
+ * @enable: False to always take the ordinary path
+ *
+ * For the whole process, for calls that start afterwards. Turning them off
+ * is for benchmarks and tests; enabling them without CPU support is a
+ * no-op.
+ */
 void dmabuf_io_set_streaming_load(bool enable);
 
+/**
+ * struct dmabuf_map - Pointer to system or I/O memory of a dma-buf mapping
+ * @vaddr_iomem: The address if the mapping is I/O memory
+ * @vaddr: The address if the mapping is system memory
+ * @is_iomem: True if the mapping is I/O memory, false otherwise
+ *
+ * A zeroed struct dmabuf_map is a NULL map of system memory. Set it up with
+ * the initializers or dmabuf_map_set_vaddr()/dmabuf_map_set_vaddr_iomem(),
+ * and touch the memory only through the verbs.
+ */
 struct dmabuf_map {
 	union {
 		volatile void *vaddr_iomem;
@@ -94,18 +215,38 @@ struct dmabuf_map {
 	bool is_iomem;
 };
 
-/* Static initializers, e.g. struct dmabuf_map m = DMABUF_MAP_INIT_VADDR(p); */
+/**
+ * DMABUF_MAP_INIT_VADDR - Initializes a struct dmabuf_map to system memory
+ * @vaddr_: A system-memory address
+ *
+ * For static initialization: struct dmabuf_map m = DMABUF_MAP_INIT_VADDR(p);
+ */
 #define DMABUF_MAP_INIT_VADDR(vaddr_) \
 	{ { .vaddr = (vaddr_) }, false }
 
+/**
+ * DMABUF_MAP_INIT_VADDR_IOMEM - Initializes a struct dmabuf_map to I/O memory
+ * @vaddr_iomem_: An I/O-memory address
+ */
 #define DMABUF_MAP_INIT_VADDR_IOMEM(vaddr_iomem_) \
 	{ { .vaddr_iomem = (vaddr_iomem_) }, true }
 
 static inline void dmabuf_map_incr(struct dmabuf_map *map, size_t incr);
 
-/* A copy of *map_ advanced by offset_ bytes; *map_ is unchanged. For
- * handing a sub-range of a buffer to code that takes a map:
+/**
+ * DMABUF_MAP_INIT_OFFSET - Initializes a struct dmabuf_map from another one
+ * @map_: The map to copy from
+ * @offset_: The offset to add to its address, in bytes
+ *
+ * Evaluates to a copy of *@map_ advanced by @offset_ bytes, of the same
+ * kind; *@map_ is unchanged. For handing a sub-range of a buffer (a plane,
+ * a row, a record) to code that takes a map:
+ *
+ * .. code-block:: c
+ *
  *	struct dmabuf_map plane1 = DMABUF_MAP_INIT_OFFSET(&map, plane_offset);
+ *
+ * A GNU C statement expression, as the kernel's IOSYS_MAP_INIT_OFFSET().
  */
 #define DMABUF_MAP_INIT_OFFSET(map_, offset_)                    \
 	__extension__({                                          \
@@ -114,12 +255,26 @@ static inline void dmabuf_map_incr(struct dmabuf_map *map, size_t incr);
 		dmabuf_copy_;                                    \
 	})
 
+/**
+ * dmabuf_map_set_vaddr() - Points a struct dmabuf_map at system memory
+ * @map: The map
+ * @vaddr: A system-memory address
+ *
+ * Sets the address and clears the I/O-memory flag.
+ */
 static inline void dmabuf_map_set_vaddr(struct dmabuf_map *map, void *vaddr)
 {
 	map->vaddr = vaddr;
 	map->is_iomem = false;
 }
 
+/**
+ * dmabuf_map_set_vaddr_iomem() - Points a struct dmabuf_map at I/O memory
+ * @map: The map
+ * @vaddr_iomem: An I/O-memory address
+ *
+ * Sets the address and the I/O-memory flag.
+ */
 static inline void dmabuf_map_set_vaddr_iomem(struct dmabuf_map *map,
 					      volatile void *vaddr_iomem)
 {
@@ -127,8 +282,16 @@ static inline void dmabuf_map_set_vaddr_iomem(struct dmabuf_map *map,
 	map->is_iomem = true;
 }
 
-/* Two maps are equal when they point at the same address of the same kind
- * of memory. */
+/**
+ * dmabuf_map_is_equal() - Compares two maps for equality
+ * @lhs: A map
+ * @rhs: The map to compare it with
+ *
+ * Two maps are equal when they point at the same address of the same kind
+ * of memory.
+ *
+ * Return: True if both maps are equal, false otherwise.
+ */
 static inline bool dmabuf_map_is_equal(const struct dmabuf_map *lhs,
 				       const struct dmabuf_map *rhs)
 {
@@ -139,6 +302,12 @@ static inline bool dmabuf_map_is_equal(const struct dmabuf_map *lhs,
 	return lhs->vaddr == rhs->vaddr;
 }
 
+/**
+ * dmabuf_map_is_null() - Tests a map for a NULL address
+ * @map: The map
+ *
+ * Return: True if the map's address, of its kind, is NULL, false otherwise.
+ */
 static inline bool dmabuf_map_is_null(const struct dmabuf_map *map)
 {
 	if (map->is_iomem)
@@ -146,12 +315,24 @@ static inline bool dmabuf_map_is_null(const struct dmabuf_map *map)
 	return !map->vaddr;
 }
 
+/**
+ * dmabuf_map_is_set() - Tests whether a map points anywhere
+ * @map: The map
+ *
+ * Return: True if the map's address is not NULL, false otherwise: the
+ * negation of dmabuf_map_is_null().
+ */
 static inline bool dmabuf_map_is_set(const struct dmabuf_map *map)
 {
 	return !dmabuf_map_is_null(map);
 }
 
-/* Back to the state of a zeroed map: NULL, system memory. */
+/**
+ * dmabuf_map_clear() - Clears a map
+ * @map: The map
+ *
+ * Back to the state of a zeroed map: a NULL address of system memory.
+ */
 static inline void dmabuf_map_clear(struct dmabuf_map *map)
 {
 	if (map->is_iomem) {
@@ -162,6 +343,14 @@ static inline void dmabuf_map_clear(struct dmabuf_map *map)
 	}
 }
 
+/**
+ * dmabuf_map_incr() - Advances a map's address
+ * @map: The map
+ * @incr: The number of bytes to add
+ *
+ * The kind of memory is kept. To get an advanced copy instead, use
+ * DMABUF_MAP_INIT_OFFSET().
+ */
 static inline void dmabuf_map_incr(struct dmabuf_map *map, size_t incr)
 {
 	if (map->is_iomem)
@@ -170,7 +359,15 @@ static inline void dmabuf_map_incr(struct dmabuf_map *map, size_t incr)
 		map->vaddr = (char *)map->vaddr + incr;
 }
 
-/* len bytes from src to the mapping at dst_offset. */
+/**
+ * dmabuf_map_memcpy_to() - Copies from system memory into a map
+ * @dst: The map to copy into
+ * @dst_offset: The offset into @dst, in bytes
+ * @src: The system-memory source
+ * @len: The number of bytes to copy
+ *
+ * memcpy() on system memory, dmabuf_memcpy_toio() on I/O memory.
+ */
 static inline void dmabuf_map_memcpy_to(struct dmabuf_map *dst, size_t dst_offset,
 					const void *src, size_t len)
 {
@@ -181,7 +378,15 @@ static inline void dmabuf_map_memcpy_to(struct dmabuf_map *dst, size_t dst_offse
 		memcpy((char *)dst->vaddr + dst_offset, src, len);
 }
 
-/* len bytes from the mapping at src_offset to dst. */
+/**
+ * dmabuf_map_memcpy_from() - Copies from a map into system memory
+ * @dst: The system-memory destination
+ * @src: The map to copy from
+ * @src_offset: The offset into @src, in bytes
+ * @len: The number of bytes to copy
+ *
+ * memcpy() on system memory, dmabuf_memcpy_fromio() on I/O memory.
+ */
 static inline void dmabuf_map_memcpy_from(void *dst, const struct dmabuf_map *src,
 					  size_t src_offset, size_t len)
 {
@@ -193,6 +398,15 @@ static inline void dmabuf_map_memcpy_from(void *dst, const struct dmabuf_map *sr
 		memcpy(dst, (const char *)src->vaddr + src_offset, len);
 }
 
+/**
+ * dmabuf_map_memset() - Fills part of a map with a byte value
+ * @dst: The map
+ * @offset: The offset into @dst, in bytes
+ * @value: The value, converted to unsigned char
+ * @len: The number of bytes to set
+ *
+ * memset() on system memory, dmabuf_memset_io() on I/O memory.
+ */
 static inline void dmabuf_map_memset(struct dmabuf_map *dst, size_t offset,
 				     int value, size_t len)
 {
@@ -203,8 +417,20 @@ static inline void dmabuf_map_memset(struct dmabuf_map *dst, size_t offset,
 		memset((char *)dst->vaddr + offset, value, len);
 }
 
-/* Fixed-width reads and writes: one access on I/O memory when the address
- * is naturally aligned. System memory may be unaligned. */
+/*
+ * Fixed-width reads and writes. On I/O memory each is one access of its
+ * width when the address is naturally aligned, and split into aligned
+ * smaller accesses of exactly its bytes otherwise; system memory may be
+ * unaligned.
+ */
+
+/**
+ * dmabuf_map_rd_u8() - Reads an 8-bit value from a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ *
+ * Return: The value at @offset, in CPU byte order.
+ */
 static inline uint8_t dmabuf_map_rd_u8(const struct dmabuf_map *map, size_t offset)
 {
 	if (map->is_iomem)
@@ -212,6 +438,13 @@ static inline uint8_t dmabuf_map_rd_u8(const struct dmabuf_map *map, size_t offs
 	return *((const uint8_t *)map->vaddr + offset);
 }
 
+/**
+ * dmabuf_map_rd_u16() - Reads a 16-bit value from a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ *
+ * Return: The value at @offset, in CPU byte order.
+ */
 static inline uint16_t dmabuf_map_rd_u16(const struct dmabuf_map *map, size_t offset)
 {
 	uint16_t v;
@@ -222,6 +455,13 @@ static inline uint16_t dmabuf_map_rd_u16(const struct dmabuf_map *map, size_t of
 	return v;
 }
 
+/**
+ * dmabuf_map_rd_u32() - Reads a 32-bit value from a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ *
+ * Return: The value at @offset, in CPU byte order.
+ */
 static inline uint32_t dmabuf_map_rd_u32(const struct dmabuf_map *map, size_t offset)
 {
 	uint32_t v;
@@ -232,6 +472,13 @@ static inline uint32_t dmabuf_map_rd_u32(const struct dmabuf_map *map, size_t of
 	return v;
 }
 
+/**
+ * dmabuf_map_rd_u64() - Reads a 64-bit value from a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ *
+ * Return: The value at @offset, in CPU byte order.
+ */
 static inline uint64_t dmabuf_map_rd_u64(const struct dmabuf_map *map, size_t offset)
 {
 	uint64_t v;
@@ -242,6 +489,12 @@ static inline uint64_t dmabuf_map_rd_u64(const struct dmabuf_map *map, size_t of
 	return v;
 }
 
+/**
+ * dmabuf_map_wr_u8() - Writes an 8-bit value to a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ * @val: The value, in CPU byte order
+ */
 static inline void dmabuf_map_wr_u8(struct dmabuf_map *map, size_t offset, uint8_t val)
 {
 	if (map->is_iomem)
@@ -250,6 +503,12 @@ static inline void dmabuf_map_wr_u8(struct dmabuf_map *map, size_t offset, uint8
 		*((uint8_t *)map->vaddr + offset) = val;
 }
 
+/**
+ * dmabuf_map_wr_u16() - Writes a 16-bit value to a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ * @val: The value, in CPU byte order
+ */
 static inline void dmabuf_map_wr_u16(struct dmabuf_map *map, size_t offset, uint16_t val)
 {
 	if (map->is_iomem)
@@ -258,6 +517,12 @@ static inline void dmabuf_map_wr_u16(struct dmabuf_map *map, size_t offset, uint
 		memcpy((char *)map->vaddr + offset, &val, sizeof(val));
 }
 
+/**
+ * dmabuf_map_wr_u32() - Writes a 32-bit value to a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ * @val: The value, in CPU byte order
+ */
 static inline void dmabuf_map_wr_u32(struct dmabuf_map *map, size_t offset, uint32_t val)
 {
 	if (map->is_iomem)
@@ -266,6 +531,12 @@ static inline void dmabuf_map_wr_u32(struct dmabuf_map *map, size_t offset, uint
 		memcpy((char *)map->vaddr + offset, &val, sizeof(val));
 }
 
+/**
+ * dmabuf_map_wr_u64() - Writes a 64-bit value to a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ * @val: The value, in CPU byte order
+ */
 static inline void dmabuf_map_wr_u64(struct dmabuf_map *map, size_t offset, uint64_t val)
 {
 	if (map->is_iomem)
@@ -274,9 +545,17 @@ static inline void dmabuf_map_wr_u64(struct dmabuf_map *map, size_t offset, uint
 		memcpy((char *)map->vaddr + offset, &val, sizeof(val));
 }
 
-/* The engines of dmabuf_map_rd()/dmabuf_map_wr(): size is a constant there,
- * so the switch folds away and a 1/2/4/8-byte type becomes one fixed-width
- * access; any other size (a struct, an array) goes through the shim's copy. */
+/**
+ * dmabuf_map_rd_sized() - Reads a value of a given size from a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ * @val: Where to store the value
+ * @size: The size of the value, in bytes
+ *
+ * The engine of dmabuf_map_rd(): @size is a constant there, so the switch
+ * folds away and a 1/2/4/8-byte type becomes one fixed-width access; any
+ * other size (a struct, an array) goes through the shim's copy.
+ */
 static inline void dmabuf_map_rd_sized(const struct dmabuf_map *map, size_t offset,
 				       void *val, size_t size)
 {
@@ -313,6 +592,16 @@ static inline void dmabuf_map_rd_sized(const struct dmabuf_map *map, size_t offs
 	}
 }
 
+/**
+ * dmabuf_map_wr_sized() - Writes a value of a given size to a map
+ * @map: The map
+ * @offset: The offset into @map, in bytes
+ * @val: The value to store
+ * @size: The size of the value, in bytes
+ *
+ * The engine of dmabuf_map_wr(), as dmabuf_map_rd_sized() is of
+ * dmabuf_map_rd().
+ */
 static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
 				       const void *val, size_t size)
 {
@@ -349,8 +638,20 @@ static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
 	}
 }
 
-/* Read a value of type type_ at offset_, like iosys_map_rd():
+/**
+ * dmabuf_map_rd - Reads a C-type value from a map
+ * @map_: The map
+ * @offset_: The offset into @map_, in bytes
+ * @type_: The type of the value
+ *
+ * Like the kernel's iosys_map_rd(): a 1, 2, 4 or 8-byte type is one
+ * fixed-width access, any other type is copied.
+ *
+ * .. code-block:: c
+ *
  *	uint32_t flags = dmabuf_map_rd(&map, 16, uint32_t);
+ *
+ * Return: The value at @offset_, of type @type_.
  */
 #define dmabuf_map_rd(map_, offset_, type_)                                 \
 	__extension__({                                                     \
@@ -360,7 +661,15 @@ static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
 		dmabuf_val_;                                                \
 	})
 
-/* Write val_, converted to type_, at offset_, like iosys_map_wr(). */
+/**
+ * dmabuf_map_wr - Writes a C-type value to a map
+ * @map_: The map
+ * @offset_: The offset into @map_, in bytes
+ * @type_: The type of the value
+ * @val_: The value, converted to @type_ as by an assignment
+ *
+ * Like the kernel's iosys_map_wr(); accessed as by dmabuf_map_rd().
+ */
 #define dmabuf_map_wr(map_, offset_, type_, val_)                           \
 	do {                                                                \
 		type_ dmabuf_val_ = (val_);                                 \
@@ -368,21 +677,53 @@ static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
 				    sizeof(dmabuf_val_));                   \
 	} while (0)
 
-/* Read or write one field of a struct_type_ that lives at struct_offset_
- * of the mapping, with the field's own width, like iosys_map_rd_field():
- *	dmabuf_map_wr_field(&map, 0, struct hdr, len, 4096);
+/**
+ * dmabuf_map_rd_field - Reads a member of a struct that lives in a map
+ * @map_: The map
+ * @struct_offset_: The offset of the struct in @map_, in bytes
+ * @struct_type_: The type of the struct
+ * @field_: The member to read
+ *
+ * Like the kernel's iosys_map_rd_field(): only the bytes of @field_ are
+ * accessed, with the member's own type and width.
+ *
+ * Return: The value of @field_.
  */
 #define dmabuf_map_rd_field(map_, struct_offset_, struct_type_, field_)      \
 	dmabuf_map_rd((map_), (struct_offset_) + offsetof(struct_type_, field_), \
 		      __typeof__(((struct_type_ *)0)->field_))
 
+/**
+ * dmabuf_map_wr_field - Writes a member of a struct that lives in a map
+ * @map_: The map
+ * @struct_offset_: The offset of the struct in @map_, in bytes
+ * @struct_type_: The type of the struct
+ * @field_: The member to write
+ * @val_: The value, converted to the member's type
+ *
+ * Like the kernel's iosys_map_wr_field():
+ *
+ * .. code-block:: c
+ *
+ *	dmabuf_map_wr_field(&map, 0, struct hdr, len, 4096);
+ */
 #define dmabuf_map_wr_field(map_, struct_offset_, struct_type_, field_, val_) \
 	dmabuf_map_wr((map_), (struct_offset_) + offsetof(struct_type_, field_), \
 		      __typeof__(((struct_type_ *)0)->field_), (val_))
 
-/* len bytes from one map to another, whatever kind each is: system to
- * system is memcpy, one side I/O goes through the shim, I/O to I/O through
- * a bounded bounce buffer on the stack. The ranges must not overlap. */
+/**
+ * dmabuf_map_copy() - Copies from one map to another
+ * @dst: The map to copy into
+ * @dst_offset: The offset into @dst, in bytes
+ * @src: The map to copy from
+ * @src_offset: The offset into @src, in bytes
+ * @len: The number of bytes to copy
+ *
+ * Whatever kind each map is: system to system is memcpy(), one side I/O
+ * goes through the shim, I/O to I/O through a bounded bounce buffer on the
+ * stack, each piece read completely before it is written. The ranges must
+ * not overlap.
+ */
 void dmabuf_map_copy(struct dmabuf_map *dst, size_t dst_offset,
 		     const struct dmabuf_map *src, size_t src_offset, size_t len);
 
