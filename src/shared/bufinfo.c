@@ -31,8 +31,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shared/bufinfo.h"
-#include "shared/macro.h"
+/* Relative to this file, so that the VM tier can build it into a single
+ * static test program (tests/vm/progs/inspect-parse.c). */
+#include "bufinfo.h"
+#include "macro.h"
 
 #define BUFINFO_MAX_BYTES (64u << 20)
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "shared/holders.h"
+#include "holders.h"
 
 /*
  * /sys/kernel/debug/dma_buf/bufinfo: the kernel's own list of every dma-buf,

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/holders.h"
-#include "shared/macro.h"
+/* Relative to this file, so that the VM tier can build it into a single
+ * static test program (tests/vm/progs/inspect-parse.c). */
+#include "holders.h"
+#include "macro.h"
 
 static int cmp_record(const void *a, const void *b)
 {

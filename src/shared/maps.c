@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/macro.h"
-#include "shared/maps.h"
+/* Relative to this file, so that the VM tier can build it into a single
+ * static test program (tests/vm/progs/inspect-parse.c). */
+#include "maps.h"
+#include "macro.h"
 
 #define DMABUF_PREFIX "/dmabuf:"
 

@@ -19,9 +19,8 @@
 
 #define HEAD "\nDma-buf Objects:\nsize    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
 
-/* Three buffers as a 6.12 guest prints them: an unnamed udmabuf held by a
- * process, a named system-heap buffer, a vgem buffer with a fence and an
- * attachment. */
+/* Made in the same shape, with what the capture lacks: a name (with a
+ * tab), a fence line and an attached device. */
 static const char sample_612[] =
 	HEAD
 	"00065536\t00000002\t000a001f\t00000002\tudmabuf\t00001033\t<none>\n"
@@ -39,6 +38,72 @@ static const char sample_612[] =
 	"Total 1 devices attached\n"
 	"\n"
 	"\nTotal 3 objects, 5210112 bytes\n";
+
+/* Captured in the VM tier (tests/vm/guest/tests/bufinfo-sample.sh) on
+ * Debian's 6.12.95 kernel while progs/holders.c ran: udmabuf, vivid
+ * (dma-contig), vgem, two system-heap buffers, newest first. */
+static const char sample_real_612[] =
+	"\n"
+	"Dma-buf Objects:\n"
+	"size    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
+	"00012288\t00000002\t00080007\t00000003\tudmabuf\t00000006\t<none>\n"
+	"\tAttached Devices:\n"
+	"Total 0 devices attached\n"
+	"\n"
+	"00462848\t00000000\t00080005\t00000001\tvideobuf2_dma_contig\t00000005\t<none>\n"
+	"\tAttached Devices:\n"
+	"Total 0 devices attached\n"
+	"\n"
+	"00262144\t00000002\t00080007\t00000003\tdrm\t00000004\t<none>\n"
+	"\tAttached Devices:\n"
+	"Total 0 devices attached\n"
+	"\n"
+	"00196608\t00000002\t00080007\t00000001\tsystem\t00000003\t<none>\n"
+	"\tAttached Devices:\n"
+	"Total 0 devices attached\n"
+	"\n"
+	"00131072\t00000002\t00080007\t00000001\tsystem\t00000002\t<none>\n"
+	"\tAttached Devices:\n"
+	"Total 0 devices attached\n"
+	"\n"
+	"00065536\t00000002\t00080007\t00000001\tudmabuf\t00000001\t<none>\n"
+	"\tAttached Devices:\n"
+	"Total 0 devices attached\n"
+	"\n"
+	"\n"
+	"Total 6 objects, 1130496 bytes\n";
+
+START_TEST(bufinfo_real_612_capture)
+{
+	static const struct {
+		uint64_t ino, size, count;
+		const char *exp_name;
+	} want[] = {
+		{ 6, 12288, 3, "udmabuf" }, { 5, 462848, 1, "videobuf2_dma_contig" },
+		{ 4, 262144, 3, "drm" },    { 3, 196608, 1, "system" },
+		{ 2, 131072, 1, "system" }, { 1, 65536, 1, "udmabuf" },
+	};
+	struct bufinfo b;
+
+	ck_assert_int_eq(bufinfo_parse(sample_real_612, &b), 0);
+	ck_assert(b.has_name);
+	ck_assert_uint_eq(b.n, ARRAY_SIZE(want));
+	ck_assert_uint_eq(b.total_size, 1130496);
+	for (size_t i = 0; i < b.n; i++) {
+		ck_assert_uint_eq(b.entries[i].ino, want[i].ino);
+		ck_assert_uint_eq(b.entries[i].size, want[i].size);
+		ck_assert_uint_eq(b.entries[i].count, want[i].count);
+		ck_assert_str_eq(b.entries[i].exp_name, want[i].exp_name);
+		ck_assert_str_eq(b.entries[i].name, "");
+		ck_assert_uint_eq(b.entries[i].nattached, 0);
+		ck_assert(!b.entries[i].suspect);
+	}
+	ck_assert_uint_eq(b.entries[1].flags, 0);
+	ck_assert_uint_eq(b.entries[1].mode, 0x80005);
+	ck_assert_uint_eq(b.entries[0].mode, 0x80007);
+	bufinfo_free(&b);
+}
+END_TEST
 
 START_TEST(bufinfo_612_sample)
 {
@@ -255,6 +320,7 @@ static Suite *bufinfo_suite(void)
 	Suite *s = suite_create("bufinfo");
 	TCase *tc = tcase_create("parse");
 
+	tcase_add_test(tc, bufinfo_real_612_capture);
 	tcase_add_test(tc, bufinfo_612_sample);
 	tcase_add_test(tc, bufinfo_empty_list);
 	tcase_add_test(tc, bufinfo_5x_no_name_header);

@@ -19,6 +19,30 @@
 #include "shared/maps.h"
 #include "testsuite.h"
 
+/* Lines of /proc/PID/maps as Debian's 6.12.95 kernel printed them in the VM
+ * tier (bufinfo-sample), the dma-buf filesystem on 00:0b. */
+START_TEST(maps_real_612_lines)
+{
+	struct dmabuf_mapping m;
+
+	ck_assert_int_eq(maps_parse_line("7f321b3e1000-7f321b411000 r--s 00000000 00:0b 3"
+					 "                          /dmabuf:\n",
+					 &m),
+			 0);
+	ck_assert_uint_eq(m.ino, 3);
+	ck_assert_uint_eq(m.end - m.start, 196608);
+	ck_assert_uint_eq(m.dev_major, 0);
+	ck_assert_uint_eq(m.dev_minor, 0x0b);
+	ck_assert_str_eq(m.name, "");
+	ck_assert_int_eq(maps_parse_line("7f321b40e000-7f321b411000 r--s 00000000 00:0b 6"
+					 "                          /dmabuf:",
+					 &m),
+			 0);
+	ck_assert_uint_eq(m.ino, 6);
+	ck_assert_uint_eq(m.end - m.start, 12288);
+}
+END_TEST
+
 START_TEST(maps_dmabuf_unnamed)
 {
 	struct dmabuf_mapping m;
@@ -257,6 +281,7 @@ static Suite *maps_suite(void)
 	Suite *s = suite_create("maps");
 	TCase *tc = tcase_create("parse");
 
+	tcase_add_test(tc, maps_real_612_lines);
 	tcase_add_test(tc, maps_dmabuf_unnamed);
 	tcase_add_test(tc, maps_dmabuf_named_with_spaces);
 	tcase_add_test(tc, maps_dmabuf_private_mapping);
