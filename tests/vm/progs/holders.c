@@ -32,11 +32,10 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <linux/dma-heap.h>
-#include <linux/udmabuf.h>
 #include <linux/videodev2.h>
 
 #include "vmdrm.h"
+#include "vmexport.h"
 
 struct held {
 	const char *tag;
@@ -94,41 +93,16 @@ static void map_only(struct held *h)
 	h->fd = -1;
 }
 
-static int make_udmabuf(size_t size)
+/* -1 with a log line when the exporter is absent; dies on other errors. */
+static int made(int r, const char *what)
 {
-	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = size };
-	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC), memfd, buf;
-
-	if (dev < 0) {
-		vm_log("no udmabuf: %s", strerror(errno));
+	if (r >= 0)
+		return r;
+	if (r == -ENOENT || r == -ENODEV) {
+		vm_log("no %s: %s", what, strerror(-r));
 		return -1;
 	}
-	memfd = memfd_create("holders", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (memfd < 0 || ftruncate(memfd, (off_t)size) < 0 ||
-	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
-		vm_fail("memfd: %s", strerror(errno));
-	c.memfd = (uint32_t)memfd;
-	buf = ioctl(dev, UDMABUF_CREATE, &c);
-	if (buf < 0)
-		vm_fail("UDMABUF_CREATE: %s", strerror(errno));
-	close(memfd);
-	close(dev);
-	return buf;
-}
-
-static int make_heap(size_t size)
-{
-	struct dma_heap_allocation_data a = { .len = size, .fd_flags = O_RDWR | O_CLOEXEC };
-	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
-
-	if (heap < 0) {
-		vm_log("no system heap: %s", strerror(errno));
-		return -1;
-	}
-	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a) < 0)
-		vm_fail("DMA_HEAP_IOCTL_ALLOC: %s", strerror(errno));
-	close(heap);
-	return (int)a.fd;
+	vm_fail("%s: %s", what, strerror(-r));
 }
 
 static int vgem_card = -1;
@@ -218,11 +192,11 @@ int main(void)
 	char c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((fd = make_udmabuf(65536)) >= 0)
+	if ((fd = made(vm_udmabuf(65536), "udmabuf")) >= 0)
 		add("udmabuf-fd", fd, 65536);
-	if ((fd = make_heap(131072)) >= 0)
+	if ((fd = made(vm_heap_buf(131072), "system heap")) >= 0)
 		add("heap-fd", fd, 131072);
-	if ((fd = make_heap(196608)) >= 0) {
+	if ((fd = made(vm_heap_buf(196608), "system heap")) >= 0) {
 		struct held *h = add("heap-map", fd, 196608);
 
 		h->name = "cam 0: left";
@@ -234,7 +208,7 @@ int main(void)
 		add("vgem-fd", fd, 262144);
 	if ((fd = make_vivid(&size)) >= 0)
 		add("vivid-fd", fd, size);
-	if ((fd = make_udmabuf(12288)) >= 0)
+	if ((fd = made(vm_udmabuf(12288), "udmabuf")) >= 0)
 		shared = add("shared", fd, 12288);
 	if ((fd = make_vgem(256, 128)) >= 0) {
 		struct held k = { 0 };

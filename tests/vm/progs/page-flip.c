@@ -21,9 +21,7 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <signal.h>
-#include <xf86drmMode.h>
-
-#include "vmdrm.h"
+#include "vmkms.h"
 
 struct fb {
 	const char *name;
@@ -148,11 +146,10 @@ static void check_on_screen(int card, uint32_t crtc, uint32_t plane, const struc
 int main(int argc, char **argv)
 {
 	struct fb fbs[2] = { { .name = "A", .seed = 0x1234 }, { .name = "B", .seed = 0xbeef } };
-	drmModeConnectorPtr conn = NULL;
-	drmModeModeInfo mode;
+	struct vm_output o;
 	drmModeResPtr res;
-	uint32_t crtc = 0, plane, pitch = 0;
-	int card, crtc_index = 0, cur = 0;
+	uint32_t plane, pitch = 0;
+	int card, cur = 0;
 	char path[300], line[64];
 	struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
 
@@ -167,42 +164,17 @@ int main(int argc, char **argv)
 	res = drmModeGetResources(card);
 	if (!res)
 		vm_fail("drmModeGetResources: %s", strerror(errno));
-	for (int i = 0; i < res->count_connectors && !conn; i++) {
-		conn = drmModeGetConnector(card, res->connectors[i]);
-		if (conn && (conn->connection != DRM_MODE_CONNECTED || !conn->count_modes)) {
-			drmModeFreeConnector(conn);
-			conn = NULL;
-		}
-	}
-	if (!conn)
+	if (vm_pick_output(card, res, &o) < 0)
 		vm_skip("no connected connector with modes");
-	mode = conn->modes[0];
-	for (int i = 0; i < conn->count_modes; i++)
-		if (conn->modes[i].type & DRM_MODE_TYPE_PREFERRED) {
-			mode = conn->modes[i];
-			break;
-		}
-	if (conn->encoder_id) {
-		drmModeEncoderPtr enc = drmModeGetEncoder(card, conn->encoder_id);
-
-		if (enc)
-			crtc = enc->crtc_id;
-		drmModeFreeEncoder(enc);
-	}
-	if (!crtc)
-		crtc = res->crtcs[0];
-	for (int i = 0; i < res->count_crtcs; i++)
-		if (res->crtcs[i] == crtc)
-			crtc_index = i;
-	plane = primary_plane(card, crtc_index);
+	plane = primary_plane(card, o.crtc_index);
 
 	for (int i = 0; i < 2; i++)
-		make_fb(card, mode.hdisplay, mode.vdisplay, &fbs[i], &pitch);
+		make_fb(card, o.mode.hdisplay, o.mode.vdisplay, &fbs[i], &pitch);
 	printf("VMINFO page-flip card=%s crtc=%u plane=%u width=%u height=%u pitch=%u\n",
-	       path, crtc, plane, mode.hdisplay, mode.vdisplay, pitch);
+	       path, o.crtc, plane, o.mode.hdisplay, o.mode.vdisplay, pitch);
 	printf("SHOWING name=%s id=%u seed=%u method=%s\n", fbs[0].name, fbs[0].id,
-	       fbs[0].seed, show(card, crtc, conn->connector_id, &mode, &fbs[0], true));
-	check_on_screen(card, crtc, plane, &fbs[0]);
+	       fbs[0].seed, show(card, o.crtc, o.conn->connector_id, &o.mode, &fbs[0], true));
+	check_on_screen(card, o.crtc, plane, &fbs[0]);
 
 	signal(SIGUSR1, on_usr1);
 	for (;;) {
@@ -220,15 +192,15 @@ int main(int argc, char **argv)
 		if (!flip)
 			continue;
 		cur ^= 1;
-		const char *how = show(card, crtc, conn->connector_id, &mode, &fbs[cur], false);
+		const char *how = show(card, o.crtc, o.conn->connector_id, &o.mode, &fbs[cur], false);
 
-		check_on_screen(card, crtc, plane, &fbs[cur]);
+		check_on_screen(card, o.crtc, plane, &fbs[cur]);
 		printf("SHOWING name=%s id=%u seed=%u method=%s\n", fbs[cur].name,
 		       fbs[cur].id, fbs[cur].seed, how);
 	}
 	for (int i = 0; i < 2; i++)
 		drmModeRmFB(card, fbs[i].id);
-	drmModeFreeConnector(conn);
+	drmModeFreeConnector(o.conn);
 	drmModeFreeResources(res);
 	return 0;
 }
