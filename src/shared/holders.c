@@ -257,40 +257,38 @@ int holders_build(const struct holder_record *recs, size_t n,
 	return 0;
 }
 
+static int cmp_buffer_ino(const void *key, const void *elem)
+{
+	uint64_t ino = *(const uint64_t *)key;
+	const struct holders_buffer *b = elem;
+
+	return ino < b->ino ? -1 : ino > b->ino;
+}
+
+static int cmp_process_pid(const void *key, const void *elem)
+{
+	pid_t pid = *(const pid_t *)key;
+	const struct holders_process *p = elem;
+
+	return pid < p->pid ? -1 : pid > p->pid;
+}
+
 const struct holders_buffer *holders_find_buffer(const struct holders_model *m,
 						 uint64_t ino)
 {
-	size_t lo = 0, hi = m ? m->nbuffers : 0;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->buffers[mid].ino == ino)
-			return &m->buffers[mid];
-		if (m->buffers[mid].ino < ino)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (!m || m->nbuffers == 0)
+		return NULL;
+	return bsearch(&ino, m->buffers, m->nbuffers, sizeof(*m->buffers),
+		       cmp_buffer_ino);
 }
 
 const struct holders_process *
 holders_find_process(const struct holders_model *m, pid_t pid)
 {
-	size_t lo = 0, hi = m ? m->nprocs : 0;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->procs[mid].pid == pid)
-			return &m->procs[mid];
-		if (m->procs[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (!m || m->nprocs == 0)
+		return NULL;
+	return bsearch(&pid, m->procs, m->nprocs, sizeof(*m->procs),
+		       cmp_process_pid);
 }
 
 static int cmp_proc_pid(const void *a, const void *b)
