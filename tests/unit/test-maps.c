@@ -234,6 +234,62 @@ START_TEST(maps_read_self_real)
 }
 END_TEST
 
+/* A file whose name holds a newline and a whole forged dma-buf line, in
+ * a deep directory (a path of ~3000 bytes), mapped by this process: the
+ * kernel escapes the newline ("\\012") and the line starts with the real
+ * path, so the reader finds no dma-buf, and reads on past the long line. */
+START_TEST(maps_read_self_forged_name)
+{
+	/* A directory name, then the file: a name cannot hold the '/'. */
+	static const char forged_dir[] = "x\n7f0000000000-7f0000001000 rw-s 00000000 00:0b 5 ";
+	char dir[] = "/tmp/test-maps-XXXXXX";
+	_cleanup_free_ struct dmabuf_mapping *v = NULL;
+	_cleanup_free_ char *path = malloc(4096);
+	size_t n = 99, len;
+	void *p, *q;
+	int fd, memfd;
+
+	ck_assert_ptr_nonnull(path);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	len = (size_t)snprintf(path, 4096, "%s", dir);
+	for (int i = 0; i < 12; i++) {
+		len += (size_t)snprintf(path + len, 4096 - len, "/%0200d", i);
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+	}
+	snprintf(path + len, 4096 - len, "/%s", forged_dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path + len, 4096 - len, "/%s/dmabuf:forged", forged_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	/* And a line after it that must still be read (a lookalike memfd). */
+	memfd = memfd_create("dmabuf:", MFD_CLOEXEC);
+	ck_assert_int_ge(memfd, 0);
+	ck_assert_int_eq(ftruncate(memfd, 4096), 0);
+	q = mmap(NULL, 4096, PROT_READ, MAP_SHARED, memfd, 0);
+	ck_assert_ptr_ne(q, MAP_FAILED);
+
+	ck_assert_int_eq(maps_read_pid(0, &v, &n), 0);
+	ck_assert_uint_eq(n, 0);
+
+	munmap(p, 4096);
+	munmap(q, 4096);
+	close(fd);
+	close(memfd);
+	unlink(path);
+	snprintf(path + len, 4096 - len, "/%s", forged_dir);
+	ck_assert_int_eq(rmdir(path), 0);
+	for (int i = 12; i > 0; i--) {
+		path[len] = '\0';
+		ck_assert_int_eq(rmdir(path), 0);
+		len -= 201;
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 START_TEST(maps_read_gone_pid)
 {
 	struct dmabuf_mapping *v = NULL;
@@ -293,6 +349,7 @@ static Suite *maps_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("read");
 	tcase_add_test(tc, maps_read_self_real);
+	tcase_add_test(tc, maps_read_self_forged_name);
 	tcase_add_test(tc, maps_read_gone_pid);
 	tcase_add_test(tc, maps_open_mapping_real);
 	suite_add_tcase(s, tc);
