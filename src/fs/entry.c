@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The buffer files and their one state machine (unallocated -> staged in a
- * memfd -> allocated), after libfuse's passthrough_ll.c: lookups and opens
- * are counted here and only here (lo_find/unref_inode), and the locks are
- * private, so no caller can hold one across a fuse_reply_*().
+ * The buffer files, after libfuse's passthrough_ll.c: lookups and opens
+ * are counted here and only here (lo_find/unref_inode), and the tree lock
+ * is private, so no caller can hold it across a fuse_reply_*(). The state
+ * machine (unallocated -> staged -> allocated) is in entry-state.c.
  *
- * Locks: tree_lock protects the list and, in each entry, name, linked,
- * nlookup, nopen, uid, gid, mode, times, origin, conn_id, meta,
- * iomem_override (and the map flag of its buffer). e->io protects buf and
- * staged_fd on the write side together with tree_lock, so a reader holding
- * either one sees a stable state: I/O holds io shared for its duration,
- * state changes hold it exclusive. Order: io before tree_lock.
+ * tree_lock protects the list and the fields entry.h says; e->io is taken
+ * before it, never after (entry_install_*() run under io).
  */
 #include <errno.h>
 #include <fcntl.h>

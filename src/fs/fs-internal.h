@@ -43,16 +43,17 @@ int node_lookup(const struct config *cfg, fuse_ino_t parent, const char *name,
 		struct fuse_entry_param *ep);
 /* The target of a by-inode or by-exporter link. */
 int node_readlink(fuse_ino_t ino, char *buf, size_t bufsz);
-/* The directory new/BACKEND's backend name (copied), for create. */
+struct dir_snapshot;
+/* Fill a snapshot of directory ino; -ENOTDIR, -ENOENT. */
+int node_fill(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino);
+/* The directory new/BACKEND's backend name (copied), for create; -EPERM
+ * for any other inode. */
 int node_newdir_backend(fuse_ino_t ino, char *name, size_t namesz);
 
 /* ---- dir.c: directory snapshots ---- */
-struct dir_snapshot;
 int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t type);
 /* Whether the snapshot already has name. */
 bool dir_has(const struct dir_snapshot *d, const char *name);
-/* Fill a snapshot of directory ino (node.c); -ENOTDIR, -ENOENT. */
-int node_fill(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino);
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi);

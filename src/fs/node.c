@@ -177,24 +177,25 @@ static int stat_link(const struct config *cfg, fuse_ino_t ino, struct stat *st)
 	return r;
 }
 
-static int stat_exp_dir(const struct config *cfg, fuse_ino_t ino, struct stat *st)
+/* by-exporter/EXP and new/BACKEND exist while their table has the index. */
+static int stat_table_dir(struct name_table *t, fuse_ino_t ino, mode_t mode, struct stat *st)
 {
 	char name[64];
-	int r = table_name(&exporters, ino_id(ino), name, sizeof(name));
+	int r = table_name(t, ino_id(ino), name, sizeof(name));
 
 	if (r == 0)
-		stat_synthetic(st, ino, DIR_MODE);
+		stat_synthetic(st, ino, mode);
 	return r;
+}
+
+static int stat_exp_dir(const struct config *cfg, fuse_ino_t ino, struct stat *st)
+{
+	return stat_table_dir(&exporters, ino, DIR_MODE, st);
 }
 
 static int stat_new_dir(const struct config *cfg, fuse_ino_t ino, struct stat *st)
 {
-	char name[64];
-	int r = table_name(&newdirs, ino_id(ino), name, sizeof(name));
-
-	if (r == 0)
-		stat_synthetic(st, ino, NEWDIR_MODE);
-	return r;
+	return stat_table_dir(&newdirs, ino, NEWDIR_MODE, st);
 }
 
 static int stat_proc_fd(const struct config *cfg, fuse_ino_t ino, struct stat *st)

@@ -361,43 +361,29 @@ START_TEST(state_discovered_is_an_unlinked_entry)
 }
 END_TEST
 
-static Suite *lifetime_suite(void)
+static Suite *tree_suite(void)
 {
-	Suite *s = suite_create("tree-lifetime");
-	TCase *tc = tcase_create("lifetime");
+	Suite *s = suite_create("tree");
+	TCase *lifetime = tcase_create("lifetime");
+	TCase *conn = tcase_create("conn");
+	TCase *state = tcase_create("state");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, lifetime_matrix, 0, 36);
-	tcase_add_test(tc, lifetime_forget_clamps);
-	tcase_add_test(tc, lifetime_rename_over_open_victim);
-	suite_add_tcase(s, tc);
+	tcase_add_loop_test(lifetime, lifetime_matrix, 0, 36);
+	tcase_add_test(lifetime, lifetime_forget_clamps);
+	tcase_add_test(lifetime, lifetime_rename_over_open_victim);
+	tcase_add_test(conn, conn_drop_unlinks_only_its_transients);
+	tcase_add_test(conn, conn_drop_keeps_open_file);
+	tcase_add_test(conn, unpublish_by_owner_only);
+	tcase_add_test(state, state_staged_until_last_close);
+	tcase_add_test(state, state_truncate_empties_staged_only);
+	tcase_add_test(state, state_discovered_is_an_unlinked_entry);
+	tcase_add_checked_fixture(lifetime, setup, teardown);
+	tcase_add_checked_fixture(conn, setup, teardown);
+	tcase_add_checked_fixture(state, setup, teardown);
+	suite_add_tcase(s, lifetime);
+	suite_add_tcase(s, conn);
+	suite_add_tcase(s, state);
 	return s;
 }
 
-static Suite *conn_suite(void)
-{
-	Suite *s = suite_create("tree-conn");
-	TCase *tc = tcase_create("conn");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, conn_drop_unlinks_only_its_transients);
-	tcase_add_test(tc, conn_drop_keeps_open_file);
-	tcase_add_test(tc, unpublish_by_owner_only);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-static Suite *state_suite(void)
-{
-	Suite *s = suite_create("tree-state");
-	TCase *tc = tcase_create("state");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, state_staged_until_last_close);
-	tcase_add_test(tc, state_truncate_empties_staged_only);
-	tcase_add_test(tc, state_discovered_is_an_unlinked_entry);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-TESTSUITE_MAIN(lifetime_suite, conn_suite, state_suite);
+TESTSUITE_MAIN(tree_suite);
