@@ -104,13 +104,11 @@ static int memfd_wait(struct buffer *b, short events, int timeout_ms)
 }
 
 const struct buffer_ops buffer_dmabuf_ops = {
-	.kind = "dma-buf",
 	.sync = dmabuf_sync,
 	.wait = dmabuf_wait,
 };
 
 const struct buffer_ops buffer_memfd_ops = {
-	.kind = "memfd",
 	.sync = memfd_sync,
 	.wait = memfd_wait,
 };
@@ -183,7 +181,6 @@ int buffer_new(int fd, struct backend *be, enum iomem_mode mode, struct buffer *
 	b->fd = TAKE_FD(owned);
 	b->be = be;
 	b->refcount = 1;
-	b->iomem_explicit = -1;
 	buffer_set_iomem(b, -1, mode);
 	*out = TAKE_PTR(b);
 	return 0;
@@ -204,13 +201,12 @@ void buffer_unref(struct buffer *b)
 	free(b);
 }
 
-void buffer_set_iomem(struct buffer *b, int explicit, enum iomem_mode mode)
+void buffer_set_iomem(struct buffer *b, int iomem_override, enum iomem_mode mode)
 {
 	const char *why = NULL;
 	int v;
 
-	v = policy_decide(explicit, mode, b->exporter, b->driver, &why);
-	b->iomem_explicit = explicit;
+	v = policy_decide(iomem_override, mode, b->exporter, b->driver, &why);
 	__atomic_store_n(&b->iomem, v == 1, __ATOMIC_RELEASE);
 	b->iomem_why = why;
 }
@@ -366,12 +362,17 @@ ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off,
 	return (ssize_t)len;
 }
 
+bool buffer_zero_copy(struct buffer *b)
+{
+	return b->stable_pages && !__atomic_load_n(&b->iomem, __ATOMIC_ACQUIRE);
+}
+
 int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool nonblock,
 			     int fence_timeout_ms, const void **ptr)
 {
 	int r;
 
-	if (!b->stable_pages || __atomic_load_n(&b->iomem, __ATOMIC_ACQUIRE))
+	if (!buffer_zero_copy(b))
 		return -EOPNOTSUPP;
 	if (buffer_is_dead(b))
 		return -ENODEV;

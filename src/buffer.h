@@ -19,7 +19,6 @@ struct buffer;
  * for the write fence with poll(); memfds need neither.
  */
 struct buffer_ops {
-	const char *kind;
 	/* DMA_BUF_IOCTL_SYNC with flags (START/END | READ/WRITE). 0 or -errno. */
 	int (*sync)(struct buffer *b, uint64_t flags);
 	/* Wait up to timeout_ms (0: don't wait) until the CPU may read
@@ -50,7 +49,6 @@ struct buffer {
 	uint64_t kino; /* the kernel's inode of the dma-buf (or memfd) */
 	/* The map flag, protected by the tree lock for writers; readers take a
 	 * snapshot with buffer_map(). */
-	int iomem_explicit; /* -1 unset, else 0/1 */
 	bool iomem;
 	const char *iomem_why;
 	bool dead; /* device lost: all I/O fails with ENODEV; atomic */
@@ -65,9 +63,15 @@ struct buffer {
 int buffer_new(int fd, struct backend *be, enum iomem_mode mode, struct buffer **out);
 struct buffer *buffer_ref(struct buffer *b);
 void buffer_unref(struct buffer *b);
+static inline void buffer_unrefp(struct buffer **b)
+{
+	buffer_unref(*b);
+}
+#define _cleanup_buffer_ __attribute__((cleanup(buffer_unrefp)))
 
-/* Re-run the policy after the explicit setting or the mode changed. */
-void buffer_set_iomem(struct buffer *b, int explicit, enum iomem_mode mode);
+/* Re-run the policy after the per-buffer override (-1: none, 0, 1) or the
+ * mode changed. */
+void buffer_set_iomem(struct buffer *b, int iomem_override, enum iomem_mode mode);
 /* The current map of the buffer (vaddr or vaddr_iomem per the flag). */
 struct dmabuf_map buffer_map(struct buffer *b);
 bool buffer_is_dead(struct buffer *b);
@@ -93,8 +97,10 @@ ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off
  * kernel (fuse_reply_buf) before buffer_read_direct_end() (SYNC_END).
  * -EOPNOTSUPP when the buffer must be copied instead: I/O memory (only the
  * shim may touch it), and every dma-buf: their VM_PFNMAP mappings cannot be
- * pinned by the kernel's copy out of a FUSE reply.
+ * pinned by the kernel's copy out of a FUSE reply. buffer_zero_copy() says
+ * beforehand whether it applies (the map flag may still change in between).
  */
+bool buffer_zero_copy(struct buffer *b);
 int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool nonblock,
 			     int fence_timeout_ms, const void **ptr);
 void buffer_read_direct_end(struct buffer *b);

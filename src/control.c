@@ -24,7 +24,7 @@
 #include "backend/backend.h"
 #include "buffer.h"
 #include "control.h"
-#include "daemon/daemon.h"
+#include "conf.h"
 #include "fs/tree.h"
 #include "lib/proto.h"
 #include "shared/fdinfo.h"
@@ -177,7 +177,7 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 			   rq->name);
 		return;
 	}
-	r = buffer_new(fd, NULL, daemon_cfg.iomem_mode, &buf);
+	r = buffer_new(fd, NULL, tree_config()->iomem_mode, &buf);
 	if (r < 0) {
 		send_reply(c, r, -1, "publish %s: cannot map the buffer", rq->name);
 		return;

@@ -99,13 +99,13 @@ int policy_rule_iomem(const char *exporter, const char *driver,
 	return 1;
 }
 
-int policy_decide(int explicit, enum iomem_mode mode, const char *exporter,
+int policy_decide(int iomem_override, enum iomem_mode mode, const char *exporter,
 		  const char *driver, const char **why)
 {
-	if (explicit >= 0) {
+	if (iomem_override >= 0) {
 		if (why)
 			*why = "explicit per-buffer setting";
-		return explicit ? 1 : 0;
+		return iomem_override ? 1 : 0;
 	}
 	switch (mode) {
 	case IOMEM_ALWAYS:

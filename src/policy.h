@@ -32,6 +32,6 @@ const char *policy_mode_name(enum iomem_mode mode);
  */
 int policy_rule_iomem(const char *exporter, const char *driver, const char **why);
 
-/* explicit: -1 when unset, else 0/1. */
-int policy_decide(int explicit, enum iomem_mode mode, const char *exporter,
+/* iomem_override: the per-buffer setting, -1 when unset, else 0/1. */
+int policy_decide(int iomem_override, enum iomem_mode mode, const char *exporter,
 		  const char *driver, const char **why);

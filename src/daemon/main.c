@@ -7,8 +7,6 @@
  * before the daemon detaches, so `dmabuffs && ls /run/dmabuf` either works
  * or prints why; threads start only after the fork of fuse_daemonize().
  */
-#include "fs/ops.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -23,9 +21,10 @@
 
 #include "backend/backend.h"
 #include "buffer.h"
+#include "conf.h"
 #include "control.h"
-#include "daemon/daemon.h"
 #include "daemon/options.h"
+#include "fs/ops.h"
 #include "fs/tree.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -33,12 +32,14 @@
 #define DEFAULT_MOUNTPOINT "/run/dmabuf"
 #define DEFAULT_CONTROL "/run/dmabuffs/control"
 
-struct daemon daemon_cfg = {
+static struct config cfg = {
 	.iomem_mode = IOMEM_AUTO,
 	.fence_timeout_ms = 1000,
 	.read_ahead_kb = 1024,
 	.umask = 0177,
 };
+/* The session's userdata: what the FUSE handlers see of the daemon. */
+static struct fs_data fs_data = { .cfg = &cfg };
 
 static int hotplug_stop = -1;
 static volatile sig_atomic_t stop_signal;
@@ -49,8 +50,8 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
-	if (daemon_cfg.se)
-		fuse_session_exit(daemon_cfg.se);
+	if (fs_data.se)
+		fuse_session_exit(fs_data.se);
 }
 
 static int install_stop_signals(void)
@@ -143,7 +144,7 @@ int main(int argc, char *argv[])
 	int r, ret = EXIT_FAILURE;
 
 	log_init("dmabuffs", false, LOG_INFO);
-	if (options_parse(&args, &daemon_cfg) < 0)
+	if (options_parse(&args, &cfg) < 0)
 		goto out_args;
 	if (fuse_parse_cmdline(&args, &fopts) != 0)
 		goto out_args;
@@ -159,31 +160,29 @@ int main(int argc, char *argv[])
 		ret = EXIT_SUCCESS;
 		goto out_args;
 	}
-	daemon_cfg.foreground = fopts.foreground;
-	daemon_cfg.debug = fopts.debug;
 	if (fopts.debug)
 		log_init("dmabuffs", false, LOG_DEBUG);
-	if (!daemon_cfg.control_path)
-		daemon_cfg.control_path = strdup(DEFAULT_CONTROL);
+	if (!cfg.control_path)
+		cfg.control_path = strdup(DEFAULT_CONTROL);
 	if (prepare_mountpoint(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT) < 0)
 		goto out_args;
 	if (!realpath(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT, mp)) {
 		log_err("mount point: %m");
 		goto out_args;
 	}
-	daemon_cfg.mountpoint = strdup(mp);
+	cfg.mountpoint = strdup(mp);
 
 	/* The kernel checks modes and owners; the daemon adds what it must. */
 	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=dmabuffs,subtype=dmabuffs");
 
-	r = control_bind(daemon_cfg.control_path, daemon_cfg.group_set, daemon_cfg.group);
+	r = control_bind(cfg.control_path, cfg.group_set, cfg.group);
 	if (r < 0) {
-		log_err("control socket %s: %s", daemon_cfg.control_path, strerror(-r));
+		log_err("control socket %s: %s", cfg.control_path, strerror(-r));
 		goto out_args;
 	}
-	r = registry_init(daemon_cfg.backend, tree_backend_gone, NULL);
+	r = registry_init(cfg.backend, tree_backend_gone, NULL);
 	if (r < 0) {
-		log_err("backend %s: %s", daemon_cfg.backend ? daemon_cfg.backend : "(auto)",
+		log_err("backend %s: %s", cfg.backend ? cfg.backend : "(auto)",
 			strerror(-r));
 		goto out_control;
 	}
@@ -192,12 +191,12 @@ int main(int argc, char *argv[])
 	r = buffer_init_sigbus_guard();
 	if (r < 0)
 		goto out_registry;
-	tree_init();
+	tree_init(&cfg, fs_notify_gone, &fs_data);
 
-	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), NULL);
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs_data);
 	if (!se)
 		goto out_registry;
-	daemon_cfg.se = se;
+	fs_data.se = se;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
 	signals = true;
@@ -206,15 +205,14 @@ int main(int argc, char *argv[])
 	if (fuse_session_mount(se, mp) != 0)
 		goto out_session;
 	mounted = true;
-	log_info("mounted on %s, control socket %s, iomem=%s%s", mp, daemon_cfg.control_path,
-		 policy_mode_name(daemon_cfg.iomem_mode),
-		 daemon_cfg.discover ? ", discovering other processes' buffers" : "");
+	log_info("mounted on %s, control socket %s, iomem=%s%s", mp, cfg.control_path,
+		 policy_mode_name(cfg.iomem_mode),
+		 cfg.discover ? ", discovering other processes' buffers" : "");
 
 	if (fuse_daemonize(fopts.foreground) != 0)
 		goto out_session;
 	if (!fopts.foreground)
 		log_init("dmabuffs", true, fopts.debug ? LOG_DEBUG : LOG_INFO);
-	daemon_cfg.pid = getpid();
 
 	r = control_start();
 	if (r < 0) {
@@ -247,7 +245,7 @@ out_session:
 		fuse_session_unmount(se);
 	if (signals)
 		fuse_remove_signal_handlers(se);
-	daemon_cfg.se = NULL;
+	fs_data.se = NULL;
 	if (se)
 		fuse_session_destroy(se);
 	tree_exit();

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#define FUSE_USE_VERSION 35
 #include <errno.h>
 #include <grp.h>
 #include <stddef.h>
@@ -86,7 +85,7 @@ static int parse_group(const char *s, gid_t *out)
 	return 0;
 }
 
-int options_parse(struct fuse_args *args, struct daemon *cfg)
+int options_parse(struct fuse_args *args, struct config *cfg)
 {
 	struct raw_options o = { 0 };
 	uint64_t v;

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <fuse_opt.h>
-
-#include "daemon/daemon.h"
+#include "conf.h"
+#include "fs/fuse.h"
 
 /*
  * Parse dmabuffs' own options (-o backend=,iomem=,discover,nodiscover,
@@ -11,5 +10,5 @@
  * args into cfg, leaving libfuse's options in args. 0, or -EINVAL after a
  * message saying which option is wrong.
  */
-int options_parse(struct fuse_args *args, struct daemon *cfg);
+int options_parse(struct fuse_args *args, struct config *cfg);
 void options_usage(const char *prog);

@@ -15,8 +15,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
-#include "daemon/daemon.h"
-#include "fs/ops.h"
+#include "fs/fs-internal.h"
 #include "shared/fdinfo.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -71,7 +70,7 @@ static int append(void **v, size_t *n, size_t *cap, size_t elem, const void *ite
 
 int discover_fds(pid_t pid, int **fds, size_t *n)
 {
-	_cleanup_(closedirp_) DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
 	char path[64];
 	struct dirent *de;
 	size_t cap = 0;
@@ -96,8 +95,9 @@ int discover_fds(pid_t pid, int **fds, size_t *n)
 
 int discover_pids(pid_t **pids, size_t *n)
 {
-	_cleanup_(closedirp_) DIR *d = opendir("/proc");
+	_cleanup_closedir_ DIR *d = opendir("/proc");
 	struct dirent *de;
+	pid_t self = getpid();
 	size_t cap = 0;
 	int r = 0;
 
@@ -113,7 +113,7 @@ int discover_pids(pid_t **pids, size_t *n)
 		if (!is_number(de->d_name))
 			continue;
 		pid = (pid_t)atoi(de->d_name);
-		if (pid == daemon_cfg.pid)
+		if (pid == self)
 			continue;
 		if (discover_fds(pid, &fds, &nfds) < 0 || nfds == 0)
 			continue;
@@ -138,7 +138,8 @@ int discover_stat(pid_t pid, int fd, struct dmabuf_fdinfo *info, uid_t *owner)
 	return 0;
 }
 
-int discover_open(pid_t pid, int fd, uid_t uid, struct buffer **out)
+int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode, struct buffer **out,
+		  uid_t *owner_out)
 {
 	struct dmabuf_fdinfo info;
 	uid_t owner;
@@ -162,5 +163,6 @@ int discover_open(pid_t pid, int fd, uid_t uid, struct buffer **out)
 		log_warn("proc/%d/%d: pidfd_getfd: %s", (int)pid, fd, strerror(-r));
 		return r == -EPERM ? -EACCES : r;
 	}
-	return buffer_new(bfd, NULL, daemon_cfg.iomem_mode, out);
+	*owner_out = owner;
+	return buffer_new(bfd, NULL, mode, out);
 }

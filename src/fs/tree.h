@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <pthread.h>
+/*
+ * The tree as the rest of the daemon sees it: inode numbers, and the verbs
+ * the control socket and main.c use. The entries themselves (fs/entry.h)
+ * are private to src/fs/; both are implemented in fs/entry.c.
+ */
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <time.h>
 
 struct backend;
 struct buffer;
+struct config;
 
 /*
  * Inode numbers. The fixed directories have small numbers; every other
@@ -33,7 +37,8 @@ enum node_kind {
 	NODE_EXP_LINK = 4,  /* by-exporter/EXP/NAME, id: entry id */
 	NODE_NEW_DIR = 5,   /* new/BACKEND, id: backend table index */
 	NODE_PROC_PID = 6,  /* proc/PID, id: pid */
-	NODE_PROC_FD = 7,   /* proc/PID/FD, id: pid << 24 | fd */
+	NODE_PROC_FD = 7,   /* proc/PID/FD, id: see ino_proc_fd() */
+	NODE_KIND_COUNT,
 };
 
 #define INO_KIND_SHIFT 56
@@ -41,6 +46,10 @@ enum node_kind {
 /* Buffer files get small inode numbers (what `ls -i` and 32-bit stat()
  * callers see most); synthetic nodes live above 2^56. */
 #define INO_ENTRY_BASE 16
+/* proc/PID/FD packs both in the id: PID below 2^22, FD below 2^24. */
+#define PROC_FD_SHIFT 24
+#define PROC_FD_MAX (UINT64_C(1) << PROC_FD_SHIFT)
+#define PROC_PID_MAX (UINT64_C(1) << 22)
 
 static inline uint64_t ino_make(enum node_kind kind, uint64_t id)
 {
@@ -65,6 +74,22 @@ static inline uint64_t ino_id(uint64_t ino)
 	return ino & INO_ID_MASK;
 }
 
+static inline uint64_t ino_entry(uint64_t id)
+{
+	return ino_make(NODE_ENTRY, id);
+}
+
+static inline uint64_t ino_proc_fd(pid_t pid, int fd)
+{
+	return ino_make(NODE_PROC_FD, (uint64_t)pid << PROC_FD_SHIFT | (uint64_t)fd);
+}
+
+static inline void ino_proc_fd_split(uint64_t ino, pid_t *pid, int *fd)
+{
+	*pid = (pid_t)(ino_id(ino) >> PROC_FD_SHIFT);
+	*fd = (int)(ino_id(ino) & (PROC_FD_MAX - 1));
+}
+
 enum origin {
 	ORIGIN_CREATED,
 	ORIGIN_PUBLISHED,
@@ -72,106 +97,22 @@ enum origin {
 	ORIGIN_DISCOVERED,
 };
 
-enum meta_key {
-	META_FORMAT,
-	META_WIDTH,
-	META_HEIGHT,
-	META_STRIDE,
-	META_MODIFIER,
-	META_COUNT,
-};
-#define META_VALUE_MAX 64
+/* Tell the kernel that name (inode ino) left the root behind its back. */
+typedef void (*tree_gone_cb)(const char *name, uint64_t ino, void *data);
 
-/*
- * One buffer file. Lifetime: an entry lives while it is linked (has a name
- * in the root), or the kernel still holds lookups on it, or files are open
- * on it; the last of these to go frees it.
- *
- * Protected by tree_lock: name, linked, nlookup, nopen, uid, gid, mode,
- * times, origin, conn_id, meta, iomem_explicit.
- * Protected by io (write side) AND tree_lock: buf, staged_fd — so a reader
- * holding either one sees a stable state. I/O holds io shared for its
- * duration; state changes (allocation) hold it exclusive.
- */
-struct entry {
-	uint64_t id;
-	char name[256];
-	bool linked;
-	uint64_t nlookup;
-	unsigned int nopen;
-	uid_t uid;
-	gid_t gid;
-	mode_t mode; /* permission bits only */
-	struct timespec atime, mtime, ctime;
-	enum origin origin;
-	uint64_t conn_id; /* transient publication: the control connection */
-	struct backend *be; /* where it was (or will be) allocated; NULL: import */
-	int iomem_explicit; /* -1, 0, 1; applied to buf when it is made */
-	char meta[META_COUNT][META_VALUE_MAX + 1];
-
-	pthread_rwlock_t io;
-	struct buffer *buf; /* NULL while unallocated or staged */
-	int staged_fd;      /* memfd holding data written before allocation */
-
-	struct entry *prev, *next;
-};
-
-extern pthread_mutex_t tree_lock;
-
-int tree_init(void);
+/* Keep cfg (group, umask, iomem mode, fence timeout) for the tree's life;
+ * gone (may be NULL) is called with no lock held. */
+void tree_init(const struct config *cfg, tree_gone_cb gone, void *gone_data);
 void tree_exit(void);
-
-/* Lookup by name among linked entries / by id among all; tree_lock held. */
-struct entry *tree_find_locked(const char *name);
-struct entry *tree_find_id_locked(uint64_t id);
-/* The first linked, allocated entry whose buffer has kernel inode kino. */
-struct entry *tree_find_kino_locked(uint64_t kino);
-/* Iterate all entries (linked or not): e = tree_next_locked(NULL) ... */
-struct entry *tree_next_locked(struct entry *e);
-/* A new linked entry; tree_lock held. -EEXIST, -ENOMEM. */
-int tree_add_locked(const char *name, uid_t uid, gid_t gid, mode_t mode,
-		    enum origin origin, struct backend *be, struct entry **out);
-/* Remove the name; the entry stays while referenced. tree_lock held.
- * Returns true when the caller must free it with entry_free() after
- * dropping tree_lock. */
-bool tree_unlink_locked(struct entry *e);
-/* Drop references (tree_lock held); true when the caller must free. */
-bool entry_forget_locked(struct entry *e, uint64_t nlookup);
-bool entry_close_locked(struct entry *e);
-void entry_free(struct entry *e);
-/* Size of the file as stat shows it; tree_lock or e->io held. */
-uint64_t entry_size(struct entry *e);
-
-/*
- * Make the buffer of an unallocated or staged entry, size bytes (rounded
- * up to pages), from the entry's backend; staged data is kept (udmabuf and
- * memfd adopt the staged memfd, others copy). Takes e->io exclusive and
- * tree_lock itself. size 0: nothing to allocate (returns 0).
- */
-int entry_allocate(struct entry *e, uint64_t size);
-/* Allocate a staged entry at its current size, if it is staged. */
-int entry_commit_staged(struct entry *e);
+/* The configuration given to tree_init(), for callers with no request. */
+const struct config *tree_config(void);
 
 /* ---- used by the control socket ---- */
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
-		 int explicit_iomem, uint64_t conn_id, enum origin origin);
+		 int iomem_override, uint64_t conn_id, enum origin origin);
 int tree_unpublish(const char *name, uid_t uid);
 int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd);
+/* Unlink every transient publication of a control connection. */
 void tree_drop_conn(uint64_t conn_id);
-/* Mark every buffer of a backend dead (device gone). */
+/* Mark every buffer of a backend dead (device gone); a backend_gone_cb. */
 void tree_backend_gone(struct backend *be, void *data);
-
-/* Append-only name tables for synthetic directories: index or -1. */
-int exporter_index(const char *exporter, bool add);
-const char *exporter_name(int index);
-int newdir_index(const char *backend, bool add);
-const char *newdir_name(int index);
-
-/* Whether uid/gid may access with the given rwx mask (like the kernel's
- * generic permission check, root always may). */
-bool entry_may_access(const struct entry *e, uid_t uid, gid_t gid, int mask);
-
-/* Tell the kernel a name in the root went away behind its back. */
-void tree_notify_gone(const char *name, uint64_t ino);
-
-void timespec_now(struct timespec *ts);

@@ -14,9 +14,9 @@
 
 #include "backend/backend.h"
 #include "buffer.h"
-#include "daemon/daemon.h"
-#include "fs/ops.h"
-#include "fs/tree.h"
+#include "conf.h"
+#include "fs/entry.h"
+#include "fs/fs-internal.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 
@@ -78,7 +78,7 @@ static int xattr_lookup(const char *name, enum xattr_id *out)
  * same file (dev + ino) as the daemon's own fd. */
 static int holders(struct buffer *b, char *out, size_t outsz)
 {
-	_cleanup_(closedirp_) DIR *proc = NULL;
+	_cleanup_closedir_ DIR *proc = NULL;
 	struct dirent *de;
 	struct stat me;
 	size_t used = 0;
@@ -125,16 +125,17 @@ static int holders(struct buffer *b, char *out, size_t outsz)
 }
 
 /* The value of one attribute of an entry. -ENODATA when it has none. */
-static int xattr_value(struct entry *e, enum xattr_id id, char *val, size_t valsz)
+static int xattr_value(const struct config *cfg, struct entry *e, enum xattr_id id, char *val,
+		       size_t valsz)
 {
-	struct buffer *buf = NULL;
+	struct entry_info info;
+	struct buffer *buf;
 	const char *why = NULL;
 	int r = 0;
 
 	val[0] = '\0';
-	pthread_mutex_lock(&tree_lock);
-	if (e->buf)
-		buf = buffer_ref(e->buf);
+	entry_info(e, &info);
+	buf = info.buf;
 	switch (id) {
 	case X_EXPORTER:
 		snprintf(val, valsz, "%s", buf ? buf->exporter : "none");
@@ -147,9 +148,9 @@ static int xattr_value(struct entry *e, enum xattr_id id, char *val, size_t vals
 			v = buf->iomem;
 			why = buf->iomem_why;
 		} else {
-			v = policy_decide(e->iomem_explicit, daemon_cfg.iomem_mode,
-					  e->be ? e->be->exporter : "", e->be ? e->be->driver : "",
-					  &why);
+			v = policy_decide(info.iomem_override, cfg->iomem_mode,
+					  info.be ? info.be->exporter : "",
+					  info.be ? info.be->driver : "", &why);
 		}
 		if (id == X_IOMEM)
 			snprintf(val, valsz, "%d", v);
@@ -170,27 +171,23 @@ static int xattr_value(struct entry *e, enum xattr_id id, char *val, size_t vals
 			r = -ENODATA;
 		break;
 	case X_ORIGIN:
-		snprintf(val, valsz, "%s", origin_names[e->origin]);
+		snprintf(val, valsz, "%s", origin_names[info.origin]);
 		break;
 	case X_BACKEND:
-		snprintf(val, valsz, "%s", e->be ? e->be->name : "import");
+		snprintf(val, valsz, "%s", info.be ? info.be->name : "import");
 		break;
 	case X_HOLDERS:
-		if (!buf)
-			r = -ENODATA;
+		/* Walking /proc is slow: on the copy, not under the tree lock. */
+		r = buf ? holders(buf, val, valsz) : -ENODATA;
 		break;
 	default:
-		if (is_meta(id) && e->meta[id - X_FORMAT][0])
-			snprintf(val, valsz, "%s", e->meta[id - X_FORMAT]);
+		if (is_meta(id) && info.meta[id - X_FORMAT][0])
+			snprintf(val, valsz, "%s", info.meta[id - X_FORMAT]);
 		else
 			r = -ENODATA;
 		break;
 	}
-	pthread_mutex_unlock(&tree_lock);
-	/* Walking /proc is slow: not under the tree lock. */
-	if (r == 0 && id == X_HOLDERS)
-		r = holders(buf, val, valsz);
-	buffer_unref(buf);
+	entry_info_clear(&info);
 	return r;
 }
 
@@ -199,14 +196,16 @@ static int xattr_value(struct entry *e, enum xattr_id id, char *val, size_t vals
  * it is, and how the daemon would map it. It has no image metadata and no
  * writable attribute. -ENODATA for what it does not have.
  */
-static int proc_fd_value(fuse_ino_t ino, enum xattr_id id, char *val, size_t valsz)
+static int proc_fd_value(const struct config *cfg, fuse_ino_t ino, enum xattr_id id, char *val,
+			 size_t valsz)
 {
 	struct dmabuf_fdinfo info;
 	const char *why = NULL;
-	pid_t pid = (pid_t)(ino_id(ino) >> 24);
-	int fd = (int)(ino_id(ino) & 0xffffff), v, r;
 	uid_t owner;
+	pid_t pid;
+	int fd, v, r;
 
+	ino_proc_fd_split(ino, &pid, &fd);
 	r = discover_stat(pid, fd, &info, &owner);
 	if (r < 0)
 		return r;
@@ -225,7 +224,7 @@ static int proc_fd_value(fuse_ino_t ino, enum xattr_id id, char *val, size_t val
 		return 0;
 	case X_IOMEM:
 	case X_IOMEM_REASON:
-		v = policy_decide(-1, daemon_cfg.iomem_mode, info.exp_name, "", &why);
+		v = policy_decide(-1, cfg->iomem_mode, info.exp_name, "", &why);
 		if (id == X_IOMEM)
 			snprintf(val, valsz, "%d", v);
 		else
@@ -236,16 +235,9 @@ static int proc_fd_value(fuse_ino_t ino, enum xattr_id id, char *val, size_t val
 	}
 }
 
-static struct entry *xattr_entry(fuse_req_t req, fuse_ino_t ino)
+static struct entry *xattr_entry(fuse_ino_t ino)
 {
-	struct entry *e = NULL;
-
-	if (ino_kind(ino) == NODE_ENTRY) {
-		pthread_mutex_lock(&tree_lock);
-		e = tree_find_id_locked(ino_id(ino));
-		pthread_mutex_unlock(&tree_lock);
-	}
-	return e;
+	return ino_kind(ino) == NODE_ENTRY ? entry_find(ino_id(ino)) : NULL;
 }
 
 static void reply_value(fuse_req_t req, const char *val, size_t size)
@@ -263,7 +255,7 @@ static void reply_value(fuse_req_t req, const char *val, size_t size)
 void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	_cleanup_free_ char *val = NULL;
-	struct entry *e = xattr_entry(req, ino);
+	struct entry *e = xattr_entry(ino);
 	enum xattr_id id;
 	int r;
 
@@ -282,9 +274,9 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		return;
 	}
 	if (e)
-		r = xattr_value(e, id, val, XATTR_VALUE_MAX);
+		r = xattr_value(fs_config(req), e, id, val, XATTR_VALUE_MAX);
 	else
-		r = proc_fd_value(ino, id, val, XATTR_VALUE_MAX);
+		r = proc_fd_value(fs_config(req), ino, id, val, XATTR_VALUE_MAX);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -293,7 +285,8 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 
 void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	struct entry *e = xattr_entry(req, ino);
+	const struct config *cfg = fs_config(req);
+	struct entry *e = xattr_entry(ino);
 	char list[1024], val[META_VALUE_MAX + 64];
 	size_t used = 0;
 
@@ -304,11 +297,11 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		 * computed only when asked for. Directories and links have no
 		 * attributes at all. */
 		if (!e)
-			r = proc_fd_value(ino, (enum xattr_id)i, val, sizeof(val));
+			r = proc_fd_value(cfg, ino, (enum xattr_id)i, val, sizeof(val));
 		else if (i == X_HOLDERS)
-			r = xattr_value(e, X_INODE, val, sizeof(val));
+			r = xattr_value(cfg, e, X_INODE, val, sizeof(val));
 		else
-			r = xattr_value(e, (enum xattr_id)i, val, sizeof(val));
+			r = xattr_value(cfg, e, (enum xattr_id)i, val, sizeof(val));
 		if (r < 0)
 			continue;
 		n = snprintf(list + used, sizeof(list) - used, PREFIX "%s", xattr_names[i]);
@@ -345,25 +338,16 @@ static int parse_iomem_value(const char *value, size_t size, int *out)
 
 static int set_iomem(struct entry *e, int v)
 {
-	struct buffer *buf = NULL;
-
-	pthread_mutex_lock(&tree_lock);
-	e->iomem_explicit = v;
-	if (e->buf) {
-		buf = e->buf;
-		buffer_set_iomem(buf, v, daemon_cfg.iomem_mode);
-	}
-	pthread_mutex_unlock(&tree_lock);
-	log_info("%s: map flag set to %s by its owner", e->name,
+	entry_set_iomem(e, v);
+	log_info("%s: map flag set to %s by its owner", entry_name(e),
 		 v < 0 ? "auto" : v ? "iomem" : "system memory");
 	return 0;
 }
 
 static int set_name(struct entry *e, const char *value, size_t size)
 {
+	_cleanup_buffer_ struct buffer *buf = NULL;
 	char n[32];
-	struct buffer *buf = NULL;
-	int r = 0;
 
 	while (size > 0 && value[size - 1] == '\0')
 		size--;
@@ -371,24 +355,30 @@ static int set_name(struct entry *e, const char *value, size_t size)
 		return -EINVAL;
 	memcpy(n, value, size);
 	n[size] = '\0';
-	pthread_mutex_lock(&tree_lock);
-	if (e->buf)
-		buf = buffer_ref(e->buf);
-	pthread_mutex_unlock(&tree_lock);
+	buf = entry_buffer(e);
 	if (!buf)
 		return -ENODATA;
-	r = buffer_set_dmabuf_name(buf, n);
-	buffer_unref(buf);
-	return r;
+	return buffer_set_dmabuf_name(buf, n);
+}
+
+/* Only the owner (or root) changes a buffer's attributes. */
+static bool is_owner(fuse_req_t req, struct entry *e)
+{
+	uid_t uid = fuse_req_ctx(req)->uid;
+	struct entry_info info;
+
+	if (uid == 0)
+		return true;
+	entry_info(e, &info);
+	entry_info_clear(&info);
+	return uid == info.uid;
 }
 
 void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 		 size_t size, int flags)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct entry *e = xattr_entry(req, ino);
+	struct entry *e = xattr_entry(ino);
 	enum xattr_id id;
-	uid_t owner;
 	int r, v;
 
 	if (!e) {
@@ -402,12 +392,9 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 		fuse_reply_err(req, -r);
 		return;
 	}
-	pthread_mutex_lock(&tree_lock);
-	owner = e->uid;
-	pthread_mutex_unlock(&tree_lock);
-	if (ctx->uid != 0 && ctx->uid != owner) {
-		log_info("%s: setxattr %s by uid %u refused: not the owner", e->name, name,
-			 (unsigned)ctx->uid);
+	if (!is_owner(req, e)) {
+		log_info("%s: setxattr %s by uid %u refused: not the owner", entry_name(e), name,
+			 (unsigned)fuse_req_ctx(req)->uid);
 		fuse_reply_err(req, EPERM);
 		return;
 	}
@@ -425,28 +412,20 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	case X_HEIGHT:
 	case X_STRIDE:
 	case X_MODIFIER:
-		if (size > META_VALUE_MAX || memchr(value, '\0', size)) {
-			r = size > META_VALUE_MAX ? -ERANGE : -EINVAL;
-			break;
-		}
-		pthread_mutex_lock(&tree_lock);
-		memcpy(e->meta[id - X_FORMAT], value, size);
-		e->meta[id - X_FORMAT][size] = '\0';
-		pthread_mutex_unlock(&tree_lock);
+		r = entry_set_meta(e, (enum meta_key)(id - X_FORMAT), value, size);
 		break;
 	default:
 		r = -EPERM; /* read-only: describes the buffer */
 		break;
 	}
 	if (r < 0)
-		log_info("%s: setxattr %s: %s", e->name, name, strerror(-r));
+		log_info("%s: setxattr %s: %s", entry_name(e), name, strerror(-r));
 	fuse_reply_err(req, -r);
 }
 
 void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct entry *e = xattr_entry(req, ino);
+	struct entry *e = xattr_entry(ino);
 	enum xattr_id id;
 	int r;
 
@@ -459,17 +438,13 @@ void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		fuse_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
 		return;
 	}
-	pthread_mutex_lock(&tree_lock);
-	if (ctx->uid != 0 && ctx->uid != e->uid)
+	if (!is_owner(req, e))
 		r = -EPERM;
-	else if (is_meta(id) && e->meta[id - X_FORMAT][0])
-		e->meta[id - X_FORMAT][0] = '\0';
 	else if (is_meta(id))
-		r = -ENODATA;
-	else if (id != X_IOMEM)
-		r = -EPERM;
-	pthread_mutex_unlock(&tree_lock);
-	if (r == 0 && id == X_IOMEM)
+		r = entry_remove_meta(e, (enum meta_key)(id - X_FORMAT));
+	else if (id == X_IOMEM)
 		r = set_iomem(e, -1);
+	else
+		r = -EPERM;
 	fuse_reply_err(req, -r);
 }

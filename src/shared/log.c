@@ -18,11 +18,6 @@ void log_init(const char *ident, bool to_syslog, int max_priority)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-int log_get_max_priority(void)
-{
-	return log_max;
-}
-
 void log_msg(int priority, const char *fmt, ...)
 {
 	static const char *const prefix[] = {

@@ -12,7 +12,6 @@
  * says what and why, so an operator can match a failed command to a cause.
  */
 void log_init(const char *ident, bool to_syslog, int max_priority);
-int log_get_max_priority(void);
 void log_msg(int priority, const char *fmt, ...) _printf_(2, 3);
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)

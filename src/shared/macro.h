@@ -46,7 +46,7 @@ static inline void fclosep(FILE **f)
 }
 
 #include <dirent.h>
-static inline void closedirp_(DIR **d)
+static inline void closedirp(DIR **d)
 {
 	if (*d)
 		closedir(*d);
@@ -56,6 +56,7 @@ static inline void closedirp_(DIR **d)
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Hand a cleanup-owned value over to the caller. */
 #define TAKE_FD(fd)                 \

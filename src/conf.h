@@ -6,12 +6,13 @@
 
 #include "policy.h"
 
-struct fuse_session;
-
-/* The daemon's configuration and process-wide handles, set up by main.c
- * before any thread starts and read-only afterwards (but `se`). */
-struct daemon {
-	struct fuse_session *se;
+/*
+ * The daemon's configuration, parsed by daemon/options.c and filled by
+ * daemon/main.c before any thread starts; read-only afterwards. It reaches
+ * the layers below from below: FUSE handlers get it from the session's
+ * userdata (fs_config(req)), the tree from tree_init().
+ */
+struct config {
 	char *mountpoint;
 	char *control_path;
 	char *backend; /* backend= or NULL */
@@ -22,10 +23,4 @@ struct daemon {
 	gid_t group;
 	bool group_set;
 	bool discover;
-	bool allow_other;
-	bool foreground;
-	bool debug;
-	pid_t pid;
 };
-
-extern struct daemon daemon_cfg;

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Directory snapshots: opendir copies a directory's listing (node_fill), so
+ * that readdir offsets stay valid however the tree changes meanwhile, as
+ * getdents callers expect.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/fs-internal.h"
+#include "shared/macro.h"
+
+struct dir_item {
+	char *name;
+	fuse_ino_t ino;
+	mode_t type;
+};
+
+struct dir_snapshot {
+	struct dir_item *items;
+	size_t n, cap;
+};
+
+int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t type)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct dir_item *v = realloc(d->items, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->items = v;
+		d->cap = cap;
+	}
+	d->items[d->n].name = strdup(name);
+	if (!d->items[d->n].name)
+		return -ENOMEM;
+	d->items[d->n].ino = ino;
+	d->items[d->n].type = type;
+	d->n++;
+	return 0;
+}
+
+bool dir_has(const struct dir_snapshot *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->items[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void dir_free(struct dir_snapshot *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->items[i].name);
+	free(d->items);
+	free(d);
+}
+
+void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dir_snapshot *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	r = dir_add(d, ".", ino, S_IFDIR);
+	r = r ?: dir_add(d, "..", INO_ROOT, S_IFDIR);
+	r = r ?: node_fill(fs_config(req), d, ino);
+	if (r < 0) {
+		dir_free(d);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uintptr_t)d;
+	fi->cache_readdir = 0;
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		dir_free(d);
+}
+
+void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi)
+{
+	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
+	_cleanup_free_ char *buf = calloc(1, size);
+	size_t used = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = (size_t)off; i < d->n; i++) {
+		struct stat st = { .st_ino = d->items[i].ino, .st_mode = d->items[i].type };
+		size_t n = fuse_add_direntry(req, buf + used, size - used, d->items[i].name, &st,
+					     (off_t)(i + 1));
+
+		if (n > size - used)
+			break;
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+}
+
+void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	dir_free((struct dir_snapshot *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The state machine of an entry, unallocated -> staged in a memfd ->
+ * allocated, and the data path into whichever holds its bytes. Part of the
+ * entry module (fs/entry.h): the fields it touches are the ones e->io
+ * guards, and it changes state only through entry_install_*().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "buffer.h"
+#include "conf.h"
+#include "fs/entry.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+#include "shared/util.h"
+
+static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t staged_len,
+		       struct buffer **out)
+{
+	struct backend *be = e->be;
+	bool adopted = false;
+	int fd = -1, r;
+
+	if (!be || backend_is_gone(be)) {
+		log_err("%s: cannot allocate: backend %s is gone", e->name,
+			be ? be->name : "(none)");
+		return -ENODEV;
+	}
+	/* udmabuf (and the memfd backend) turn the staged memfd itself into
+	 * the buffer: the data written so far is never copied. */
+	if (staged_fd >= 0 && be->ops->adopt_memfd) {
+		if (ftruncate(staged_fd, (off_t)size) < 0)
+			return -errno;
+		r = be->ops->adopt_memfd(be, staged_fd, size, &fd);
+		if (r == 0)
+			adopted = true;
+		else
+			log_info("%s: %s could not adopt the staged memfd (%s), copying",
+				 e->name, be->name, strerror(-r));
+	}
+	if (!adopted) {
+		r = be->ops->alloc(be, size, &fd);
+		if (r < 0) {
+			log_err("%s: allocating %llu bytes from %s failed: %s", e->name,
+				(unsigned long long)size, be->name, strerror(-r));
+			return r;
+		}
+	}
+	r = buffer_new(fd, be, tree_config()->iomem_mode, out);
+	if (r < 0) {
+		log_err("%s: cannot map the new %s buffer: %s", e->name, be->name, strerror(-r));
+		return r;
+	}
+	if (e->iomem_override >= 0)
+		buffer_set_iomem(*out, e->iomem_override, tree_config()->iomem_mode);
+	if (!adopted && staged_fd >= 0 && staged_len > 0) {
+		r = buffer_fill_from_fd(*out, staged_fd, staged_len, tree_config()->fence_timeout_ms);
+		if (r < 0) {
+			log_err("%s: copying staged data into the buffer failed: %s", e->name,
+				strerror(-r));
+			buffer_unref(*out);
+			*out = NULL;
+			return r;
+		}
+	}
+	buffer_set_dmabuf_name(*out, e->name);
+	log_info("%s: allocated %llu bytes from %s (%s, iomem=%d)", e->name,
+		 (unsigned long long)(*out)->size, be->name, (*out)->exporter, (*out)->iomem);
+	return 0;
+}
+
+int entry_allocate(struct entry *e, uint64_t size)
+{
+	struct buffer *buf = NULL;
+	uint64_t staged_len = 0;
+	struct stat st;
+	int r = 0;
+
+	pthread_rwlock_wrlock(&e->io);
+	if (e->buf) {
+		r = size == e->buf->size ? 0 : -EPERM;
+		if (r < 0)
+			log_info("%s: refusing to resize an allocated buffer (%llu -> %llu)",
+				 e->name, (unsigned long long)e->buf->size,
+				 (unsigned long long)size);
+		goto out;
+	}
+	if (size == 0) {
+		/* Emptying a staged file keeps it staged. */
+		if (e->staged_fd >= 0 && ftruncate(e->staged_fd, 0) < 0)
+			r = -errno;
+		goto out;
+	}
+	size = ALIGN_UP(size, (uint64_t)page_size());
+	if (e->staged_fd >= 0 && fstat(e->staged_fd, &st) == 0)
+		staged_len = MIN((uint64_t)st.st_size, size);
+	r = make_buffer(e, size, e->staged_fd, staged_len, &buf);
+	if (r < 0)
+		goto out;
+	entry_install_buffer(e, buf);
+out:
+	pthread_rwlock_unlock(&e->io);
+	return r;
+}
+
+int entry_commit_staged(struct entry *e)
+{
+	struct stat st;
+	int fd;
+
+	pthread_rwlock_rdlock(&e->io);
+	fd = e->buf ? -1 : e->staged_fd;
+	if (fd >= 0 && fstat(fd, &st) < 0)
+		st.st_size = 0;
+	pthread_rwlock_unlock(&e->io);
+	if (fd < 0 || st.st_size == 0)
+		return 0;
+	/* A concurrent allocation between the two locks makes this a
+	 * same-size or resize request: entry_allocate sorts it out. */
+	return entry_allocate(e, (uint64_t)st.st_size);
+}
+
+int entry_truncate_staged(struct entry *e)
+{
+	int r = 0;
+
+	pthread_rwlock_wrlock(&e->io);
+	if (!e->buf && e->staged_fd >= 0 && ftruncate(e->staged_fd, 0) < 0)
+		r = -errno;
+	pthread_rwlock_unlock(&e->io);
+	return r;
+}
+
+int entry_fallocate(struct entry *e, uint64_t want)
+{
+	uint64_t size;
+	bool done;
+
+	if (e->origin == ORIGIN_DISCOVERED)
+		return -EPERM; /* another process's buffer: not ours to allocate */
+	pthread_rwlock_rdlock(&e->io);
+	size = entry_size(e);
+	done = e->buf && want <= size;
+	pthread_rwlock_unlock(&e->io);
+	return done ? 0 : entry_allocate(e, MAX(want, size));
+}
+
+/* ---- data ---- */
+
+ssize_t entry_read(struct entry *e, void *dst, size_t len, uint64_t off, bool nonblock,
+		   int fence_timeout_ms)
+{
+	ssize_t n = 0;
+
+	pthread_rwlock_rdlock(&e->io);
+	if (e->buf)
+		n = buffer_read(e->buf, dst, len, off, nonblock, fence_timeout_ms);
+	else if (e->staged_fd >= 0 && (n = pread(e->staged_fd, dst, len, (off_t)off)) < 0)
+		n = -errno;
+	pthread_rwlock_unlock(&e->io);
+	return n;
+}
+
+static int stage(struct entry *e)
+{
+	int r = 0;
+
+	pthread_rwlock_wrlock(&e->io);
+	if (!e->buf && e->staged_fd < 0) {
+		int fd = memfd_create("dmabuffs-staged", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+		if (fd < 0) {
+			r = -errno;
+		} else {
+			entry_install_staged(e, fd);
+		}
+	}
+	pthread_rwlock_unlock(&e->io);
+	return r;
+}
+
+ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, bool nonblock)
+{
+	ssize_t n;
+
+	for (;;) {
+		pthread_rwlock_rdlock(&e->io);
+		if (e->buf) {
+			n = buffer_write(e->buf, src, len, off, nonblock, tree_config()->fence_timeout_ms);
+			break;
+		}
+		if (e->staged_fd >= 0) {
+			n = pwrite(e->staged_fd, src, len, (off_t)off);
+			if (n < 0)
+				n = -errno;
+			break;
+		}
+		pthread_rwlock_unlock(&e->io);
+		/* First write into a new name: stage it in a memfd. */
+		n = stage(e);
+		if (n < 0)
+			return n;
+	}
+	pthread_rwlock_unlock(&e->io);
+	if (n > 0)
+		entry_touch(e);
+	return n;
+}
+
+struct buffer *entry_buffer(struct entry *e)
+{
+	struct buffer *b = NULL;
+
+	/* The reference keeps the buffer; io only makes the read of e->buf
+	 * safe against a concurrent allocation. */
+	pthread_rwlock_rdlock(&e->io);
+	if (e->buf)
+		b = buffer_ref(e->buf);
+	pthread_rwlock_unlock(&e->io);
+	return b;
+}
+

@@ -1,0 +1,689 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The buffer files, after libfuse's passthrough_ll.c: lookups and opens
+ * are counted here and only here (lo_find/unref_inode), and the tree lock
+ * is private, so no caller can hold it across a fuse_reply_*(). The state
+ * machine (unallocated -> staged -> allocated) is in entry-state.c.
+ *
+ * tree_lock protects the list and the fields entry.h says; e->io is taken
+ * before it, never after (entry_install_*() run under io).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "buffer.h"
+#include "conf.h"
+#include "fs/entry.h"
+#include "fs/fuse.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+#include "shared/names.h"
+#include "shared/util.h"
+
+static pthread_mutex_t tree_lock = PTHREAD_MUTEX_INITIALIZER;
+/* All entries, linked or not (protected by tree_lock). A list is plenty for
+ * the thousands of buffers a machine has. */
+static struct entry *entries;
+static uint64_t next_id = 1;
+
+static const struct config *cfg;
+static tree_gone_cb gone_cb;
+static void *gone_data;
+
+static void now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+void tree_init(const struct config *config, tree_gone_cb gone, void *data)
+{
+	cfg = config;
+	gone_cb = gone;
+	gone_data = data;
+}
+
+const struct config *tree_config(void)
+{
+	return cfg;
+}
+
+static void entry_free(struct entry *e)
+{
+	if (!e)
+		return;
+	buffer_unref(e->buf);
+	if (e->staged_fd >= 0)
+		close(e->staged_fd);
+	pthread_rwlock_destroy(&e->io);
+	free(e);
+}
+
+void tree_exit(void)
+{
+	struct entry *e, *next;
+
+	pthread_mutex_lock(&tree_lock);
+	for (e = entries; e; e = next) {
+		next = e->next;
+		entry_free(e);
+	}
+	entries = NULL;
+	pthread_mutex_unlock(&tree_lock);
+}
+
+/* ---- the list (tree_lock held) ---- */
+
+static struct entry *find_name_locked(const char *name)
+{
+	for (struct entry *e = entries; e; e = e->next)
+		if (e->linked && strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+static struct entry *find_id_locked(uint64_t id)
+{
+	for (struct entry *e = entries; e; e = e->next)
+		if (e->id == id)
+			return e;
+	return NULL;
+}
+
+static struct entry *add_locked(uid_t uid, gid_t gid, mode_t mode, enum origin origin,
+				struct backend *be)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->id = next_id++;
+	e->uid = uid;
+	e->gid = cfg && cfg->group_set ? cfg->group : gid;
+	e->mode = mode & 07777;
+	now(&e->mtime);
+	e->atime = e->ctime = e->mtime;
+	e->origin = origin;
+	e->be = be;
+	e->iomem_override = -1;
+	e->staged_fd = -1;
+	pthread_rwlock_init(&e->io, NULL);
+	e->next = entries;
+	if (entries)
+		entries->prev = e;
+	entries = e;
+	return e;
+}
+
+/* A new linked entry. -EINVAL/-ENAMETOOLONG, -EEXIST, -ENOMEM. */
+static int add_linked_locked(const char *name, uid_t uid, gid_t gid, mode_t mode,
+			     enum origin origin, struct backend *be, struct entry **out)
+{
+	struct entry *e;
+	int r;
+
+	r = name_validate(name, strlen(name));
+	if (r < 0)
+		return r;
+	if (find_name_locked(name))
+		return -EEXIST;
+	e = add_locked(uid, gid, mode, origin, be);
+	if (!e)
+		return -ENOMEM;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->linked = true;
+	*out = e;
+	return 0;
+}
+
+/* Take an entry nothing holds any more out of the list: true when the
+ * caller must entry_free() it after dropping tree_lock. */
+static bool remove_if_unused_locked(struct entry *e)
+{
+	if (e->linked || e->nlookup > 0 || e->nopen > 0)
+		return false;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		entries = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	e->prev = e->next = NULL;
+	return true;
+}
+
+static bool unlink_locked(struct entry *e)
+{
+	e->linked = false;
+	now(&e->ctime);
+	return remove_if_unused_locked(e);
+}
+
+uint64_t entry_size(struct entry *e)
+{
+	struct stat st;
+
+	if (e->buf)
+		return e->buf->size;
+	if (e->staged_fd >= 0 && fstat(e->staged_fd, &st) == 0)
+		return (uint64_t)st.st_size;
+	return 0;
+}
+
+static void stat_locked(struct entry *e, struct stat *st, bool *allocated)
+{
+	uint64_t size = entry_size(e);
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino_entry(e->id);
+	st->st_mode = S_IFREG | e->mode;
+	if (e->buf && e->buf->readonly)
+		st->st_mode &= ~(mode_t)0222;
+	st->st_nlink = e->linked ? 1 : 0;
+	st->st_uid = e->uid;
+	st->st_gid = e->gid;
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	st->st_blksize = 4096;
+	st->st_atim = e->atime;
+	st->st_mtim = e->mtime;
+	st->st_ctim = e->ctime;
+	if (allocated)
+		*allocated = e->buf != NULL;
+}
+
+/* Whether uid/gid may access with the given rwx mask (like the kernel's
+ * generic permission check, root always may). */
+static bool may_access_locked(const struct entry *e, uid_t uid, gid_t gid, int mask)
+{
+	mode_t m = e->mode;
+
+	if (uid == 0)
+		return true;
+	if (uid == e->uid)
+		m >>= 6;
+	else if (gid == e->gid)
+		m >>= 3;
+	return (m & mask & 7) == (mode_t)(mask & 7);
+}
+
+static void notify_gone(const char *name, uint64_t ino)
+{
+	if (gone_cb)
+		gone_cb(name, ino, gone_data);
+}
+
+int tree_walk(int (*fn)(const struct entry_view *v, void *data), void *data)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e && !r; e = e->next) {
+		struct entry_view v = { .id = e->id, .name = e->name, .buf = e->buf };
+
+		if (e->linked)
+			r = fn(&v, data);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return r;
+}
+
+void tree_usage(uint64_t *bytes, uint64_t *files)
+{
+	*bytes = *files = 0;
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e; e = e->next) {
+		/* Discovered buffers belong to other processes, not the mount. */
+		if (e->origin == ORIGIN_DISCOVERED)
+			continue;
+		*bytes += entry_size(e);
+		(*files)++;
+	}
+	pthread_mutex_unlock(&tree_lock);
+}
+
+/* ---- lookups and references ---- */
+
+struct entry *entry_find(uint64_t id)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&tree_lock);
+	e = find_id_locked(id);
+	pthread_mutex_unlock(&tree_lock);
+	return e;
+}
+
+int entry_lookup(const char *name, struct stat *st, bool *allocated)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&tree_lock);
+	e = find_name_locked(name);
+	if (e) {
+		e->nlookup++;
+		stat_locked(e, st, allocated);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return e ? 0 : -ENOENT;
+}
+
+int entry_stat(uint64_t id, struct stat *st, bool *allocated)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&tree_lock);
+	e = find_id_locked(id);
+	if (e)
+		stat_locked(e, st, allocated);
+	pthread_mutex_unlock(&tree_lock);
+	return e ? 0 : -ENOENT;
+}
+
+void entry_forget(uint64_t id, uint64_t nlookup)
+{
+	struct entry *e;
+	bool do_free = false;
+
+	pthread_mutex_lock(&tree_lock);
+	e = find_id_locked(id);
+	if (e) {
+		e->nlookup = nlookup > e->nlookup ? 0 : e->nlookup - nlookup;
+		do_free = remove_if_unused_locked(e);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	if (do_free)
+		entry_free(e);
+}
+
+/* ---- names ---- */
+
+int entry_create(const char *name, uid_t uid, gid_t gid, mode_t mode, struct backend *be,
+		 struct stat *st, struct entry **out)
+{
+	struct entry *e;
+	int r;
+
+	pthread_mutex_lock(&tree_lock);
+	r = add_linked_locked(name, uid, gid, mode, ORIGIN_CREATED, be, &e);
+	if (r == 0) {
+		e->nlookup++;
+		e->nopen++;
+		stat_locked(e, st, NULL);
+		*out = e;
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return r;
+}
+
+int entry_unlink(const char *name)
+{
+	struct entry *e;
+	bool do_free = false;
+
+	pthread_mutex_lock(&tree_lock);
+	e = find_name_locked(name);
+	if (e)
+		do_free = unlink_locked(e);
+	pthread_mutex_unlock(&tree_lock);
+	if (do_free)
+		entry_free(e);
+	return e ? 0 : -ENOENT;
+}
+
+int entry_rename(const char *name, const char *newname, bool noreplace)
+{
+	struct entry *e, *victim = NULL;
+	struct buffer *buf = NULL;
+	bool free_victim = false;
+	int r = 0;
+
+	r = name_validate(newname, strlen(newname));
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&tree_lock);
+	e = find_name_locked(name);
+	if (!e) {
+		r = -ENOENT;
+	} else if (strcmp(name, newname) != 0) {
+		victim = find_name_locked(newname);
+		if (victim && noreplace) {
+			r = -EEXIST;
+		} else {
+			if (victim)
+				free_victim = unlink_locked(victim);
+			snprintf(e->name, sizeof(e->name), "%s", newname);
+			now(&e->ctime);
+			if (e->buf)
+				buf = buffer_ref(e->buf);
+		}
+	}
+	pthread_mutex_unlock(&tree_lock);
+	if (free_victim)
+		entry_free(victim);
+	if (buf) {
+		/* The dma-buf's own name follows the file (fdinfo, debugfs). */
+		buffer_set_dmabuf_name(buf, newname);
+		buffer_unref(buf);
+	}
+	return r;
+}
+
+static void set_time(struct timespec *ts, const struct timespec *value, bool to_now)
+{
+	if (to_now)
+		now(ts);
+	else
+		*ts = *value;
+}
+
+int entry_setattr(struct entry *e, const struct stat *attr, int to_set)
+{
+	int r;
+
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		r = entry_allocate(e, (uint64_t)attr->st_size);
+		if (r < 0)
+			return r;
+	}
+	pthread_mutex_lock(&tree_lock);
+	if (to_set & FUSE_SET_ATTR_MODE)
+		e->mode = attr->st_mode & 07777;
+	if (to_set & FUSE_SET_ATTR_UID)
+		e->uid = attr->st_uid;
+	if (to_set & FUSE_SET_ATTR_GID)
+		e->gid = attr->st_gid;
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW))
+		set_time(&e->atime, &attr->st_atim, to_set & FUSE_SET_ATTR_ATIME_NOW);
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))
+		set_time(&e->mtime, &attr->st_mtim, to_set & FUSE_SET_ATTR_MTIME_NOW);
+	if (to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))
+		now(&e->ctime);
+	pthread_mutex_unlock(&tree_lock);
+	return 0;
+}
+
+/* ---- open files ---- */
+
+int entry_open(uint64_t id, struct entry **out)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&tree_lock);
+	e = find_id_locked(id);
+	if (e)
+		e->nopen++;
+	pthread_mutex_unlock(&tree_lock);
+	*out = e;
+	return e ? 0 : -ENOENT;
+}
+
+int entry_open_discovered(struct buffer *buf, uid_t owner, struct entry **out)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&tree_lock);
+	e = add_locked(owner, 0, 0600, ORIGIN_DISCOVERED, NULL);
+	if (e) {
+		e->buf = buf;
+		e->nopen = 1;
+		snprintf(e->name, sizeof(e->name), "%s", buf->dmabuf_name);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	if (!e) {
+		buffer_unref(buf);
+		return -ENOMEM;
+	}
+	*out = e;
+	return 0;
+}
+
+int entry_flush(struct entry *e)
+{
+	unsigned int nopen;
+
+	pthread_mutex_lock(&tree_lock);
+	nopen = e->nopen;
+	pthread_mutex_unlock(&tree_lock);
+	/* close() of the last open file of a staged name allocates the
+	 * buffer, so `cp x FILE && dmabufctl info FILE` sees it made, and an
+	 * allocation failure reaches close(). */
+	return nopen == 1 ? entry_commit_staged(e) : 0;
+}
+
+void entry_release(struct entry *e)
+{
+	bool do_free;
+	int r;
+
+	r = entry_commit_staged(e);
+	if (r < 0)
+		log_err("%s: allocating at last close failed: %s; data stays staged", e->name,
+			strerror(-r));
+	pthread_mutex_lock(&tree_lock);
+	if (e->nopen > 0)
+		e->nopen--;
+	do_free = remove_if_unused_locked(e);
+	pthread_mutex_unlock(&tree_lock);
+	if (do_free)
+		entry_free(e);
+}
+
+const char *entry_name(const struct entry *e)
+{
+	return e->name;
+}
+
+void entry_touch(struct entry *e)
+{
+	pthread_mutex_lock(&tree_lock);
+	now(&e->mtime);
+	e->ctime = e->mtime;
+	pthread_mutex_unlock(&tree_lock);
+}
+
+void entry_install_buffer(struct entry *e, struct buffer *buf)
+{
+	pthread_mutex_lock(&tree_lock);
+	e->buf = buf;
+	if (e->staged_fd >= 0) {
+		close(e->staged_fd);
+		e->staged_fd = -1;
+	}
+	now(&e->ctime);
+	pthread_mutex_unlock(&tree_lock);
+}
+
+void entry_install_staged(struct entry *e, int fd)
+{
+	pthread_mutex_lock(&tree_lock);
+	e->staged_fd = fd;
+	pthread_mutex_unlock(&tree_lock);
+}
+
+/* ---- attributes ---- */
+
+void entry_info(struct entry *e, struct entry_info *out)
+{
+	pthread_mutex_lock(&tree_lock);
+	out->id = e->id;
+	snprintf(out->name, sizeof(out->name), "%s", e->name);
+	out->uid = e->uid;
+	out->origin = e->origin;
+	out->be = e->be;
+	out->iomem_override = e->iomem_override;
+	out->buf = e->buf ? buffer_ref(e->buf) : NULL;
+	memcpy(out->meta, e->meta, sizeof(out->meta));
+	pthread_mutex_unlock(&tree_lock);
+}
+
+void entry_info_clear(struct entry_info *info)
+{
+	buffer_unref(info->buf);
+	info->buf = NULL;
+}
+
+void entry_set_iomem(struct entry *e, int iomem_override)
+{
+	pthread_mutex_lock(&tree_lock);
+	e->iomem_override = iomem_override;
+	if (e->buf)
+		buffer_set_iomem(e->buf, iomem_override, cfg->iomem_mode);
+	pthread_mutex_unlock(&tree_lock);
+}
+
+int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size)
+{
+	if (size > META_VALUE_MAX)
+		return -ERANGE;
+	if (memchr(value, '\0', size))
+		return -EINVAL;
+	pthread_mutex_lock(&tree_lock);
+	memcpy(e->meta[key], value, size);
+	e->meta[key][size] = '\0';
+	pthread_mutex_unlock(&tree_lock);
+	return 0;
+}
+
+int entry_remove_meta(struct entry *e, enum meta_key key)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	if (e->meta[key][0])
+		e->meta[key][0] = '\0';
+	else
+		r = -ENODATA;
+	pthread_mutex_unlock(&tree_lock);
+	return r;
+}
+
+/* ---- the control socket's side ---- */
+
+int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
+		 int iomem_override, uint64_t conn_id, enum origin origin)
+{
+	struct entry *e;
+	int r;
+
+	pthread_mutex_lock(&tree_lock);
+	r = add_linked_locked(name, uid, gid, 0666 & ~cfg->umask, origin, buf->be, &e);
+	if (r == 0) {
+		e->buf = buffer_ref(buf);
+		e->conn_id = conn_id;
+		e->iomem_override = iomem_override;
+		if (iomem_override >= 0)
+			buffer_set_iomem(buf, iomem_override, cfg->iomem_mode);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return r;
+}
+
+/* Unlink the first linked entry match() accepts (called under tree_lock),
+ * saving its name, notify the kernel, free it if unused. 0, or the
+ * first nonzero match() returned (-ENOENT when none matched). */
+static int unlink_first(int (*match)(struct entry *e, const void *arg), const void *arg,
+			char name[256])
+{
+	struct entry *e;
+	bool do_free = false;
+	uint64_t ino = 0;
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&tree_lock);
+	for (e = entries; e; e = e->next) {
+		if (!e->linked || (r = match(e, arg)) == 1)
+			continue;
+		if (r == 0) {
+			snprintf(name, 256, "%s", e->name);
+			ino = ino_entry(e->id);
+			do_free = unlink_locked(e);
+		}
+		break;
+	}
+	if (!e)
+		r = -ENOENT;
+	pthread_mutex_unlock(&tree_lock);
+	if (r < 0)
+		return r;
+	if (do_free)
+		entry_free(e);
+	notify_gone(name, ino);
+	return 0;
+}
+
+struct unpublish_arg {
+	const char *name;
+	uid_t uid;
+};
+
+/* 1: not this one; 0: this one; -EPERM: this one, but not the caller's. */
+static int match_unpublish(struct entry *e, const void *arg)
+{
+	const struct unpublish_arg *a = arg;
+
+	if (strcmp(e->name, a->name) != 0)
+		return 1;
+	return a->uid != 0 && a->uid != e->uid ? -EPERM : 0;
+}
+
+int tree_unpublish(const char *name, uid_t uid)
+{
+	const struct unpublish_arg a = { name, uid };
+	char gone[256];
+
+	return unlink_first(match_unpublish, &a, gone);
+}
+
+static int match_conn(struct entry *e, const void *arg)
+{
+	return e->conn_id == *(const uint64_t *)arg ? 0 : 1;
+}
+
+void tree_drop_conn(uint64_t conn_id)
+{
+	char name[256];
+
+	while (unlink_first(match_conn, &conn_id, name) == 0)
+		log_info("%s: transient buffer removed, its publisher went away", name);
+}
+
+int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd)
+{
+	struct entry *e;
+	int fd = -1, r = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	e = find_name_locked(name);
+	if (!e)
+		r = -ENOENT;
+	else if (!may_access_locked(e, uid, gid, 4))
+		r = -EACCES;
+	else if (!e->buf)
+		r = -ENODATA; /* not allocated yet: nothing to hand out */
+	else if (buffer_is_dead(e->buf))
+		r = -ENODEV;
+	else if ((fd = fcntl(e->buf->fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		r = -errno;
+	pthread_mutex_unlock(&tree_lock);
+	if (r == 0)
+		*out_fd = fd;
+	return r;
+}
+
+void tree_backend_gone(struct backend *be, void *data)
+{
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e; e = e->next)
+		if (e->buf && e->buf->be == be)
+			buffer_mark_dead(e->buf);
+	pthread_mutex_unlock(&tree_lock);
+	log_warn("backend %s: device %s is gone; its buffers now fail with ENODEV",
+		 be->name, be->devnode);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Entries: the buffer files, private to src/fs/ (fs/entry.c).
+ *
+ * An entry is unallocated (no bytes), staged (its bytes in a memfd, a file
+ * that grows with writes), or allocated (a struct buffer of fixed size);
+ * it only moves forward. It lives while it is linked (has a name in the
+ * root), or the kernel holds lookups on it, or files are open on it; the
+ * verb that drops the last of these frees it. Every verb takes the locks it
+ * needs and returns with none held, so a handler can never reply under one.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "fs/tree.h"
+
+struct backend;
+struct buffer;
+
+enum meta_key {
+	META_FORMAT,
+	META_WIDTH,
+	META_HEIGHT,
+	META_STRIDE,
+	META_MODIFIER,
+	META_COUNT,
+};
+#define META_VALUE_MAX 64
+
+/*
+ * One buffer file. Protected by the tree lock (entry.c): name, linked,
+ * nlookup, nopen, uid, gid, mode, times, origin, conn_id, meta,
+ * iomem_override. Protected by io (write side) AND the tree lock: buf,
+ * staged_fd, so a reader holding either one sees a stable state. I/O
+ * holds io shared for its duration; state changes (allocation) hold it
+ * exclusive. Fields are for entry.c and entry-state.c; everyone else goes
+ * through the verbs below.
+ */
+struct entry {
+	uint64_t id;
+	char name[256];
+	bool linked;
+	uint64_t nlookup;
+	unsigned int nopen;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode; /* permission bits only */
+	struct timespec atime, mtime, ctime;
+	enum origin origin;
+	uint64_t conn_id; /* transient publication: the control connection */
+	struct backend *be; /* where it was (or will be) allocated; NULL: import */
+	int iomem_override; /* -1, 0, 1; applied to buf when it is made */
+	char meta[META_COUNT][META_VALUE_MAX + 1];
+
+	pthread_rwlock_t io;
+	struct buffer *buf; /* NULL while unallocated or staged */
+	int staged_fd;      /* memfd holding data written before allocation */
+
+	struct entry *prev, *next;
+};
+
+/* A consistent copy of an entry's attributes (entry_info()). */
+struct entry_info {
+	uint64_t id;
+	char name[256];
+	uid_t uid;
+	enum origin origin;
+	struct backend *be;
+	int iomem_override; /* -1, 0, 1 */
+	struct buffer *buf; /* a reference, or NULL; entry_info_clear() drops it */
+	char meta[META_COUNT][META_VALUE_MAX + 1];
+};
+
+/* What tree_walk() shows of a linked entry; valid during the callback. */
+struct entry_view {
+	uint64_t id;
+	const char *name;
+	const struct buffer *buf; /* NULL while unallocated or staged */
+};
+
+/* Call fn on every linked entry, newest first, under the tree lock (fn
+ * must not call entry verbs); stops at and returns fn's first nonzero. */
+int tree_walk(int (*fn)(const struct entry_view *v, void *data), void *data);
+/* Size of the file as stat shows it; e->io or the tree lock held. */
+uint64_t entry_size(struct entry *e);
+/* Bytes and number of the entries a statfs counts. */
+void tree_usage(uint64_t *bytes, uint64_t *files);
+
+/* ---- lookups and the kernel's references ---- */
+/* The entry of an inode the kernel is making a request on, or NULL. No
+ * reference is taken: the kernel's lookup keeps it alive for the request. */
+struct entry *entry_find(uint64_t id);
+/* Stat a linked entry by name and count one kernel lookup on it. */
+int entry_lookup(const char *name, struct stat *st, bool *allocated);
+/* Stat any entry by id; *allocated tells a fixed-size file. */
+int entry_stat(uint64_t id, struct stat *st, bool *allocated);
+/* The kernel forgot nlookup lookups. */
+void entry_forget(uint64_t id, uint64_t nlookup);
+
+/* ---- names ---- */
+/* A new linked entry, with one lookup and one open counted. */
+int entry_create(const char *name, uid_t uid, gid_t gid, mode_t mode, struct backend *be,
+		 struct stat *st, struct entry **out);
+int entry_unlink(const char *name);
+/* Rename within the root; noreplace: -EEXIST if newname exists. */
+int entry_rename(const char *name, const char *newname, bool noreplace);
+/* chmod/chown/utimens/truncate: fields per FUSE_SET_ATTR_* in to_set. */
+int entry_setattr(struct entry *e, const struct stat *attr, int to_set);
+
+/* ---- open files ---- */
+/* Count an open of entry id. */
+int entry_open(uint64_t id, struct entry **out);
+/* An unlinked entry of origin discovered around buf (the reference is
+ * taken over, also on error), with one open counted. */
+int entry_open_discovered(struct buffer *buf, uid_t owner, struct entry **out);
+/* close(2) of one open file: the last one of a staged entry allocates it. */
+int entry_flush(struct entry *e);
+/* The last reference of an open file went: allocate if staged, count the
+ * close, free the entry if nothing else holds it. */
+void entry_release(struct entry *e);
+const char *entry_name(const struct entry *e);
+
+/* ---- the state machine (entry-state.c) ---- */
+/* Make the buffer of an unallocated or staged entry, size bytes (rounded
+ * up to pages), from its backend; staged data is kept (udmabuf and memfd
+ * adopt the staged memfd, others copy). An allocated entry keeps its size:
+ * -EPERM for another. size 0 leaves it as it is (a staged one emptied). */
+int entry_allocate(struct entry *e, uint64_t size);
+/* Allocate a staged entry at its current size, if it is staged. */
+int entry_commit_staged(struct entry *e);
+/* O_TRUNC: empty a staged entry; an allocated one keeps its bytes. */
+int entry_truncate_staged(struct entry *e);
+/* posix_fallocate(0, want): allocate up to want, never resize. */
+int entry_fallocate(struct entry *e, uint64_t want);
+
+/* ---- data ---- */
+/* Read from whatever holds the entry's bytes now (buffer or memfd). */
+ssize_t entry_read(struct entry *e, void *dst, size_t len, uint64_t off, bool nonblock,
+		   int fence_timeout_ms);
+/* Write; the first write into an unallocated entry stages it. */
+ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off,
+		    bool nonblock);
+/* The buffer of an allocated entry, referenced, or NULL. */
+struct buffer *entry_buffer(struct entry *e);
+/* Data reached the entry by another way: a new mtime (and ctime). */
+void entry_touch(struct entry *e);
+
+/* For entry-state.c, with e->io held exclusive: install the buffer made
+ * for a staged or unallocated entry (closing the staged memfd), or the
+ * memfd that stages it. */
+void entry_install_buffer(struct entry *e, struct buffer *buf);
+void entry_install_staged(struct entry *e, int fd);
+
+/* ---- attributes (xattr.c) ---- */
+void entry_info(struct entry *e, struct entry_info *out);
+void entry_info_clear(struct entry_info *info);
+/* The map flag: -1 back to the policy, 0 system memory, 1 I/O memory. */
+void entry_set_iomem(struct entry *e, int iomem_override);
+/* Image metadata; value of size bytes (no NUL). -ERANGE, -EINVAL. */
+int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size);
+/* -ENODATA when it has none. */
+int entry_remove_meta(struct entry *e, enum meta_key key);

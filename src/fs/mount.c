@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Mount tuning: what the INIT reply asks of the kernel, and the mount's
+ * readahead, which only the first request after INIT can set.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "fs/fs-internal.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+
+static struct timespec mounted_at;
+
+struct timespec mount_time(void)
+{
+	return mounted_at;
+}
+
+/*
+ * Page-cache reads of a FUSE file arrive as requests of the mount's
+ * readahead size, 128 KiB by default whatever the reader asks for; 1 MiB
+ * requests read a buffer file several times faster. The knob is the
+ * mount's bdi (0:MINOR from /proc/self/mountinfo). The INIT reply lowers
+ * it to the readahead the kernel offered, so it is raised once, by the
+ * first request after INIT (and never by touching the mount itself).
+ */
+static void set_read_ahead(const char *mp, int kb)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[4096], dev[32] = "", path[128];
+	FILE *ra;
+
+	if (kb < 0)
+		return;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char d[32], target[PATH_MAX], *sep = strstr(line, " - ");
+
+		if (sscanf(line, "%*d %*d %31s %*s %4095s", d, target) != 2 || !sep)
+			continue;
+		if (strcmp(target, mp) == 0 && strncmp(sep, " - fuse.dmabuffs ", 17) == 0)
+			snprintf(dev, sizeof(dev), "%s", d); /* the last one is ours */
+	}
+	if (!dev[0])
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	ra = fopen(path, "we");
+	if (!ra || fprintf(ra, "%d\n", kb) < 0 || fclose(ra) != 0) {
+		log_info("cannot set %s to %d: %m", path, kb);
+		return;
+	}
+	log_debug("%s: read_ahead_kb %d", path, kb);
+}
+
+static pthread_mutex_t read_ahead_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool read_ahead_done;
+
+void mount_after_init(const struct config *cfg)
+{
+	if (__atomic_load_n(&read_ahead_done, __ATOMIC_ACQUIRE))
+		return;
+	/* A lock, not a flag alone: the requests racing the first one must
+	 * not run before the readahead is set. */
+	pthread_mutex_lock(&read_ahead_lock);
+	if (!read_ahead_done) {
+		set_read_ahead(cfg->mountpoint, cfg->read_ahead_kb);
+		__atomic_store_n(&read_ahead_done, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&read_ahead_lock);
+}
+
+void mount_init(struct fuse_conn_info *conn)
+{
+	clock_gettime(CLOCK_REALTIME, &mounted_at);
+	/* O_TRUNC must arrive in open() instead of as a truncate to 0 first:
+	 * the truncate would be refused (EPERM) for an allocated buffer. */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Write-through: each write() reaches the buffer before it returns. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* Splice never beat a plain reply on this workload; receiving large
+	 * writes through a pipe does (fs_write_buf). */
+	conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+	if (conn->capable & FUSE_CAP_SPLICE_READ)
+		conn->want |= FUSE_CAP_SPLICE_READ;
+	conn->max_write = 1u << 20;
+	log_debug("FUSE protocol %u.%u, max_write %u, capable 0x%x, want 0x%x",
+		  conn->proto_major, conn->proto_minor, conn->max_write, conn->capable, conn->want);
+}
