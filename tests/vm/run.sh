@@ -101,6 +101,8 @@ t=$(date +%s.%N)
 kspecs=${VM_KERNELS:-"6.12 trixie-backports:newest"}
 [ -n "$bench" ] && kspecs=${VM_BENCH_KERNEL:-${kspecs%% *}}
 klabels=() ktrees=() kskips=()
+# The one-kernel cache of earlier versions of this script (~220 MB).
+rm -rf "$cache/apt" "$cache/kernel"
 for spec in $kspecs; do
 	case $spec in
 	*:*) suite=${spec%%:*} series=${spec#*:} ;;
