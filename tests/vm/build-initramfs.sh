@@ -3,7 +3,8 @@
 #
 # build-initramfs.sh BUILDDIR KERNELTREE
 #
-# Build the VM tier's initramfs, BUILDDIR/vm/initramfs.cpio.gz, from:
+# Build the VM tier's initramfs for one kernel,
+# BUILDDIR/vm/initramfs-RELEASE.cpio.gz, from:
 #  - busybox (static) and a link per applet,
 #  - the guest side of the tier: tests/vm/guest/ (init, runner, lib.sh,
 #    tests/*.sh) and the test programs of tests/vm/progs/, compiled here
@@ -12,7 +13,9 @@
 #    when that works (best effort: a half-written tree must not stop the
 #    tier; the guest tests that need them skip), with every shared library
 #    ldd names and the dynamic loader (there is no static libudev),
-#  - the shell device tests of tests/integration/ (see README.md),
+#  - the shell device tests of tests/integration/ (see README.md) and the
+#    test helpers they call (tests/helpers/NAME, built here by name:
+#    they are check_PROGRAMS, which a plain `make` does not build),
 #  - the kernel modules the tests need plus their dependencies, from
 #    KERNELTREE (fetch-kernel.sh), decompressed since plain .ko loads faster.
 # The tree is staged in BUILDDIR/vm/root; the archive is only rewritten when
@@ -20,8 +23,9 @@
 # Prints the archive's path.
 # VM_BENCH=1 (run.sh --bench): also the benchmark, BUILDDIR's
 # tests/bench/dmabuffs-bench (built by the caller), in /vm/bin; the archive
-# is then BUILDDIR/vm/initramfs-bench.cpio.gz, so that the tests' archive
-# stays as it is.
+# is then BUILDDIR/vm/initramfs-bench-RELEASE.cpio.gz, so that the tests'
+# archive stays as it is. Not safe to run twice at once on one BUILDDIR
+# (one staging tree): run.sh builds the kernels' archives one by one.
 set -euo pipefail
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
@@ -32,8 +36,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 vm=$builddir/vm
 root=$vm/root
-out=$vm/initramfs.cpio.gz
-[ "${VM_BENCH:-0}" = 1 ] && out=$vm/initramfs-bench.cpio.gz
+release=$(basename "$(ls -d "$ktree"/lib/modules/*/ | head -n1)")
+[ -n "$release" ] || die "no lib/modules/* in $ktree"
+out=$vm/initramfs-$release.cpio.gz
+[ "${VM_BENCH:-0}" = 1 ] && out=$vm/initramfs-bench-$release.cpio.gz
 CC=${CC:-gcc}
 
 # Loaded by /init at boot, in this order (pvpanic-pci first, so that a panic
@@ -103,9 +109,22 @@ if [ "${VM_PROJECT:-auto}" != no ] && [ -f "$builddir/Makefile" ]; then
 	fi
 fi
 
+# The test helpers the shipped integration tests call (publish-memfd):
+# check_PROGRAMS, so `make` alone leaves them out; build them by name.
+helpers=()
+for c in "$srcdir"/tests/helpers/*.c; do
+	[ -e "$c" ] || continue
+	n=$(basename "$c" .c)
+	grep -qw -- "$n" "$srcdir"/tests/integration/*.sh 2>/dev/null && helpers+=("tests/helpers/$n")
+done
+if [ $project = yes ] && [ ${#helpers[@]} -gt 0 ]; then
+	make -C "$builddir" -s --no-print-directory -j"$(nproc)" "${helpers[@]}" \
+		>>"$vm/install.log" 2>&1 ||
+		echo "build-initramfs: warning: cannot build ${helpers[*]} in $builddir" \
+		     "(see $vm/install.log); the integration tests using them fail" >&2
+fi
+
 # ---------------------------------------------------------------- modules
-release=$(basename "$(ls -d "$ktree"/lib/modules/*/ | head -n1)")
-[ -n "$release" ] || die "no lib/modules/* in $ktree"
 kmods=$ktree/lib/modules/$release
 # depmod over the whole tree takes ~10 s: once per unpacked kernel.
 if [ ! -s "$kmods/modules.dep" ] || [ "$kmods/modules.order" -nt "$kmods/modules.dep" ]; then
@@ -178,6 +197,7 @@ install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here/guest/runner.sh" "$root/vm/runner.sh"
 install -m 0644 "$here/guest/lib.sh" "$root/vm/lib.sh"
 install -m 0755 "$here/guest/bench.sh" "$root/vm/bench.sh"
+install -m 0755 "$here/guest/uring-mount.sh" "$root/vm/uring-mount.sh"
 for t in "$here"/guest/tests/*.sh; do
 	[ -e "$t" ] && install -m 0755 "$t" "$root/vm/tests/"
 done

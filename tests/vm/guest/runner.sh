@@ -8,17 +8,23 @@
 # then "VMRESULT P passed, F failed, S skipped". Exit 0 when none failed
 # and at least one test ran.
 # Kernel command line: vmtests=GLOB[,GLOB...] runs only matching tests;
-# vmtimeout=SECS sets the per-test timeout (default 60).
+# vmtimeout=SECS sets the per-test timeout (default 60); vmlabel=LABEL
+# (run.sh: the kernel, "6.12", "7.3", "7.3-io_uring") prefixes every test
+# name, "LABEL/NAME"; vmuring=1 runs every daemon with -o io_uring, after
+# a first test, mount-io_uring, showed that the daemon mounts with it (it
+# skips, and with it the whole pass, when the daemon refuses the option).
 . /vm/lib.sh
 
 echo "VMINFO tests-start uptime=$(cut -d' ' -f1 /proc/uptime)"
-filter='' integration=1 per_test=60
+filter='' integration=1 per_test=60 label='' uring=''
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	vmtests=*) filter=$(echo "${arg#vmtests=}" | tr ',' ' ') ;;
 	vmintegration=0) integration= ;;
 	vmintegration=1) integration=1 ;;
 	vmtimeout=*) per_test=${arg#vmtimeout=} ;;
+	vmlabel=*) label=${arg#vmlabel=}/ ;;
+	vmuring=1) uring=1 ;;
 	esac
 done
 
@@ -36,9 +42,9 @@ selected() {
 
 # run_test NAME COMMAND...
 run_test() {
-	name=$1
+	selected "$1" || return 0
+	name=$label$1
 	shift
-	selected "$name" || return 0
 	rm -f "$VMTEST_REASON"
 	echo "# ---- $name"
 	start=$(cut -d' ' -f1 /proc/uptime)
@@ -81,10 +87,36 @@ run_test() {
 # A line "# vmtest: last" in a test puts it after all others (and after
 # the integration tests): it changes the machine for the rest of the boot.
 is_last() { grep -q '^# vmtest: last' "$1"; }
+# The io_uring pass leaves out the guest tests that mount no daemon (the
+# exporter, vivid and bochs checks): they would only repeat the pass before.
+no_daemon() { [ -n "$uring" ] && ! grep -qE 'start_daemon|tree_test|device_loss' "$1"; }
+
+# mount-io_uring (vmuring=1): FUSE over io_uring enabled in the kernel
+# (the daemon never does that itself), then a daemon that must mount with
+# -o io_uring; from then on every dmabuffs started by name (guest tests and
+# integration tests alike) gets -o io_uring, through a wrapper first in PATH.
+if [ -n "$uring" ]; then
+	filter_saved=$filter filter=
+	run_test mount-io_uring sh /vm/uring-mount.sh
+	filter=$filter_saved
+	if [ "$passed" -eq 0 ]; then
+		echo "# the io_uring pass stops here: no daemon with -o io_uring"
+		echo "VMRESULT $passed passed, $failed failed, $skipped skipped"
+		[ "$failed" -eq 0 ]
+		exit
+	fi
+	mkdir -p /run/vmtest-uring
+	real=$(command -v dmabuffs)
+	printf '#!/bin/sh\nexec %s -o io_uring "$@"\n' "$real" >/run/vmtest-uring/dmabuffs
+	chmod 0755 /run/vmtest-uring/dmabuffs
+	export PATH=/run/vmtest-uring:$PATH
+	echo "# io_uring pass: every dmabuffs gets -o io_uring; the guest tests that mount no daemon are left out"
+fi
 
 for t in /vm/tests/*.sh; do
 	[ -e "$t" ] || continue
 	is_last "$t" && continue
+	no_daemon "$t" && continue
 	n=${t##*/}
 	run_test "${n%.sh}" sh "$t"
 done
@@ -104,6 +136,7 @@ fi
 for t in /vm/tests/*.sh; do
 	[ -e "$t" ] || continue
 	is_last "$t" || continue
+	no_daemon "$t" && continue
 	n=${t##*/}
 	run_test "${n%.sh}" sh "$t"
 done

@@ -92,11 +92,31 @@ static void expect_contents(const char *path, size_t size, uint32_t salt, const 
 	free(b);
 }
 
+/*
+ * What the daemon itself answers a read, past the page cache (on 7.x a
+ * failed page-cache read seems to reach the reader as EIO whatever the
+ * daemon replied): -errno of the open or of the read, or 0.
+ */
+static int direct_read_errno(size_t size)
+{
+	uint8_t *b = aligned_alloc(4096, (size + 4095) & ~(size_t)4095);
+	int fd, r;
+
+	if (!b)
+		vm_fail("out of memory");
+	fd = open(file, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	r = fd < 0 ? -errno : read_all(fd, b, size);
+	if (fd >= 0)
+		close(fd);
+	free(b);
+	return r;
+}
+
 /* A read of the gone buffer: ENODEV, or the last contents. */
 static void check_gone_read(int fd, size_t size, uint32_t last, const char *what)
 {
 	uint8_t *b = malloc(size);
-	int r;
+	int r, d;
 
 	if (!b)
 		vm_fail("out of memory");
@@ -104,6 +124,13 @@ static void check_gone_read(int fd, size_t size, uint32_t last, const char *what
 	r = read_all(fd, b, size);
 	if (r == -ENODEV) {
 		vm_log("%s: ENODEV", what);
+	} else if (r == -EIO) {
+		/* dmabuffs(5) promises ENODEV: say whether the daemon or
+		 * the kernel broke it. */
+		d = direct_read_errno(size);
+		vm_fail("%s: EIO, expected ENODEV or the last contents; an O_DIRECT read "
+			"%s%s%s", what, d ? "fails with " : "succeeds", d ? strerror(-d) : "",
+			d == -ENODEV ? ": the page cache turned the daemon's ENODEV into EIO" : "");
 	} else if (r < 0) {
 		vm_fail("%s: %s, expected ENODEV or the last contents", what, strerror(-r));
 	} else {
