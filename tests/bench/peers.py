@@ -157,11 +157,14 @@ def fio(path, size, args, runtime):
     return side["bw_bytes"] / 1e9, side["iops"] / 1e3
 
 
+def num(x):
+    return f"{x:.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
 def fmt(vals):
     if not vals:
         return "-"
-    med = statistics.median(vals)
-    return f"{med:.2f} ({min(vals):.2f}-{max(vals):.2f})"
+    return f"{num(statistics.median(vals))} ({num(min(vals))}-{num(max(vals))})"
 
 
 def main():
@@ -316,13 +319,14 @@ def main():
     for col, label in COLUMNS:
         if col in na:
             print(f"  {label}: {na[col]}")
-    shown = [(c, l) for c, l in COLUMNS if c not in na]
+    shown = [c for c, _ in COLUMNS if c not in na]
+    print("  columns: " + "; ".join(f"{c} = {l}" for c, l in COLUMNS if c in shown))
     w = 40
-    print(f"{'':{w}}" + "".join(f"{l[:22]:>24}" for _, l in shown))
+    print(f"{'':{w}}" + "".join(f"{c:>20}" for c in shown))
     for name, label, unit, _ in ROWS:
         print(f"{label + ' (' + unit + ')':{w}}" +
-              "".join(f"{fmt(res[(c, name)]):>24}" for c, _ in shown))
-        for c, _ in shown:
+              "".join(f"{fmt(res[(c, name)]):>20}" for c in shown))
+        for c in shown:
             v = res[(c, name)]
             if v:
                 print(f"BENCH name=peer-{c}-{name} value={statistics.median(v):.3f} "
@@ -334,9 +338,11 @@ def main():
         for name, label, _, _ in ROWS:
             if rows is not None and name not in rows:
                 continue
-            head = f"  {labels[a]} / {labels[b]}, {label} >= {at_least}x:"
+            head = f"  {a} / {b}, {label} >= {at_least}x:"
             if a in na or b in na:
-                print(f"{head} {na.get(a) or na.get(b)}")
+                if name == (rows or [ROWS[0][0]])[0]:
+                    print(f"  {labels[a]} / {labels[b]} >= {at_least}x "
+                          f"({len(rows or ROWS)} rows): {na.get(a) or na.get(b)}")
                 continue
             ra, rb = res[(a, name)], res[(b, name)]
             rat = [x / y for x, y in zip(ra, rb) if y > 0]
