@@ -11,7 +11,8 @@
  * never be reached (lookup finds the directory) and readdir would list the
  * name twice. "proc" is reserved even when discovery is off, so that turning
  * it on never hides a buffer. */
-static const char *const reserved[] = { "new", "by-inode", "by-exporter", "proc", "scanout" };
+static const char *const reserved[] = { "new", "by-inode", "by-exporter",
+					"proc", "scanout" };
 
 int name_validate(const char *name, size_t len)
 {
@@ -32,7 +33,8 @@ int name_validate(const char *name, size_t len)
 			return -EINVAL;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
-		if (len == strlen(reserved[i]) && memcmp(name, reserved[i], len) == 0)
+		if (len == strlen(reserved[i]) &&
+		    memcmp(name, reserved[i], len) == 0)
 			return -EINVAL;
 	return 0;
 }
