@@ -12,23 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUSE_USE_VERSION 35
-#include <fuse_opt.h>
-
-#include "daemon/daemon.h"
+#include "conf.h"
 #include "daemon/options.h"
 #include "fuzz.h"
 
 #define MAX_ARGS 32
 
-/* options.c's home, main.c, defines it; the parser does not use it. */
-struct daemon daemon_cfg;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *argv[MAX_ARGS + 2];
 	struct fuse_args args;
-	struct daemon cfg;
+	struct config cfg;
 	char *buf, *p, *end;
 	int argc = 0, r;
 

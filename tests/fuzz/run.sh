@@ -78,7 +78,7 @@ build() {
 		flags=($(pkg-config --cflags --libs $mods)) || return 1
 	fi
 	"$cc" "${cflags[@]}" -o "$out/fuzz-$name" "$top/tests/fuzz/fuzz-$name.c" \
-		"${@/#/$top/}" "${flags[@]}"
+		"${@/#/$top/}" "${flags[@]}" -lm
 }
 
 run_one() { # NAME
