@@ -239,6 +239,10 @@ int main(int argc, char *argv[])
 		if (write(hotplug_stop, &one, sizeof(one)) == sizeof(one))
 			pthread_join(hotplug, NULL);
 	}
+	if (hotplug_stop >= 0) {
+		close(hotplug_stop);
+		hotplug_stop = -1;
+	}
 out_session:
 	control_stop();
 	if (mounted)

@@ -91,8 +91,12 @@ int options_parse(struct fuse_args *args, struct config *cfg)
 	uint64_t v;
 	int r = 0;
 
-	if (fuse_opt_parse(args, &o, option_spec, NULL) < 0)
-		return -EINVAL;
+	/* A failed parse may already have strdup'ed the options before the
+	 * bad one: they are freed below like those of a good parse. */
+	if (fuse_opt_parse(args, &o, option_spec, NULL) < 0) {
+		r = -EINVAL;
+		goto out;
+	}
 	if (o.backend)
 		cfg->backend = strdup(o.backend);
 	if (o.iomem && policy_parse_mode(o.iomem, &cfg->iomem_mode) < 0) {
@@ -140,6 +144,7 @@ int options_parse(struct fuse_args *args, struct config *cfg)
 	}
 	if (o.control)
 		cfg->control_path = strdup(o.control);
+out:
 	free(o.backend);
 	free(o.iomem);
 	free(o.fence_timeout);
