@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,6 +133,21 @@ static int prepare_mountpoint(const char *mp)
 	return 0;
 }
 
+/* One fd per buffer (two for some backends): systemd's default soft limit
+ * of 1024 would stop the daemon at about a thousand buffers. The soft
+ * limit only protects programs that use select(); the daemon does not. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the soft fd limit to %llu: %m",
+			 (unsigned long long)rl.rlim_max);
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -139,11 +155,13 @@ int main(int argc, char *argv[])
 	struct fuse_loop_config loop = { .clone_fd = 1, .max_idle_threads = 10 };
 	struct fuse_session *se = NULL;
 	pthread_t hotplug;
+	struct rlimit rl;
 	bool hotplug_running = false, mounted = false, signals = false;
 	char mp[PATH_MAX];
 	int r, ret = EXIT_FAILURE;
 
 	log_init("dmabuffs", false, LOG_INFO);
+	raise_fd_limit();
 	if (options_parse(&args, &cfg) < 0)
 		goto out_args;
 	if (fuse_parse_cmdline(&args, &fopts) != 0)
@@ -205,8 +223,10 @@ int main(int argc, char *argv[])
 	if (fuse_session_mount(se, mp) != 0)
 		goto out_session;
 	mounted = true;
-	log_info("mounted on %s, control socket %s, iomem=%s%s", mp, cfg.control_path,
-		 policy_mode_name(cfg.iomem_mode),
+	getrlimit(RLIMIT_NOFILE, &rl);
+	log_info("mounted on %s, control socket %s, iomem=%s, fd limit %llu%s", mp,
+		 cfg.control_path, policy_mode_name(cfg.iomem_mode),
+		 (unsigned long long)rl.rlim_cur,
 		 cfg.discover ? ", discovering other processes' buffers" : "");
 
 	if (fuse_daemonize(fopts.foreground) != 0)

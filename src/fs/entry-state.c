@@ -20,6 +20,12 @@
 #include "shared/macro.h"
 #include "shared/util.h"
 
+/* EMFILE is the daemon's own limit, not the caller's: say which. */
+static const char *fd_limit_hint(int r)
+{
+	return r == -EMFILE ? " (the daemon's RLIMIT_NOFILE; raise LimitNOFILE=)" : "";
+}
+
 static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t staged_len,
 		       struct buffer **out)
 {
@@ -47,14 +53,15 @@ static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t s
 	if (!adopted) {
 		r = be->ops->alloc(be, size, &fd);
 		if (r < 0) {
-			log_err("%s: allocating %llu bytes from %s failed: %s", e->name,
-				(unsigned long long)size, be->name, strerror(-r));
+			log_err("%s: allocating %llu bytes from %s failed: %s%s", e->name,
+				(unsigned long long)size, be->name, strerror(-r), fd_limit_hint(r));
 			return r;
 		}
 	}
 	r = buffer_new(fd, be, tree_config()->iomem_mode, out);
 	if (r < 0) {
-		log_err("%s: cannot map the new %s buffer: %s", e->name, be->name, strerror(-r));
+		log_err("%s: cannot map the new %s buffer: %s%s", e->name, be->name, strerror(-r),
+			fd_limit_hint(r));
 		return r;
 	}
 	if (e->iomem_override >= 0)
