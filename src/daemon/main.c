@@ -46,8 +46,10 @@ static int hotplug_stop = -1;
 static volatile sig_atomic_t stop_signal;
 
 /* libfuse's own handlers leave a signal alone when it is ignored, as
- * SIGINT is for a daemon started with `&` from a script: SIGTERM and SIGINT
- * must stop (and unmount) the daemon however it was started. */
+ * SIGINT is for a daemon started with `&` from a script and SIGHUP under
+ * nohup: SIGTERM, SIGINT and SIGHUP must stop (and unmount) the daemon,
+ * exit 0, however it was started. SIGHUP is a stop, not a reload: the
+ * options are fixed for the mount's life, so there is nothing to reload. */
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
@@ -60,7 +62,8 @@ static int install_stop_signals(void)
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0)
 		return -errno;
 	return 0;
 }
