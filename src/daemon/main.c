@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -110,19 +111,78 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* The type of the topmost FUSE file system mounted on mp ("fuse.dmabuffs",
+ * "fuse.sshfs", ...), or -ENOENT when none is. mp is absolute and
+ * canonical, as fuse_parse_cmdline() leaves it. */
+static int fuse_mounted_on(const char *mp, char *type, size_t size)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char point[PATH_MAX], fstype[256];
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
+		    sscanf(sep + 3, "%255s", fstype) != 1)
+			continue;
+		unescape_octal(point);
+		if (strcmp(point, mp) != 0)
+			continue;
+		if (strcmp(fstype, "fuse") == 0 || strncmp(fstype, "fuse.", 5) == 0 ||
+		    strcmp(fstype, "fuseblk") == 0) {
+			snprintf(type, size, "%s", fstype);
+			r = 0;
+		} else {
+			r = -ENOENT; /* a later mount on top hides the earlier ones */
+		}
+	}
+	return r;
+}
+
 /* A daemon killed with SIGKILL leaves its mount behind: every access then
- * fails with ENOTCONN. Detach it, so that this start can mount again. */
+ * fails with ENOTCONN. Detach it, so that this start can mount again. A
+ * live FUSE file system there (a dmabuffs with another control socket, or
+ * anything else) is never mounted over: its users would lose every file
+ * until this daemon exits. */
 static int prepare_mountpoint(const char *mp)
 {
 	struct stat st;
+	char type[256];
 	int r;
 
-	if (stat(mp, &st) < 0 && errno == ENOTCONN) {
+	for (int i = 0; i < 16 && stat(mp, &st) < 0 && errno == ENOTCONN; i++) {
 		log_notice("%s: removing the stale mount of a daemon that died", mp);
 		if (umount2(mp, MNT_DETACH) < 0) {
 			log_err("%s: cannot remove the stale mount: %m", mp);
 			return -errno;
 		}
+	}
+	if (fuse_mounted_on(mp, type, sizeof(type)) == 0) {
+		log_err("%s: a live FUSE file system (%s) is mounted there; "
+			"refusing to mount over it (stop it first)",
+			mp, type);
+		return -EBUSY;
 	}
 	r = mkdir_p(mp, 0755);
 	if (r < 0) {
