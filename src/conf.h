@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "policy.h"
@@ -23,4 +24,9 @@ struct config {
 	gid_t group;
 	bool group_set;
 	bool discover;
+	/* Per-user limits (fs/quota.h); 0: none. Root has its own. */
+	uint64_t max_bytes_per_user;
+	uint64_t max_buffers_per_user;
+	uint64_t max_bytes_root;
+	uint64_t max_buffers_root;
 };

@@ -21,6 +21,10 @@ struct raw_options {
 	char *group;
 	char *umask;
 	char *control;
+	char *max_bytes_per_user;
+	char *max_buffers_per_user;
+	char *max_bytes_root;
+	char *max_buffers_root;
 };
 
 #define OPT(t, f) { t, offsetof(struct raw_options, f), 1 }
@@ -40,6 +44,10 @@ static const struct fuse_opt option_spec[] = {
 	OPT("umask=%s", umask),
 	OPT("control=%s", control),
 	OPT("--control=%s", control),
+	OPT("max_bytes_per_user=%s", max_bytes_per_user),
+	OPT("max_buffers_per_user=%s", max_buffers_per_user),
+	OPT("max_bytes_root=%s", max_bytes_root),
+	OPT("max_buffers_root=%s", max_buffers_root),
 	FUSE_OPT_END,
 };
 
@@ -61,6 +69,10 @@ void options_usage(const char *prog)
 	       "    -o group=GROUP         group of new files and of the control socket\n"
 	       "    -o umask=OCTAL         mode mask of new files (default 0177: 0600)\n"
 	       "    -o control=PATH        control socket (default /run/dmabuffs/control)\n"
+	       "    -o max_bytes_per_user=SIZE    bytes a user's buffers may hold (K/M/G;\n"
+	       "                           default half of RAM, 0: no limit)\n"
+	       "    -o max_buffers_per_user=N     buffers a user may hold (4096, 0: no limit)\n"
+	       "    -o max_bytes_root=SIZE, max_buffers_root=N  root's limits (default none)\n"
 	       "    -f                     stay in the foreground, log to stderr\n"
 	       "    -d                     debug: foreground, log every FUSE request\n"
 	       "    -h, --help             this help, then libfuse's options\n"
@@ -83,6 +95,31 @@ static int parse_group(const char *s, gid_t *out)
 		return -EINVAL;
 	*out = g->gr_gid;
 	return 0;
+}
+
+/* A limit option: a size (parse_size's suffixes) or a plain count. */
+static int parse_limit(const char *opt, const char *s, bool size, uint64_t *out)
+{
+	if ((size ? parse_size(s, out) : parse_u64(s, 10, out)) == 0)
+		return 0;
+	fprintf(stderr, "dmabuffs: %s=%s: expected %s (0: no limit)\n", opt, s,
+		size ? "a size in bytes (K, M, G suffixes)" : "a number");
+	return -EINVAL;
+}
+
+/* Defaults that leave room for real pipelines: a user may hold half of
+ * the machine's RAM (buffers on udmabuf and dma-heaps are committed
+ * memory; two such users cannot starve the rest of the machine on their
+ * own) in up to 4096 buffers (a compositor with tens of clients, each
+ * triple-buffered, stays far below). */
+static void default_limits(struct config *cfg)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+
+	cfg->max_bytes_per_user = pages > 0 ? (uint64_t)pages * page_size() / 2 : 0;
+	cfg->max_buffers_per_user = 4096;
+	cfg->max_bytes_root = 0;
+	cfg->max_buffers_root = 0;
 }
 
 int options_parse(struct fuse_args *args, struct config *cfg)
@@ -144,6 +181,20 @@ int options_parse(struct fuse_args *args, struct config *cfg)
 	}
 	if (o.control)
 		cfg->control_path = strdup(o.control);
+	default_limits(cfg);
+	if (o.max_bytes_per_user &&
+	    parse_limit("max_bytes_per_user", o.max_bytes_per_user, true, &cfg->max_bytes_per_user) < 0)
+		r = -EINVAL;
+	if (o.max_buffers_per_user &&
+	    parse_limit("max_buffers_per_user", o.max_buffers_per_user, false,
+			&cfg->max_buffers_per_user) < 0)
+		r = -EINVAL;
+	if (o.max_bytes_root &&
+	    parse_limit("max_bytes_root", o.max_bytes_root, true, &cfg->max_bytes_root) < 0)
+		r = -EINVAL;
+	if (o.max_buffers_root &&
+	    parse_limit("max_buffers_root", o.max_buffers_root, false, &cfg->max_buffers_root) < 0)
+		r = -EINVAL;
 out:
 	free(o.backend);
 	free(o.iomem);
@@ -152,5 +203,9 @@ out:
 	free(o.group);
 	free(o.umask);
 	free(o.control);
+	free(o.max_bytes_per_user);
+	free(o.max_buffers_per_user);
+	free(o.max_bytes_root);
+	free(o.max_buffers_root);
 	return r;
 }

@@ -58,6 +58,7 @@ static void entry_free(struct entry *e)
 {
 	if (!e)
 		return;
+	quota_drop(&e->quota);
 	buffer_unref(e->buf);
 	if (e->staged_fd >= 0)
 		close(e->staged_fd);
@@ -307,12 +308,18 @@ void entry_forget(uint64_t id, uint64_t nlookup)
 int entry_create(const char *name, uid_t uid, gid_t gid, mode_t mode, struct backend *be,
 		 struct stat *st, struct entry **out)
 {
+	struct quota_ref q = { 0 };
 	struct entry *e;
 	int r;
 
 	pthread_mutex_lock(&tree_lock);
-	r = add_linked_locked(name, uid, gid, mode, ORIGIN_CREATED, be, &e);
+	r = quota_add(&q, uid, 0, name);
+	if (r == 0)
+		r = add_linked_locked(name, uid, gid, mode, ORIGIN_CREATED, be, &e);
+	if (r < 0)
+		quota_drop(&q);
 	if (r == 0) {
+		e->quota = q;
 		e->nlookup++;
 		e->nopen++;
 		stat_locked(e, st, NULL);
@@ -569,12 +576,18 @@ int entry_remove_meta(struct entry *e, enum meta_key key)
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
 		 int iomem_override, uint64_t conn_id, enum origin origin)
 {
+	struct quota_ref q = { 0 };
 	struct entry *e;
 	int r;
 
 	pthread_mutex_lock(&tree_lock);
-	r = add_linked_locked(name, uid, gid, 0666 & ~cfg->umask, origin, buf->be, &e);
+	r = quota_add(&q, uid, buf->size, name);
+	if (r == 0)
+		r = add_linked_locked(name, uid, gid, 0666 & ~cfg->umask, origin, buf->be, &e);
+	if (r < 0)
+		quota_drop(&q);
 	if (r == 0) {
+		e->quota = q;
 		e->buf = buffer_ref(buf);
 		e->conn_id = conn_id;
 		e->iomem_override = iomem_override;
