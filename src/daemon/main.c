@@ -25,6 +25,7 @@
 #include "buffer.h"
 #include "conf.h"
 #include "control.h"
+#include "daemon/fdstore.h"
 #include "daemon/options.h"
 #include "fs/ops.h"
 #include "fs/tree.h"
@@ -273,6 +274,8 @@ int main(int argc, char *argv[])
 	if (r < 0)
 		goto out_registry;
 	tree_init(&cfg, fs_notify_gone, &fs_data);
+	/* Before the mount: the tree is whole when anyone can see it. */
+	fdstore_restore();
 
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs_data);
 	if (!se)
@@ -302,6 +305,7 @@ int main(int argc, char *argv[])
 		log_err("control thread: %s", strerror(-r));
 		goto out_session;
 	}
+	fdstore_notify_ready(mp);
 	hotplug_stop = eventfd(0, EFD_CLOEXEC);
 	if (hotplug_stop >= 0 && pthread_create(&hotplug, NULL, hotplug_thread, NULL) == 0)
 		hotplug_running = true;
@@ -326,6 +330,8 @@ int main(int argc, char *argv[])
 		close(hotplug_stop);
 		hotplug_stop = -1;
 	}
+	/* Under a service manager the buffers outlive this run. */
+	fdstore_save();
 out_session:
 	control_stop();
 	if (mounted)

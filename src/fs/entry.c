@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "fs/entry.h"
 #include "fs/fuse.h"
+#include "fs/persist.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/names.h"
@@ -699,4 +700,52 @@ void tree_backend_gone(struct backend *be, void *data)
 	pthread_mutex_unlock(&tree_lock);
 	log_warn("backend %s: device %s is gone; its buffers now fail with ENODEV",
 		 be->name, be->devnode);
+}
+
+/* ---- handing over to the next start (fs/persist.h) ---- */
+
+int tree_save(int (*fn)(const struct tree_record *rec, void *data), void *data)
+{
+	struct tree_record rec;
+	int r = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e && !r; e = e->next) {
+		if (!e->linked || !e->buf || e->conn_id || e->origin == ORIGIN_DISCOVERED)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		snprintf(rec.name, sizeof(rec.name), "%s", e->name);
+		rec.uid = e->uid;
+		rec.gid = e->gid;
+		rec.mode = e->mode;
+		rec.origin = e->origin;
+		rec.iomem_override = e->iomem_override;
+		memcpy(rec.meta, e->meta, sizeof(rec.meta));
+		rec.mtime = e->mtime;
+		rec.buf = e->buf;
+		r = fn(&rec, data);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return r;
+}
+
+int tree_restore(const struct tree_record *rec, struct buffer *buf)
+{
+	int r;
+
+	r = tree_publish(buf, rec->name, rec->uid, rec->gid, rec->iomem_override, 0, rec->origin);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e; e = e->next) {
+		if (e->linked && e->buf == buf) {
+			e->gid = rec->gid;
+			e->mode = rec->mode & 07777;
+			e->mtime = rec->mtime;
+			memcpy(e->meta, rec->meta, sizeof(e->meta));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return 0;
 }

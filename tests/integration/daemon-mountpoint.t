@@ -5,17 +5,8 @@
 # and the first one keeps serving its buffers. Only a dead mount
 # (ENOTCONN) is cleaned up (lifecycle.t covers that part).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$top_srcdir/tests/helpers/daemon-lib.sh"
 require_host
-
-# wait_exit PID: our child's exit status (or TIMEOUT) in $ST, 5 s at most.
-wait_exit() {
-	if wait_for "! pid_alive $1" 50; then
-		wait "$1"
-		ST=$?
-	else
-		ST=TIMEOUT
-	fi
-}
 
 CTL=$T/first.control start_daemon || bail_out "the first dmabuffs did not mount"
 first=$DAEMON_PID

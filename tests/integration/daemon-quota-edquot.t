@@ -5,6 +5,7 @@
 # and nothing is left half-made; other users and root are not affected;
 # freeing gives the room back. Run as non-root users (setpriv).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$top_srcdir/tests/helpers/daemon-lib.sh"
 require_host
 command -v setpriv >/dev/null 2>&1 || skip_all "no setpriv (util-linux)"
 VIDEO=$(getent group video | cut -d: -f3)
@@ -15,27 +16,6 @@ chmod 0755 "$T"
 start_daemon "allow_other,group=video,max_bytes_per_user=1M,max_buffers_per_user=3" ||
 	bail_out "dmabuffs did not mount"
 
-# as UID -- PYTHON: prints OK or the errno name of what it raised.
-as() {
-	local uid=$1
-	shift 2
-	setpriv --reuid="$uid" --regid=65534 --groups "$VIDEO" env -i PATH="$PATH" M="$M" \
-		DMABUFFS_CONTROL="$DMABUFFS_CONTROL" python3 -c "
-import os, sys, errno
-M = os.environ['M']
-def trunc(name, size):
-    with open(os.path.join(M, name), 'wb') as f:
-        f.truncate(size)
-def write(name, size):
-    with open(os.path.join(M, name), 'wb') as f:
-        f.write(b'x' * size)
-try:
-    exec(sys.argv[1])
-    print('OK')
-except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e.errno)))
-" "$1" 2>&1
-}
 # publish_as UID SIZE NAME: publish-memfd's last line (status in $?).
 publish_as() {
 	setpriv --reuid="$1" --regid=65534 --groups "$VIDEO" env -i PATH="$PATH" \
@@ -43,19 +23,19 @@ publish_as() {
 }
 
 # --- bytes, through truncate
-is "$(as $U1 -- 'trunc("a", 512 * 1024)')" OK "a user truncates a 512 KiB buffer (limit 1 MiB)"
-is "$(as $U1 -- 'trunc("b", 768 * 1024)')" EDQUOT "768 KiB more goes over: EDQUOT"
+is "$(as_user $U1 "$VIDEO" 'trunc("a", 512 * 1024)')" OK "a user truncates a 512 KiB buffer (limit 1 MiB)"
+is "$(as_user $U1 "$VIDEO" 'trunc("b", 768 * 1024)')" EDQUOT "768 KiB more goes over: EDQUOT"
 is "$(fsize "$M/b")" 0 "... the refused file has no buffer (0 bytes, nothing half-made)"
 check "... and the daemon logs it, naming the limit" -- \
 	grep -q "b: uid $U1 holds 524288 bytes.*max_bytes_per_user=1048576: EDQUOT" "$DAEMON_LOG"
-is "$(as $U2 -- 'trunc("u2", 768 * 1024)')" OK "another user is not affected (768 KiB)"
+is "$(as_user $U2 "$VIDEO" 'trunc("u2", 768 * 1024)')" OK "another user is not affected (768 KiB)"
 truncate -s 4M "$M/rootbuf"
 is "$(fsize "$M/rootbuf")" 4194304 "root has no limit by default (4 MiB)"
 
 # --- bytes, through staged writes
-is "$(as $U1 -- 'os.unlink(os.path.join(M, "b")); write("c", 600 * 1024)')" EDQUOT \
+is "$(as_user $U1 "$VIDEO" 'os.unlink(os.path.join(M, "b")); write("c", 600 * 1024)')" EDQUOT \
 	"a staged write past the limit: EDQUOT"
-is "$(as $U1 -- 'os.unlink(os.path.join(M, "c")); write("c", 400 * 1024)')" OK \
+is "$(as_user $U1 "$VIDEO" 'os.unlink(os.path.join(M, "c")); write("c", 400 * 1024)')" OK \
 	"a staged write within the limit works (rm of the refused one gave its bytes back)"
 is "$(fsize "$M/c")" 409600 "... and keeps its data"
 
@@ -65,8 +45,8 @@ like "$out" "EDQUOT" "publishing 1 MiB more goes over: EDQUOT" || diag "$out"
 check "... and publishes nothing" -- absent "$M/pub1"
 
 # --- buffers (3 per user; a and c held)
-is "$(as $U1 -- 'trunc("d", 4096)')" OK "a third buffer is within max_buffers_per_user=3"
-is "$(as $U1 -- 'trunc("e", 4096)')" EDQUOT "a fourth is refused: EDQUOT"
+is "$(as_user $U1 "$VIDEO" 'trunc("d", 4096)')" OK "a third buffer is within max_buffers_per_user=3"
+is "$(as_user $U1 "$VIDEO" 'trunc("e", 4096)')" EDQUOT "a fourth is refused: EDQUOT"
 check "... and no name is left behind" -- absent "$M/e"
 check "... logged with the limit" -- grep -q "e: uid $U1 is at max_buffers_per_user=3" "$DAEMON_LOG"
 out=$(publish_as $U1 4K pub2)
@@ -75,11 +55,11 @@ check "... nothing published" -- absent "$M/pub2"
 
 # --- freeing gives the room back
 rm -f "$M/a" "$M/d"
-is "$(as $U1 -- 'trunc("f", 512 * 1024)')" OK "after rm, the user may allocate again"
+is "$(as_user $U1 "$VIDEO" 'trunc("f", 512 * 1024)')" OK "after rm, the user may allocate again"
 out=$(publish_as $U1 64K pub3)
 like "$out" "^published pub3" "... and publish again" || diag "$out"
 is "$(stat -c %u "$M/pub3" 2>&1)" "$U1" "... owned by the publisher"
-is "$(as $U1 -- 'trunc("g", 4096)')" EDQUOT "c, f and pub3 are three buffers: the next is refused"
+is "$(as_user $U1 "$VIDEO" 'trunc("g", 4096)')" EDQUOT "c, f and pub3 are three buffers: the next is refused"
 stop_daemon
 
 # --- root's own limit

@@ -3,17 +3,8 @@
 # also when the daemon was started with SIGHUP ignored (nohup), which
 # libfuse's own handlers leave alone.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$top_srcdir/tests/helpers/daemon-lib.sh"
 require_host
-
-# wait_exit PID: our child's exit status (or TIMEOUT) in $ST, 5 s at most.
-wait_exit() {
-	if wait_for "! pid_alive $1" 50; then
-		wait "$1"
-		ST=$?
-	else
-		ST=TIMEOUT
-	fi
-}
 
 for how in default nohup; do
 	if [ "$how" = nohup ]; then
