@@ -39,3 +39,9 @@ struct quota_usage {
 	uint64_t max_bytes, max_buffers; /* 0: no limit */
 };
 void quota_get(uid_t uid, struct quota_usage *out);
+
+struct statvfs;
+/* statfs(2) as uid sees it: f_blocks/f_bfree/f_bavail against its byte
+ * limit (in f_frsize units), f_files/f_ffree/f_favail against its buffer
+ * limit; a field with no limit is left as it is. For fs_statfs(). */
+void quota_statfs(uid_t uid, struct statvfs *sv);
