@@ -192,6 +192,8 @@ static int stage(struct entry *e)
 
 		if (fd < 0) {
 			r = -errno;
+			log_err("%s: cannot stage the data: %s%s", e->name, strerror(-r),
+				fd_limit_hint(r));
 		} else {
 			entry_install_staged(e, fd);
 		}
