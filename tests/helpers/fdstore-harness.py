@@ -92,14 +92,16 @@ class Harness:
         if pid:
             return pid
         try:
-            # Out of the way first, so that no fd lands on one still needed.
-            high = [os.dup(fd) for _, fd in store]
-            high = [os.dup2(fd, 1000 + i) or (1000 + i) for i, fd in enumerate(high)]
+            # Out of the way first (above every target), so that no fd
+            # lands on one still needed.
+            base = max([3 + len(store)] + [fd + 1 for _, fd in store])
+            high = []
+            for i, (_, fd) in enumerate(store):
+                os.dup2(fd, base + i)
+                high.append(base + i)
             for i, fd in enumerate(high):
                 os.dup2(fd, 3 + i, inheritable=True)
-            for fd in high:
-                os.close(fd)
-            os.closerange(3 + len(store), 1000 + len(store) + 1)
+            os.closerange(3 + len(store), base + len(store) + 1)
             if store:
                 env["LISTEN_FDS"] = str(len(store))
                 env["LISTEN_FDNAMES"] = ":".join(n for n, _ in store)

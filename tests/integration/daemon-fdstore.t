@@ -146,7 +146,24 @@ try:
     with open(keep, "rb") as f:
         is_(f.read() == data, True, "the buffer survives a second restart")
     ok(not os.path.exists(os.path.join(M, "pubkeep")), "the removed one stays removed")
-    is_(stop(pid), 0, "the third daemon exits 0")
+    # Many buffers: one message each, more fds than one SCM_RIGHTS can carry.
+    for i in range(1500):
+        with open(os.path.join(M, "many%04d" % i), "wb") as f:
+            f.write(b"%04d" % i)
+    is_(stop(pid), 0, "the third daemon exits 0 with 1,501 buffers")
+    is_(len(h.store), 1502, "... all stored, and the state record")
+    pid = start(4)
+    pids.append(pid)
+    ok(h.wait_ready(pid, 30), "a fourth start is READY")
+    back = 0
+    for i in range(1500):
+        try:
+            with open(os.path.join(M, "many%04d" % i), "rb") as f:
+                back += f.read(4) == b"%04d" % i
+        except OSError:
+            pass
+    is_(back, 1500, "all 1,500 small buffers came back with their data") or log_tail(8)
+    is_(stop(pid), 0, "the fourth daemon exits 0")
     held.stdin.close()
     held.wait()
 finally:
