@@ -36,3 +36,11 @@ except OSError as e:
     print(errno.errorcode.get(e.errno, str(e.errno)))
 " "$3" 2>&1
 }
+
+# require_users_video: setpriv, and group video (its gid in $VIDEO), or
+# skip the whole script.
+require_users_video() {
+	command -v setpriv >/dev/null 2>&1 || skip_all "no setpriv (util-linux)"
+	VIDEO=$(getent group video | cut -d: -f3)
+	[ -n "$VIDEO" ] || skip_all "no group video on this machine"
+}

@@ -7,9 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 . "$top_srcdir/tests/helpers/daemon-lib.sh"
 require_host
-command -v setpriv >/dev/null 2>&1 || skip_all "no setpriv (util-linux)"
-VIDEO=$(getent group video | cut -d: -f3)
-[ -n "$VIDEO" ] || skip_all "no group video on this machine"
+require_users_video
 # Two unprivileged users: the tests need no account, only the ids.
 U1=64001 U2=64002 OUTSIDER=64003
 

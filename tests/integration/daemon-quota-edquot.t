@@ -7,9 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 . "$top_srcdir/tests/helpers/daemon-lib.sh"
 require_host
-command -v setpriv >/dev/null 2>&1 || skip_all "no setpriv (util-linux)"
-VIDEO=$(getent group video | cut -d: -f3)
-[ -n "$VIDEO" ] || skip_all "no group video on this machine"
+require_users_video
 U1=64011 U2=64012
 
 chmod 0755 "$T"
