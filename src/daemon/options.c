@@ -18,13 +18,13 @@ struct raw_options {
 	int nodiscover;
 	char *fence_timeout;
 	char *read_ahead_kb;
-	char *group;
-	char *umask;
-	char *control;
 	char *max_bytes_per_user;
 	char *max_buffers_per_user;
 	char *max_bytes_root;
 	char *max_buffers_root;
+	char *group;
+	char *umask;
+	char *control;
 };
 
 #define OPT(t, f) { t, offsetof(struct raw_options, f), 1 }
@@ -40,14 +40,14 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--no-discover", nodiscover),
 	OPT("fence_timeout=%s", fence_timeout),
 	OPT("read_ahead_kb=%s", read_ahead_kb),
-	OPT("group=%s", group),
-	OPT("umask=%s", umask),
-	OPT("control=%s", control),
-	OPT("--control=%s", control),
 	OPT("max_bytes_per_user=%s", max_bytes_per_user),
 	OPT("max_buffers_per_user=%s", max_buffers_per_user),
 	OPT("max_bytes_root=%s", max_bytes_root),
 	OPT("max_buffers_root=%s", max_buffers_root),
+	OPT("group=%s", group),
+	OPT("umask=%s", umask),
+	OPT("control=%s", control),
+	OPT("--control=%s", control),
 	FUSE_OPT_END,
 };
 
@@ -65,14 +65,14 @@ void options_usage(const char *prog)
 	       "                           (default: discover when run as root)\n"
 	       "    -o fence_timeout=MS    how long a read waits for device writes (1000)\n"
 	       "    -o read_ahead_kb=KB    readahead of the mount, 0: the kernel's (1024)\n"
-	       "    -o allow_other         let other users reach the mount\n"
-	       "    -o group=GROUP         group of new files and of the control socket\n"
-	       "    -o umask=OCTAL         mode mask of new files (default 0177: 0600)\n"
-	       "    -o control=PATH        control socket (default /run/dmabuffs/control)\n"
 	       "    -o max_bytes_per_user=SIZE    bytes a user's buffers may hold (K/M/G;\n"
 	       "                           default half of RAM, 0: no limit)\n"
 	       "    -o max_buffers_per_user=N     buffers a user may hold (4096, 0: no limit)\n"
 	       "    -o max_bytes_root=SIZE, max_buffers_root=N  root's limits (default none)\n"
+	       "    -o allow_other         let other users reach the mount\n"
+	       "    -o group=GROUP         group of new files and of the control socket\n"
+	       "    -o umask=OCTAL         mode mask of new files (default 0177: 0600)\n"
+	       "    -o control=PATH        control socket (default /run/dmabuffs/control)\n"
 	       "    -f                     stay in the foreground, log to stderr\n"
 	       "    -d                     debug: foreground, log every FUSE request\n"
 	       "    -h, --help             this help, then libfuse's options\n"
@@ -200,12 +200,12 @@ out:
 	free(o.iomem);
 	free(o.fence_timeout);
 	free(o.read_ahead_kb);
-	free(o.group);
-	free(o.umask);
-	free(o.control);
 	free(o.max_bytes_per_user);
 	free(o.max_buffers_per_user);
 	free(o.max_bytes_root);
 	free(o.max_buffers_root);
+	free(o.group);
+	free(o.umask);
+	free(o.control);
 	return r;
 }
