@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "policy.h"
@@ -19,6 +20,11 @@ struct config {
 	enum iomem_mode iomem_mode;
 	int fence_timeout_ms;
 	int read_ahead_kb; /* for the mount's bdi; -1: leave the kernel's */
+	/* Per-user limits (fs/quota.h); 0: none. Root has its own. */
+	uint64_t max_bytes_per_user;
+	uint64_t max_buffers_per_user;
+	uint64_t max_bytes_root;
+	uint64_t max_buffers_root;
 	mode_t umask;
 	gid_t group;
 	bool group_set;

@@ -12,10 +12,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include "buffer.h"
 #include "conf.h"
 #include "control.h"
+#include "daemon/fdstore.h"
 #include "daemon/options.h"
 #include "fs/ops.h"
 #include "fs/tree.h"
@@ -45,8 +48,10 @@ static int hotplug_stop = -1;
 static volatile sig_atomic_t stop_signal;
 
 /* libfuse's own handlers leave a signal alone when it is ignored, as
- * SIGINT is for a daemon started with `&` from a script: SIGTERM and SIGINT
- * must stop (and unmount) the daemon however it was started. */
+ * SIGINT is for a daemon started with `&` from a script and SIGHUP under
+ * nohup: SIGTERM, SIGINT and SIGHUP must stop (and unmount) the daemon,
+ * exit 0, however it was started. SIGHUP is a stop, not a reload: the
+ * options are fixed for the mount's life, so there is nothing to reload. */
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
@@ -59,7 +64,8 @@ static int install_stop_signals(void)
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -106,19 +112,78 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* The type of the topmost FUSE file system mounted on mp ("fuse.dmabuffs",
+ * "fuse.sshfs", ...), or -ENOENT when none is. mp is absolute and
+ * canonical, as fuse_parse_cmdline() leaves it. */
+static int fuse_mounted_on(const char *mp, char *type, size_t size)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char point[PATH_MAX], fstype[256];
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
+		    sscanf(sep + 3, "%255s", fstype) != 1)
+			continue;
+		unescape_octal(point);
+		if (strcmp(point, mp) != 0)
+			continue;
+		if (strcmp(fstype, "fuse") == 0 || strncmp(fstype, "fuse.", 5) == 0 ||
+		    strcmp(fstype, "fuseblk") == 0) {
+			snprintf(type, size, "%s", fstype);
+			r = 0;
+		} else {
+			r = -ENOENT; /* a later mount on top hides the earlier ones */
+		}
+	}
+	return r;
+}
+
 /* A daemon killed with SIGKILL leaves its mount behind: every access then
- * fails with ENOTCONN. Detach it, so that this start can mount again. */
+ * fails with ENOTCONN. Detach it, so that this start can mount again. A
+ * live FUSE file system there (a dmabuffs with another control socket, or
+ * anything else) is never mounted over: its users would lose every file
+ * until this daemon exits. */
 static int prepare_mountpoint(const char *mp)
 {
 	struct stat st;
+	char type[256];
 	int r;
 
-	if (stat(mp, &st) < 0 && errno == ENOTCONN) {
+	for (int i = 0; i < 16 && stat(mp, &st) < 0 && errno == ENOTCONN; i++) {
 		log_notice("%s: removing the stale mount of a daemon that died", mp);
 		if (umount2(mp, MNT_DETACH) < 0) {
 			log_err("%s: cannot remove the stale mount: %m", mp);
 			return -errno;
 		}
+	}
+	if (fuse_mounted_on(mp, type, sizeof(type)) == 0) {
+		log_err("%s: a live FUSE file system (%s) is mounted there; "
+			"refusing to mount over it (stop it first)",
+			mp, type);
+		return -EBUSY;
 	}
 	r = mkdir_p(mp, 0755);
 	if (r < 0) {
@@ -132,6 +197,21 @@ static int prepare_mountpoint(const char *mp)
 	return 0;
 }
 
+/* One fd per buffer (two for some backends): systemd's default soft limit
+ * of 1024 would stop the daemon at about a thousand buffers. The soft
+ * limit only protects programs that use select(); the daemon does not. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the soft fd limit to %llu: %m",
+			 (unsigned long long)rl.rlim_max);
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -139,11 +219,13 @@ int main(int argc, char *argv[])
 	struct fuse_loop_config loop = { .clone_fd = 1, .max_idle_threads = 10 };
 	struct fuse_session *se = NULL;
 	pthread_t hotplug;
+	struct rlimit rl;
 	bool hotplug_running = false, mounted = false, signals = false;
 	char mp[PATH_MAX];
 	int r, ret = EXIT_FAILURE;
 
 	log_init("dmabuffs", false, LOG_INFO);
+	raise_fd_limit();
 	if (options_parse(&args, &cfg) < 0)
 		goto out_args;
 	if (fuse_parse_cmdline(&args, &fopts) != 0)
@@ -192,6 +274,8 @@ int main(int argc, char *argv[])
 	if (r < 0)
 		goto out_registry;
 	tree_init(&cfg, fs_notify_gone, &fs_data);
+	/* Before the mount: the tree is whole when anyone can see it. */
+	fdstore_restore();
 
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs_data);
 	if (!se)
@@ -205,8 +289,10 @@ int main(int argc, char *argv[])
 	if (fuse_session_mount(se, mp) != 0)
 		goto out_session;
 	mounted = true;
-	log_info("mounted on %s, control socket %s, iomem=%s%s", mp, cfg.control_path,
-		 policy_mode_name(cfg.iomem_mode),
+	getrlimit(RLIMIT_NOFILE, &rl);
+	log_info("mounted on %s, control socket %s, iomem=%s, fd limit %llu%s", mp,
+		 cfg.control_path, policy_mode_name(cfg.iomem_mode),
+		 (unsigned long long)rl.rlim_cur,
 		 cfg.discover ? ", discovering other processes' buffers" : "");
 
 	if (fuse_daemonize(fopts.foreground) != 0)
@@ -219,6 +305,7 @@ int main(int argc, char *argv[])
 		log_err("control thread: %s", strerror(-r));
 		goto out_session;
 	}
+	fdstore_notify_ready(mp);
 	hotplug_stop = eventfd(0, EFD_CLOEXEC);
 	if (hotplug_stop >= 0 && pthread_create(&hotplug, NULL, hotplug_thread, NULL) == 0)
 		hotplug_running = true;
@@ -239,6 +326,12 @@ int main(int argc, char *argv[])
 		if (write(hotplug_stop, &one, sizeof(one)) == sizeof(one))
 			pthread_join(hotplug, NULL);
 	}
+	if (hotplug_stop >= 0) {
+		close(hotplug_stop);
+		hotplug_stop = -1;
+	}
+	/* Under a service manager the buffers outlive this run. */
+	fdstore_save();
 out_session:
 	control_stop();
 	if (mounted)

@@ -18,6 +18,10 @@ struct raw_options {
 	int nodiscover;
 	char *fence_timeout;
 	char *read_ahead_kb;
+	char *max_bytes_per_user;
+	char *max_buffers_per_user;
+	char *max_bytes_root;
+	char *max_buffers_root;
 	char *group;
 	char *umask;
 	char *control;
@@ -36,6 +40,10 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--no-discover", nodiscover),
 	OPT("fence_timeout=%s", fence_timeout),
 	OPT("read_ahead_kb=%s", read_ahead_kb),
+	OPT("max_bytes_per_user=%s", max_bytes_per_user),
+	OPT("max_buffers_per_user=%s", max_buffers_per_user),
+	OPT("max_bytes_root=%s", max_bytes_root),
+	OPT("max_buffers_root=%s", max_buffers_root),
 	OPT("group=%s", group),
 	OPT("umask=%s", umask),
 	OPT("control=%s", control),
@@ -57,6 +65,10 @@ void options_usage(const char *prog)
 	       "                           (default: discover when run as root)\n"
 	       "    -o fence_timeout=MS    how long a read waits for device writes (1000)\n"
 	       "    -o read_ahead_kb=KB    readahead of the mount, 0: the kernel's (1024)\n"
+	       "    -o max_bytes_per_user=SIZE    bytes a user's buffers may hold (K/M/G;\n"
+	       "                           default half of RAM, 0: no limit)\n"
+	       "    -o max_buffers_per_user=N     buffers a user may hold (4096, 0: no limit)\n"
+	       "    -o max_bytes_root=SIZE, max_buffers_root=N  root's limits (default none)\n"
 	       "    -o allow_other         let other users reach the mount\n"
 	       "    -o group=GROUP         group of new files and of the control socket\n"
 	       "    -o umask=OCTAL         mode mask of new files (default 0177: 0600)\n"
@@ -85,14 +97,43 @@ static int parse_group(const char *s, gid_t *out)
 	return 0;
 }
 
+/* A limit option: a size (parse_size's suffixes) or a plain count. */
+static int parse_limit(const char *opt, const char *s, bool size, uint64_t *out)
+{
+	if ((size ? parse_size(s, out) : parse_u64(s, 10, out)) == 0)
+		return 0;
+	fprintf(stderr, "dmabuffs: %s=%s: expected %s (0: no limit)\n", opt, s,
+		size ? "a size in bytes (K, M, G suffixes)" : "a number");
+	return -EINVAL;
+}
+
+/* Defaults that leave room for real pipelines: a user may hold half of
+ * the machine's RAM (buffers on udmabuf and dma-heaps are committed
+ * memory; two such users cannot starve the rest of the machine on their
+ * own) in up to 4096 buffers (a compositor with tens of clients, each
+ * triple-buffered, stays far below). */
+static void default_limits(struct config *cfg)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+
+	cfg->max_bytes_per_user = pages > 0 ? (uint64_t)pages * page_size() / 2 : 0;
+	cfg->max_buffers_per_user = 4096;
+	cfg->max_bytes_root = 0;
+	cfg->max_buffers_root = 0;
+}
+
 int options_parse(struct fuse_args *args, struct config *cfg)
 {
 	struct raw_options o = { 0 };
 	uint64_t v;
 	int r = 0;
 
-	if (fuse_opt_parse(args, &o, option_spec, NULL) < 0)
-		return -EINVAL;
+	/* A failed parse may already have strdup'ed the options before the
+	 * bad one: they are freed below like those of a good parse. */
+	if (fuse_opt_parse(args, &o, option_spec, NULL) < 0) {
+		r = -EINVAL;
+		goto out;
+	}
 	if (o.backend)
 		cfg->backend = strdup(o.backend);
 	if (o.iomem && policy_parse_mode(o.iomem, &cfg->iomem_mode) < 0) {
@@ -140,10 +181,29 @@ int options_parse(struct fuse_args *args, struct config *cfg)
 	}
 	if (o.control)
 		cfg->control_path = strdup(o.control);
+	default_limits(cfg);
+	if (o.max_bytes_per_user &&
+	    parse_limit("max_bytes_per_user", o.max_bytes_per_user, true, &cfg->max_bytes_per_user) < 0)
+		r = -EINVAL;
+	if (o.max_buffers_per_user &&
+	    parse_limit("max_buffers_per_user", o.max_buffers_per_user, false,
+			&cfg->max_buffers_per_user) < 0)
+		r = -EINVAL;
+	if (o.max_bytes_root &&
+	    parse_limit("max_bytes_root", o.max_bytes_root, true, &cfg->max_bytes_root) < 0)
+		r = -EINVAL;
+	if (o.max_buffers_root &&
+	    parse_limit("max_buffers_root", o.max_buffers_root, false, &cfg->max_buffers_root) < 0)
+		r = -EINVAL;
+out:
 	free(o.backend);
 	free(o.iomem);
 	free(o.fence_timeout);
 	free(o.read_ahead_kb);
+	free(o.max_bytes_per_user);
+	free(o.max_buffers_per_user);
+	free(o.max_bytes_root);
+	free(o.max_buffers_root);
 	free(o.group);
 	free(o.umask);
 	free(o.control);

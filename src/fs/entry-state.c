@@ -20,6 +20,12 @@
 #include "shared/macro.h"
 #include "shared/util.h"
 
+/* EMFILE is the daemon's own limit, not the caller's: say which. */
+static const char *fd_limit_hint(int r)
+{
+	return r == -EMFILE ? " (the daemon's RLIMIT_NOFILE; raise LimitNOFILE=)" : "";
+}
+
 static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t staged_len,
 		       struct buffer **out)
 {
@@ -47,14 +53,15 @@ static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t s
 	if (!adopted) {
 		r = be->ops->alloc(be, size, &fd);
 		if (r < 0) {
-			log_err("%s: allocating %llu bytes from %s failed: %s", e->name,
-				(unsigned long long)size, be->name, strerror(-r));
+			log_err("%s: allocating %llu bytes from %s failed: %s%s", e->name,
+				(unsigned long long)size, be->name, strerror(-r), fd_limit_hint(r));
 			return r;
 		}
 	}
 	r = buffer_new(fd, be, tree_config()->iomem_mode, out);
 	if (r < 0) {
-		log_err("%s: cannot map the new %s buffer: %s", e->name, be->name, strerror(-r));
+		log_err("%s: cannot map the new %s buffer: %s%s", e->name, be->name, strerror(-r),
+			fd_limit_hint(r));
 		return r;
 	}
 	if (e->iomem_override >= 0)
@@ -78,7 +85,7 @@ static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t s
 int entry_allocate(struct entry *e, uint64_t size)
 {
 	struct buffer *buf = NULL;
-	uint64_t staged_len = 0;
+	uint64_t staged_len = 0, charged;
 	struct stat st;
 	int r = 0;
 
@@ -100,9 +107,15 @@ int entry_allocate(struct entry *e, uint64_t size)
 	size = ALIGN_UP(size, (uint64_t)page_size());
 	if (e->staged_fd >= 0 && fstat(e->staged_fd, &st) == 0)
 		staged_len = MIN((uint64_t)st.st_size, size);
-	r = make_buffer(e, size, e->staged_fd, staged_len, &buf);
+	charged = e->quota.bytes; /* stable: io is held exclusive */
+	r = quota_grow(&e->quota, size, e->name);
 	if (r < 0)
 		goto out;
+	r = make_buffer(e, size, e->staged_fd, staged_len, &buf);
+	if (r < 0) {
+		quota_shrink(&e->quota, charged);
+		goto out;
+	}
 	entry_install_buffer(e, buf);
 out:
 	pthread_rwlock_unlock(&e->io);
@@ -133,6 +146,8 @@ int entry_truncate_staged(struct entry *e)
 	pthread_rwlock_wrlock(&e->io);
 	if (!e->buf && e->staged_fd >= 0 && ftruncate(e->staged_fd, 0) < 0)
 		r = -errno;
+	else if (!e->buf)
+		quota_shrink(&e->quota, 0);
 	pthread_rwlock_unlock(&e->io);
 	return r;
 }
@@ -177,6 +192,8 @@ static int stage(struct entry *e)
 
 		if (fd < 0) {
 			r = -errno;
+			log_err("%s: cannot stage the data: %s%s", e->name, strerror(-r),
+				fd_limit_hint(r));
 		} else {
 			entry_install_staged(e, fd);
 		}
@@ -196,8 +213,10 @@ ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, 
 			break;
 		}
 		if (e->staged_fd >= 0) {
-			n = pwrite(e->staged_fd, src, len, (off_t)off);
-			if (n < 0)
+			/* A staged file is memory too: charged as it grows. */
+			n = quota_grow(&e->quota, off > UINT64_MAX - len ? UINT64_MAX : off + len,
+				       e->name);
+			if (n == 0 && (n = pwrite(e->staged_fd, src, len, (off_t)off)) < 0)
 				n = -errno;
 			break;
 		}

@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "fs/entry.h"
 #include "fs/fuse.h"
+#include "fs/persist.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/names.h"
@@ -58,6 +59,7 @@ static void entry_free(struct entry *e)
 {
 	if (!e)
 		return;
+	quota_drop(&e->quota);
 	buffer_unref(e->buf);
 	if (e->staged_fd >= 0)
 		close(e->staged_fd);
@@ -307,12 +309,18 @@ void entry_forget(uint64_t id, uint64_t nlookup)
 int entry_create(const char *name, uid_t uid, gid_t gid, mode_t mode, struct backend *be,
 		 struct stat *st, struct entry **out)
 {
+	struct quota_ref q = { 0 };
 	struct entry *e;
 	int r;
 
 	pthread_mutex_lock(&tree_lock);
-	r = add_linked_locked(name, uid, gid, mode, ORIGIN_CREATED, be, &e);
+	r = quota_add(&q, uid, 0, name);
+	if (r == 0)
+		r = add_linked_locked(name, uid, gid, mode, ORIGIN_CREATED, be, &e);
+	if (r < 0)
+		quota_drop(&q);
 	if (r == 0) {
+		e->quota = q;
 		e->nlookup++;
 		e->nopen++;
 		stat_locked(e, st, NULL);
@@ -569,12 +577,18 @@ int entry_remove_meta(struct entry *e, enum meta_key key)
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
 		 int iomem_override, uint64_t conn_id, enum origin origin)
 {
+	struct quota_ref q = { 0 };
 	struct entry *e;
 	int r;
 
 	pthread_mutex_lock(&tree_lock);
-	r = add_linked_locked(name, uid, gid, 0666 & ~cfg->umask, origin, buf->be, &e);
+	r = quota_add(&q, uid, buf->size, name);
+	if (r == 0)
+		r = add_linked_locked(name, uid, gid, 0666 & ~cfg->umask, origin, buf->be, &e);
+	if (r < 0)
+		quota_drop(&q);
 	if (r == 0) {
+		e->quota = q;
 		e->buf = buffer_ref(buf);
 		e->conn_id = conn_id;
 		e->iomem_override = iomem_override;
@@ -686,4 +700,52 @@ void tree_backend_gone(struct backend *be, void *data)
 	pthread_mutex_unlock(&tree_lock);
 	log_warn("backend %s: device %s is gone; its buffers now fail with ENODEV",
 		 be->name, be->devnode);
+}
+
+/* ---- handing over to the next start (fs/persist.h) ---- */
+
+int tree_save(int (*fn)(const struct tree_record *rec, void *data), void *data)
+{
+	struct tree_record rec;
+	int r = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e && !r; e = e->next) {
+		if (!e->linked || !e->buf || e->conn_id || e->origin == ORIGIN_DISCOVERED)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		snprintf(rec.name, sizeof(rec.name), "%s", e->name);
+		rec.uid = e->uid;
+		rec.gid = e->gid;
+		rec.mode = e->mode;
+		rec.origin = e->origin;
+		rec.iomem_override = e->iomem_override;
+		memcpy(rec.meta, e->meta, sizeof(rec.meta));
+		rec.mtime = e->mtime;
+		rec.buf = e->buf;
+		r = fn(&rec, data);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return r;
+}
+
+int tree_restore(const struct tree_record *rec, struct buffer *buf)
+{
+	int r;
+
+	r = tree_publish(buf, rec->name, rec->uid, rec->gid, rec->iomem_override, 0, rec->origin);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e; e = e->next) {
+		if (e->linked && e->buf == buf) {
+			e->gid = rec->gid;
+			e->mode = rec->mode & 07777;
+			e->mtime = rec->mtime;
+			memcpy(e->meta, rec->meta, sizeof(e->meta));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return 0;
 }

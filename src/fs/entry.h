@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "fs/quota.h"
 #include "fs/tree.h"
 
 struct backend;
@@ -54,6 +55,7 @@ struct entry {
 	struct timespec atime, mtime, ctime;
 	enum origin origin;
 	uint64_t conn_id; /* transient publication: the control connection */
+	struct quota_ref quota; /* what it is charged (fs/quota.c only) */
 	struct backend *be; /* where it was (or will be) allocated; NULL: import */
 	int iomem_override; /* -1, 0, 1; applied to buf when it is made */
 	char meta[META_COUNT][META_VALUE_MAX + 1];

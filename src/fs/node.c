@@ -143,6 +143,11 @@ int node_readlink(fuse_ino_t ino, char *buf, size_t bufsz)
 static int stat_fixed_dir(const struct config *cfg, fuse_ino_t ino, struct stat *st)
 {
 	stat_synthetic(st, ino, ino == INO_ROOT ? ROOT_MODE : DIR_MODE);
+	/* group=: only its members (and root) reach the tree at all. */
+	if (ino == INO_ROOT && cfg && cfg->group_set) {
+		st->st_mode = S_IFDIR | 01770;
+		st->st_gid = cfg->group;
+	}
 	return 0;
 }
 

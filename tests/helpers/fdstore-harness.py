@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A stand-in for systemd's side of sd_notify(3) and sd_listen_fds(3).
+
+What the daemon sees of a service manager, written from the documented
+protocol (not from the daemon's code): $NOTIFY_SOCKET names an AF_UNIX
+datagram socket; each datagram is newline-separated VAR=VALUE lines, with
+fds attached as SCM_RIGHTS. FDSTORE=1 adds the attached fds to the store
+under FDNAME= (default "stored"); FDSTOREREMOVE=1 with FDNAME= drops every
+fd of that name. At the next start the store is handed over as fds 3..,
+with LISTEN_FDS=N, LISTEN_FDNAMES=a:b:... and LISTEN_PID=<the new pid>.
+
+    h = Harness(path)              # bind the notify socket
+    pid = h.start(argv, env)       # fork+exec with NOTIFY_SOCKET and the store
+    h.wait_ready(pid, timeout)     # pump messages until READY=1
+    h.pump(timeout)                # read what is queued
+    h.store                        # [(name, fd)], in the order received
+"""
+
+import array
+import os
+import select
+import socket
+import time
+
+
+class Harness:
+    def __init__(self, path):
+        self.path = path
+        if os.path.exists(path):
+            os.unlink(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.store = []
+        self.ready = False
+        self.messages = []
+
+    def _one(self):
+        fds = array.array("i")
+        msg, anc, _flags, _addr = self.sock.recvmsg(
+            4096, socket.CMSG_SPACE(253 * fds.itemsize))
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[:len(data) - (len(data) % fds.itemsize)])
+        fields = {}
+        for line in msg.decode("utf-8", "replace").split("\n"):
+            if "=" in line:
+                k, v = line.split("=", 1)
+                fields[k] = v
+        self.messages.append(fields)
+        if fields.get("READY") == "1":
+            self.ready = True
+        name = fields.get("FDNAME", "stored")
+        if fields.get("FDSTORE") == "1":
+            for fd in fds:
+                self.store.append((name, fd))
+        else:
+            for fd in fds:
+                os.close(fd)
+        if fields.get("FDSTOREREMOVE") == "1":
+            for n, fd in [e for e in self.store if e[0] == name]:
+                os.close(fd)
+            self.store = [e for e in self.store if e[0] != name]
+        return fields
+
+    def pump(self, timeout=0.0):
+        """Read every message that arrives within timeout seconds."""
+        end = time.monotonic() + timeout
+        while True:
+            left = max(0.0, end - time.monotonic())
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                return
+            self._one()
+
+    def wait_ready(self, pid, timeout=10.0):
+        end = time.monotonic() + timeout
+        while not self.ready and time.monotonic() < end:
+            if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                return False
+            self.pump(0.1)
+        return self.ready
+
+    def start(self, argv, env=None):
+        """fork+exec argv with the store passed as LISTEN_FDS."""
+        self.ready = False
+        env = dict(os.environ if env is None else env)
+        env["NOTIFY_SOCKET"] = self.path
+        for k in ("LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID"):
+            env.pop(k, None)
+        store = list(self.store)
+        pid = os.fork()
+        if pid:
+            return pid
+        try:
+            # Out of the way first (above every target), so that no fd
+            # lands on one still needed.
+            base = max([3 + len(store)] + [fd + 1 for _, fd in store])
+            high = []
+            for i, (_, fd) in enumerate(store):
+                os.dup2(fd, base + i)
+                high.append(base + i)
+            for i, fd in enumerate(high):
+                os.dup2(fd, 3 + i, inheritable=True)
+            os.closerange(3 + len(store), base + len(store) + 1)
+            if store:
+                env["LISTEN_FDS"] = str(len(store))
+                env["LISTEN_FDNAMES"] = ":".join(n for n, _ in store)
+                env["LISTEN_PID"] = str(os.getpid())
+            os.execvpe(argv[0], argv, env)
+        finally:
+            os._exit(127)

@@ -1,0 +1,185 @@
+#!/bin/bash
+# daemon-fdstore: buffers survive a restart through the service manager's
+# fd store. A harness plays systemd (tests/helpers/fdstore-harness.py: the
+# NOTIFY_SOCKET datagram socket, then LISTEN_FDS/LISTEN_FDNAMES/LISTEN_PID):
+# READY=1 comes once the mount is up; at SIGTERM the daemon stores every
+# buffer and a state record; the next start brings them back byte-exact
+# with name, owner, mode and xattrs, and takes them out of the store.
+# Transient publications (whose publisher is gone) are not brought back.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+require_host
+command -v getfattr >/dev/null 2>&1 || skip_all "no getfattr (Debian package attr)"
+
+M=$T/mnt
+DMABUFFS_CONTROL=$T/control
+export M DMABUFFS_CONTROL DMABUFFS_MOUNT=$M
+mkdir -p "$M"
+MOUNTS="$MOUNTS $M"
+
+HARNESS=$top_srcdir/tests/helpers/fdstore-harness.py py <<'PY'
+import importlib.util, os, signal, subprocess, time
+from tap import ok, is_, diag
+
+spec = importlib.util.spec_from_file_location("harness", os.environ["HARNESS"])
+harness = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(harness)
+
+T, M, CTL = os.environ["T"], os.environ["M"], os.environ["DMABUFFS_CONTROL"]
+h = harness.Harness(os.path.join(T, "notify"))
+argv = ["dmabuffs", "-f", "-o", "backend=memfd,control=" + CTL, M]
+logs = []
+
+
+def start(n):
+    log = open(os.path.join(T, "daemon.%d.log" % n), "w")
+    logs.append(log.name)
+    # The daemon's stdout and stderr go to the log (h.start forks).
+    saved = os.dup(1), os.dup(2)
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    try:
+        pid = h.start(argv)
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+    return pid
+
+
+def stop(pid):
+    os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        h.pump(0.05)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            h.pump(0.2)
+            return os.waitstatus_to_exitcode(status)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return "TIMEOUT"
+
+
+def log_tail(n=15):
+    with open(logs[-1]) as f:
+        diag("".join(f.readlines()[-n:]))
+
+
+def xattr(path, name):
+    try:
+        return os.getxattr(path, "user.dmabuf." + name).decode()
+    except OSError as e:
+        return "ERR:" + os.strerror(e.errno)
+
+
+pids = []
+try:
+    pid = start(1)
+    pids.append(pid)
+    ok(h.wait_ready(pid), "READY=1 reaches NOTIFY_SOCKET") or log_tail()
+    ok(os.path.ismount(M), "... once the mount is up")
+
+    data = os.urandom(1 << 20)
+    keep = os.path.join(M, "keep \u00e9")
+    with open(keep, "wb") as f:
+        f.truncate(len(data))
+    with open(keep, "r+b") as f:
+        f.write(data)
+    os.setxattr(keep, "user.dmabuf.format", b"XR24")
+    os.setxattr(keep, "user.dmabuf.width", b"512")
+    os.setxattr(keep, "user.dmabuf.iomem", b"1")
+    os.chown(keep, 64021, 44)
+    os.chmod(keep, 0o640)
+    before = os.stat(keep)
+    pub = subprocess.run(["publish-memfd", "--seed", "5", "64K", "pubkeep"],
+                         capture_output=True, text=True)
+    is_(pub.returncode, 0, "a buffer is published (not transient)") or diag(pub.stderr)
+    gone = subprocess.Popen(["publish-memfd", "--transient", "--hold", "4K", "gone"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    gone.stdout.readline()
+    held = subprocess.Popen(["publish-memfd", "--transient", "--hold", "4K", "held"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    held.stdout.readline()
+    ok(os.path.exists(os.path.join(M, "gone")) and os.path.exists(os.path.join(M, "held")),
+       "two transient buffers are published")
+    gone.kill()
+    gone.wait()
+
+    is_(stop(pid), 0, "SIGTERM: the first daemon exits 0") or log_tail()
+    names = sorted(n for n, _ in h.store)
+    ok("state" in names, "the state record is in the fd store", names)
+    is_(len(h.store), 3, "... with the two lasting buffers (transients left out)")
+
+    pid = start(2)
+    pids.append(pid)
+    ok(h.wait_ready(pid), "the second start is READY") or log_tail()
+    h.pump(0.3)
+    with open(keep, "rb") as f:
+        is_(f.read() == data, True, "the buffer written before the restart reads back byte-exact")
+    after = os.stat(keep)
+    is_((after.st_uid, after.st_gid, after.st_mode & 0o7777, after.st_size),
+        (64021, 44, 0o640, 1 << 20), "... with its name, owner, group, mode and size")
+    is_(after.st_mtime_ns, before.st_mtime_ns, "... and its mtime")
+    is_((xattr(keep, "format"), xattr(keep, "width"), xattr(keep, "iomem")),
+        ("XR24", "512", "1"), "... and its xattrs (format, width, the iomem override)")
+    is_(xattr(keep, "origin"), "created", "... and its origin")
+    exp = subprocess.run(["publish-memfd", "--export", "pubkeep", "--seed", "5"],
+                         capture_output=True, text=True)
+    is_(exp.returncode, 0, "the published buffer came back with its content") or diag(exp.stdout)
+    ok(not os.path.exists(os.path.join(M, "gone")),
+       "a transient buffer whose publisher died is not brought back")
+    ok(not os.path.exists(os.path.join(M, "held")),
+       "nor one whose publisher's connection the restart closed")
+    is_(len(h.store), 0, "the restored fds were taken out of the store (FDSTOREREMOVE)")
+    with open(logs[-1]) as f:
+        ok("2 buffers restored" in f.read(), "the log says how many came back") or log_tail()
+
+    # A second cycle: what was restored is stored again.
+    os.unlink(os.path.join(M, "pubkeep"))
+    is_(stop(pid), 0, "the second daemon exits 0")
+    is_(sorted(n for n, _ in h.store)[-1], "state", "it stored the tree again")
+    is_(len(h.store), 2, "... without the buffer removed meanwhile")
+    pid = start(3)
+    pids.append(pid)
+    ok(h.wait_ready(pid), "a third start is READY")
+    with open(keep, "rb") as f:
+        is_(f.read() == data, True, "the buffer survives a second restart")
+    ok(not os.path.exists(os.path.join(M, "pubkeep")), "the removed one stays removed")
+    # Many buffers: one message each, more fds than one SCM_RIGHTS can carry.
+    for i in range(1500):
+        with open(os.path.join(M, "many%04d" % i), "wb") as f:
+            f.write(b"%04d" % i)
+    is_(stop(pid), 0, "the third daemon exits 0 with 1,501 buffers")
+    is_(len(h.store), 1502, "... all stored, and the state record")
+    pid = start(4)
+    pids.append(pid)
+    ok(h.wait_ready(pid, 30), "a fourth start is READY")
+    back = 0
+    for i in range(1500):
+        try:
+            with open(os.path.join(M, "many%04d" % i), "rb") as f:
+                back += f.read(4) == b"%04d" % i
+        except OSError:
+            pass
+    is_(back, 1500, "all 1,500 small buffers came back with their data") or log_tail(8)
+    is_(stop(pid), 0, "the fourth daemon exits 0")
+    held.stdin.close()
+    held.wait()
+finally:
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+            os.waitpid(p, 0)
+        except OSError:
+            pass
+PY
+
+# Without a service manager nothing is stored, and nothing changes.
+start_daemon || bail_out "dmabuffs did not mount without NOTIFY_SOCKET"
+truncate -s 4K "$M/plain"
+stop_daemon
+check_fails "without NOTIFY_SOCKET the daemon logs no fd store" -- \
+	grep -q "fd store" "$DAEMON_LOG"
+
+done_testing
