@@ -61,6 +61,10 @@ struct conn {
 static int listen_fd = -1;
 static int stop_fd = -1;
 static int closer_fd = -1; /* write end of the closer thread's pipe */
+/* Set by the closer thread when it has closed everything and its pipe. */
+static pthread_mutex_t closer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t closer_cond = PTHREAD_COND_INITIALIZER;
+static bool closer_done;
 static char *sock_path;
 static pthread_t thread;
 static bool running;
@@ -88,7 +92,32 @@ static void *closer_thread(void *arg)
 	while (read(rfd, &fd, sizeof(fd)) == sizeof(fd))
 		close(fd);
 	close(rfd);
+	pthread_mutex_lock(&closer_lock);
+	closer_done = true;
+	pthread_cond_signal(&closer_cond);
+	pthread_mutex_unlock(&closer_lock);
 	return NULL;
+}
+
+/* Wait (at most a second) for the closer thread to drain: a stop leaves no
+ * fd behind, unless a close is stuck in a dead FUSE server. */
+static void closer_stop(void)
+{
+	struct timespec until;
+
+	if (closer_fd < 0)
+		return;
+	close(closer_fd); /* EOF ends the thread once the queue is closed */
+	closer_fd = -1;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&closer_lock);
+	while (!closer_done &&
+	       pthread_cond_timedwait(&closer_cond, &closer_lock, &until) == 0)
+		;
+	if (!closer_done)
+		log_warn("control: a received fd is still being closed at exit");
+	pthread_mutex_unlock(&closer_lock);
 }
 
 static void close_received(int fd)
@@ -121,6 +150,7 @@ static int closer_start(void)
 	pthread_attr_destroy(&attr);
 	if (r < 0)
 		goto fail;
+	closer_done = false;
 	closer_fd = p[1];
 	return 0;
 fail:
@@ -617,10 +647,7 @@ void control_stop(void)
 	if (stop_fd >= 0)
 		close(stop_fd);
 	stop_fd = -1;
-	/* EOF ends the closer thread once it has closed what is queued. */
-	if (closer_fd >= 0)
-		close(closer_fd);
-	closer_fd = -1;
+	closer_stop();
 	free(conns);
 	free(pfds);
 	conns = NULL;

@@ -15,6 +15,7 @@
 
 #include "fs/entry.h"
 #include "fs/fs-internal.h"
+#include "fs/quota.h"
 #include "shared/log.h"
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
@@ -184,6 +185,8 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 	tree_usage(&bytes, &files);
 	sv.f_blocks = (bytes + 4095) / 4096;
 	sv.f_files = files;
+	/* As the caller sees it: its limits and what is left of them. */
+	quota_statfs(fuse_req_ctx(req)->uid, &sv);
 	fuse_reply_statfs(req, &sv);
 }
 
