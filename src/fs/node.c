@@ -25,6 +25,9 @@
 #define DIR_MODE (S_IFDIR | 0755)
 #define NEWDIR_MODE (S_IFDIR | 01777)
 #define PROC_MODE (S_IFDIR | 0755 | 0555)
+/* proc/PID/ and its files: for the owner discover_owner() names only, so
+ * that the kernel checks every caller by ptrace's rules (discover.c). */
+#define PROC_PID_MODE (S_IFDIR | 0500)
 #define LINK_MODE (S_IFLNK | 0777)
 
 /* The root's directories, spelled once. */
@@ -198,6 +201,17 @@ static int stat_new_dir(const struct config *cfg, fuse_ino_t ino, struct stat *s
 	return stat_table_dir(&newdirs, ino, NEWDIR_MODE, st);
 }
 
+static int stat_proc_pid(const struct config *cfg, fuse_ino_t ino, struct stat *st)
+{
+	uid_t owner;
+
+	if (!cfg->discover || discover_owner((pid_t)ino_id(ino), &owner) < 0)
+		return -ENOENT;
+	stat_synthetic(st, ino, PROC_PID_MODE);
+	st->st_uid = owner;
+	return 0;
+}
+
 static int stat_proc_fd(const struct config *cfg, fuse_ino_t ino, struct stat *st)
 {
 	struct dmabuf_fdinfo info;
@@ -211,7 +225,8 @@ static int stat_proc_fd(const struct config *cfg, fuse_ino_t ino, struct stat *s
 		return r;
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
-	st->st_mode = S_IFREG | 0600;
+	/* A buffer only mapped cannot be taken (discover_open()). */
+	st->st_mode = S_IFREG | (discover_is_map_node(pid, fd) ? 0400 : 0600);
 	st->st_nlink = 1;
 	st->st_uid = owner;
 	st->st_size = (off_t)info.size;
@@ -297,6 +312,8 @@ static fuse_ino_t lookup_proc_pid(const struct config *cfg, fuse_ino_t parent, c
 {
 	uint64_t fd;
 
+	if (strncmp(name, "map-", 4) == 0)
+		return parse_id(name + 4, &fd) < 0 ? 0 : discover_map_node((pid_t)ino_id(parent), fd);
 	if (strcmp(name, "0") == 0)
 		fd = 0;
 	else if (parse_id(name, &fd) < 0 || fd >= PROC_FD_MAX)
@@ -422,17 +439,13 @@ static int fill_proc(const struct config *cfg, struct dir_snapshot *d, fuse_ino_
 
 static int fill_proc_pid(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
 {
-	_cleanup_free_ int *fds = NULL;
-	pid_t pid = (pid_t)ino_id(ino);
-	char num[32];
+	_cleanup_free_ struct discover_item *items = NULL;
 	size_t n = 0;
 	int r;
 
-	r = discover_fds(pid, &fds, &n);
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		snprintf(num, sizeof(num), "%d", fds[i]);
-		r = dir_add(d, num, ino_proc_fd(pid, fds[i]), S_IFREG);
-	}
+	r = discover_list((pid_t)ino_id(ino), &items, &n);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = dir_add(d, items[i].name, items[i].node, S_IFREG);
 	return r < 0 ? r : 0;
 }
 
@@ -483,7 +496,7 @@ static const struct node_type_ops node_types[N_COUNT] = {
 	[N_EXP_LINK] = { stat_link, NULL, false, NULL, ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
 	[N_NEW_DIR] = { stat_new_dir, lookup_new_dir, true, fill_new_dir, ATTR_TIMEOUT_FIXED,
 			ENTRY_TIMEOUT },
-	[N_PROC_PID] = { stat_proc_dir, lookup_proc_pid, false, fill_proc_pid, 0, 0 },
+	[N_PROC_PID] = { stat_proc_pid, lookup_proc_pid, false, fill_proc_pid, 0, 0 },
 	[N_PROC_FD] = { stat_proc_fd, NULL, false, NULL, 0, 0 },
 };
 
