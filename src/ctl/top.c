@@ -46,8 +46,8 @@ static int grow(void **v, size_t *n, size_t *cap, size_t elem)
 	return 0;
 }
 
-static int add_record(struct inspect_snapshot *s, uint64_t ino, uint64_t size, pid_t pid,
-		      enum holder_kind kind, const char *exp)
+static int add_record(struct inspect_snapshot *s, uint64_t ino, uint64_t size,
+		      pid_t pid, enum holder_kind kind, const char *exp)
 {
 	struct holder_record *r;
 
@@ -83,8 +83,8 @@ static int xattr_u64(const char *path, const char *key, uint64_t *out)
 }
 
 /* "PID:KINDS PID:KINDS ..." (user.dmabuf.holders). */
-static int add_holders(struct inspect_snapshot *s, const char *path, uint64_t ino,
-		       uint64_t size, const char *exp)
+static int add_holders(struct inspect_snapshot *s, const char *path,
+		       uint64_t ino, uint64_t size, const char *exp)
 {
 	char v[4096], *save = NULL;
 	int r = get_xattr(path, XATTR_PREFIX "holders", v, sizeof(v));
@@ -102,9 +102,11 @@ static int add_holders(struct inspect_snapshot *s, const char *path, uint64_t in
 		if (parse_u64(t, 10, &pid) < 0 || pid == 0 || pid > INT32_MAX)
 			continue;
 		if (strstr(colon + 1, "fd"))
-			r = add_record(s, ino, size, (pid_t)pid, HOLDER_FD, exp);
+			r = add_record(s, ino, size, (pid_t)pid, HOLDER_FD,
+				       exp);
 		if (r == 0 && strstr(colon + 1, "map"))
-			r = add_record(s, ino, size, (pid_t)pid, HOLDER_MAP, exp);
+			r = add_record(s, ino, size, (pid_t)pid, HOLDER_MAP,
+				       exp);
 	}
 	return r;
 }
@@ -138,9 +140,11 @@ static int scan_root(struct inspect_snapshot *s, const char *mnt)
 			continue;
 		}
 		if (r == 0)
-			r = get_xattr(path, XATTR_PREFIX "exporter", exp, sizeof(exp));
+			r = get_xattr(path, XATTR_PREFIX "exporter", exp,
+				      sizeof(exp));
 		if (r == 0)
-			r = add_holders(s, path, ino, (uint64_t)st.st_size, exp);
+			r = add_holders(s, path, ino, (uint64_t)st.st_size,
+					exp);
 		if (r == 0)
 			r = add_name(s, ino, de->d_name);
 		if (r == -EACCES || r == -ENOENT || r == -ENODATA) {
@@ -173,11 +177,13 @@ static int scan_proc_pid(struct inspect_snapshot *s, const char *dir, pid_t pid)
 		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 ||
 		    asprintf(&rel, "proc/%d/%s", (int)pid, de->d_name) < 0)
 			return -ENOMEM;
-		if (stat(path, &st) < 0 || xattr_u64(path, XATTR_PREFIX "inode", &ino) < 0 ||
-		    get_xattr(path, XATTR_PREFIX "exporter", exp, sizeof(exp)) < 0)
+		if (stat(path, &st) < 0 ||
+		    xattr_u64(path, XATTR_PREFIX "inode", &ino) < 0 ||
+		    get_xattr(path, XATTR_PREFIX "exporter", exp, sizeof(exp)) <
+			    0)
 			continue; /* gone meanwhile */
-		r = add_record(s, ino, (uint64_t)st.st_size, pid, map ? HOLDER_MAP : HOLDER_FD,
-			       exp);
+		r = add_record(s, ino, (uint64_t)st.st_size, pid,
+			       map ? HOLDER_MAP : HOLDER_FD, exp);
 		if (r == 0)
 			r = add_name(s, ino, rel);
 	}
@@ -202,7 +208,8 @@ static int scan_proc(struct inspect_snapshot *s, const char *mnt)
 		_cleanup_free_ char *dir = NULL;
 		uint64_t pid;
 
-		if (parse_u64(de->d_name, 10, &pid) < 0 || pid == 0 || pid > INT32_MAX)
+		if (parse_u64(de->d_name, 10, &pid) < 0 || pid == 0 ||
+		    pid > INT32_MAX)
 			continue;
 		if (asprintf(&dir, "%s/%s", proc, de->d_name) < 0)
 			return -ENOMEM;
@@ -218,9 +225,9 @@ static int scan_kernel(struct inspect_snapshot *s)
 
 	if (r < 0) {
 		snprintf(s->kernel_note, sizeof(s->kernel_note), "%s",
-			 r == -ENOENT  ? "no debugfs"
-			 : r == -EACCES ? "bufinfo is for root only"
-					: strerror(-r));
+			 r == -ENOENT ? "no debugfs" :
+			 r == -EACCES ? "bufinfo is for root only" :
+					strerror(-r));
 		return 0;
 	}
 	s->kernel_visible = true;
@@ -228,7 +235,8 @@ static int scan_kernel(struct inspect_snapshot *s)
 		struct holder_record rec;
 
 		bufinfo_entry_record(&bi.entries[i], &rec);
-		r = add_record(s, rec.ino, rec.size, 0, HOLDER_KERNEL, rec.exp_name);
+		r = add_record(s, rec.ino, rec.size, 0, HOLDER_KERNEL,
+			       rec.exp_name);
 	}
 	bufinfo_free(&bi);
 	return r;
@@ -306,7 +314,8 @@ void inspect_signals(void)
 bool inspect_sleep(double seconds)
 {
 	struct timespec ts = { (time_t)seconds,
-			       (long)((seconds - (double)(time_t)seconds) * 1e9) };
+			       (long)((seconds - (double)(time_t)seconds) *
+				      1e9) };
 
 	if (stop)
 		return false;
@@ -351,28 +360,38 @@ static json_object *top_json(const struct inspect_snapshot *s)
 	a = json_object_new_array();
 	for (size_t i = 0; i < m->nbuffers; i++) {
 		const struct holders_buffer *b = &m->buffers[i];
-		json_object *o = json_object_new_object(), *h = json_object_new_array();
+		json_object *o = json_object_new_object(),
+			    *h = json_object_new_array();
 		const char *name = inspect_name(s, b->ino);
 		char kinds[16];
 
 		json_object_object_add(o, "inode", json_u64(b->ino));
 		json_object_object_add(o, "size", json_u64(b->size));
-		json_object_object_add(o, "exporter", json_object_new_string(b->exp_name));
-		json_object_object_add(o, "name", name ? json_object_new_string(name) : NULL);
-		json_object_object_add(o, "kernel_only", json_object_new_boolean(b->kernel_only));
+		json_object_object_add(o, "exporter",
+				       json_object_new_string(b->exp_name));
+		json_object_object_add(
+			o, "name", name ? json_object_new_string(name) : NULL);
+		json_object_object_add(o, "kernel_only",
+				       json_object_new_boolean(b->kernel_only));
 		json_object_object_add(o, "nholders", json_u64(b->nholders));
 		/* What each holding process is charged (Pss-like). */
-		json_object_object_add(o, "shared_size",
-				       json_object_new_double(b->nholders ? (double)b->size /
-										  (double)b->nholders
-									  : 0.0));
+		json_object_object_add(
+			o, "shared_size",
+			json_object_new_double(
+				b->nholders ?
+					(double)b->size / (double)b->nholders :
+					0.0));
 		for (size_t j = 0; j < b->nholders; j++) {
 			json_object *p = json_object_new_object();
 
-			json_object_object_add(p, "pid", json_object_new_int(b->holders[j].pid));
-			json_object_object_add(p, "kinds",
-					       json_object_new_string(holders_kinds_str(
-						       b->holders[j].kinds, kinds, sizeof(kinds))));
+			json_object_object_add(
+				p, "pid",
+				json_object_new_int(b->holders[j].pid));
+			json_object_object_add(
+				p, "kinds",
+				json_object_new_string(holders_kinds_str(
+					b->holders[j].kinds, kinds,
+					sizeof(kinds))));
 			json_object_array_add(h, p);
 		}
 		json_object_object_add(o, "holders", h);
@@ -392,7 +411,8 @@ static json_object *top_json(const struct inspect_snapshot *s)
 		json_object_object_add(o, "by_fd", json_u64(p->nfd));
 		json_object_object_add(o, "by_map", json_u64(p->nmap));
 		json_object_object_add(o, "size", json_u64(p->size));
-		json_object_object_add(o, "shared_size", json_object_new_double(p->pss));
+		json_object_object_add(o, "shared_size",
+				       json_object_new_double(p->pss));
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(doc, "processes", a);
@@ -401,25 +421,33 @@ static json_object *top_json(const struct inspect_snapshot *s)
 		const struct holders_exporter *e = &m->exporters[i];
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "exporter", json_object_new_string(e->exp_name));
+		json_object_object_add(o, "exporter",
+				       json_object_new_string(e->exp_name));
 		json_object_object_add(o, "buffers", json_u64(e->nbufs));
 		json_object_object_add(o, "size", json_u64(e->size));
-		json_object_object_add(o, "kernel_only_buffers", json_u64(e->kernel_only_nbufs));
-		json_object_object_add(o, "kernel_only_size", json_u64(e->kernel_only_size));
+		json_object_object_add(o, "kernel_only_buffers",
+				       json_u64(e->kernel_only_nbufs));
+		json_object_object_add(o, "kernel_only_size",
+				       json_u64(e->kernel_only_size));
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(doc, "exporters", a);
 	k = json_object_new_object();
-	json_object_object_add(k, "visible", json_object_new_boolean(s->kernel_visible));
+	json_object_object_add(k, "visible",
+			       json_object_new_boolean(s->kernel_visible));
 	if (s->kernel_visible) {
-		json_object_object_add(k, "kernel_only_buffers", json_u64(m->kernel_only_nbufs));
-		json_object_object_add(k, "kernel_only_size", json_u64(m->kernel_only_size));
+		json_object_object_add(k, "kernel_only_buffers",
+				       json_u64(m->kernel_only_nbufs));
+		json_object_object_add(k, "kernel_only_size",
+				       json_u64(m->kernel_only_size));
 	} else {
-		json_object_object_add(k, "reason", json_object_new_string(s->kernel_note));
+		json_object_object_add(k, "reason",
+				       json_object_new_string(s->kernel_note));
 	}
 	json_object_object_add(doc, "kernel", k);
 	k = json_object_new_object();
-	json_object_object_add(k, "discovery", json_object_new_boolean(s->discovery));
+	json_object_object_add(k, "discovery",
+			       json_object_new_boolean(s->discovery));
 	json_object_object_add(k, "files", json_u64(s->hidden_files));
 	json_object_object_add(k, "processes", json_u64(s->hidden_procs));
 	json_object_object_add(doc, "hidden", k);
@@ -432,8 +460,8 @@ static void top_table(struct inspect_snapshot *s)
 	char kinds[16];
 
 	holders_sort_procs_by_size(m);
-	printf("%-8s %-16s %5s %4s %4s %12s %14s\n", "PID", "COMM", "BUFS", "FD", "MAP", "SIZE",
-	       "SHARED");
+	printf("%-8s %-16s %5s %4s %4s %12s %14s\n", "PID", "COMM", "BUFS",
+	       "FD", "MAP", "SIZE", "SHARED");
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct holders_process *p = &m->procs[i];
 		char comm[64];
@@ -442,21 +470,27 @@ static void top_table(struct inspect_snapshot *s)
 		printf("%-8d ", (int)p->pid);
 		fprint_escaped(stdout, comm);
 		printf("%*s %5zu %4zu %4zu %12llu %14.1f\n",
-		       (int)(strlen(comm) < 16 ? 16 - strlen(comm) : 0), "", p->nbufs, p->nfd,
-		       p->nmap, (unsigned long long)p->size, p->pss);
+		       (int)(strlen(comm) < 16 ? 16 - strlen(comm) : 0), "",
+		       p->nbufs, p->nfd, p->nmap, (unsigned long long)p->size,
+		       p->pss);
 	}
 	holders_sort_procs_by_pid(m);
-	printf("\n%-24s %5s %12s %8s %12s\n", "EXPORTER", "BUFS", "SIZE", "KBUFS", "KSIZE");
+	printf("\n%-24s %5s %12s %8s %12s\n", "EXPORTER", "BUFS", "SIZE",
+	       "KBUFS", "KSIZE");
 	for (size_t i = 0; i < m->nexporters; i++) {
 		const struct holders_exporter *e = &m->exporters[i];
 
 		fprint_escaped(stdout, e->exp_name);
 		printf("%*s %5zu %12llu %8zu %12llu\n",
-		       (int)(strlen(e->exp_name) < 24 ? 24 - strlen(e->exp_name) : 0), "",
-		       e->nbufs, (unsigned long long)e->size, e->kernel_only_nbufs,
+		       (int)(strlen(e->exp_name) < 24 ?
+				     24 - strlen(e->exp_name) :
+				     0),
+		       "", e->nbufs, (unsigned long long)e->size,
+		       e->kernel_only_nbufs,
 		       (unsigned long long)e->kernel_only_size);
 	}
-	printf("\n%-10s %12s %-16s %-24s %s\n", "INODE", "SIZE", "EXPORTER", "HOLDERS", "NAME");
+	printf("\n%-10s %12s %-16s %-24s %s\n", "INODE", "SIZE", "EXPORTER",
+	       "HOLDERS", "NAME");
 	for (size_t i = 0; i < m->nbuffers; i++) {
 		const struct holders_buffer *b = &m->buffers[i];
 		const char *name = inspect_name(s, b->ino);
@@ -464,13 +498,18 @@ static void top_table(struct inspect_snapshot *s)
 		size_t used = 0;
 
 		for (size_t j = 0; j < b->nholders && used < sizeof(hold); j++)
-			used += (size_t)snprintf(hold + used, sizeof(hold) - used, "%s%d:%s",
-						 j ? "," : "", (int)b->holders[j].pid,
-						 holders_kinds_str(b->holders[j].kinds, kinds,
-								   sizeof(kinds)));
-		printf("%-10llu %12llu ", (unsigned long long)b->ino, (unsigned long long)b->size);
+			used += (size_t)snprintf(
+				hold + used, sizeof(hold) - used, "%s%d:%s",
+				j ? "," : "", (int)b->holders[j].pid,
+				holders_kinds_str(b->holders[j].kinds, kinds,
+						  sizeof(kinds)));
+		printf("%-10llu %12llu ", (unsigned long long)b->ino,
+		       (unsigned long long)b->size);
 		fprint_escaped(stdout, b->exp_name);
-		printf("%*s %-24s ", (int)(strlen(b->exp_name) < 16 ? 16 - strlen(b->exp_name) : 0),
+		printf("%*s %-24s ",
+		       (int)(strlen(b->exp_name) < 16 ?
+				     16 - strlen(b->exp_name) :
+				     0),
 		       "", b->kernel_only ? "kernel" : hold);
 		fprint_escaped(stdout, name ? name : "-");
 		putchar('\n');
@@ -478,15 +517,17 @@ static void top_table(struct inspect_snapshot *s)
 	printf("\ntotal: %zu buffers, %llu bytes\n", m->nbuffers,
 	       (unsigned long long)m->total_size);
 	if (s->kernel_visible)
-		printf("kernel-only buffers: %zu, %llu bytes\n", m->kernel_only_nbufs,
+		printf("kernel-only buffers: %zu, %llu bytes\n",
+		       m->kernel_only_nbufs,
 		       (unsigned long long)m->kernel_only_size);
 	else
-		printf("kernel-only buffers: not visible (%s)\n", s->kernel_note);
+		printf("kernel-only buffers: not visible (%s)\n",
+		       s->kernel_note);
 	if (!s->discovery)
 		printf("other processes: not visible (the mount has no proc/: nodiscover)\n");
 	if (s->hidden_files || s->hidden_procs)
-		printf("hidden from this user: %zu buffer files, %zu processes\n", s->hidden_files,
-		       s->hidden_procs);
+		printf("hidden from this user: %zu buffer files, %zu processes\n",
+		       s->hidden_files, s->hidden_procs);
 }
 
 int cmd_top(int argc, char **argv)
@@ -506,9 +547,10 @@ int cmd_top(int argc, char **argv)
 			json = true;
 		} else if (c == OPT_INTERVAL) {
 			if (inspect_parse_interval(optarg, &interval) < 0)
-				return usage_error("--interval: '%s' is not a number of seconds "
-						   "from 0.1 to 86400",
-						   optarg);
+				return usage_error(
+					"--interval: '%s' is not a number of seconds "
+					"from 0.1 to 86400",
+					optarg);
 		} else if ((r = common_opt(c)) >= 0) {
 			return r;
 		}
@@ -527,7 +569,8 @@ int cmd_top(int argc, char **argv)
 		if (json) {
 			json_object *doc = top_json(&s);
 			const char *text = json_object_to_json_string_ext(
-				doc, (interval ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY) |
+				doc, (interval ? JSON_C_TO_STRING_PLAIN :
+						 JSON_C_TO_STRING_PRETTY) |
 					     JSON_C_TO_STRING_NOSLASHESCAPE);
 
 			puts(text ? text : "null");

@@ -31,30 +31,41 @@ static void print_event(const struct event *e, bool json)
 	if (json) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "event", json_object_new_string(e->what));
-		json_object_object_add(o, "inode", json_object_new_int64((int64_t)e->b->ino));
-		json_object_object_add(o, "size", json_object_new_int64((int64_t)e->b->size));
-		json_object_object_add(o, "exporter", json_object_new_string(e->b->exp_name));
+		json_object_object_add(o, "event",
+				       json_object_new_string(e->what));
+		json_object_object_add(
+			o, "inode", json_object_new_int64((int64_t)e->b->ino));
+		json_object_object_add(
+			o, "size", json_object_new_int64((int64_t)e->b->size));
+		json_object_object_add(o, "exporter",
+				       json_object_new_string(e->b->exp_name));
 		if (e->name)
-			json_object_object_add(o, "name", json_object_new_string(e->name));
+			json_object_object_add(o, "name",
+					       json_object_new_string(e->name));
 		if (e->from)
-			json_object_object_add(o, "from", json_object_new_string(e->from));
+			json_object_object_add(o, "from",
+					       json_object_new_string(e->from));
 		if (e->pid) {
-			json_object_object_add(o, "pid", json_object_new_int(e->pid));
-			json_object_object_add(o, "kinds",
-					       json_object_new_string(holders_kinds_str(
-						       e->kinds, kinds, sizeof(kinds))));
+			json_object_object_add(o, "pid",
+					       json_object_new_int(e->pid));
+			json_object_object_add(
+				o, "kinds",
+				json_object_new_string(holders_kinds_str(
+					e->kinds, kinds, sizeof(kinds))));
 		}
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_PLAIN |
+				   JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
-		printf("%s inode=%llu size=%llu exporter=", e->what, (unsigned long long)e->b->ino,
+		printf("%s inode=%llu size=%llu exporter=", e->what,
+		       (unsigned long long)e->b->ino,
 		       (unsigned long long)e->b->size);
 		fprint_escaped(stdout, e->b->exp_name);
 		if (e->pid)
 			printf(" pid=%d kinds=%s", (int)e->pid,
-			       holders_kinds_str(e->kinds, kinds, sizeof(kinds)));
+			       holders_kinds_str(e->kinds, kinds,
+						 sizeof(kinds)));
 		if (e->from) {
 			fputs(" from=", stdout);
 			fprint_escaped(stdout, e->from);
@@ -76,24 +87,28 @@ static unsigned int kinds_of(const struct holders_buffer *b, pid_t pid)
 }
 
 /* Holders in `now` that `was` lacks (per kind), as `what` events. */
-static void holder_diff(const struct holders_buffer *now, const struct holders_buffer *was,
-			const char *what, const struct holders_buffer *shown, bool json)
+static void holder_diff(const struct holders_buffer *now,
+			const struct holders_buffer *was, const char *what,
+			const struct holders_buffer *shown, bool json)
 {
 	for (size_t i = 0; i < now->nholders; i++) {
-		unsigned int k = now->holders[i].kinds & ~kinds_of(was, now->holders[i].pid);
-		struct event e = { what, shown, NULL, NULL, now->holders[i].pid, k };
+		unsigned int k = now->holders[i].kinds &
+				 ~kinds_of(was, now->holders[i].pid);
+		struct event e = { what, shown, NULL, NULL, now->holders[i].pid,
+				   k };
 
 		if (k)
 			print_event(&e, json);
 	}
 }
 
-static void diff(const struct inspect_snapshot *was, const struct inspect_snapshot *now,
-		 bool json)
+static void diff(const struct inspect_snapshot *was,
+		 const struct inspect_snapshot *now, bool json)
 {
 	for (size_t i = 0; i < now->model->nbuffers; i++) {
 		const struct holders_buffer *b = &now->model->buffers[i];
-		const struct holders_buffer *old = holders_find_buffer(was->model, b->ino);
+		const struct holders_buffer *old =
+			holders_find_buffer(was->model, b->ino);
 		const char *name = inspect_name(now, b->ino);
 
 		if (!old) {
@@ -117,7 +132,8 @@ static void diff(const struct inspect_snapshot *was, const struct inspect_snapsh
 		const struct holders_buffer *b = &was->model->buffers[i];
 
 		if (!holders_find_buffer(now->model, b->ino)) {
-			struct event e = { "freed", b, inspect_name(was, b->ino) };
+			struct event e = { "freed", b,
+					   inspect_name(was, b->ino) };
 
 			print_event(&e, json);
 		}
@@ -143,9 +159,10 @@ int cmd_watch(int argc, char **argv)
 			json = true;
 		} else if (c == OPT_INTERVAL) {
 			if (inspect_parse_interval(optarg, &interval) < 0)
-				return usage_error("--interval: '%s' is not a number of seconds "
-						   "from 0.1 to 86400",
-						   optarg);
+				return usage_error(
+					"--interval: '%s' is not a number of seconds "
+					"from 0.1 to 86400",
+					optarg);
 		} else if ((r = common_opt(c)) >= 0) {
 			return r;
 		}
@@ -158,7 +175,8 @@ int cmd_watch(int argc, char **argv)
 		return fail(mount_dir(), r, NULL);
 	/* On stderr, so that stdout stays one event per line: from here on,
 	 * every change is reported. */
-	fprintf(stderr, "dmabufctl: watch: watching %s every %g s\n", mount_dir(), interval);
+	fprintf(stderr, "dmabufctl: watch: watching %s every %g s\n",
+		mount_dir(), interval);
 	while (inspect_sleep(interval)) {
 		r = inspect_snapshot_take(mount_dir(), &now);
 		if (r < 0) {

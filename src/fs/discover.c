@@ -76,7 +76,8 @@ static void node_decode(pid_t pid, int fd, struct dnode *n)
 	n->kino = 0;
 	if (pid >= 0)
 		return;
-	id = (uint64_t)(uint32_t)pid << PROC_FD_SHIFT | (uint64_t)(unsigned int)fd;
+	id = (uint64_t)(uint32_t)pid << PROC_FD_SHIFT |
+	     (uint64_t)(unsigned int)fd;
 	n->pid = (pid_t)((id >> MAP_INO_BITS) & (PROC_PID_MAX - 1));
 	n->fd = -1;
 	n->kino = id & (MAP_INO_MAX - 1);
@@ -84,9 +85,11 @@ static void node_decode(pid_t pid, int fd, struct dnode *n)
 
 uint64_t discover_map_node(pid_t pid, uint64_t kino)
 {
-	if (pid <= 0 || (uint64_t)pid >= PROC_PID_MAX || kino == 0 || kino >= MAP_INO_MAX)
+	if (pid <= 0 || (uint64_t)pid >= PROC_PID_MAX || kino == 0 ||
+	    kino >= MAP_INO_MAX)
 		return 0;
-	return ino_make(NODE_PROC_FD, MAP_NODE_FLAG | (uint64_t)pid << MAP_INO_BITS | kino);
+	return ino_make(NODE_PROC_FD,
+			MAP_NODE_FLAG | (uint64_t)pid << MAP_INO_BITS | kino);
 }
 
 static bool is_number(const char *s)
@@ -99,7 +102,8 @@ static bool is_number(const char *s)
 	return true;
 }
 
-static int append(void **v, size_t *n, size_t *cap, size_t elem, const void *item)
+static int append(void **v, size_t *n, size_t *cap, size_t elem,
+		  const void *item)
 {
 	if (*n == *cap) {
 		size_t c = *cap ? *cap * 2 : 16;
@@ -120,7 +124,8 @@ static int append(void **v, size_t *n, size_t *cap, size_t elem, const void *ite
 /* Yama's ptrace_scope, 0 where Yama is not built in. */
 static int yama_scope(void)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+	_cleanup_fclose_ FILE *f =
+		fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
 	int v = 0;
 
 	if (!f || fscanf(f, "%d", &v) != 1)
@@ -154,9 +159,11 @@ int discover_owner(pid_t pid, uid_t *owner)
 	if (!f)
 		return -ENOENT;
 	while (getline(&line, &cap, f) >= 0) {
-		if (sscanf(line, "Uid: %lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) == 4)
+		if (sscanf(line, "Uid: %lu %lu %lu %lu", &u[0], &u[1], &u[2],
+			   &u[3]) == 4)
 			have_u = true;
-		else if (sscanf(line, "Gid: %lu %lu %lu %lu", &g[0], &g[1], &g[2], &g[3]) == 4)
+		else if (sscanf(line, "Gid: %lu %lu %lu %lu", &g[0], &g[1],
+				&g[2], &g[3]) == 4)
 			have_g = true;
 	}
 	if (!have_u || !have_g)
@@ -165,8 +172,8 @@ int discover_owner(pid_t pid, uid_t *owner)
 	/* /proc/PID belongs to root, not to the euid, while the process is
 	 * not dumpable (setuid programs, PR_SET_DUMPABLE 0): ptrace then
 	 * asks for CAP_SYS_PTRACE. */
-	if (scope == 0 && u[0] == u[1] && u[1] == u[2] && g[0] == g[1] && g[1] == g[2] &&
-	    st.st_uid == (uid_t)u[1])
+	if (scope == 0 && u[0] == u[1] && u[1] == u[2] && g[0] == g[1] &&
+	    g[1] == g[2] && st.st_uid == (uid_t)u[1])
 		*owner = (uid_t)u[0];
 	return 0;
 }
@@ -179,8 +186,9 @@ static int caller_may(pid_t pid, uid_t caller, uid_t *owner)
 	if (r < 0)
 		return r;
 	if (caller != 0 && caller != *owner) {
-		log_info("proc/%d: uid %u may not inspect it (ptrace rules, Yama %d)", (int)pid,
-			 (unsigned)caller, yama_scope());
+		log_info(
+			"proc/%d: uid %u may not inspect it (ptrace rules, Yama %d)",
+			(int)pid, (unsigned)caller, yama_scope());
 		return -EACCES;
 	}
 	return 0;
@@ -225,7 +233,8 @@ static bool own_fd_links_dmabuf(int fd)
 	if (n <= 0)
 		return false;
 	target[n] = '\0';
-	return strncmp(target, "/dmabuf:", 8) == 0 || strcmp(target, "anon_inode:dmabuf") == 0;
+	return strncmp(target, "/dmabuf:", 8) == 0 ||
+	       strcmp(target, "anon_inode:dmabuf") == 0;
 }
 
 /*
@@ -242,7 +251,8 @@ static int verify_taken(int fd, uint64_t want_ino)
 	struct stat st;
 	dev_t dev;
 
-	if (!own_fd_links_dmabuf(fd) || fdinfo_read(0, fd, &info) < 0 || !info.is_dmabuf)
+	if (!own_fd_links_dmabuf(fd) || fdinfo_read(0, fd, &info) < 0 ||
+	    !info.is_dmabuf)
 		return -ENOENT;
 	if (want_ino && info.ino != want_ino)
 		return -ENOENT;
@@ -274,9 +284,11 @@ static void discard_fd(int fd)
 	pthread_attr_t attr;
 	pthread_t t;
 
-	if (atomic_fetch_add(&closers, 1) < 16 && pthread_attr_init(&attr) == 0) {
+	if (atomic_fetch_add(&closers, 1) < 16 &&
+	    pthread_attr_init(&attr) == 0) {
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &attr, closer, (void *)(intptr_t)fd) == 0) {
+		if (pthread_create(&t, &attr, closer, (void *)(intptr_t)fd) ==
+		    0) {
 			pthread_attr_destroy(&attr);
 			return;
 		}
@@ -290,14 +302,18 @@ static int pidfd_open(pid_t pid)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-	return fd < 0 ? (errno == ESRCH || errno == EINVAL ? -ENOENT : -errno) : fd;
+	return fd < 0 ? (errno == ESRCH || errno == EINVAL ? -ENOENT : -errno) :
+			fd;
 }
 
 static int take_fd(int pidfd, int fd)
 {
 	int r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 
-	return r < 0 ? (errno == EPERM ? -EACCES : errno == EBADF ? -ENOENT : -errno) : r;
+	return r < 0 ? (errno == EPERM ? -EACCES :
+			errno == EBADF ? -ENOENT :
+					 -errno) :
+		       r;
 }
 
 static bool pidfd_alive(int pidfd)
@@ -310,8 +326,8 @@ static int learn_cb(const struct entry_view *v, void *data)
 	struct dmabuf_fdinfo info;
 	struct stat st;
 
-	if (!v->buf || fdinfo_read(0, v->buf->fd, &info) < 0 || !info.is_dmabuf ||
-	    fstat(v->buf->fd, &st) < 0)
+	if (!v->buf || fdinfo_read(0, v->buf->fd, &info) < 0 ||
+	    !info.is_dmabuf || fstat(v->buf->fd, &st) < 0)
 		return 0;
 	dev_set(st.st_dev);
 	return 1;
@@ -358,7 +374,8 @@ static bool fd_link_is_dmabuf(pid_t pid, const char *fd)
 	if (n <= 0)
 		return false;
 	target[n] = '\0';
-	return strncmp(target, "/dmabuf:", 8) == 0 || strcmp(target, "anon_inode:dmabuf") == 0;
+	return strncmp(target, "/dmabuf:", 8) == 0 ||
+	       strcmp(target, "anon_inode:dmabuf") == 0;
 }
 
 struct fd_hold {
@@ -383,7 +400,8 @@ static int scan_fds(pid_t pid, struct fd_hold **out, size_t *n)
 	while ((de = readdir(d)) && r == 0) {
 		struct fd_hold h;
 
-		if (!is_number(de->d_name) || !fd_link_is_dmabuf(pid, de->d_name))
+		if (!is_number(de->d_name) ||
+		    !fd_link_is_dmabuf(pid, de->d_name))
 			continue;
 		h.fd = atoi(de->d_name);
 		if (fdinfo_read(pid, h.fd, &h.info) < 0 || !h.info.is_dmabuf)
@@ -404,7 +422,8 @@ static int scan_maps(pid_t pid, const struct fd_hold *fds, size_t nfds,
 	r = maps_read_pid(pid, out, n);
 	if (r < 0 || *n == 0)
 		return r;
-	if (!dev_learn(pid, nfds ? fds[0].fd : -1, nfds ? fds[0].info.ino : 0, &dev)) {
+	if (!dev_learn(pid, nfds ? fds[0].fd : -1, nfds ? fds[0].info.ino : 0,
+		       &dev)) {
 		*n = 0;
 		return 0;
 	}
@@ -450,7 +469,8 @@ int discover_list(pid_t pid, struct discover_item **items, size_t *n)
 		return -ENOMEM;
 	ninos = maps_unique_inos(maps, nmaps, inos);
 	for (size_t i = 0; i < ninos && r == 0; i++) {
-		struct discover_item it = { .node = discover_map_node(pid, inos[i]),
+		struct discover_item it = { .node = discover_map_node(pid,
+								      inos[i]),
 					    .kind = HOLDER_MAP,
 					    .kino = inos[i] };
 
@@ -458,7 +478,8 @@ int discover_list(pid_t pid, struct discover_item **items, size_t *n)
 		 * process maps and no longer has an fd of gets map-INO. */
 		if (!it.node || fds_have_ino(fds, nfds, inos[i]))
 			continue;
-		snprintf(it.name, sizeof(it.name), "map-%llu", (unsigned long long)inos[i]);
+		snprintf(it.name, sizeof(it.name), "map-%llu",
+			 (unsigned long long)inos[i]);
 		r = append((void **)items, n, &cap, sizeof(it), &it);
 	}
 	return r;
@@ -513,7 +534,8 @@ static int map_node_info(const struct dnode *dn, struct dmabuf_fdinfo *info)
 		if (maps[i].ino != dn->kino)
 			continue;
 		if (!found)
-			snprintf(info->name, sizeof(info->name), "%.63s", maps[i].name);
+			snprintf(info->name, sizeof(info->name), "%.63s",
+				 maps[i].name);
 		found = true;
 		if (end > info->size)
 			info->size = end;
@@ -527,8 +549,8 @@ static int map_node_info(const struct dnode *dn, struct dmabuf_fdinfo *info)
 		for (size_t i = 0; i < bi.n; i++)
 			if (bi.entries[i].ino == dn->kino) {
 				info->size = bi.entries[i].size;
-				snprintf(info->exp_name, sizeof(info->exp_name), "%s",
-					 bi.entries[i].exp_name);
+				snprintf(info->exp_name, sizeof(info->exp_name),
+					 "%s", bi.entries[i].exp_name);
 			}
 		bufinfo_free(&bi);
 	}
@@ -566,8 +588,8 @@ bool discover_is_map_node(pid_t pid, int fd)
  * that dma-buf and that the process is still there under the same rules (it
  * may have exec'd a setuid program meanwhile).
  */
-int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode, struct buffer **out,
-		  uid_t *owner_out)
+int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode,
+		  struct buffer **out, uid_t *owner_out)
 {
 	_cleanup_close_ int pidfd = -1;
 	struct dmabuf_fdinfo info;
@@ -585,8 +607,9 @@ int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode, struct buf
 		/* A dma-buf's inode has no open (no_open_fops): map_files
 		 * cannot reopen it, and its pages are VM_PFNMAP, out of reach
 		 * of process_vm_readv. */
-		log_info("proc/%d/map-%llu: a buffer only mapped cannot be opened", (int)dn.pid,
-			 (unsigned long long)dn.kino);
+		log_info(
+			"proc/%d/map-%llu: a buffer only mapped cannot be opened",
+			(int)dn.pid, (unsigned long long)dn.kino);
 		return -EOPNOTSUPP;
 	}
 	pidfd = pidfd_open(dn.pid);
@@ -600,13 +623,15 @@ int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode, struct buf
 		return r;
 	bfd = take_fd(pidfd, dn.fd);
 	if (bfd < 0) {
-		log_warn("proc/%d/%d: pidfd_getfd: %s", (int)dn.pid, dn.fd, strerror(-bfd));
+		log_warn("proc/%d/%d: pidfd_getfd: %s", (int)dn.pid, dn.fd,
+			 strerror(-bfd));
 		return bfd;
 	}
 	r = verify_taken(bfd, info.ino);
 	if (r < 0) {
-		log_warn("proc/%d/%d: the fd taken is not the dma-buf listed (inode %llu): refused",
-			 (int)dn.pid, dn.fd, (unsigned long long)info.ino);
+		log_warn(
+			"proc/%d/%d: the fd taken is not the dma-buf listed (inode %llu): refused",
+			(int)dn.pid, dn.fd, (unsigned long long)info.ino);
 		discard_fd(bfd);
 		return r;
 	}
@@ -625,10 +650,12 @@ int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode, struct buf
 
 /* ---- holders of one of the daemon's buffers ---- */
 
-static int add_holder(char *out, size_t outsz, size_t *used, pid_t pid, unsigned int kinds)
+static int add_holder(char *out, size_t outsz, size_t *used, pid_t pid,
+		      unsigned int kinds)
 {
 	char k[16];
-	int n = snprintf(out + *used, outsz - *used, "%s%d:%s", *used ? " " : "", (int)pid,
+	int n = snprintf(out + *used, outsz - *used, "%s%d:%s",
+			 *used ? " " : "", (int)pid,
 			 holders_kinds_str(kinds, k, sizeof(k)));
 
 	if (n < 0 || (size_t)n >= outsz - *used)
@@ -690,16 +717,18 @@ int discover_holders(int fd, uint64_t kino, char *out, size_t outsz)
 			/* The link first (no file system call), then the
 			 * inode the kernel prints: never stat() a file of
 			 * someone else's. */
-			snprintf(fdpath, sizeof(fdpath), "%s/%.20s", path, fe->d_name);
+			snprintf(fdpath, sizeof(fdpath), "%s/%.20s", path,
+				 fe->d_name);
 			n = readlink(fdpath, target, sizeof(target) - 1);
 			if (n != len || memcmp(target, link, (size_t)len) != 0)
 				continue;
-			if (fdinfo_read(pid, atoi(fe->d_name), &info) == 0 && info.ino == kino &&
-			    info.is_dmabuf == dmabuf)
+			if (fdinfo_read(pid, atoi(fe->d_name), &info) == 0 &&
+			    info.ino == kino && info.is_dmabuf == dmabuf)
 				kinds |= HOLDER_FD;
 		}
 		if (dmabuf && maps_read_pid(pid, &maps, &nmaps) == 0) {
-			nmaps = maps_filter_dev(maps, nmaps, major(dev), minor(dev));
+			nmaps = maps_filter_dev(maps, nmaps, major(dev),
+						minor(dev));
 			for (size_t i = 0; i < nmaps; i++)
 				if (maps[i].ino == kino)
 					kinds |= HOLDER_MAP;
