@@ -106,6 +106,9 @@ struct inspect_snapshot {
 int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s);
 void inspect_snapshot_free(struct inspect_snapshot *s);
 const char *inspect_name(const struct inspect_snapshot *s, uint64_t ino);
+/* --json, --interval SECONDS (0.1 to 86400) and the common options, then
+ * the signals set up; -1 to go on, else an exit status. */
+int inspect_options(int argc, char **argv, bool *json, double *interval);
 /* --interval SECONDS: 0.1 to 86400. */
 int inspect_parse_interval(const char *arg, double *out);
 /* SIGINT/SIGTERM end the refresh loops cleanly. */

@@ -530,7 +530,8 @@ static void top_table(struct inspect_snapshot *s)
 		       s->hidden_files, s->hidden_procs);
 }
 
-int cmd_top(int argc, char **argv)
+/* The options top and watch share; -1 to go on, else an exit status. */
+int inspect_options(int argc, char **argv, bool *json, double *interval)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -538,15 +539,13 @@ int cmd_top(int argc, char **argv)
 		COMMON_OPTS,
 		{ 0 },
 	};
-	double interval = 0;
-	bool json = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == OPT_JSON) {
-			json = true;
+			*json = true;
 		} else if (c == OPT_INTERVAL) {
-			if (inspect_parse_interval(optarg, &interval) < 0)
+			if (inspect_parse_interval(optarg, interval) < 0)
 				return usage_error(
 					"--interval: '%s' is not a number of seconds "
 					"from 0.1 to 86400",
@@ -556,8 +555,19 @@ int cmd_top(int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		return usage_error("top takes no arguments");
+		return usage_error("%s takes no arguments", cmd_name);
 	inspect_signals();
+	return -1;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	double interval = 0;
+	bool json = false;
+	int r = inspect_options(argc, argv, &json, &interval);
+
+	if (r >= 0)
+		return r;
 	do {
 		struct inspect_snapshot s;
 

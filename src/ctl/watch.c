@@ -112,7 +112,9 @@ static void diff(const struct inspect_snapshot *was,
 		const char *name = inspect_name(now, b->ino);
 
 		if (!old) {
-			struct event e = { "appeared", b, name };
+			struct event e = { .what = "appeared",
+					   .b = b,
+					   .name = name };
 
 			print_event(&e, json);
 			holder_diff(b, NULL, "holder-added", b, json);
@@ -121,7 +123,10 @@ static void diff(const struct inspect_snapshot *was,
 		const char *oldname = inspect_name(was, b->ino);
 
 		if (name && oldname && strcmp(name, oldname) != 0) {
-			struct event e = { "renamed", b, name, oldname };
+			struct event e = { .what = "renamed",
+					   .b = b,
+					   .name = name,
+					   .from = oldname };
 
 			print_event(&e, json);
 		}
@@ -132,8 +137,9 @@ static void diff(const struct inspect_snapshot *was,
 		const struct holders_buffer *b = &was->model->buffers[i];
 
 		if (!holders_find_buffer(now->model, b->ino)) {
-			struct event e = { "freed", b,
-					   inspect_name(was, b->ino) };
+			struct event e = { .what = "freed",
+					   .b = b,
+					   .name = inspect_name(was, b->ino) };
 
 			print_event(&e, json);
 		}
@@ -143,33 +149,13 @@ static void diff(const struct inspect_snapshot *was,
 
 int cmd_watch(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
-		COMMON_OPTS,
-		{ 0 },
-	};
 	struct inspect_snapshot was, now;
 	double interval = 1.0;
 	bool json = false;
-	int c, r;
+	int r = inspect_options(argc, argv, &json, &interval);
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == OPT_JSON) {
-			json = true;
-		} else if (c == OPT_INTERVAL) {
-			if (inspect_parse_interval(optarg, &interval) < 0)
-				return usage_error(
-					"--interval: '%s' is not a number of seconds "
-					"from 0.1 to 86400",
-					optarg);
-		} else if ((r = common_opt(c)) >= 0) {
-			return r;
-		}
-	}
-	if (optind != argc)
-		return usage_error("watch takes no arguments");
-	inspect_signals();
+	if (r >= 0)
+		return r;
 	r = inspect_snapshot_take(mount_dir(), &was);
 	if (r < 0)
 		return fail(mount_dir(), r, NULL);

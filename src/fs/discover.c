@@ -12,7 +12,7 @@
  * kernel itself checks the caller against it on every path walk
  * (default_permissions): the owner is the target's uid when its real,
  * effective and saved uids are one uid, its gids one gid, it is dumpable
- * (/proc/PID is owned by its euid, not root) and Yama's ptrace_scope is 0;
+ * (/proc/PID/fd is owned by its euid, not root) and Yama's ptrace_scope is 0;
  * otherwise root. Yama 1 ("descendants only") cannot apply to a file server
  * and is taken as 2 (root only); 3 lets nobody in, root included (the
  * kernel refuses the daemon's own pidfd_getfd then).
@@ -151,7 +151,9 @@ int discover_owner(pid_t pid, uid_t *owner)
 
 	if (scope >= 3)
 		return -EACCES;
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	/* Not /proc/PID itself: the kernel gives world-readable directories
+	 * the euid whether the process is dumpable or not. */
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	if (pid <= 0 || stat(path, &st) < 0)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -169,7 +171,7 @@ int discover_owner(pid_t pid, uid_t *owner)
 	if (!have_u || !have_g)
 		return -ENOENT;
 	*owner = 0;
-	/* /proc/PID belongs to root, not to the euid, while the process is
+	/* /proc/PID/fd belongs to root, not to the euid, while the process is
 	 * not dumpable (setuid programs, PR_SET_DUMPABLE 0): ptrace then
 	 * asks for CAP_SYS_PTRACE. */
 	if (scope == 0 && u[0] == u[1] && u[1] == u[2] && g[0] == g[1] &&
@@ -221,20 +223,14 @@ static void dev_set(dev_t dev)
 	pthread_mutex_unlock(&dev_lock);
 }
 
-/* The link of our own fd: "/dmabuf:NAME" (older kernels "anon_inode:dmabuf").
- * readlink() of /proc/self/fd never calls into the file's file system. */
+static bool fd_link_is_dmabuf(pid_t pid, const char *fd);
+
 static bool own_fd_links_dmabuf(int fd)
 {
-	char path[64], target[128];
-	ssize_t n;
+	char num[16];
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return false;
-	target[n] = '\0';
-	return strncmp(target, "/dmabuf:", 8) == 0 ||
-	       strcmp(target, "anon_inode:dmabuf") == 0;
+	snprintf(num, sizeof(num), "%d", fd);
+	return fd_link_is_dmabuf(0, num);
 }
 
 /*
@@ -333,18 +329,12 @@ static int learn_cb(const struct entry_view *v, void *data)
 	return 1;
 }
 
-/* Learn the device from one of our own buffers, else from pid's fd (a dma-buf
- * by its fdinfo), taken and checked like any other. */
-static bool dev_learn(pid_t pid, int fd, uint64_t ino, dev_t *dev)
+/* Learn the device from one of our own buffers, else from pid's fd (a
+ * dma-buf by its fdinfo), taken and checked like any other. */
+static bool dev_learn_from(pid_t pid, int fd, uint64_t ino, dev_t *dev)
 {
 	int pidfd, bfd;
 
-	if (dev_get(dev))
-		return true;
-	if (tree_walk(learn_cb, NULL) == 1)
-		return dev_get(dev);
-	if (pid <= 0 || fd < 0)
-		return false;
 	pidfd = pidfd_open(pid);
 	if (pidfd < 0)
 		return false;
@@ -360,6 +350,47 @@ static bool dev_learn(pid_t pid, int fd, uint64_t ino, dev_t *dev)
 	return dev_get(dev);
 }
 
+/* Else from the first process found with a dma-buf fd: once per daemon,
+ * in practice. */
+static bool dev_learn(dev_t *dev)
+{
+	_cleanup_closedir_ DIR *proc = NULL;
+	struct dirent *de;
+	pid_t self = getpid();
+
+	if (dev_get(dev))
+		return true;
+	if (tree_walk(learn_cb, NULL) == 1)
+		return dev_get(dev);
+	proc = opendir("/proc");
+	while (proc && (de = readdir(proc))) {
+		_cleanup_closedir_ DIR *fds = NULL;
+		struct dirent *fe;
+		char path[64];
+		pid_t pid;
+
+		if (!is_number(de->d_name) ||
+		    (pid = (pid_t)atoi(de->d_name)) == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		fds = opendir(path);
+		while (fds && (fe = readdir(fds))) {
+			struct dmabuf_fdinfo info;
+			int fd;
+
+			if (!is_number(fe->d_name) ||
+			    !fd_link_is_dmabuf(pid, fe->d_name))
+				continue;
+			fd = atoi(fe->d_name);
+			if (fdinfo_read(pid, fd, &info) == 0 &&
+			    info.is_dmabuf && info.ino &&
+			    dev_learn_from(pid, fd, info.ino, dev))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* ---- listing ---- */
 
 /* /proc/PID/fd/N of a dma-buf links to "/dmabuf:NAME" (older kernels:
@@ -369,7 +400,10 @@ static bool fd_link_is_dmabuf(pid_t pid, const char *fd)
 	char path[300], target[128];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, fd);
+	if (pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", fd);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, fd);
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n <= 0)
 		return false;
@@ -422,8 +456,9 @@ static int scan_maps(pid_t pid, const struct fd_hold *fds, size_t nfds,
 	r = maps_read_pid(pid, out, n);
 	if (r < 0 || *n == 0)
 		return r;
-	if (!dev_learn(pid, nfds ? fds[0].fd : -1, nfds ? fds[0].info.ino : 0,
-		       &dev)) {
+	if (!dev_get(&dev) && nfds)
+		dev_learn_from(pid, fds[0].fd, fds[0].info.ino, &dev);
+	if (!dev_learn(&dev)) {
 		*n = 0;
 		return 0;
 	}

@@ -55,13 +55,13 @@ grep '^HOLD ' "$VMT/out" | while read -r line; do
 	[ -n "$node" ] || fail "$tag ($kind, pid $pid, ino $ino) is not in proc/$pid: $(ls "$P/$pid" | tr '\n' ' ')"
 	got=$(stat -c %s "$node")
 	[ "$got" = "$size" ] || fail "$node ($tag): size $got, expected $size"
-	got=$(info_field "$node" exporter)
+	gexp=$(info_field "$node" exporter)
 	if [ "$kind" = fd ] || [ -e "$BI" ]; then
-		[ "$got" = "$exp" ] || fail "$node ($tag): exporter '$got', expected '$exp'"
+		[ "$gexp" = "$exp" ] || fail "$node ($tag): exporter '$gexp', expected '$exp'"
 	fi
 	got=$(info_field "$node" inode)
 	[ "$got" = "$ino" ] || fail "$node ($tag): inode '$got', expected $ino"
-	echo "# $tag: $node size $size exporter $got kind $kind"
+	echo "# $tag: $node size $size exporter $gexp kind $kind"
 done || exit 1
 
 # top --json (json-c's pretty form: one member per line).
@@ -106,7 +106,7 @@ if [ -n "$kline" ] && [ -e "$BI" ]; then
 	b=$(awk -v i="$ino" '$1 == i' "$VMT/bufs")
 	set -- $b
 	[ "$5" = 1 ] && [ "$3" = 0 ] || fail "vgem-kernel ino $ino: '$b', expected kernel-only, 0 holders"
-	grep -q '"visible": true' "$VMT/top.json" || fail "top: kernel list not visible with $BI"
+	grep -Eq '"visible": *true' "$VMT/top.json" || fail "top: kernel list not visible with $BI"
 elif [ ! -e "$BI" ]; then
 	dmabufctl top | grep -q 'kernel-only buffers: not visible' ||
 		fail "top does not say that kernel-only buffers are not visible"
