@@ -773,3 +773,94 @@ int discover_holders(int fd, uint64_t kino, char *out, size_t outsz)
 	}
 	return 0;
 }
+
+/* ---- by-inode/INO for discovered buffers ---- */
+
+/*
+ * by-inode/INO of a buffer the daemon does not hold links to its first
+ * holder's node, ../proc/PID/FD or ../proc/PID/map-INO. Its inode is a
+ * NODE_INO_LINK with bit 55 of the id set (entry ids never get there):
+ * pid and kernel inode as in a map node, so that readlink finds the holder
+ * again, or ENOENT once it let go.
+ */
+uint64_t discover_ino_link(pid_t pid, uint64_t kino)
+{
+	if (pid <= 0 || (uint64_t)pid >= PROC_PID_MAX || kino == 0 ||
+	    kino >= MAP_INO_MAX)
+		return 0;
+	return ino_make(NODE_INO_LINK,
+			MAP_NODE_FLAG | (uint64_t)pid << MAP_INO_BITS | kino);
+}
+
+bool discover_is_ino_link(uint64_t ino)
+{
+	return ino_kind(ino) == NODE_INO_LINK && (ino_id(ino) & MAP_NODE_FLAG);
+}
+
+static int item_of(pid_t pid, uint64_t kino, struct discover_item *out)
+{
+	_cleanup_free_ struct discover_item *items = NULL;
+	size_t n = 0;
+	int r = discover_list(pid, &items, &n);
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (items[i].kino == kino) {
+			*out = items[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int discover_ino_link_target(uint64_t ino, char *buf, size_t bufsz)
+{
+	uint64_t id = ino_id(ino);
+	pid_t pid = (pid_t)((id >> MAP_INO_BITS) & (PROC_PID_MAX - 1));
+	struct discover_item it;
+	int r;
+
+	if (!discover_is_ino_link(ino))
+		return -EINVAL;
+	r = item_of(pid, id & (MAP_INO_MAX - 1), &it);
+	if (r == 0)
+		snprintf(buf, bufsz, "../proc/%d/%s", (int)pid, it.name);
+	return r;
+}
+
+int discover_by_inode(uint64_t kino, uint64_t *link)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	struct discover_item it;
+	size_t n = 0;
+	int r = discover_pids(&pids, &n);
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (item_of(pids[i], kino, &it) == 0) {
+			*link = discover_ino_link(pids[i], kino);
+			return *link ? 0 : -ENOENT;
+		}
+	return -ENOENT;
+}
+
+int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link),
+			   void *d)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r = discover_pids(&pids, &n);
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		_cleanup_free_ struct discover_item *items = NULL;
+		size_t ni = 0;
+
+		if (discover_list(pids[i], &items, &ni) < 0)
+			continue;
+		for (size_t j = 0; r >= 0 && j < ni; j++) {
+			uint64_t link =
+				discover_ino_link(pids[i], items[j].kino);
+
+			if (link)
+				r = add(d, items[j].kino, link);
+		}
+	}
+	return r < 0 ? r : 0;
+}

@@ -112,6 +112,15 @@ int discover_stat(pid_t pid, int fd, struct dmabuf_fdinfo *info, uid_t *owner);
  * *owner: the nodes' owner. */
 int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode, struct buffer **out,
 		  uid_t *owner);
+/* by-inode/INO of a buffer only other processes hold: a link to its first
+ * holder's node (a NODE_INO_LINK inode of its own). */
+uint64_t discover_ino_link(pid_t pid, uint64_t kino);
+bool discover_is_ino_link(uint64_t ino);
+int discover_ino_link_target(uint64_t ino, char *buf, size_t bufsz);
+/* The link inode for kino, or -ENOENT when no process holds it. */
+int discover_by_inode(uint64_t kino, uint64_t *link);
+/* add(d, kino, link) for every discovered buffer (duplicates included). */
+int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link), void *d);
 /* user.dmabuf.holders of the daemon's buffer (its fd, kernel inode):
  * "PID:KINDS" per holding process, blank-separated (KINDS fd, map, fd,map). */
 int discover_holders(int fd, uint64_t kino, char *out, size_t outsz);

@@ -136,6 +136,8 @@ int node_readlink(fuse_ino_t ino, char *buf, size_t bufsz)
 
 	if (ino_kind(ino) != NODE_INO_LINK && ino_kind(ino) != NODE_EXP_LINK)
 		return -EINVAL;
+	if (discover_is_ino_link(ino))
+		return discover_ino_link_target(ino, buf, bufsz);
 	if (!f.id || !find_allocated(&f))
 		return -ENOENT;
 	snprintf(buf, bufsz, "%s%s", ino_kind(ino) == NODE_INO_LINK ? "../" : "../../",
@@ -256,9 +258,12 @@ static fuse_ino_t lookup_root(const struct config *cfg, fuse_ino_t parent, const
 static fuse_ino_t lookup_by_inode(const struct config *cfg, fuse_ino_t parent, const char *name)
 {
 	struct find f = { 0 };
+	uint64_t link;
 
-	if (parse_id(name, &f.kino) < 0 || !find_allocated(&f))
+	if (parse_id(name, &f.kino) < 0)
 		return 0;
+	if (!find_allocated(&f))
+		return cfg->discover && discover_by_inode(f.kino, &link) == 0 ? link : 0;
 	return ino_make(NODE_INO_LINK, f.found_id);
 }
 
@@ -351,9 +356,22 @@ static int fill_by_inode_cb(const struct entry_view *v, void *data)
 	return dir_add(data, num, ino_make(NODE_INO_LINK, v->id), S_IFLNK);
 }
 
+/* Buffers only other processes hold: after the daemon's own. */
+static int fill_by_inode_discovered(void *data, uint64_t kino, uint64_t link)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)kino);
+	return dir_has(data, num) ? 0 : dir_add(data, num, link, S_IFLNK);
+}
+
 static int fill_by_inode(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
 {
-	return tree_walk(fill_by_inode_cb, d);
+	int r = tree_walk(fill_by_inode_cb, d);
+
+	if (r == 0 && cfg->discover)
+		r = discover_fill_by_inode(fill_by_inode_discovered, d);
+	return r;
 }
 
 static int register_exporter_cb(const struct entry_view *v, void *data)

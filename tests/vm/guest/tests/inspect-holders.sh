@@ -5,7 +5,7 @@
 # mapped only) and a vgem buffer no process holds. Each (process, buffer,
 # kind) it prints is in the tree: proc/PID/FD (numeric) for fd holders,
 # proc/PID/map-INO for map holders, with the right size, exporter and
-# inode. `dmabufctl top --json`: every buffer once, the total the sum of
+# inode, and by-inode/INO links to one of them. `dmabufctl top --json`: every buffer once, the total the sum of
 # the sizes, the shared buffer one inode with three holders and a third of
 # its size each, the vgem buffer kernel-only (bufinfo, debugfs mounted
 # here). A non-root caller is refused the content of root's buffer (EACCES)
@@ -63,6 +63,15 @@ grep '^HOLD ' "$VMT/out" | while read -r line; do
 	[ "$got" = "$ino" ] || fail "$node ($tag): inode '$got', expected $ino"
 	echo "# $tag: $node size $size exporter $gexp kind $kind"
 done || exit 1
+
+# by-inode/INO covers discovered buffers: a link to a holder's node.
+for ino in $(grep '^HOLD ' "$VMT/out" | tr ' ' '\n' | sed -n 's/^ino=//p' | sort -u); do
+	l=/run/dmabuf/by-inode/$ino
+	t=$(readlink "$l") || fail "no by-inode/$ino for a discovered buffer: $(ls /run/dmabuf/by-inode | tr '\n' ' ')"
+	case $t in ../proc/[0-9]*/*) ;; *) fail "by-inode/$ino links to '$t'" ;; esac
+	[ "$(info_field "$l" inode)" = "$ino" ] || fail "by-inode/$ino -> $t has inode $(info_field "$l" inode)"
+	echo "# by-inode/$ino -> $t"
+done
 
 # top --json (json-c's pretty form: one member per line).
 dmabufctl top --json >"$VMT/top.json" 2>"$VMT/top.err" ||
