@@ -83,13 +83,19 @@ static void node_decode(pid_t pid, int fd, struct dnode *n)
 	n->kino = id & (MAP_INO_MAX - 1);
 }
 
-uint64_t discover_map_node(pid_t pid, uint64_t kino)
+/* An inode of kind whose id carries pid and kino; 0 when they do not fit. */
+static uint64_t pid_kino_node(enum node_kind kind, pid_t pid, uint64_t kino)
 {
 	if (pid <= 0 || (uint64_t)pid >= PROC_PID_MAX || kino == 0 ||
 	    kino >= MAP_INO_MAX)
 		return 0;
-	return ino_make(NODE_PROC_FD,
+	return ino_make(kind,
 			MAP_NODE_FLAG | (uint64_t)pid << MAP_INO_BITS | kino);
+}
+
+uint64_t discover_map_node(pid_t pid, uint64_t kino)
+{
+	return pid_kino_node(NODE_PROC_FD, pid, kino);
 }
 
 static bool is_number(const char *s)
@@ -740,8 +746,12 @@ int discover_holders(int fd, uint64_t kino, char *out, size_t outsz)
 		if (!is_number(de->d_name))
 			continue;
 		pid = (pid_t)atoi(de->d_name);
+		/* The daemon holds fd itself: no need to look among the
+		 * thousands of fds it may have. */
+		if (pid == getpid())
+			kinds = HOLDER_FD;
 		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-		fds = opendir(path);
+		fds = kinds ? NULL : opendir(path);
 		while (fds && !(kinds & HOLDER_FD) && (fe = readdir(fds))) {
 			char fdpath[96], target[256];
 			struct dmabuf_fdinfo info;
@@ -785,11 +795,7 @@ int discover_holders(int fd, uint64_t kino, char *out, size_t outsz)
  */
 uint64_t discover_ino_link(pid_t pid, uint64_t kino)
 {
-	if (pid <= 0 || (uint64_t)pid >= PROC_PID_MAX || kino == 0 ||
-	    kino >= MAP_INO_MAX)
-		return 0;
-	return ino_make(NODE_INO_LINK,
-			MAP_NODE_FLAG | (uint64_t)pid << MAP_INO_BITS | kino);
+	return pid_kino_node(NODE_INO_LINK, pid, kino);
 }
 
 bool discover_is_ino_link(uint64_t ino)
