@@ -5,9 +5,11 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "shared/holders.h"
 #include "shared/macro.h"
 
 #define EXIT_USAGE 2
@@ -60,6 +62,7 @@ enum {
 	OPT_WIDTH,
 	OPT_HEIGHT,
 	OPT_STRIDE,
+	OPT_INTERVAL,
 };
 
 #define COMMON_OPTS                                        \
@@ -79,3 +82,36 @@ int cmd_unpublish(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+
+/* ---- top.c: one look at every buffer the caller may see (top, watch) ---- */
+struct inspect_name {
+	uint64_t ino;
+	char *name; /* a buffer file's name, or proc/PID/NODE */
+};
+
+struct inspect_snapshot {
+	struct holder_record *recs;
+	size_t nrecs, recs_cap;
+	struct inspect_name *names;
+	size_t nnames, names_cap;
+	struct holders_model *model;
+	bool discovery;	     /* the mount has proc/ */
+	bool kernel_visible; /* bufinfo was read */
+	char kernel_note[64];	     /* why not */
+	size_t hidden_files, hidden_procs; /* the caller may not look */
+};
+
+int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s);
+void inspect_snapshot_free(struct inspect_snapshot *s);
+const char *inspect_name(const struct inspect_snapshot *s, uint64_t ino);
+/* --json, --interval SECONDS (0.1 to 86400) and the common options, then
+ * the signals set up; -1 to go on, else an exit status. */
+int inspect_options(int argc, char **argv, bool *json, double *interval);
+/* --interval SECONDS: 0.1 to 86400. */
+int inspect_parse_interval(const char *arg, double *out);
+/* SIGINT/SIGTERM end the refresh loops cleanly. */
+void inspect_signals(void);
+bool inspect_sleep(double seconds);
+bool inspect_stopped(void);

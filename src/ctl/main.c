@@ -119,6 +119,9 @@ const char usage_text[] =
 	"           [--range limited|full]\n"
 	"                                      save a buffer's pixels as PNG (RGB, 10-bit,\n"
 	"                                      YUV: NV12, YUYV, YU12, P010, ...)\n"
+	"  top [--json] [--interval SECONDS]   memory held per process and exporter\n"
+	"  watch [--json] [--interval SECONDS] one line per change: appeared, holder-added,\n"
+	"                                      holder-gone, renamed, freed\n"
 	"\n"
 	"Options:\n"
 	"  --mount DIR     the dmabuffs mount (default $DMABUFFS_MOUNT, else " DEFAULT_MOUNT ")\n"
@@ -262,6 +265,8 @@ static const struct {
 	{ "import", cmd_import },
 	{ "set-iomem", cmd_set_iomem },
 	{ "snapshot", cmd_snapshot },
+	{ "top", cmd_top },
+	{ "watch", cmd_watch },
 };
 
 int main(int argc, char **argv)

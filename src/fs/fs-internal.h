@@ -84,17 +84,46 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 		 size_t size, int flags);
 void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
-/* ---- discover.c: dma-bufs held by other processes, under proc/PID/FD ---- */
-/* PIDs (not ours) holding at least one dma-buf fd; *pids is malloc'ed. */
+/* ---- discover.c: dma-bufs held by other processes, under proc/PID/ ---- */
+/* One holder node of proc/PID/: "FD" (held by fd) or "map-INO" (only
+ * mapped). */
+struct discover_item {
+	char name[32];
+	uint64_t node; /* its FUSE inode */
+	unsigned int kind; /* HOLDER_FD or HOLDER_MAP (shared/holders.h) */
+	uint64_t kino;	   /* the kernel's inode of the dma-buf */
+};
+/* PIDs (not ours) holding at least one dma-buf; *pids is malloc'ed. */
 int discover_pids(pid_t **pids, size_t *n);
-/* The dma-buf fds of one process; *fds is malloc'ed. -ENOENT if none. */
-int discover_fds(pid_t pid, int **fds, size_t *n);
-/* fdinfo of one discovered fd, and the uid owning the process. */
+/* The holder nodes of one process; *items is malloc'ed. */
+int discover_list(pid_t pid, struct discover_item **items, size_t *n);
+/* The inode of proc/PID/map-INO, 0 when it cannot have one. */
+uint64_t discover_map_node(pid_t pid, uint64_t kino);
+/* Whether (pid, fd) as ino_proc_fd_split() gives them is a map-INO node. */
+bool discover_is_map_node(pid_t pid, int fd);
+/* The owner proc/PID's nodes get (ptrace's rules on the target's side):
+ * its uid, or 0 for root only; -EACCES for nobody, -ENOENT when gone. */
+int discover_owner(pid_t pid, uid_t *owner);
+/* What a node of proc/PID/ shows (fdinfo, or the mappings and the kernel's
+ * bufinfo for map-INO), and its owner. */
 int discover_stat(pid_t pid, int fd, struct dmabuf_fdinfo *info, uid_t *owner);
-/* Take the buffer (pidfd_getfd) for a caller with ptrace rights over pid:
- * same uid or root, else -EACCES. *owner: the process's uid. */
+/* Take the buffer (pidfd_getfd) for a caller with ptrace rights over pid,
+ * else -EACCES; the fd taken is checked to be the dma-buf listed.
+ * *owner: the nodes' owner. */
 int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode, struct buffer **out,
 		  uid_t *owner);
+/* by-inode/INO of a buffer only other processes hold: a link to its first
+ * holder's node (a NODE_INO_LINK inode of its own). */
+uint64_t discover_ino_link(pid_t pid, uint64_t kino);
+bool discover_is_ino_link(uint64_t ino);
+int discover_ino_link_target(uint64_t ino, char *buf, size_t bufsz);
+/* The link inode for kino, or -ENOENT when no process holds it. */
+int discover_by_inode(uint64_t kino, uint64_t *link);
+/* add(d, kino, link) for every discovered buffer (duplicates included). */
+int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link), void *d);
+/* user.dmabuf.holders of the daemon's buffer (its fd, kernel inode):
+ * "PID:KINDS" per holding process, blank-separated (KINDS fd, map, fd,map). */
+int discover_holders(int fd, uint64_t kino, char *out, size_t outsz);
 
 /* ---- mount.c: mount tuning ---- */
 /* The INIT request: capabilities wanted, the mount's time. */

@@ -25,6 +25,9 @@
 #define DIR_MODE (S_IFDIR | 0755)
 #define NEWDIR_MODE (S_IFDIR | 01777)
 #define PROC_MODE (S_IFDIR | 0755 | 0555)
+/* proc/PID/ and its files: for the owner discover_owner() names only, so
+ * that the kernel checks every caller by ptrace's rules (discover.c). */
+#define PROC_PID_MODE (S_IFDIR | 0500)
 #define LINK_MODE (S_IFLNK | 0777)
 
 /* The root's directories, spelled once. */
@@ -133,6 +136,8 @@ int node_readlink(fuse_ino_t ino, char *buf, size_t bufsz)
 
 	if (ino_kind(ino) != NODE_INO_LINK && ino_kind(ino) != NODE_EXP_LINK)
 		return -EINVAL;
+	if (discover_is_ino_link(ino))
+		return discover_ino_link_target(ino, buf, bufsz);
 	if (!f.id || !find_allocated(&f))
 		return -ENOENT;
 	snprintf(buf, bufsz, "%s%s", ino_kind(ino) == NODE_INO_LINK ? "../" : "../../",
@@ -203,6 +208,17 @@ static int stat_new_dir(const struct config *cfg, fuse_ino_t ino, struct stat *s
 	return stat_table_dir(&newdirs, ino, NEWDIR_MODE, st);
 }
 
+static int stat_proc_pid(const struct config *cfg, fuse_ino_t ino, struct stat *st)
+{
+	uid_t owner;
+
+	if (!cfg->discover || discover_owner((pid_t)ino_id(ino), &owner) < 0)
+		return -ENOENT;
+	stat_synthetic(st, ino, PROC_PID_MODE);
+	st->st_uid = owner;
+	return 0;
+}
+
 static int stat_proc_fd(const struct config *cfg, fuse_ino_t ino, struct stat *st)
 {
 	struct dmabuf_fdinfo info;
@@ -216,7 +232,8 @@ static int stat_proc_fd(const struct config *cfg, fuse_ino_t ino, struct stat *s
 		return r;
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
-	st->st_mode = S_IFREG | 0600;
+	/* A buffer only mapped cannot be taken (discover_open()). */
+	st->st_mode = S_IFREG | (discover_is_map_node(pid, fd) ? 0400 : 0600);
 	st->st_nlink = 1;
 	st->st_uid = owner;
 	st->st_size = (off_t)info.size;
@@ -246,9 +263,12 @@ static fuse_ino_t lookup_root(const struct config *cfg, fuse_ino_t parent, const
 static fuse_ino_t lookup_by_inode(const struct config *cfg, fuse_ino_t parent, const char *name)
 {
 	struct find f = { 0 };
+	uint64_t link;
 
-	if (parse_id(name, &f.kino) < 0 || !find_allocated(&f))
+	if (parse_id(name, &f.kino) < 0)
 		return 0;
+	if (!find_allocated(&f))
+		return cfg->discover && discover_by_inode(f.kino, &link) == 0 ? link : 0;
 	return ino_make(NODE_INO_LINK, f.found_id);
 }
 
@@ -302,6 +322,8 @@ static fuse_ino_t lookup_proc_pid(const struct config *cfg, fuse_ino_t parent, c
 {
 	uint64_t fd;
 
+	if (strncmp(name, "map-", 4) == 0)
+		return parse_id(name + 4, &fd) < 0 ? 0 : discover_map_node((pid_t)ino_id(parent), fd);
 	if (strcmp(name, "0") == 0)
 		fd = 0;
 	else if (parse_id(name, &fd) < 0 || fd >= PROC_FD_MAX)
@@ -339,9 +361,22 @@ static int fill_by_inode_cb(const struct entry_view *v, void *data)
 	return dir_add(data, num, ino_make(NODE_INO_LINK, v->id), S_IFLNK);
 }
 
+/* Buffers only other processes hold: after the daemon's own. */
+static int fill_by_inode_discovered(void *data, uint64_t kino, uint64_t link)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)kino);
+	return dir_has(data, num) ? 0 : dir_add(data, num, link, S_IFLNK);
+}
+
 static int fill_by_inode(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
 {
-	return tree_walk(fill_by_inode_cb, d);
+	int r = tree_walk(fill_by_inode_cb, d);
+
+	if (r == 0 && cfg->discover)
+		r = discover_fill_by_inode(fill_by_inode_discovered, d);
+	return r;
 }
 
 static int register_exporter_cb(const struct entry_view *v, void *data)
@@ -427,17 +462,13 @@ static int fill_proc(const struct config *cfg, struct dir_snapshot *d, fuse_ino_
 
 static int fill_proc_pid(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
 {
-	_cleanup_free_ int *fds = NULL;
-	pid_t pid = (pid_t)ino_id(ino);
-	char num[32];
+	_cleanup_free_ struct discover_item *items = NULL;
 	size_t n = 0;
 	int r;
 
-	r = discover_fds(pid, &fds, &n);
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		snprintf(num, sizeof(num), "%d", fds[i]);
-		r = dir_add(d, num, ino_proc_fd(pid, fds[i]), S_IFREG);
-	}
+	r = discover_list((pid_t)ino_id(ino), &items, &n);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = dir_add(d, items[i].name, items[i].node, S_IFREG);
 	return r < 0 ? r : 0;
 }
 
@@ -488,7 +519,7 @@ static const struct node_type_ops node_types[N_COUNT] = {
 	[N_EXP_LINK] = { stat_link, NULL, false, NULL, ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
 	[N_NEW_DIR] = { stat_new_dir, lookup_new_dir, true, fill_new_dir, ATTR_TIMEOUT_FIXED,
 			ENTRY_TIMEOUT },
-	[N_PROC_PID] = { stat_proc_dir, lookup_proc_pid, false, fill_proc_pid, 0, 0 },
+	[N_PROC_PID] = { stat_proc_pid, lookup_proc_pid, false, fill_proc_pid, 0, 0 },
 	[N_PROC_FD] = { stat_proc_fd, NULL, false, NULL, 0, 0 },
 };
 

@@ -74,54 +74,11 @@ static int xattr_lookup(const char *name, enum xattr_id *out)
 	return -ENODATA;
 }
 
-/* PIDs with an fd on the buffer: every /proc/PID/fd/N that stats to the
- * same file (dev + ino) as the daemon's own fd. */
+/* Every process holding the buffer, by fd, by mapping or both (discover.c
+ * walks /proc without stat()ing anyone's files). */
 static int holders(struct buffer *b, char *out, size_t outsz)
 {
-	_cleanup_closedir_ DIR *proc = NULL;
-	struct dirent *de;
-	struct stat me;
-	size_t used = 0;
-
-	out[0] = '\0';
-	if (fstat(b->fd, &me) < 0)
-		return -errno;
-	proc = opendir("/proc");
-	if (!proc)
-		return -errno;
-	while ((de = readdir(proc))) {
-		char path[300];
-		DIR *fds;
-		struct dirent *fe;
-		bool found = false;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while (!found && (fe = readdir(fds))) {
-			char fdpath[600];
-			struct stat st;
-
-			if (fe->d_name[0] == '.')
-				continue;
-			snprintf(fdpath, sizeof(fdpath), "%s/%s", path, fe->d_name);
-			found = stat(fdpath, &st) == 0 && st.st_ino == me.st_ino &&
-				st.st_dev == me.st_dev;
-		}
-		closedir(fds);
-		if (found) {
-			int n = snprintf(out + used, outsz - used, "%s%s", used ? " " : "",
-					 de->d_name);
-
-			if (n < 0 || (size_t)n >= outsz - used)
-				break;
-			used += (size_t)n;
-		}
-	}
-	return 0;
+	return discover_holders(b->fd, b->kino, out, outsz);
 }
 
 /* The value of one attribute of an entry. -ENODATA when it has none. */

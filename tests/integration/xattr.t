@@ -68,19 +68,23 @@ done
 check "getfattr -d lists the metadata" -- sh -c \
 	"getfattr -d -m user.dmabuf '$F' | grep -qx 'user.dmabuf.width=\"1280\"'"
 
-# holders: a list of PIDs; with the memfd backend the daemon holds the fd
+# holders: "PID:KINDS" per holding process (KINDS fd, map or fd,map); with
+# the memfd backend the daemon holds the fd
 export DAEMON_PID
 py <<'EOF'
 import os, re
 from tap import *
 p = M + "/renamed"
 raw = os.getxattr(p, "user.dmabuf.holders").decode()
-toks = [t for t in re.split(r"[\s,]+", raw.strip()) if t]
-ok(len(toks) > 0 and all(t.isdigit() for t in toks),
-   "holders is a list of integers", "holders=%r" % raw)
+toks = raw.split()
+ok(len(toks) > 0 and all(re.fullmatch(r"[1-9][0-9]*:(fd|map|fd,map)", t) for t in toks),
+   "holders is a list of PID:KINDS", "holders=%r" % raw)
+pids = [t.split(":")[0] for t in toks]
 pid = os.environ["DAEMON_PID"]
-ok(pid in toks, "holders includes the daemon's pid %s" % pid, "holders=%r" % raw)
-ok(all(os.path.isdir("/proc/" + t) for t in toks if t.isdigit()),
+ok(pid + ":fd" in toks or pid + ":fd,map" in toks,
+   "holders names the daemon's pid %s as an fd holder" % pid, "holders=%r" % raw)
+ok(len(set(pids)) == len(pids), "each process once", "holders=%r" % raw)
+ok(all(os.path.isdir("/proc/" + t) for t in pids),
    "every holder is a live process", "holders=%r" % raw)
 EOF
 

@@ -23,7 +23,7 @@ for kv in origin=imported exporter=udmabuf backend=import iomem=0 inode="$H_ino"
 done
 got=$(info_field "$f" holders)
 echo "# holders: $got (holder $H_pid, daemon $DAEMON_PID)"
-echo " $got " | grep -q " $H_pid " || fail "user.dmabuf.holders '$got' lacks the holder $H_pid"
+echo " $got " | grep -q " $H_pid:" || fail "user.dmabuf.holders '$got' lacks the holder $H_pid"
 got=$(readlink "/run/dmabuf/by-inode/$H_ino")
 [ "$got" = ../imp ] || fail "by-inode/$H_ino -> '$got', expected ../imp"
 [ -L /run/dmabuf/by-exporter/udmabuf/imp ] || fail "no by-exporter/udmabuf/imp"
@@ -50,6 +50,6 @@ echo "# import by uid 1000: $out"
 stop_holder H
 dmabuf-hold verify "$f" 7 || fail "$f lost its contents when the holder exited"
 got=$(info_field "$f" holders)
-echo " $got " | grep -q " $H_pid " && fail "user.dmabuf.holders '$got' still names the gone holder"
+echo " $got " | grep -q " $H_pid:" && fail "user.dmabuf.holders '$got' still names the gone holder"
 rm "$f" || fail "rm $f failed"
 [ ! -e "$f" ] || fail "$f still exists after rm"

@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * dmabufctl top: who holds which dma-buf and how much memory that pins, per
+ * process and per exporter, like Android's dmabuf_dump. Everything comes
+ * from the mounted tree, as any program would see it: the buffer files
+ * (size, user.dmabuf.inode/exporter/holders), proc/PID/ (the buffers of
+ * other processes the caller may inspect), and, for buffers no process
+ * holds, the kernel's own list (debugfs bufinfo, root only) when it can be
+ * read; when it cannot, top says so rather than guess.
+ *
+ * The snapshot is shared with `dmabufctl watch` (watch.c).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+#include "shared/bufinfo.h"
+#include "shared/holders.h"
+#include "shared/util.h"
+
+/* ---- the snapshot ---- */
+
+static int grow(void **v, size_t *n, size_t *cap, size_t elem)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 32;
+		void *nv = realloc(*v, c * elem);
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	memset((char *)*v + *n * elem, 0, elem);
+	(*n)++;
+	return 0;
+}
+
+static int add_record(struct inspect_snapshot *s, uint64_t ino, uint64_t size,
+		      pid_t pid, enum holder_kind kind, const char *exp)
+{
+	struct holder_record *r;
+
+	if (grow((void **)&s->recs, &s->nrecs, &s->recs_cap, sizeof(*r)) < 0)
+		return -ENOMEM;
+	r = &s->recs[s->nrecs - 1];
+	r->ino = ino;
+	r->size = size;
+	r->pid = pid;
+	r->kind = kind;
+	snprintf(r->exp_name, sizeof(r->exp_name), "%s", exp);
+	return 0;
+}
+
+static int add_name(struct inspect_snapshot *s, uint64_t ino, const char *name)
+{
+	struct inspect_name *n;
+
+	if (grow((void **)&s->names, &s->nnames, &s->names_cap, sizeof(*n)) < 0)
+		return -ENOMEM;
+	n = &s->names[s->nnames - 1];
+	n->ino = ino;
+	n->name = strdup(name);
+	return n->name ? 0 : -ENOMEM;
+}
+
+static int xattr_u64(const char *path, const char *key, uint64_t *out)
+{
+	char v[64];
+	int r = get_xattr(path, key, v, sizeof(v));
+
+	return r < 0 ? r : parse_u64(v, 10, out);
+}
+
+/* "PID:KINDS PID:KINDS ..." (user.dmabuf.holders). */
+static int add_holders(struct inspect_snapshot *s, const char *path,
+		       uint64_t ino, uint64_t size, const char *exp)
+{
+	char v[4096], *save = NULL;
+	int r = get_xattr(path, XATTR_PREFIX "holders", v, sizeof(v));
+
+	if (r < 0)
+		return r;
+	for (char *t = strtok_r(v, " \t\n", &save); t && r == 0;
+	     t = strtok_r(NULL, " \t\n", &save)) {
+		char *colon = strchr(t, ':');
+		uint64_t pid;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		if (parse_u64(t, 10, &pid) < 0 || pid == 0 || pid > INT32_MAX)
+			continue;
+		if (strstr(colon + 1, "fd"))
+			r = add_record(s, ino, size, (pid_t)pid, HOLDER_FD,
+				       exp);
+		if (r == 0 && strstr(colon + 1, "map"))
+			r = add_record(s, ino, size, (pid_t)pid, HOLDER_MAP,
+				       exp);
+	}
+	return r;
+}
+
+/* The daemon's own buffers: the regular files of the root. */
+static int scan_root(struct inspect_snapshot *s, const char *mnt)
+{
+	_cleanup_closedir_ DIR *d = opendir(mnt);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && r == 0) {
+		_cleanup_free_ char *path = NULL;
+		char exp[64];
+		uint64_t ino;
+		struct stat st;
+
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		if (asprintf(&path, "%s/%s", mnt, de->d_name) < 0)
+			return -ENOMEM;
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		/* No inode: a name with no buffer yet. Unreadable: another
+		 * user's file, counted as hidden. */
+		r = xattr_u64(path, XATTR_PREFIX "inode", &ino);
+		if (r == -ENODATA) {
+			r = 0;
+			continue;
+		}
+		if (r == 0)
+			r = get_xattr(path, XATTR_PREFIX "exporter", exp,
+				      sizeof(exp));
+		if (r == 0)
+			r = add_holders(s, path, ino, (uint64_t)st.st_size,
+					exp);
+		if (r == 0)
+			r = add_name(s, ino, de->d_name);
+		if (r == -EACCES || r == -ENOENT || r == -ENODATA) {
+			s->hidden_files += r == -EACCES;
+			r = 0;
+		}
+	}
+	return r;
+}
+
+static int scan_proc_pid(struct inspect_snapshot *s, const char *dir, pid_t pid)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d) {
+		s->hidden_procs += errno == EACCES;
+		return 0;
+	}
+	while ((de = readdir(d)) && r == 0) {
+		_cleanup_free_ char *path = NULL, *rel = NULL;
+		bool map = strncmp(de->d_name, "map-", 4) == 0;
+		struct stat st;
+		uint64_t ino;
+		char exp[64];
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 ||
+		    asprintf(&rel, "proc/%d/%s", (int)pid, de->d_name) < 0)
+			return -ENOMEM;
+		if (stat(path, &st) < 0 ||
+		    xattr_u64(path, XATTR_PREFIX "inode", &ino) < 0 ||
+		    get_xattr(path, XATTR_PREFIX "exporter", exp, sizeof(exp)) <
+			    0)
+			continue; /* gone meanwhile */
+		r = add_record(s, ino, (uint64_t)st.st_size, pid,
+			       map ? HOLDER_MAP : HOLDER_FD, exp);
+		if (r == 0)
+			r = add_name(s, ino, rel);
+	}
+	return r;
+}
+
+/* Other processes' buffers, as far as the caller may see them. */
+static int scan_proc(struct inspect_snapshot *s, const char *mnt)
+{
+	_cleanup_free_ char *proc = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r = 0;
+
+	if (asprintf(&proc, "%s/proc", mnt) < 0)
+		return -ENOMEM;
+	d = opendir(proc);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno; /* nodiscover */
+	s->discovery = true;
+	while ((de = readdir(d)) && r == 0) {
+		_cleanup_free_ char *dir = NULL;
+		uint64_t pid;
+
+		if (parse_u64(de->d_name, 10, &pid) < 0 || pid == 0 ||
+		    pid > INT32_MAX)
+			continue;
+		if (asprintf(&dir, "%s/%s", proc, de->d_name) < 0)
+			return -ENOMEM;
+		r = scan_proc_pid(s, dir, (pid_t)pid);
+	}
+	return r;
+}
+
+static int scan_kernel(struct inspect_snapshot *s)
+{
+	struct bufinfo bi = { 0 };
+	int r = bufinfo_read(getenv("DMABUFCTL_BUFINFO"), &bi);
+
+	if (r < 0) {
+		snprintf(s->kernel_note, sizeof(s->kernel_note), "%s",
+			 r == -ENOENT ? "no debugfs" :
+			 r == -EACCES ? "bufinfo is for root only" :
+					strerror(-r));
+		return 0;
+	}
+	s->kernel_visible = true;
+	for (size_t i = 0; i < bi.n && r == 0; i++) {
+		struct holder_record rec;
+
+		bufinfo_entry_record(&bi.entries[i], &rec);
+		r = add_record(s, rec.ino, rec.size, 0, HOLDER_KERNEL,
+			       rec.exp_name);
+	}
+	bufinfo_free(&bi);
+	return r;
+}
+
+int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	r = scan_root(s, mnt);
+	if (r == 0)
+		r = scan_proc(s, mnt);
+	if (r == 0)
+		r = scan_kernel(s);
+	if (r == 0)
+		r = holders_build(s->recs, s->nrecs, &s->model);
+	if (r < 0)
+		inspect_snapshot_free(s);
+	return r;
+}
+
+void inspect_snapshot_free(struct inspect_snapshot *s)
+{
+	for (size_t i = 0; i < s->nnames; i++)
+		free(s->names[i].name);
+	free(s->names);
+	free(s->recs);
+	holders_model_free(s->model);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The first name the tree gives ino (a buffer file before proc/ nodes). */
+const char *inspect_name(const struct inspect_snapshot *s, uint64_t ino)
+{
+	for (size_t i = 0; i < s->nnames; i++)
+		if (s->names[i].ino == ino)
+			return s->names[i].name;
+	return NULL;
+}
+
+/* ---- the refresh loop ---- */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+int inspect_parse_interval(const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	/* A bounded rate: polling the whole of /proc more than ten times a
+	 * second costs more than anyone can read. */
+	if (errno || end == arg || *end || !isfinite(v) || v < 0.1 || v > 86400)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+void inspect_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Sleep for seconds; false once SIGINT/SIGTERM came. */
+bool inspect_sleep(double seconds)
+{
+	struct timespec ts = { (time_t)seconds,
+			       (long)((seconds - (double)(time_t)seconds) *
+				      1e9) };
+
+	if (stop)
+		return false;
+	nanosleep(&ts, NULL);
+	return !stop;
+}
+
+bool inspect_stopped(void)
+{
+	return stop;
+}
+
+/* ---- output ---- */
+
+static void comm_of(pid_t pid, char *buf, size_t bufsz)
+{
+	char path[64];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)bufsz, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static json_object *json_u64(uint64_t v)
+{
+	return json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+static json_object *top_json(const struct inspect_snapshot *s)
+{
+	const struct holders_model *m = s->model;
+	json_object *doc = json_object_new_object(), *a, *k;
+
+	json_object_object_add(doc, "total_size", json_u64(m->total_size));
+	json_object_object_add(doc, "nbuffers", json_u64(m->nbuffers));
+	a = json_object_new_array();
+	for (size_t i = 0; i < m->nbuffers; i++) {
+		const struct holders_buffer *b = &m->buffers[i];
+		json_object *o = json_object_new_object(),
+			    *h = json_object_new_array();
+		const char *name = inspect_name(s, b->ino);
+		char kinds[16];
+
+		json_object_object_add(o, "inode", json_u64(b->ino));
+		json_object_object_add(o, "size", json_u64(b->size));
+		json_object_object_add(o, "exporter",
+				       json_object_new_string(b->exp_name));
+		json_object_object_add(
+			o, "name", name ? json_object_new_string(name) : NULL);
+		json_object_object_add(o, "kernel_only",
+				       json_object_new_boolean(b->kernel_only));
+		json_object_object_add(o, "nholders", json_u64(b->nholders));
+		/* What each holding process is charged (Pss-like). */
+		json_object_object_add(
+			o, "shared_size",
+			json_object_new_double(
+				b->nholders ?
+					(double)b->size / (double)b->nholders :
+					0.0));
+		for (size_t j = 0; j < b->nholders; j++) {
+			json_object *p = json_object_new_object();
+
+			json_object_object_add(
+				p, "pid",
+				json_object_new_int(b->holders[j].pid));
+			json_object_object_add(
+				p, "kinds",
+				json_object_new_string(holders_kinds_str(
+					b->holders[j].kinds, kinds,
+					sizeof(kinds))));
+			json_object_array_add(h, p);
+		}
+		json_object_object_add(o, "holders", h);
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(doc, "buffers", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct holders_process *p = &m->procs[i];
+		json_object *o = json_object_new_object();
+		char comm[64];
+
+		comm_of(p->pid, comm, sizeof(comm));
+		json_object_object_add(o, "pid", json_object_new_int(p->pid));
+		json_object_object_add(o, "comm", json_object_new_string(comm));
+		json_object_object_add(o, "buffers", json_u64(p->nbufs));
+		json_object_object_add(o, "by_fd", json_u64(p->nfd));
+		json_object_object_add(o, "by_map", json_u64(p->nmap));
+		json_object_object_add(o, "size", json_u64(p->size));
+		json_object_object_add(o, "shared_size",
+				       json_object_new_double(p->pss));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(doc, "processes", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < m->nexporters; i++) {
+		const struct holders_exporter *e = &m->exporters[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "exporter",
+				       json_object_new_string(e->exp_name));
+		json_object_object_add(o, "buffers", json_u64(e->nbufs));
+		json_object_object_add(o, "size", json_u64(e->size));
+		json_object_object_add(o, "kernel_only_buffers",
+				       json_u64(e->kernel_only_nbufs));
+		json_object_object_add(o, "kernel_only_size",
+				       json_u64(e->kernel_only_size));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(doc, "exporters", a);
+	k = json_object_new_object();
+	json_object_object_add(k, "visible",
+			       json_object_new_boolean(s->kernel_visible));
+	if (s->kernel_visible) {
+		json_object_object_add(k, "kernel_only_buffers",
+				       json_u64(m->kernel_only_nbufs));
+		json_object_object_add(k, "kernel_only_size",
+				       json_u64(m->kernel_only_size));
+	} else {
+		json_object_object_add(k, "reason",
+				       json_object_new_string(s->kernel_note));
+	}
+	json_object_object_add(doc, "kernel", k);
+	k = json_object_new_object();
+	json_object_object_add(k, "discovery",
+			       json_object_new_boolean(s->discovery));
+	json_object_object_add(k, "files", json_u64(s->hidden_files));
+	json_object_object_add(k, "processes", json_u64(s->hidden_procs));
+	json_object_object_add(doc, "hidden", k);
+	return doc;
+}
+
+static void top_table(struct inspect_snapshot *s)
+{
+	struct holders_model *m = s->model;
+	char kinds[16];
+
+	holders_sort_procs_by_size(m);
+	printf("%-8s %-16s %5s %4s %4s %12s %14s\n", "PID", "COMM", "BUFS",
+	       "FD", "MAP", "SIZE", "SHARED");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct holders_process *p = &m->procs[i];
+		char comm[64];
+
+		comm_of(p->pid, comm, sizeof(comm));
+		printf("%-8d ", (int)p->pid);
+		fprint_escaped(stdout, comm);
+		printf("%*s %5zu %4zu %4zu %12llu %14.1f\n",
+		       (int)(strlen(comm) < 16 ? 16 - strlen(comm) : 0), "",
+		       p->nbufs, p->nfd, p->nmap, (unsigned long long)p->size,
+		       p->pss);
+	}
+	holders_sort_procs_by_pid(m);
+	printf("\n%-24s %5s %12s %8s %12s\n", "EXPORTER", "BUFS", "SIZE",
+	       "KBUFS", "KSIZE");
+	for (size_t i = 0; i < m->nexporters; i++) {
+		const struct holders_exporter *e = &m->exporters[i];
+
+		fprint_escaped(stdout, e->exp_name);
+		printf("%*s %5zu %12llu %8zu %12llu\n",
+		       (int)(strlen(e->exp_name) < 24 ?
+				     24 - strlen(e->exp_name) :
+				     0),
+		       "", e->nbufs, (unsigned long long)e->size,
+		       e->kernel_only_nbufs,
+		       (unsigned long long)e->kernel_only_size);
+	}
+	printf("\n%-10s %12s %-16s %-24s %s\n", "INODE", "SIZE", "EXPORTER",
+	       "HOLDERS", "NAME");
+	for (size_t i = 0; i < m->nbuffers; i++) {
+		const struct holders_buffer *b = &m->buffers[i];
+		const char *name = inspect_name(s, b->ino);
+		char hold[256] = "";
+		size_t used = 0;
+
+		for (size_t j = 0; j < b->nholders && used < sizeof(hold); j++)
+			used += (size_t)snprintf(
+				hold + used, sizeof(hold) - used, "%s%d:%s",
+				j ? "," : "", (int)b->holders[j].pid,
+				holders_kinds_str(b->holders[j].kinds, kinds,
+						  sizeof(kinds)));
+		printf("%-10llu %12llu ", (unsigned long long)b->ino,
+		       (unsigned long long)b->size);
+		fprint_escaped(stdout, b->exp_name);
+		printf("%*s %-24s ",
+		       (int)(strlen(b->exp_name) < 16 ?
+				     16 - strlen(b->exp_name) :
+				     0),
+		       "", b->kernel_only ? "kernel" : hold);
+		fprint_escaped(stdout, name ? name : "-");
+		putchar('\n');
+	}
+	printf("\ntotal: %zu buffers, %llu bytes\n", m->nbuffers,
+	       (unsigned long long)m->total_size);
+	if (s->kernel_visible)
+		printf("kernel-only buffers: %zu, %llu bytes\n",
+		       m->kernel_only_nbufs,
+		       (unsigned long long)m->kernel_only_size);
+	else
+		printf("kernel-only buffers: not visible (%s)\n",
+		       s->kernel_note);
+	if (!s->discovery)
+		printf("other processes: not visible (the mount has no proc/: nodiscover)\n");
+	if (s->hidden_files || s->hidden_procs)
+		printf("hidden from this user: %zu buffer files, %zu processes\n",
+		       s->hidden_files, s->hidden_procs);
+}
+
+/* The options top and watch share; -1 to go on, else an exit status. */
+int inspect_options(int argc, char **argv, bool *json, double *interval)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		COMMON_OPTS,
+		{ 0 },
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == OPT_JSON) {
+			*json = true;
+		} else if (c == OPT_INTERVAL) {
+			if (inspect_parse_interval(optarg, interval) < 0)
+				return usage_error(
+					"--interval: '%s' is not a number of seconds "
+					"from 0.1 to 86400",
+					optarg);
+		} else if ((r = common_opt(c)) >= 0) {
+			return r;
+		}
+	}
+	if (optind != argc)
+		return usage_error("%s takes no arguments", cmd_name);
+	inspect_signals();
+	return -1;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	double interval = 0;
+	bool json = false;
+	int r = inspect_options(argc, argv, &json, &interval);
+
+	if (r >= 0)
+		return r;
+	do {
+		struct inspect_snapshot s;
+
+		r = inspect_snapshot_take(mount_dir(), &s);
+		if (r < 0)
+			return fail(mount_dir(), r, NULL);
+		if (interval && !json && isatty(STDOUT_FILENO))
+			fputs("\033[H\033[2J", stdout);
+		if (json) {
+			json_object *doc = top_json(&s);
+			const char *text = json_object_to_json_string_ext(
+				doc, (interval ? JSON_C_TO_STRING_PLAIN :
+						 JSON_C_TO_STRING_PRETTY) |
+					     JSON_C_TO_STRING_NOSLASHESCAPE);
+
+			puts(text ? text : "null");
+			json_object_put(doc);
+		} else {
+			top_table(&s);
+		}
+		inspect_snapshot_free(&s);
+		fflush(stdout);
+	} while (interval && inspect_sleep(interval));
+	return EXIT_SUCCESS;
+}
