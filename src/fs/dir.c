@@ -21,7 +21,13 @@ struct dir_item {
 struct dir_snapshot {
 	struct dir_item *items;
 	size_t n, cap;
+	uid_t caller; /* who opened it: listings show what they may see */
 };
+
+uid_t dir_caller(const struct dir_snapshot *d)
+{
+	return d->caller;
+}
 
 int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t type)
 {
@@ -70,6 +76,7 @@ void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	d->caller = fuse_req_ctx(req)->uid;
 	r = dir_add(d, ".", ino, S_IFDIR);
 	r = r ?: dir_add(d, "..", INO_ROOT, S_IFDIR);
 	r = r ?: node_fill(fs_config(req), d, ino);

@@ -46,6 +46,8 @@ int node_readlink(fuse_ino_t ino, char *buf, size_t bufsz);
 struct dir_snapshot;
 /* Fill a snapshot of directory ino; -ENOTDIR, -ENOENT. */
 int node_fill(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino);
+/* The uid of the caller that opened the directory. */
+uid_t dir_caller(const struct dir_snapshot *d);
 /* The directory new/BACKEND's backend name (copied), for create; -EPERM
  * for any other inode. */
 int node_newdir_backend(fuse_ino_t ino, char *name, size_t namesz);

@@ -454,6 +454,13 @@ static int fill_proc(const struct config *cfg, struct dir_snapshot *d, fuse_ino_
 
 	r = discover_pids(&pids, &n);
 	for (size_t i = 0; i < n && r >= 0; i++) {
+		uid_t owner;
+
+		/* Only the processes the caller could inspect (proc/PID's
+		 * owner is decided by ptrace's rules, see discover_owner). */
+		if (dir_caller(d) != 0 &&
+		    (discover_owner(pids[i], &owner) < 0 || owner != dir_caller(d)))
+			continue;
 		snprintf(num, sizeof(num), "%d", (int)pids[i]);
 		r = dir_add(d, num, ino_make(NODE_PROC_PID, (uint64_t)pids[i]), S_IFDIR);
 	}

@@ -94,4 +94,20 @@ if [ -n "$scope_was" ]; then
 else
 	echo "# no Yama in this kernel: scopes 1 and 2 not tried"
 fi
+
+# Listings show only the processes the caller could inspect.
+listed() { # UID PID: 0 when uid UID sees PID in proc/
+	dmabuf-hold as "$1" exec ls "$P" | grep -qx "$2"
+}
+for t in plain nodump suid sgid; do
+	pid=$(eval echo "\$${t}_pid")
+	ls "$P" | grep -qx "$pid" || fail "root does not see $t (pid $pid) in proc/"
+	listed 1001 "$pid" && fail "uid 1001 sees $t (pid $pid) in proc/"
+	if [ "$t" = plain ]; then
+		listed 1000 "$pid" || fail "uid 1000 does not see its own plain (pid $pid)"
+	else
+		listed 1000 "$pid" && fail "uid 1000 sees $t (pid $pid) in proc/"
+	fi
+done
+echo "# proc/ lists for each caller only what it could inspect"
 exit 0
