@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -538,17 +539,26 @@ void entry_set_iomem(struct entry *e, int iomem_override)
 	pthread_mutex_unlock(&tree_lock);
 }
 
-int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size)
+int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size,
+		   int flags)
 {
+	int r = 0;
+
 	if (size > META_VALUE_MAX)
 		return -ERANGE;
 	if (memchr(value, '\0', size))
 		return -EINVAL;
 	pthread_mutex_lock(&tree_lock);
-	memcpy(e->meta[key], value, size);
-	e->meta[key][size] = '\0';
+	if ((flags & XATTR_CREATE) && e->meta[key][0])
+		r = -EEXIST;
+	else if ((flags & XATTR_REPLACE) && !e->meta[key][0])
+		r = -ENODATA;
+	if (r == 0) {
+		memcpy(e->meta[key], value, size);
+		e->meta[key][size] = '\0';
+	}
 	pthread_mutex_unlock(&tree_lock);
-	return 0;
+	return r;
 }
 
 int entry_remove_meta(struct entry *e, enum meta_key key)

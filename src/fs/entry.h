@@ -29,6 +29,8 @@ enum meta_key {
 	META_HEIGHT,
 	META_STRIDE,
 	META_MODIFIER,
+	META_PITCHES, /* per plane, comma-separated numbers */
+	META_OFFSETS,
 	META_COUNT,
 };
 #define META_VALUE_MAX 64
@@ -162,7 +164,10 @@ void entry_info(struct entry *e, struct entry_info *out);
 void entry_info_clear(struct entry_info *info);
 /* The map flag: -1 back to the policy, 0 system memory, 1 I/O memory. */
 void entry_set_iomem(struct entry *e, int iomem_override);
-/* Image metadata; value of size bytes (no NUL). -ERANGE, -EINVAL. */
-int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size);
+/* Image metadata; value of size bytes (no NUL). flags as setxattr(2)'s:
+ * XATTR_CREATE of a set key -EEXIST, XATTR_REPLACE of an unset one
+ * -ENODATA (checked and set under one lock). -ERANGE, -EINVAL. */
+int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size,
+		   int flags);
 /* -ENODATA when it has none. */
 int entry_remove_meta(struct entry *e, enum meta_key key);
