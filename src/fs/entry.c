@@ -445,31 +445,41 @@ int entry_open_discovered(struct buffer *buf, uid_t owner, struct entry **out)
 	return 0;
 }
 
-int entry_flush(struct entry *e)
+int entry_flush(struct entry *e, bool opener)
 {
 	unsigned int nopen;
 
 	pthread_mutex_lock(&tree_lock);
 	nopen = e->nopen;
 	pthread_mutex_unlock(&tree_lock);
-	/* close() of the last open file of a staged name allocates the
-	 * buffer, so `cp x FILE && dmabufctl info FILE` sees it made, and an
-	 * allocation failure reaches close(). */
-	return nopen == 1 ? entry_commit_staged(e) : 0;
+	/* The opener's close() of the only open file of a staged name
+	 * allocates the buffer, so `cp x FILE && dmabufctl info FILE` sees it
+	 * made and an allocation failure reaches close(); a child's close of
+	 * an inherited fd leaves it to grow (the last RELEASE allocates). */
+	return nopen == 1 && opener ? entry_commit_staged(e) : 0;
 }
 
 void entry_release(struct entry *e)
 {
-	bool do_free;
+	bool last, do_free;
 	int r;
 
+	/* The last open file keeps its count while it allocates, so that
+	 * nothing frees the entry meanwhile and of two concurrent releases
+	 * exactly one is the last. */
+	pthread_mutex_lock(&tree_lock);
+	last = e->nopen == 1;
+	if (!last && e->nopen > 0)
+		e->nopen--;
+	pthread_mutex_unlock(&tree_lock);
+	if (!last)
+		return;
 	r = entry_commit_staged(e);
 	if (r < 0)
 		log_err("%s: allocating at last close failed: %s; data stays staged", e->name,
 			strerror(-r));
 	pthread_mutex_lock(&tree_lock);
-	if (e->nopen > 0)
-		e->nopen--;
+	e->nopen--;
 	do_free = remove_if_unused_locked(e);
 	pthread_mutex_unlock(&tree_lock);
 	if (do_free)

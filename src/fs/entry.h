@@ -121,8 +121,9 @@ int entry_open(uint64_t id, struct entry **out);
 /* An unlinked entry of origin discovered around buf (the reference is
  * taken over, also on error), with one open counted. */
 int entry_open_discovered(struct buffer *buf, uid_t owner, struct entry **out);
-/* close(2) of one open file: the last one of a staged entry allocates it. */
-int entry_flush(struct entry *e);
+/* close(2) of one open file: by its opener (opener), and the entry's only
+ * open file, allocates a staged entry. */
+int entry_flush(struct entry *e, bool opener);
 /* The last reference of an open file went: allocate if staged, count the
  * close, free the entry if nothing else holds it. */
 void entry_release(struct entry *e);

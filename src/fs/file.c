@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 
 struct handle {
 	struct entry *e; /* one open counted on it */
+	pid_t opener; /* the thread that opened it, see fs_flush() */
 	/* When a read on this open file last gave up on a fence (ms,
 	 * CLOCK_MONOTONIC); see fence_timeout_for(). */
 	int64_t fence_expired_ms;
@@ -38,6 +40,7 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 		       const struct fuse_entry_param *created)
 {
 	fi->fh = (uintptr_t)h;
+	h->opener = fuse_req_ctx(req)->pid;
 	/* Page-cache I/O by default, so that MAP_SHARED works with libfuse
 	 * 3.14 (it cannot ask for FUSE_DIRECT_IO_ALLOW_MMAP). Direct I/O, one
 	 * request per read()/write() straight into the buffer and no page
@@ -347,9 +350,38 @@ void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 
 /* ---- the rest of an open file's life ---- */
 
+/* The thread group of a thread id, from /proc; the id itself when that
+ * cannot be read (the thread is gone). */
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], line[128];
+	_cleanup_fclose_ FILE *f = NULL;
+	int tgid;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			return (pid_t)tgid;
+	return tid;
+}
+
+/*
+ * FLUSH comes with every close(2), also of the copies of the fd that
+ * children inherited (`{ head; head; } > FILE`), so it cannot tell the last
+ * close of the open file; RELEASE can, but the kernel sends it in the
+ * background, after close() returned. So: the close by the process that
+ * opened the file allocates a staged entry (and reports a failure to it),
+ * which keeps `cp x FILE && dmabufctl info FILE` right; other processes'
+ * closes do not, and RELEASE allocates what is still staged.
+ */
 void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -entry_flush(handle_of(fi)->e));
+	struct handle *h = handle_of(fi);
+	pid_t pid = fuse_req_ctx(req)->pid;
+	bool opener = pid == h->opener || (pid > 0 && tgid_of(pid) == tgid_of(h->opener));
+
+	fuse_reply_err(req, -entry_flush(h->e, opener));
 }
 
 void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
