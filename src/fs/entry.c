@@ -199,17 +199,23 @@ static void stat_locked(struct entry *e, struct stat *st, bool *allocated)
 		*allocated = e->buf != NULL;
 }
 
-/* Whether uid/gid may access with the given rwx mask (like the kernel's
- * generic permission check, root always may). */
-static bool may_access_locked(const struct entry *e, uid_t uid, gid_t gid, int mask)
+/* Whether a caller may access with the rwx mask, by the kernel's rule
+ * (generic_permission): the owner's bits for the owner, else the group's for
+ * a member of the file's group, primary or supplementary, else the others';
+ * root always may (CAP_DAC_OVERRIDE, for a regular file). */
+static bool may_access_locked(const struct entry *e, uid_t uid, gid_t gid, const gid_t *groups,
+			      size_t ngroups, int mask)
 {
 	mode_t m = e->mode;
+	bool member = gid == e->gid;
 
 	if (uid == 0)
 		return true;
+	for (size_t i = 0; i < ngroups && !member; i++)
+		member = groups[i] == e->gid;
 	if (uid == e->uid)
 		m >>= 6;
-	else if (gid == e->gid)
+	else if (member)
 		m >>= 3;
 	return (m & mask & 7) == (mode_t)(mask & 7);
 }
@@ -674,27 +680,72 @@ void tree_drop_conn(uint64_t conn_id)
 		log_info("%s: transient buffer removed, its publisher went away", name);
 }
 
-int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd)
+/*
+ * A read-only fd of the buffer: the daemon holds read-write ones. A memfd
+ * reopens read-only through /proc/self/fd; a dma-buf cannot (its access mode
+ * is fixed when its exporter makes the file, and reopening gives no dma-buf).
+ */
+static int reopen_readonly(struct buffer *b, int *out_fd)
 {
+	char path[64];
+	int fd;
+
+	if (b->readonly)
+		fd = fcntl(b->fd, F_DUPFD_CLOEXEC, 3);
+	else if (b->ops != &buffer_memfd_ops)
+		return -EACCES;
+	else {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", b->fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	*out_fd = fd;
+	return 0;
+}
+
+int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *groups,
+		       size_t ngroups, int *out_fd)
+{
+	_cleanup_buffer_ struct buffer *buf = NULL;
+	bool writable = false;
 	struct entry *e;
 	int fd = -1, r = 0;
 
 	pthread_mutex_lock(&tree_lock);
 	e = find_name_locked(name);
+
 	if (!e)
 		r = -ENOENT;
-	else if (!may_access_locked(e, uid, gid, 4))
+	else if (!may_access_locked(e, uid, gid, groups, ngroups, 4))
 		r = -EACCES;
 	else if (!e->buf)
 		r = -ENODATA; /* not allocated yet: nothing to hand out */
 	else if (buffer_is_dead(e->buf))
 		r = -ENODEV;
-	else if ((fd = fcntl(e->buf->fd, F_DUPFD_CLOEXEC, 3)) < 0)
-		r = -errno;
+	else if ((writable = may_access_locked(e, uid, gid, groups, ngroups, 2) &&
+			     !e->buf->readonly)) {
+		if ((fd = fcntl(e->buf->fd, F_DUPFD_CLOEXEC, 3)) < 0)
+			r = -errno;
+	} else {
+		buf = buffer_ref(e->buf);
+	}
 	pthread_mutex_unlock(&tree_lock);
+	if (r == 0 && !writable) {
+		/* Only what the caller may do: read. */
+		r = reopen_readonly(buf, &fd);
+		if (r == -EACCES)
+			log_info("%s: export to uid %u refused: it may not write the file, and a "
+				 "%s dma-buf has no read-only fd", name, (unsigned)uid, buf->exporter);
+	}
 	if (r == 0)
 		*out_fd = fd;
 	return r;
+}
+
+int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd)
+{
+	return tree_export_groups(name, uid, gid, NULL, 0, out_fd);
 }
 
 void tree_backend_gone(struct backend *be, void *data)

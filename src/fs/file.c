@@ -412,6 +412,37 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	fuse_reply_err(req, -entry_fallocate(handle_of(fi)->e, (uint64_t)offset + (uint64_t)length));
 }
 
+/*
+ * An invalidation holds its worker until the kernel has written the dirty
+ * pages back, through WRITE requests that need workers of their own, and
+ * libfuse runs at most 10 (FUSE_LOOP_MT_DEF_MAX_THREADS): 12 processes
+ * syncing dirty mappings at once took them all and deadlocked the mount.
+ * So at most SYNC_INVAL_MAX run at once; a SYNC that finds them all busy
+ * waits a little (a few ms, holding its worker) and then fails with EAGAIN,
+ * which DMA_BUF_IOCTL_SYNC callers retry (as libdrm's drmIoctl does).
+ */
+#define SYNC_INVAL_MAX 4
+#define SYNC_INVAL_TRIES 5
+static int sync_inval_running;
+
+static int sync_invalidate(struct fuse_session *se, fuse_ino_t ino)
+{
+	const struct timespec ms = { 0, 1000000 };
+	int r;
+
+	for (int i = 0;; i++) {
+		if (__atomic_add_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL) <= SYNC_INVAL_MAX)
+			break;
+		__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
+		if (i == SYNC_INVAL_TRIES)
+			return -EAGAIN;
+		nanosleep(&ms, NULL);
+	}
+	r = fuse_lowlevel_notify_inval_inode(se, ino, 0, 0);
+	__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
+	return r;
+}
+
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	      struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
 	      size_t out_bufsz)
@@ -441,7 +472,11 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	 * (as WRITEs served by the other threads) before dropping them.
 	 */
 	if (!(sync->flags & DMA_BUF_SYNC_END) || (sync->flags & DMA_BUF_SYNC_WRITE)) {
-		r = fuse_lowlevel_notify_inval_inode(fs_data(req)->se, ino, 0, 0);
+		r = sync_invalidate(fs_data(req)->se, ino);
+		if (r == -EAGAIN) {
+			fuse_reply_err(req, EAGAIN);
+			return;
+		}
 		if (r < 0 && r != -ENOENT)
 			log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
 	}
