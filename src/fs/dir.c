@@ -43,14 +43,6 @@ int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t typ
 	return 0;
 }
 
-bool dir_has(const struct dir_snapshot *d, const char *name)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->items[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 static void dir_free(struct dir_snapshot *d)
 {
 	if (!d)
