@@ -5,10 +5,12 @@
  * getdents callers expect.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/entry.h"
 #include "fs/fs-internal.h"
 #include "shared/macro.h"
 
@@ -21,6 +23,7 @@ struct dir_item {
 struct dir_snapshot {
 	struct dir_item *items;
 	size_t n, cap;
+	struct dir_snapshot *prev, *next; /* open_dirs */
 };
 
 int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t type)
@@ -53,6 +56,54 @@ static void dir_free(struct dir_snapshot *d)
 	free(d);
 }
 
+/* Directories the kernel has open: a stop with some open frees them (no
+ * RELEASEDIR comes for those). */
+static pthread_mutex_t open_dirs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dir_snapshot *open_dirs;
+static pthread_once_t open_dirs_once = PTHREAD_ONCE_INIT;
+
+static void open_dirs_exit(void)
+{
+	struct dir_snapshot *d, *next;
+
+	pthread_mutex_lock(&open_dirs_lock);
+	for (d = open_dirs; d; d = next) {
+		next = d->next;
+		dir_free(d);
+	}
+	open_dirs = NULL;
+	pthread_mutex_unlock(&open_dirs_lock);
+}
+
+static void open_dirs_init(void)
+{
+	tree_at_exit(open_dirs_exit);
+}
+
+static void open_dirs_add(struct dir_snapshot *d)
+{
+	pthread_once(&open_dirs_once, open_dirs_init);
+	pthread_mutex_lock(&open_dirs_lock);
+	d->next = open_dirs;
+	if (open_dirs)
+		open_dirs->prev = d;
+	open_dirs = d;
+	pthread_mutex_unlock(&open_dirs_lock);
+}
+
+static void open_dirs_remove(struct dir_snapshot *d)
+{
+	pthread_mutex_lock(&open_dirs_lock);
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		open_dirs = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	d->prev = d->next = NULL;
+	pthread_mutex_unlock(&open_dirs_lock);
+}
+
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dir_snapshot *d = calloc(1, sizeof(*d));
@@ -72,8 +123,11 @@ void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uintptr_t)d;
 	fi->cache_readdir = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT)
+	open_dirs_add(d);
+	if (fuse_reply_open(req, fi) < 0) {
+		open_dirs_remove(d);
 		dir_free(d);
+	}
 }
 
 void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -101,6 +155,9 @@ void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	dir_free((struct dir_snapshot *)(uintptr_t)fi->fh);
+	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
+
+	open_dirs_remove(d);
+	dir_free(d);
 	fuse_reply_err(req, 0);
 }

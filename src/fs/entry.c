@@ -66,9 +66,23 @@ static void entry_free(struct entry *e)
 	free(e);
 }
 
+static void (*at_exit[4])(void);
+static int n_at_exit;
+
+void tree_at_exit(void (*fn)(void))
+{
+	pthread_mutex_lock(&tree_lock);
+	if (n_at_exit < (int)ARRAY_SIZE(at_exit))
+		at_exit[n_at_exit++] = fn;
+	pthread_mutex_unlock(&tree_lock);
+}
+
 void tree_exit(void)
 {
 	struct entry *e, *next;
+
+	for (int i = 0; i < n_at_exit; i++)
+		at_exit[i]();
 
 	pthread_mutex_lock(&tree_lock);
 	for (e = entries; e; e = next) {

@@ -86,6 +86,10 @@ struct entry_view {
 	const struct buffer *buf; /* NULL while unallocated or staged */
 };
 
+/* Have tree_exit() call fn first (at most 4): what lives only as long as
+ * the kernel's references, which a stop does not drop, is freed there. */
+void tree_at_exit(void (*fn)(void));
+
 /* Call fn on every linked entry, newest first, under the tree lock (fn
  * must not call entry verbs); stops at and returns fn's first nonzero. */
 int tree_walk(int (*fn)(const struct entry_view *v, void *data), void *data);
