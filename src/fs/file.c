@@ -156,8 +156,14 @@ void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * file is still an ordinary growing file, so it is emptied. */
 	if (fi->flags & O_TRUNC) {
 		r = entry_truncate_staged(e);
-		if (r < 0)
+		if (r < 0) {
+			/* Keeping the old bytes behind an open that asked for none
+			 * would lose the caller's data silently: fail the open. */
 			log_warn("%s: truncating staged data: %s", entry_name(e), strerror(-r));
+			entry_release(e);
+			fuse_reply_err(req, -r);
+			return;
+		}
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
