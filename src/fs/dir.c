@@ -5,7 +5,6 @@
  * getdents callers expect.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,7 @@ struct dir_item {
 struct dir_snapshot {
 	struct dir_item *items;
 	size_t n, cap;
-	struct dir_snapshot *prev, *next; /* open_dirs */
+	struct tree_held held; /* while the kernel has it open */
 };
 
 int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t type)
@@ -56,52 +55,9 @@ static void dir_free(struct dir_snapshot *d)
 	free(d);
 }
 
-/* Directories the kernel has open: a stop with some open frees them (no
- * RELEASEDIR comes for those). */
-static pthread_mutex_t open_dirs_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct dir_snapshot *open_dirs;
-static pthread_once_t open_dirs_once = PTHREAD_ONCE_INIT;
-
-static void open_dirs_exit(void)
+static void dir_held_free(struct tree_held *held)
 {
-	struct dir_snapshot *d, *next;
-
-	pthread_mutex_lock(&open_dirs_lock);
-	for (d = open_dirs; d; d = next) {
-		next = d->next;
-		dir_free(d);
-	}
-	open_dirs = NULL;
-	pthread_mutex_unlock(&open_dirs_lock);
-}
-
-static void open_dirs_init(void)
-{
-	tree_at_exit(open_dirs_exit);
-}
-
-static void open_dirs_add(struct dir_snapshot *d)
-{
-	pthread_once(&open_dirs_once, open_dirs_init);
-	pthread_mutex_lock(&open_dirs_lock);
-	d->next = open_dirs;
-	if (open_dirs)
-		open_dirs->prev = d;
-	open_dirs = d;
-	pthread_mutex_unlock(&open_dirs_lock);
-}
-
-static void open_dirs_remove(struct dir_snapshot *d)
-{
-	pthread_mutex_lock(&open_dirs_lock);
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		open_dirs = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
-	d->prev = d->next = NULL;
-	pthread_mutex_unlock(&open_dirs_lock);
+	dir_free(container_of(held, struct dir_snapshot, held));
 }
 
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -123,9 +79,10 @@ void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uintptr_t)d;
 	fi->cache_readdir = 0;
-	open_dirs_add(d);
+	d->held.free = dir_held_free;
+	tree_hold(&d->held);
 	if (fuse_reply_open(req, fi) < 0) {
-		open_dirs_remove(d);
+		tree_unhold(&d->held);
 		dir_free(d);
 	}
 }
@@ -157,7 +114,7 @@ void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
 
-	open_dirs_remove(d);
+	tree_unhold(&d->held);
 	dir_free(d);
 	fuse_reply_err(req, 0);
 }

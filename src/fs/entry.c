@@ -66,23 +66,47 @@ static void entry_free(struct entry *e)
 	free(e);
 }
 
-static void (*at_exit[4])(void);
-static int n_at_exit;
+/* Protected by held_lock, not the tree lock: a release frees its handle
+ * after the entry verbs. */
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tree_held *held;
 
-void tree_at_exit(void (*fn)(void))
+void tree_hold(struct tree_held *h)
 {
-	pthread_mutex_lock(&tree_lock);
-	if (n_at_exit < (int)ARRAY_SIZE(at_exit))
-		at_exit[n_at_exit++] = fn;
-	pthread_mutex_unlock(&tree_lock);
+	pthread_mutex_lock(&held_lock);
+	h->prev = NULL;
+	h->next = held;
+	if (held)
+		held->prev = h;
+	held = h;
+	pthread_mutex_unlock(&held_lock);
+}
+
+void tree_unhold(struct tree_held *h)
+{
+	pthread_mutex_lock(&held_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		held = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+	pthread_mutex_unlock(&held_lock);
 }
 
 void tree_exit(void)
 {
 	struct entry *e, *next;
 
-	for (int i = 0; i < n_at_exit; i++)
-		at_exit[i]();
+	pthread_mutex_lock(&held_lock);
+	while (held) {
+		struct tree_held *h = held;
+
+		held = h->next;
+		h->free(h);
+	}
+	pthread_mutex_unlock(&held_lock);
 
 	pthread_mutex_lock(&tree_lock);
 	for (e = entries; e; e = next) {

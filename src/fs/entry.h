@@ -86,9 +86,15 @@ struct entry_view {
 	const struct buffer *buf; /* NULL while unallocated or staged */
 };
 
-/* Have tree_exit() call fn first (at most 4): what lives only as long as
- * the kernel's references, which a stop does not drop, is freed there. */
-void tree_at_exit(void (*fn)(void));
+/* What the kernel holds open besides entries (a file handle, a directory
+ * snapshot), embedded in it: a stop sends no RELEASE for those, so
+ * tree_exit() frees what is still held, with free(). */
+struct tree_held {
+	struct tree_held *prev, *next;
+	void (*free)(struct tree_held *h);
+};
+void tree_hold(struct tree_held *h);
+void tree_unhold(struct tree_held *h);
 
 /* Call fn on every linked entry, newest first, under the tree lock (fn
  * must not call entry verbs); stops at and returns fn's first nonzero. */

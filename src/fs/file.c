@@ -24,7 +24,7 @@
 #include "shared/macro.h"
 
 struct handle {
-	struct handle *prev, *next; /* open_files, once the open is replied */
+	struct tree_held held; /* once the open is replied: a stop frees it */
 	struct entry *e; /* one open counted on it */
 	pid_t opener; /* the thread that opened it, see fs_flush() */
 	/* When a read on this open file last gave up on a fence (ms,
@@ -37,55 +37,9 @@ static struct handle *handle_of(struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-/*
- * The open files the kernel has (or is being given), so that a stop with
- * files still open frees them: no RELEASE comes for those. The tree frees
- * the entries (tree_exit).
- */
-static pthread_mutex_t open_files_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct handle *open_files;
-static pthread_once_t open_files_once = PTHREAD_ONCE_INIT;
-
-static void open_files_exit(void)
+static void handle_free(struct tree_held *held)
 {
-	struct handle *h, *next;
-
-	pthread_mutex_lock(&open_files_lock);
-	for (h = open_files; h; h = next) {
-		next = h->next;
-		free(h);
-	}
-	open_files = NULL;
-	pthread_mutex_unlock(&open_files_lock);
-}
-
-static void open_files_init(void)
-{
-	tree_at_exit(open_files_exit);
-}
-
-static void open_files_add(struct handle *h)
-{
-	pthread_once(&open_files_once, open_files_init);
-	pthread_mutex_lock(&open_files_lock);
-	h->prev = NULL;
-	h->next = open_files;
-	if (open_files)
-		open_files->prev = h;
-	open_files = h;
-	pthread_mutex_unlock(&open_files_lock);
-}
-
-static void open_files_remove(struct handle *h)
-{
-	pthread_mutex_lock(&open_files_lock);
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		open_files = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
-	pthread_mutex_unlock(&open_files_lock);
+	free(container_of(held, struct handle, held));
 }
 
 static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle *h,
@@ -104,7 +58,8 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 	 * every open sees the buffer's current contents. */
 	fi->keep_cache = 0;
 	fi->direct_io = (fi->flags & O_DIRECT) || (fi->flags & O_ACCMODE) == O_WRONLY;
-	open_files_add(h);
+	h->held.free = handle_free;
+	tree_hold(&h->held);
 	if (created)
 		r = fuse_reply_create(req, created, fi);
 	else
@@ -112,7 +67,7 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 	if (r < 0) {
 		/* The open was interrupted: the kernel has no file (and, for a
 		 * create, no lookup), so no RELEASE (or FORGET) will come. */
-		open_files_remove(h);
+		tree_unhold(&h->held);
 		if (created)
 			entry_forget(ino_id(created->ino), 1);
 		entry_release(h->e);
@@ -458,7 +413,7 @@ void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
 
-	open_files_remove(h);
+	tree_unhold(&h->held);
 	entry_release(h->e);
 	free(h);
 	fuse_reply_err(req, 0);
