@@ -22,7 +22,10 @@ EOS
 chmod +x "$T/vgbin/dmabuffs"
 PATH=$T/vgbin:$PATH
 
-start_daemon || bail_out "dmabuffs (under valgrind) did not mount"
+# valgrind starts slowly on a loaded machine: give it 20 s more than
+# start_daemon's 5.
+start_daemon || wait_for "mountpoint -q '$M'" 200 ||
+	bail_out "dmabuffs (under valgrind) did not mount"
 check "truncate -s 64K held" -- truncate -s 64K "$M/held"
 printf 'staged' >"$T/s"
 # Files and directories open when the daemon stops: a buffer file read-write,
