@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <time.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -58,15 +59,35 @@ int buffer_init_sigbus_guard(void)
 
 /* ---- ops ---- */
 
-static int dmabuf_sync(struct buffer *b, uint64_t flags)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Tries of a SYNC that keeps failing with EINTR/EAGAIN, whatever the
+ * timeout: a signal or a busy exporter now and then is no failure. */
+#define SYNC_TRIES_MIN 3
+
+static int dmabuf_sync(struct buffer *b, uint64_t flags, int timeout_ms)
 {
 	struct dma_buf_sync sync = { .flags = flags };
+	int64_t start = mono_ms();
 	int r;
 
-	/* The kernel restarts nothing here: EAGAIN/EINTR mean "try again". */
-	do
+	/* The kernel restarts nothing here: EAGAIN/EINTR mean "try again",
+	 * within the fence timeout, not forever. */
+	for (int tries = 1;; tries++) {
 		r = ioctl(b->fd, DMA_BUF_IOCTL_SYNC, &sync);
-	while (r < 0 && (errno == EINTR || errno == EAGAIN));
+		if (r == 0 || (errno != EINTR && errno != EAGAIN))
+			break;
+		if (tries >= SYNC_TRIES_MIN && mono_ms() - start >= timeout_ms) {
+			errno = ETIME;
+			break;
+		}
+	}
 	if (r < 0) {
 		r = -errno;
 		log_warn("buffer %s: DMA_BUF_IOCTL_SYNC(0x%llx): %s", b->exporter,
@@ -93,7 +114,7 @@ static int dmabuf_wait(struct buffer *b, short events, int timeout_ms)
 	return 0;
 }
 
-static int memfd_sync(struct buffer *b, uint64_t flags)
+static int memfd_sync(struct buffer *b, uint64_t flags, int timeout_ms)
 {
 	return 0;
 }
@@ -263,20 +284,20 @@ static int guarded_copy(struct buffer *b, enum copy_dir dir, void *mem, size_t l
  * device is gone. */
 static int sync_error(int r)
 {
-	return r == -ENODEV ? r : -EIO;
+	return r == -ENODEV || r == -ETIME ? r : -EIO;
 }
 
 static ssize_t buffer_io(struct buffer *b, enum copy_dir dir, void *mem, size_t len,
-			 uint64_t off)
+			 uint64_t off, int timeout_ms)
 {
 	uint64_t dir_flag = dir == COPY_FROM_BUFFER ? DMA_BUF_SYNC_READ : DMA_BUF_SYNC_WRITE;
 	int r, r2;
 
-	r = b->ops->sync(b, DMA_BUF_SYNC_START | dir_flag);
+	r = b->ops->sync(b, DMA_BUF_SYNC_START | dir_flag, timeout_ms);
 	if (r < 0)
 		return sync_error(r);
 	r = guarded_copy(b, dir, mem, len, off);
-	r2 = b->ops->sync(b, DMA_BUF_SYNC_END | dir_flag);
+	r2 = b->ops->sync(b, DMA_BUF_SYNC_END | dir_flag, timeout_ms);
 	if (r < 0)
 		return r;
 	if (r2 < 0)
@@ -316,7 +337,7 @@ ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off, bool 
 	r = b->ops->wait(b, POLLIN, nonblock ? 0 : fence_timeout_ms);
 	if (r < 0)
 		return r;
-	return buffer_io(b, COPY_FROM_BUFFER, dst, len, off);
+	return buffer_io(b, COPY_FROM_BUFFER, dst, len, off, nonblock ? 0 : fence_timeout_ms);
 }
 
 ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off,
@@ -326,7 +347,8 @@ ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off
 
 	if (r < 0 || len == 0)
 		return r;
-	return buffer_io(b, COPY_TO_BUFFER, (void *)src, len, off);
+	return buffer_io(b, COPY_TO_BUFFER, (void *)src, len, off,
+			 nonblock ? 0 : fence_timeout_ms);
 }
 
 ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off,
@@ -340,7 +362,7 @@ ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off,
 	r = write_span(b, &len, off, nonblock, fence_timeout_ms);
 	if (r < 0 || len == 0)
 		return r;
-	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, fence_timeout_ms);
 	if (r < 0)
 		return sync_error(r);
 	while (done < len) {
@@ -354,7 +376,7 @@ ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off,
 		}
 		done += (size_t)n;
 	}
-	r2 = b->ops->sync(b, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	r2 = b->ops->sync(b, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, fence_timeout_ms);
 	if (r < 0)
 		return r;
 	if (r2 < 0)
@@ -383,13 +405,13 @@ int buffer_read_direct_begin(struct buffer *b, uint64_t off, size_t *len, bool n
 	r = b->ops->wait(b, POLLIN, nonblock ? 0 : fence_timeout_ms);
 	if (r < 0)
 		return r;
-	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	r = b->ops->sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, fence_timeout_ms);
 	return r < 0 ? sync_error(r) : 0;
 }
 
 void buffer_read_direct_end(struct buffer *b)
 {
-	b->ops->sync(b, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	b->ops->sync(b, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ, 0);
 }
 
 int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len, int fence_timeout_ms)

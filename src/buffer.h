@@ -19,8 +19,10 @@ struct buffer;
  * for the write fence with poll(); memfds need neither.
  */
 struct buffer_ops {
-	/* DMA_BUF_IOCTL_SYNC with flags (START/END | READ/WRITE). 0 or -errno. */
-	int (*sync)(struct buffer *b, uint64_t flags);
+	/* DMA_BUF_IOCTL_SYNC with flags (START/END | READ/WRITE), retried on
+	 * EINTR/EAGAIN for up to timeout_ms (a few tries for 0), then -ETIME.
+	 * 0 or -errno. */
+	int (*sync)(struct buffer *b, uint64_t flags, int timeout_ms);
 	/* Wait up to timeout_ms (0: don't wait) until the CPU may read
 	 * (POLLIN: no pending device write) or write (POLLOUT: no pending
 	 * device access). 0, -EAGAIN (timeout_ms == 0 and busy) or -ETIME. */

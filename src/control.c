@@ -74,6 +74,27 @@ static struct pollfd *pfds;
 static int nconns, max_conns;
 static uint64_t next_conn_id = 1;
 
+/* The supplementary groups of the peer (as at connect), malloc'ed. */
+static int peer_groups(int fd, gid_t **out, size_t *n)
+{
+	socklen_t len = 16 * sizeof(gid_t);
+
+	for (;;) {
+		gid_t *v = malloc(len);
+
+		if (!v)
+			return -ENOMEM;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, v, &len) == 0) {
+			*out = v;
+			*n = len / sizeof(gid_t);
+			return 0;
+		}
+		free(v);
+		if (errno != ERANGE)
+			return -errno;
+	}
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -358,8 +379,16 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		send_reply(c, r, -1, "unpublish %s%s", rq.name,
 			   r == -ENOENT ? ": no such buffer" : r == -EPERM ? ": not the owner" : "");
 		return;
-	case PROTO_OP_EXPORT:
-		r = tree_export(rq.name, c->cred.uid, c->cred.gid, &fd);
+	case PROTO_OP_EXPORT: {
+		_cleanup_free_ gid_t *groups = NULL;
+		size_t ngroups = 0;
+
+		/* The kernel's rule includes supplementary groups: the ones the
+		 * peer had when it connected (SO_PEERGROUPS). */
+		r = peer_groups(c->fd, &groups, &ngroups);
+		if (r == 0)
+			r = tree_export_groups(rq.name, c->cred.uid, c->cred.gid, groups, ngroups,
+					       &fd);
 		send_reply(c, r, r == 0 ? fd : -1, "export %s%s", rq.name,
 			   r == -ENOENT ? ": no such buffer" :
 			   r == -EACCES ? ": permission denied" :
@@ -367,6 +396,7 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		if (r == 0)
 			close(fd);
 		return;
+	}
 	}
 	send_reply(c, -EOPNOTSUPP, -1, "unknown op %u", rq.op);
 }

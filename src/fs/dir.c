@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/entry.h"
 #include "fs/fs-internal.h"
 #include "shared/macro.h"
 
@@ -22,6 +23,7 @@ struct dir_snapshot {
 	struct dir_item *items;
 	size_t n, cap;
 	uid_t caller; /* who opened it: listings show what they may see */
+	struct tree_held held; /* while the kernel has it open */
 };
 
 uid_t dir_caller(const struct dir_snapshot *d)
@@ -49,14 +51,6 @@ int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t typ
 	return 0;
 }
 
-bool dir_has(const struct dir_snapshot *d, const char *name)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->items[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 static void dir_free(struct dir_snapshot *d)
 {
 	if (!d)
@@ -65,6 +59,11 @@ static void dir_free(struct dir_snapshot *d)
 		free(d->items[i].name);
 	free(d->items);
 	free(d);
+}
+
+static void dir_held_free(struct tree_held *held)
+{
+	dir_free(container_of(held, struct dir_snapshot, held));
 }
 
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -87,8 +86,12 @@ void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uintptr_t)d;
 	fi->cache_readdir = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT)
+	d->held.free = dir_held_free;
+	tree_hold(&d->held);
+	if (fuse_reply_open(req, fi) < 0) {
+		tree_unhold(&d->held);
 		dir_free(d);
+	}
 }
 
 void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -116,6 +119,9 @@ void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	dir_free((struct dir_snapshot *)(uintptr_t)fi->fh);
+	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
+
+	tree_unhold(&d->held);
+	dir_free(d);
 	fuse_reply_err(req, 0);
 }

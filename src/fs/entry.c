@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -67,9 +68,47 @@ static void entry_free(struct entry *e)
 	free(e);
 }
 
+/* Protected by held_lock, not the tree lock: a release frees its handle
+ * after the entry verbs. */
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tree_held *held;
+
+void tree_hold(struct tree_held *h)
+{
+	pthread_mutex_lock(&held_lock);
+	h->prev = NULL;
+	h->next = held;
+	if (held)
+		held->prev = h;
+	held = h;
+	pthread_mutex_unlock(&held_lock);
+}
+
+void tree_unhold(struct tree_held *h)
+{
+	pthread_mutex_lock(&held_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		held = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+	pthread_mutex_unlock(&held_lock);
+}
+
 void tree_exit(void)
 {
 	struct entry *e, *next;
+
+	pthread_mutex_lock(&held_lock);
+	while (held) {
+		struct tree_held *h = held;
+
+		held = h->next;
+		h->free(h);
+	}
+	pthread_mutex_unlock(&held_lock);
 
 	pthread_mutex_lock(&tree_lock);
 	for (e = entries; e; e = next) {
@@ -200,17 +239,23 @@ static void stat_locked(struct entry *e, struct stat *st, bool *allocated)
 		*allocated = e->buf != NULL;
 }
 
-/* Whether uid/gid may access with the given rwx mask (like the kernel's
- * generic permission check, root always may). */
-static bool may_access_locked(const struct entry *e, uid_t uid, gid_t gid, int mask)
+/* Whether a caller may access with the rwx mask, by the kernel's rule
+ * (generic_permission): the owner's bits for the owner, else the group's for
+ * a member of the file's group, primary or supplementary, else the others';
+ * root always may (CAP_DAC_OVERRIDE, for a regular file). */
+static bool may_access_locked(const struct entry *e, uid_t uid, gid_t gid, const gid_t *groups,
+			      size_t ngroups, int mask)
 {
 	mode_t m = e->mode;
+	bool member = gid == e->gid;
 
 	if (uid == 0)
 		return true;
+	for (size_t i = 0; i < ngroups && !member; i++)
+		member = groups[i] == e->gid;
 	if (uid == e->uid)
 		m >>= 6;
-	else if (gid == e->gid)
+	else if (member)
 		m >>= 3;
 	return (m & mask & 7) == (mode_t)(mask & 7);
 }
@@ -452,31 +497,41 @@ int entry_open_discovered(struct buffer *buf, uid_t owner, struct entry **out)
 	return 0;
 }
 
-int entry_flush(struct entry *e)
+int entry_flush(struct entry *e, bool opener)
 {
 	unsigned int nopen;
 
 	pthread_mutex_lock(&tree_lock);
 	nopen = e->nopen;
 	pthread_mutex_unlock(&tree_lock);
-	/* close() of the last open file of a staged name allocates the
-	 * buffer, so `cp x FILE && dmabufctl info FILE` sees it made, and an
-	 * allocation failure reaches close(). */
-	return nopen == 1 ? entry_commit_staged(e) : 0;
+	/* The opener's close() of the only open file of a staged name
+	 * allocates the buffer, so `cp x FILE && dmabufctl info FILE` sees it
+	 * made and an allocation failure reaches close(); a child's close of
+	 * an inherited fd leaves it to grow (the last RELEASE allocates). */
+	return nopen == 1 && opener ? entry_commit_staged(e) : 0;
 }
 
 void entry_release(struct entry *e)
 {
-	bool do_free;
+	bool last, do_free;
 	int r;
 
+	/* The last open file keeps its count while it allocates, so that
+	 * nothing frees the entry meanwhile and of two concurrent releases
+	 * exactly one is the last. */
+	pthread_mutex_lock(&tree_lock);
+	last = e->nopen == 1;
+	if (!last && e->nopen > 0)
+		e->nopen--;
+	pthread_mutex_unlock(&tree_lock);
+	if (!last)
+		return;
 	r = entry_commit_staged(e);
 	if (r < 0)
 		log_err("%s: allocating at last close failed: %s; data stays staged", e->name,
 			strerror(-r));
 	pthread_mutex_lock(&tree_lock);
-	if (e->nopen > 0)
-		e->nopen--;
+	e->nopen--;
 	do_free = remove_if_unused_locked(e);
 	pthread_mutex_unlock(&tree_lock);
 	if (do_free)
@@ -546,17 +601,26 @@ void entry_set_iomem(struct entry *e, int iomem_override)
 	pthread_mutex_unlock(&tree_lock);
 }
 
-int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size)
+int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size,
+		   int flags)
 {
+	int r = 0;
+
 	if (size > META_VALUE_MAX)
 		return -ERANGE;
 	if (memchr(value, '\0', size))
 		return -EINVAL;
 	pthread_mutex_lock(&tree_lock);
-	memcpy(e->meta[key], value, size);
-	e->meta[key][size] = '\0';
+	if ((flags & XATTR_CREATE) && e->meta[key][0])
+		r = -EEXIST;
+	else if ((flags & XATTR_REPLACE) && !e->meta[key][0])
+		r = -ENODATA;
+	if (r == 0) {
+		memcpy(e->meta[key], value, size);
+		e->meta[key][size] = '\0';
+	}
 	pthread_mutex_unlock(&tree_lock);
-	return 0;
+	return r;
 }
 
 int entry_remove_meta(struct entry *e, enum meta_key key)
@@ -668,27 +732,72 @@ void tree_drop_conn(uint64_t conn_id)
 		log_info("%s: transient buffer removed, its publisher went away", name);
 }
 
-int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd)
+/*
+ * A read-only fd of the buffer: the daemon holds read-write ones. A memfd
+ * reopens read-only through /proc/self/fd; a dma-buf cannot (its access mode
+ * is fixed when its exporter makes the file, and reopening gives no dma-buf).
+ */
+static int reopen_readonly(struct buffer *b, int *out_fd)
 {
+	char path[64];
+	int fd;
+
+	if (b->readonly)
+		fd = fcntl(b->fd, F_DUPFD_CLOEXEC, 3);
+	else if (b->ops != &buffer_memfd_ops)
+		return -EACCES;
+	else {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", b->fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	*out_fd = fd;
+	return 0;
+}
+
+int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *groups,
+		       size_t ngroups, int *out_fd)
+{
+	_cleanup_buffer_ struct buffer *buf = NULL;
+	bool writable = false;
 	struct entry *e;
 	int fd = -1, r = 0;
 
 	pthread_mutex_lock(&tree_lock);
 	e = find_name_locked(name);
+
 	if (!e)
 		r = -ENOENT;
-	else if (!may_access_locked(e, uid, gid, 4))
+	else if (!may_access_locked(e, uid, gid, groups, ngroups, 4))
 		r = -EACCES;
 	else if (!e->buf)
 		r = -ENODATA; /* not allocated yet: nothing to hand out */
 	else if (buffer_is_dead(e->buf))
 		r = -ENODEV;
-	else if ((fd = fcntl(e->buf->fd, F_DUPFD_CLOEXEC, 3)) < 0)
-		r = -errno;
+	else if ((writable = may_access_locked(e, uid, gid, groups, ngroups, 2) &&
+			     !e->buf->readonly)) {
+		if ((fd = fcntl(e->buf->fd, F_DUPFD_CLOEXEC, 3)) < 0)
+			r = -errno;
+	} else {
+		buf = buffer_ref(e->buf);
+	}
 	pthread_mutex_unlock(&tree_lock);
+	if (r == 0 && !writable) {
+		/* Only what the caller may do: read. */
+		r = reopen_readonly(buf, &fd);
+		if (r == -EACCES)
+			log_info("%s: export to uid %u refused: it may not write the file, and a "
+				 "%s dma-buf has no read-only fd", name, (unsigned)uid, buf->exporter);
+	}
 	if (r == 0)
 		*out_fd = fd;
 	return r;
+}
+
+int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd)
+{
+	return tree_export_groups(name, uid, gid, NULL, 0, out_fd);
 }
 
 void tree_backend_gone(struct backend *be, void *data)

@@ -30,6 +30,8 @@ enum meta_key {
 	META_HEIGHT,
 	META_STRIDE,
 	META_MODIFIER,
+	META_PITCHES, /* per plane, comma-separated numbers */
+	META_OFFSETS,
 	META_COUNT,
 };
 #define META_VALUE_MAX 64
@@ -86,6 +88,16 @@ struct entry_view {
 	const struct buffer *buf; /* NULL while unallocated or staged */
 };
 
+/* What the kernel holds open besides entries (a file handle, a directory
+ * snapshot), embedded in it: a stop sends no RELEASE for those, so
+ * tree_exit() frees what is still held, with free(). */
+struct tree_held {
+	struct tree_held *prev, *next;
+	void (*free)(struct tree_held *h);
+};
+void tree_hold(struct tree_held *h);
+void tree_unhold(struct tree_held *h);
+
 /* Call fn on every linked entry, newest first, under the tree lock (fn
  * must not call entry verbs); stops at and returns fn's first nonzero. */
 int tree_walk(int (*fn)(const struct entry_view *v, void *data), void *data);
@@ -121,8 +133,9 @@ int entry_open(uint64_t id, struct entry **out);
 /* An unlinked entry of origin discovered around buf (the reference is
  * taken over, also on error), with one open counted. */
 int entry_open_discovered(struct buffer *buf, uid_t owner, struct entry **out);
-/* close(2) of one open file: the last one of a staged entry allocates it. */
-int entry_flush(struct entry *e);
+/* close(2) of one open file: by its opener (opener), and the entry's only
+ * open file, allocates a staged entry. */
+int entry_flush(struct entry *e, bool opener);
 /* The last reference of an open file went: allocate if staged, count the
  * close, free the entry if nothing else holds it. */
 void entry_release(struct entry *e);
@@ -164,7 +177,10 @@ void entry_info(struct entry *e, struct entry_info *out);
 void entry_info_clear(struct entry_info *info);
 /* The map flag: -1 back to the policy, 0 system memory, 1 I/O memory. */
 void entry_set_iomem(struct entry *e, int iomem_override);
-/* Image metadata; value of size bytes (no NUL). -ERANGE, -EINVAL. */
-int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size);
+/* Image metadata; value of size bytes (no NUL). flags as setxattr(2)'s:
+ * XATTR_CREATE of a set key -EEXIST, XATTR_REPLACE of an unset one
+ * -ENODATA (checked and set under one lock). -ERANGE, -EINVAL. */
+int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size,
+		   int flags);
 /* -ENODATA when it has none. */
 int entry_remove_meta(struct entry *e, enum meta_key key);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,7 +24,9 @@
 #include "shared/macro.h"
 
 struct handle {
+	struct tree_held held; /* once the open is replied: a stop frees it */
 	struct entry *e; /* one open counted on it */
+	pid_t opener; /* the thread that opened it, see fs_flush() */
 	/* When a read on this open file last gave up on a fence (ms,
 	 * CLOCK_MONOTONIC); see fence_timeout_for(). */
 	int64_t fence_expired_ms;
@@ -34,10 +37,18 @@ static struct handle *handle_of(struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
+static void handle_free(struct tree_held *held)
+{
+	free(container_of(held, struct handle, held));
+}
+
 static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle *h,
 		       const struct fuse_entry_param *created)
 {
+	int r;
+
 	fi->fh = (uintptr_t)h;
+	h->opener = fuse_req_ctx(req)->pid;
 	/* Page-cache I/O by default, so that MAP_SHARED works with libfuse
 	 * 3.14 (it cannot ask for FUSE_DIRECT_IO_ALLOW_MMAP). Direct I/O, one
 	 * request per read()/write() straight into the buffer and no page
@@ -47,10 +58,21 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 	 * every open sees the buffer's current contents. */
 	fi->keep_cache = 0;
 	fi->direct_io = (fi->flags & O_DIRECT) || (fi->flags & O_ACCMODE) == O_WRONLY;
+	h->held.free = handle_free;
+	tree_hold(&h->held);
 	if (created)
-		fuse_reply_create(req, created, fi);
+		r = fuse_reply_create(req, created, fi);
 	else
-		fuse_reply_open(req, fi);
+		r = fuse_reply_open(req, fi);
+	if (r < 0) {
+		/* The open was interrupted: the kernel has no file (and, for a
+		 * create, no lookup), so no RELEASE (or FORGET) will come. */
+		tree_unhold(&h->held);
+		if (created)
+			entry_forget(ino_id(created->ino), 1);
+		entry_release(h->e);
+		free(h);
+	}
 }
 
 /* The entry an open of ino counts on: a buffer file, or a discovered
@@ -89,8 +111,14 @@ void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * file is still an ordinary growing file, so it is emptied. */
 	if (fi->flags & O_TRUNC) {
 		r = entry_truncate_staged(e);
-		if (r < 0)
+		if (r < 0) {
+			/* Keeping the old bytes behind an open that asked for none
+			 * would lose the caller's data silently: fail the open. */
 			log_warn("%s: truncating staged data: %s", entry_name(e), strerror(-r));
+			entry_release(e);
+			fuse_reply_err(req, -r);
+			return;
+		}
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
@@ -347,15 +375,45 @@ void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 
 /* ---- the rest of an open file's life ---- */
 
+/* The thread group of a thread id, from /proc; the id itself when that
+ * cannot be read (the thread is gone). */
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], line[128];
+	_cleanup_fclose_ FILE *f = NULL;
+	int tgid;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			return (pid_t)tgid;
+	return tid;
+}
+
+/*
+ * FLUSH comes with every close(2), also of the copies of the fd that
+ * children inherited (`{ head; head; } > FILE`), so it cannot tell the last
+ * close of the open file; RELEASE can, but the kernel sends it in the
+ * background, after close() returned. So: the close by the process that
+ * opened the file allocates a staged entry (and reports a failure to it),
+ * which keeps `cp x FILE && dmabufctl info FILE` right; other processes'
+ * closes do not, and RELEASE allocates what is still staged.
+ */
 void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -entry_flush(handle_of(fi)->e));
+	struct handle *h = handle_of(fi);
+	pid_t pid = fuse_req_ctx(req)->pid;
+	bool opener = pid == h->opener || (pid > 0 && tgid_of(pid) == tgid_of(h->opener));
+
+	fuse_reply_err(req, -entry_flush(h->e, opener));
 }
 
 void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
 
+	tree_unhold(&h->held);
 	entry_release(h->e);
 	free(h);
 	fuse_reply_err(req, 0);
@@ -378,6 +436,37 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	/* Like ftruncate: allocates an unallocated or staged file, and never
 	 * resizes an allocated one (EPERM). */
 	fuse_reply_err(req, -entry_fallocate(handle_of(fi)->e, (uint64_t)offset + (uint64_t)length));
+}
+
+/*
+ * An invalidation holds its worker until the kernel has written the dirty
+ * pages back, through WRITE requests that need workers of their own, and
+ * libfuse runs at most 10 (FUSE_LOOP_MT_DEF_MAX_THREADS): 12 processes
+ * syncing dirty mappings at once took them all and deadlocked the mount.
+ * So at most SYNC_INVAL_MAX run at once; a SYNC that finds them all busy
+ * waits a little (a few ms, holding its worker) and then fails with EAGAIN,
+ * which DMA_BUF_IOCTL_SYNC callers retry (as libdrm's drmIoctl does).
+ */
+#define SYNC_INVAL_MAX 4
+#define SYNC_INVAL_TRIES 5
+static int sync_inval_running;
+
+static int sync_invalidate(struct fuse_session *se, fuse_ino_t ino)
+{
+	const struct timespec ms = { 0, 1000000 };
+	int r;
+
+	for (int i = 0;; i++) {
+		if (__atomic_add_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL) <= SYNC_INVAL_MAX)
+			break;
+		__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
+		if (i == SYNC_INVAL_TRIES)
+			return -EAGAIN;
+		nanosleep(&ms, NULL);
+	}
+	r = fuse_lowlevel_notify_inval_inode(se, ino, 0, 0);
+	__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
+	return r;
 }
 
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
@@ -409,7 +498,11 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	 * (as WRITEs served by the other threads) before dropping them.
 	 */
 	if (!(sync->flags & DMA_BUF_SYNC_END) || (sync->flags & DMA_BUF_SYNC_WRITE)) {
-		r = fuse_lowlevel_notify_inval_inode(fs_data(req)->se, ino, 0, 0);
+		r = sync_invalidate(fs_data(req)->se, ino);
+		if (r == -EAGAIN) {
+			fuse_reply_err(req, EAGAIN);
+			return;
+		}
 		if (r < 0 && r != -ENOENT)
 			log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
 	}

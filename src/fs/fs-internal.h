@@ -54,8 +54,6 @@ int node_newdir_backend(fuse_ino_t ino, char *name, size_t namesz);
 
 /* ---- dir.c: directory snapshots ---- */
 int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t type);
-/* Whether the snapshot already has name. */
-bool dir_has(const struct dir_snapshot *d, const char *name);
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi);

@@ -348,34 +348,78 @@ static int fill_root(const struct config *cfg, struct dir_snapshot *d, fuse_ino_
 	return r ?: tree_walk(fill_root_cb, d);
 }
 
-static int fill_by_inode_cb(const struct entry_view *v, void *data)
-{
-	char num[32];
+/* by-inode's listing: a copy of (kernel inode, entry) pairs taken under the
+ * tree lock in one pass, sorted and deduplicated after it, so a listing of
+ * many buffers is O(n log n) and holds the lock that every request needs
+ * only for the copy. */
+struct kino_item {
+	uint64_t kino;
+	fuse_ino_t link; /* what by-inode/KINO points to */
+	size_t order;    /* collection order: the daemon's own entries newest
+			  * first (tree_walk's), then other processes' */
+};
 
-	if (!v->buf)
-		return 0;
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)v->buf->kino);
-	/* Several names of one dma-buf: the link goes to the newest. */
-	if (dir_has(data, num))
-		return 0;
-	return dir_add(data, num, ino_make(NODE_INO_LINK, v->id), S_IFLNK);
+struct kino_list {
+	struct kino_item *v;
+	size_t n, cap;
+};
+
+static int kino_push(struct kino_list *l, uint64_t kino, fuse_ino_t link)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct kino_item *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n] = (struct kino_item){ kino, link, l->n };
+	l->n++;
+	return 0;
+}
+
+static int kino_collect_cb(const struct entry_view *v, void *data)
+{
+	return v->buf ? kino_push(data, v->buf->kino, ino_make(NODE_INO_LINK, v->id)) : 0;
+}
+
+static int kino_cmp(const void *a, const void *b)
+{
+	const struct kino_item *x = a, *y = b;
+
+	if (x->kino != y->kino)
+		return x->kino < y->kino ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 /* Buffers only other processes hold: after the daemon's own. */
 static int fill_by_inode_discovered(void *data, uint64_t kino, uint64_t link)
 {
-	char num[32];
-
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)kino);
-	return dir_has(data, num) ? 0 : dir_add(data, num, link, S_IFLNK);
+	return kino_push(data, kino, link);
 }
 
 static int fill_by_inode(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
 {
-	int r = tree_walk(fill_by_inode_cb, d);
+	struct kino_list l = { 0 };
+	char num[32];
+	int r;
 
+	r = tree_walk(kino_collect_cb, &l);
 	if (r == 0 && cfg->discover)
-		r = discover_fill_by_inode(fill_by_inode_discovered, d);
+		r = discover_fill_by_inode(fill_by_inode_discovered, &l);
+	if (r == 0 && l.n)
+		qsort(l.v, l.n, sizeof(*l.v), kino_cmp);
+	for (size_t i = 0; i < l.n && r == 0; i++) {
+		/* Several names of one dma-buf: the link goes to the newest
+		 * of the daemon's own, else to another process's. */
+		if (i > 0 && l.v[i].kino == l.v[i - 1].kino)
+			continue;
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)l.v[i].kino);
+		r = dir_add(d, num, l.v[i].link, S_IFLNK);
+	}
+	free(l.v);
 	return r;
 }
 

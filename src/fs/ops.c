@@ -140,23 +140,50 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 
 /* ---- names ---- */
 
+/* A file created (or looked up) as new/BACKEND/NAME has that name in the
+ * kernel besides the root's, and the kernel's entry holds the inode, so the
+ * buffer, until looked up again: when NAME goes, drop every alias. */
+static void forget_aliases(struct fuse_session *se, const char *name)
+{
+	char backend[64];
+
+	for (uint64_t i = 0; se; i++) {
+		fuse_ino_t dir = ino_make(NODE_NEW_DIR, i);
+
+		if (node_newdir_backend(dir, backend, sizeof(backend)) < 0)
+			break; /* past the last new/BACKEND the kernel was shown */
+		fuse_lowlevel_notify_inval_entry(se, dir, name, strlen(name));
+	}
+}
+
 static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	/* req and its name are gone after the reply */
+	struct fuse_session *se = fs_data(req)->se;
+	char gone[256];
 	int r;
 
 	if (parent != INO_ROOT) {
 		fuse_reply_err(req, ino_kind(parent) == NODE_NEW_DIR ? ENOENT : EPERM);
 		return;
 	}
+	snprintf(gone, sizeof(gone), "%s", name);
 	r = entry_unlink(name);
 	if (r == 0)
 		log_info("%s: unlinked", name);
 	fuse_reply_err(req, -r);
+	/* Only after the reply: until then the kernel holds the inode's lock,
+	 * which an `rm new/BACKEND/NAME` waits for holding the lock that the
+	 * invalidation of that alias takes. */
+	if (r == 0)
+		forget_aliases(se, gone);
 }
 
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
+	struct fuse_session *se = fs_data(req)->se;
+	char from[256], to[256];
 	int r;
 
 	if (parent != INO_ROOT || newparent != INO_ROOT) {
@@ -167,10 +194,17 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	snprintf(from, sizeof(from), "%s", name);
+	snprintf(to, sizeof(to), "%s", newname);
 	r = entry_rename(name, newname, flags & RENAME_NOREPLACE);
 	if (r == 0)
 		log_info("%s: renamed to %s", name, newname);
 	fuse_reply_err(req, -r);
+	if (r == 0) {
+		/* The old name's aliases, and a replaced file's (as fs_unlink). */
+		forget_aliases(se, from);
+		forget_aliases(se, to);
+	}
 }
 
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -198,6 +232,7 @@ void fs_notify_gone(const char *name, uint64_t ino, void *data)
 		return;
 	/* Best effort: the kernel may not have the name cached at all. */
 	fuse_lowlevel_notify_delete(fsd->se, INO_ROOT, ino, name, strlen(name));
+	forget_aliases(fsd->se, name);
 }
 
 const struct fuse_lowlevel_ops fs_ops = {

@@ -7,6 +7,7 @@
  * are private to src/fs/; both are implemented in fs/entry.c.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -111,6 +112,12 @@ const struct config *tree_config(void);
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
 		 int iomem_override, uint64_t conn_id, enum origin origin);
 int tree_unpublish(const char *name, uid_t uid);
+/* A dup of the buffer's fd for a caller who may read the file: read-write
+ * if it may also write it, else read-only (-EACCES where the buffer has no
+ * read-only fd: dma-bufs). The access rule is the kernel's, with the
+ * caller's supplementary groups (ngroups of them; tree_export: none). */
+int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *groups,
+		       size_t ngroups, int *out_fd);
 int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd);
 /* Unlink every transient publication of a control connection. */
 void tree_drop_conn(uint64_t conn_id);

@@ -2,7 +2,8 @@
 /*
  * user.dmabuf.* extended attributes of buffer files: what the buffer is
  * (exporter, kernel inode, map flag and why, who holds it), and the image
- * metadata a publisher attaches (format, width, height, stride, modifier).
+ * metadata a publisher attaches (format, width, height, stride, modifier,
+ * and per plane pitches and offsets).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "fs/fs-internal.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/util.h"
 
 #define PREFIX "user.dmabuf."
 #define XATTR_VALUE_MAX 4096
@@ -37,6 +39,8 @@ enum xattr_id {
 	X_HEIGHT,
 	X_STRIDE,
 	X_MODIFIER,
+	X_PITCHES,
+	X_OFFSETS,
 	X_COUNT,
 };
 
@@ -45,7 +49,7 @@ static const char *const xattr_names[X_COUNT] = {
 	[X_NAME] = "name",	   [X_INODE] = "inode",   [X_ORIGIN] = "origin",
 	[X_HOLDERS] = "holders",   [X_BACKEND] = "backend", [X_FORMAT] = "format",
 	[X_WIDTH] = "width",	   [X_HEIGHT] = "height", [X_STRIDE] = "stride",
-	[X_MODIFIER] = "modifier",
+	[X_MODIFIER] = "modifier", [X_PITCHES] = "pitches", [X_OFFSETS] = "offsets",
 };
 
 static const char *const origin_names[] = {
@@ -57,7 +61,30 @@ static const char *const origin_names[] = {
 
 static bool is_meta(enum xattr_id id)
 {
-	return id >= X_FORMAT && id <= X_MODIFIER;
+	return id >= X_FORMAT && id <= X_OFFSETS;
+}
+
+/* DRM has at most 4 planes. */
+#define PLANES_MAX 4
+
+/* pitches, offsets: one number (decimal, 0x hex) per plane, commas
+ * between, as dmabufctl snapshot reads them. -EINVAL otherwise. */
+static int check_plane_list(const char *value, size_t size)
+{
+	char v[META_VALUE_MAX + 1], *tok, *save = NULL;
+	unsigned int n = 0;
+	uint64_t x;
+
+	if (size == 0 || size > META_VALUE_MAX)
+		return size ? -ERANGE : -EINVAL;
+	memcpy(v, value, size);
+	v[size] = '\0';
+	if (v[0] == ',' || v[size - 1] == ',' || strstr(v, ",,"))
+		return -EINVAL;
+	for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (++n > PLANES_MAX || *tok < '0' || *tok > '9' || parse_u64(tok, 0, &x) < 0)
+			return -EINVAL;
+	return 0;
 }
 
 /* -ENOTSUP outside our namespace, -ENODATA for an unknown name in it. */
@@ -190,6 +217,13 @@ static int proc_fd_value(const struct config *cfg, fuse_ino_t ino, enum xattr_id
 	default:
 		return -ENODATA;
 	}
+}
+
+static bool xattr_exists(const struct config *cfg, struct entry *e, enum xattr_id id)
+{
+	char val[META_VALUE_MAX + 64];
+
+	return xattr_value(cfg, e, id, val, sizeof(val)) == 0;
 }
 
 static struct entry *xattr_entry(fuse_ino_t ino)
@@ -355,6 +389,21 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	/* Image metadata checks XATTR_CREATE/REPLACE under the lock that sets
+	 * it; iomem always has a value, name one once there is a buffer. */
+	if ((flags & (XATTR_CREATE | XATTR_REPLACE)) && (id == X_IOMEM || id == X_NAME)) {
+		r = xattr_exists(fs_config(req), e, id);
+		if ((flags & XATTR_CREATE) && r)
+			r = -EEXIST;
+		else if ((flags & XATTR_REPLACE) && !r)
+			r = -ENODATA;
+		else
+			r = 0;
+		if (r < 0) {
+			fuse_reply_err(req, -r);
+			return;
+		}
+	}
 	switch (id) {
 	case X_IOMEM:
 		r = parse_iomem_value(value, size, &v);
@@ -364,12 +413,18 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	case X_NAME:
 		r = set_name(e, value, size);
 		break;
+	case X_PITCHES:
+	case X_OFFSETS:
+		r = check_plane_list(value, size);
+		if (r == 0)
+			r = entry_set_meta(e, (enum meta_key)(id - X_FORMAT), value, size, flags);
+		break;
 	case X_FORMAT:
 	case X_WIDTH:
 	case X_HEIGHT:
 	case X_STRIDE:
 	case X_MODIFIER:
-		r = entry_set_meta(e, (enum meta_key)(id - X_FORMAT), value, size);
+		r = entry_set_meta(e, (enum meta_key)(id - X_FORMAT), value, size, flags);
 		break;
 	default:
 		r = -EPERM; /* read-only: describes the buffer */

@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,6 +18,7 @@
 #include "buffer.h"
 #include "conf.h"
 #include "fs/entry.h"
+#include "fs/fuse.h"
 #include "fs/tree.h"
 #include "testsuite.h"
 
@@ -271,6 +273,64 @@ START_TEST(unpublish_by_owner_only)
 }
 END_TEST
 
+/* The access mode of an fd, from fcntl. */
+static int accmode(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	ck_assert_int_ge(fl, 0);
+	return fl & O_ACCMODE;
+}
+
+/* EXPORT by the kernel's rule: owner, then group (primary or supplementary),
+ * then others; read-only for a reader who may not write. */
+START_TEST(export_follows_kernel_rule)
+{
+	struct buffer *buf = memfd_buffer(4096);
+	const gid_t with[] = { 7, 4242 }, without[] = { 7, 8 };
+	struct stat st = { .st_mode = 0640 };
+	struct entry *e;
+	bool allocated;
+	int fd = -1;
+
+	ck_assert_int_eq(tree_publish(buf, "grp", 1000, 4242, -1, 0, ORIGIN_PUBLISHED), 0);
+	buffer_unref(buf);
+	ck_assert_int_eq(entry_lookup("grp", &st, &allocated), 0);
+	e = entry_find(ino_id(st.st_ino));
+	ck_assert_ptr_nonnull(e);
+	st.st_mode = 0640;
+	ck_assert_int_eq(entry_setattr(e, &st, FUSE_SET_ATTR_MODE), 0);
+
+	/* A supplementary group that owns the file: read, so a read-only fd. */
+	ck_assert_int_eq(tree_export_groups("grp", 2000, 2000, with, 2, &fd), 0);
+	ck_assert_int_eq(accmode(fd), O_RDONLY);
+	ck_assert_ptr_eq(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), MAP_FAILED);
+	ck_assert_int_eq(errno, EACCES);
+	close(fd);
+	/* Neither the primary group nor a supplementary one: others' bits. */
+	ck_assert_int_eq(tree_export_groups("grp", 2000, 2000, without, 2, &fd), -EACCES);
+	ck_assert_int_eq(tree_export("grp", 2000, 2000, &fd), -EACCES);
+	/* The primary group alone, as before. */
+	ck_assert_int_eq(tree_export("grp", 2000, 4242, &fd), 0);
+	ck_assert_int_eq(accmode(fd), O_RDONLY);
+	close(fd);
+	/* The owner may write: read-write. So may root. */
+	ck_assert_int_eq(tree_export("grp", 1000, 1000, &fd), 0);
+	ck_assert_int_eq(accmode(fd), O_RDWR);
+	close(fd);
+	ck_assert_int_eq(tree_export("grp", 0, 0, &fd), 0);
+	ck_assert_int_eq(accmode(fd), O_RDWR);
+	close(fd);
+	/* g+w: the group member may write now, so gets read-write. */
+	st.st_mode = 0660;
+	ck_assert_int_eq(entry_setattr(e, &st, FUSE_SET_ATTR_MODE), 0);
+	ck_assert_int_eq(tree_export_groups("grp", 2000, 2000, with, 2, &fd), 0);
+	ck_assert_int_eq(accmode(fd), O_RDWR);
+	close(fd);
+	entry_forget(ino_id(st.st_ino), 1);
+}
+END_TEST
+
 /* ------------------------------------------------------------ state machine */
 
 START_TEST(state_staged_until_last_close)
@@ -289,12 +349,20 @@ START_TEST(state_staged_until_last_close)
 	ck_assert_ptr_null(entry_buffer(e));
 	/* A flush with another file open keeps it staged... */
 	ck_assert_int_eq(entry_open(id, &o), 0);
-	ck_assert_int_eq(entry_flush(e), 0);
+	ck_assert_int_eq(entry_flush(e, true), 0);
 	ck_assert_int_eq(entry_stat(id, &st, &allocated), 0);
 	ck_assert(!allocated);
+	/* ...and so does the release of an open file that is not the last. */
 	entry_release(o);
-	/* ...the last one allocates it, rounded up to pages, data kept. */
-	ck_assert_int_eq(entry_flush(e), 0);
+	ck_assert_int_eq(entry_stat(id, &st, &allocated), 0);
+	ck_assert(!allocated);
+	/* A child's close of an inherited fd (not the opener) leaves it to grow... */
+	ck_assert_int_eq(entry_flush(e, false), 0);
+	ck_assert_int_eq(entry_stat(id, &st, &allocated), 0);
+	ck_assert(!allocated);
+	/* ...the opener's close of the last one allocates it, rounded up to
+	 * pages, data kept. */
+	ck_assert_int_eq(entry_flush(e, true), 0);
 	ck_assert_int_eq(entry_stat(id, &st, &allocated), 0);
 	ck_assert(allocated);
 	ck_assert_int_eq(st.st_size, page);
@@ -355,7 +423,7 @@ START_TEST(state_discovered_is_an_unlinked_entry)
 	ck_assert_int_eq(entry_read(e, data, 3, 0, false, 0), 3);
 	ck_assert_int_eq(memcmp(data, "abc", 3), 0);
 	ck_assert_int_eq(entry_fallocate(e, 1), -EPERM);
-	ck_assert_int_eq(entry_flush(e), 0);
+	ck_assert_int_eq(entry_flush(e, true), 0);
 	entry_release(e);
 	ck_assert(!alive(id));
 }
@@ -374,6 +442,7 @@ static Suite *tree_suite(void)
 	tcase_add_test(conn, conn_drop_unlinks_only_its_transients);
 	tcase_add_test(conn, conn_drop_keeps_open_file);
 	tcase_add_test(conn, unpublish_by_owner_only);
+	tcase_add_test(conn, export_follows_kernel_rule);
 	tcase_add_test(state, state_staged_until_last_close);
 	tcase_add_test(state, state_truncate_empties_staged_only);
 	tcase_add_test(state, state_discovered_is_an_unlinked_entry);
