@@ -71,6 +71,32 @@ is_(status_name(st), "EACCES", "nobody may not export root's 0600 none (EACCES)"
 ok(fd is None, "... and gets no fd")
 EOF2
 
+# A supplementary group counts as the kernel counts it (issue 11 item 8).
+sup=$(getent group video | cut -d: -f3)
+if [ -n "$sup" ] && command -v setpriv >/dev/null 2>&1; then
+	check "root makes sup, 4 KiB" -- truncate -s 4K "$M/sup"
+	dd if="$T/data" of="$M/sup" conv=notrunc status=none
+	chgrp "$sup" "$M/sup" && chmod 0640 "$M/sup"
+	setpriv --reuid=nobody --regid="$grp" --groups="$sup" -- env PYTHONPATH="$T" \
+		T="$T" M="$M" TAP_COUNTER="$TAP_COUNTER" DMABUFFS_CONTROL="$DMABUFFS_CONTROL" \
+		/usr/bin/python3 - <<'EOF3'
+import os
+from tap import *
+fd = os.open(M + "/sup", os.O_RDONLY)
+ok(fd >= 0, "nobody, in sup's group only as a supplementary group, may open it (the kernel says yes)")
+os.close(fd)
+st, fd, msg = export("sup")
+is_(status_name(st), "OK", "... and may export it (the same rule as the kernel)")
+if fd is not None:
+    with open("/proc/self/fdinfo/%d" % fd) as f:
+        fl = [int(l.split()[1], 8) for l in f if l.startswith("flags:")][0]
+    is_(fl & os.O_ACCMODE, os.O_RDONLY, "... read-only: the group may only read")
+    os.close(fd)
+EOF3
+else
+	diag "no group video or no setpriv: supplementary-group export not tried"
+fi
+
 is "$(head -c 9 "$M/ro")" ROOT-DATA "root's data in ro is untouched"
 stop_daemon
 done_testing
