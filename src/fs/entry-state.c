@@ -202,9 +202,26 @@ static int stage(struct entry *e)
 	return r;
 }
 
+/* The largest size a staged file may grow to: the machine's RAM. No
+ * backend can allocate more (memfd, udmabuf and the heaps commit memory),
+ * and a sparse memfd of exabytes would only fail at the last close. */
+static uint64_t staged_max(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : UINT64_MAX;
+}
+
 ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, bool nonblock)
 {
 	ssize_t n;
+
+	if (!e->buf && (off > staged_max() || len > staged_max() - off)) {
+		log_warn("%s: a write up to byte %llu of a file not yet allocated is past "
+			 "the machine's memory: EFBIG", e->name,
+			 (unsigned long long)(off > UINT64_MAX - len ? UINT64_MAX : off + len));
+		return -EFBIG;
+	}
 
 	for (;;) {
 		pthread_rwlock_rdlock(&e->io);
