@@ -29,6 +29,8 @@ enum meta_key {
 	META_HEIGHT,
 	META_STRIDE,
 	META_MODIFIER,
+	META_PITCHES, /* per plane, comma-separated */
+	META_OFFSETS,
 	META_COUNT,
 };
 #define META_VALUE_MAX 64

@@ -96,6 +96,20 @@ int discover_stat(pid_t pid, int fd, struct dmabuf_fdinfo *info, uid_t *owner);
 int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode, struct buffer **out,
 		  uid_t *owner);
 
+/* ---- scanout.c: what each KMS plane shows, scanout/CARD/crtc-N/plane-K ---- */
+/* Whether the machine has a KMS card, so scanout/ is shown. */
+bool scanout_present(void);
+/* The node kind NODE_SCANOUT (node.c's table): directories and plane files. */
+int scanout_stat(const struct config *cfg, fuse_ino_t ino, struct stat *st);
+fuse_ino_t scanout_lookup(const struct config *cfg, fuse_ino_t parent, const char *name);
+int scanout_fill(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino);
+/* The framebuffer a plane file shows now, as a buffer (root only, else
+ * -EACCES); -ENOENT when the plane shows nothing there any more. */
+int scanout_open(fuse_ino_t ino, uid_t uid, enum iomem_mode mode, struct buffer **out);
+/* user.dmabuf.KEY of a plane file, from the framebuffer it shows now. */
+int scanout_xattr(const struct config *cfg, fuse_ino_t ino, const char *key, char *val,
+		  size_t valsz);
+
 /* ---- mount.c: mount tuning ---- */
 /* The INIT request: capabilities wanted, the mount's time. */
 void mount_init(struct fuse_conn_info *conn);

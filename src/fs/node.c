@@ -37,6 +37,7 @@ static const struct {
 	{ "by-exporter", INO_BY_EXPORTER, false },
 	{ "new", INO_NEW, false },
 	{ "proc", INO_PROC, true },
+	{ "scanout", INO_SCANOUT, false },
 };
 
 /* ---- name tables ---- */
@@ -229,11 +230,18 @@ static int parse_id(const char *s, uint64_t *out)
 	return parse_u64(s, 10, out) < 0 ? -ENOENT : 0;
 }
 
+/* proc/ needs discovery; scanout/ a display (a KMS card). */
+static bool root_dir_shown(const struct config *cfg, size_t i)
+{
+	if (root_dirs[i].discover_only && !cfg->discover)
+		return false;
+	return root_dirs[i].ino != INO_SCANOUT || scanout_present();
+}
+
 static fuse_ino_t lookup_root(const struct config *cfg, fuse_ino_t parent, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(root_dirs); i++)
-		if (strcmp(name, root_dirs[i].name) == 0 &&
-		    (!root_dirs[i].discover_only || cfg->discover))
+		if (strcmp(name, root_dirs[i].name) == 0 && root_dir_shown(cfg, i))
 			return root_dirs[i].ino;
 	return 0; /* a buffer file */
 }
@@ -316,7 +324,7 @@ static int fill_root(const struct config *cfg, struct dir_snapshot *d, fuse_ino_
 	int r = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(root_dirs) && !r; i++)
-		if (!root_dirs[i].discover_only || cfg->discover)
+		if (root_dir_shown(cfg, i))
 			r = dir_add(d, root_dirs[i].name, root_dirs[i].ino, S_IFDIR);
 	return r ?: tree_walk(fill_root_cb, d);
 }
@@ -451,6 +459,7 @@ enum node_type {
 	N_NEW_DIR,
 	N_PROC_PID,
 	N_PROC_FD,
+	N_SCANOUT,
 	N_COUNT,
 };
 
@@ -485,6 +494,8 @@ static const struct node_type_ops node_types[N_COUNT] = {
 			ENTRY_TIMEOUT },
 	[N_PROC_PID] = { stat_proc_dir, lookup_proc_pid, false, fill_proc_pid, 0, 0 },
 	[N_PROC_FD] = { stat_proc_fd, NULL, false, NULL, 0, 0 },
+	/* What a plane shows changes with every page flip. */
+	[N_SCANOUT] = { scanout_stat, scanout_lookup, false, scanout_fill, 0, 0 },
 };
 
 static const struct node_type_ops *node_type(fuse_ino_t ino)
@@ -498,6 +509,7 @@ static const struct node_type_ops *node_type(fuse_ino_t ino)
 		[NODE_EXP_DIR] = N_EXP_DIR,   [NODE_EXP_LINK] = N_EXP_LINK,
 		[NODE_NEW_DIR] = N_NEW_DIR,   [NODE_PROC_PID] = N_PROC_PID,
 		[NODE_PROC_FD] = N_PROC_FD,
+		[NODE_SCANOUT] = N_SCANOUT,
 	};
 	enum node_kind kind = ino_kind(ino);
 

@@ -38,6 +38,7 @@ enum node_kind {
 	NODE_NEW_DIR = 5,   /* new/BACKEND, id: backend table index */
 	NODE_PROC_PID = 6,  /* proc/PID, id: pid */
 	NODE_PROC_FD = 7,   /* proc/PID/FD, id: see ino_proc_fd() */
+	NODE_SCANOUT = 8,   /* scanout/ and below, id: see fs/scanout.c */
 	NODE_KIND_COUNT,
 };
 
@@ -50,6 +51,8 @@ enum node_kind {
 #define PROC_FD_SHIFT 24
 #define PROC_FD_MAX (UINT64_C(1) << PROC_FD_SHIFT)
 #define PROC_PID_MAX (UINT64_C(1) << 22)
+/* scanout/ itself: id 0 of its kind. */
+#define INO_SCANOUT ((uint64_t)NODE_SCANOUT << INO_KIND_SHIFT)
 
 static inline uint64_t ino_make(enum node_kind kind, uint64_t id)
 {

@@ -37,6 +37,8 @@ enum xattr_id {
 	X_HEIGHT,
 	X_STRIDE,
 	X_MODIFIER,
+	X_PITCHES,
+	X_OFFSETS,
 	X_COUNT,
 };
 
@@ -45,7 +47,7 @@ static const char *const xattr_names[X_COUNT] = {
 	[X_NAME] = "name",	   [X_INODE] = "inode",   [X_ORIGIN] = "origin",
 	[X_HOLDERS] = "holders",   [X_BACKEND] = "backend", [X_FORMAT] = "format",
 	[X_WIDTH] = "width",	   [X_HEIGHT] = "height", [X_STRIDE] = "stride",
-	[X_MODIFIER] = "modifier",
+	[X_MODIFIER] = "modifier", [X_PITCHES] = "pitches", [X_OFFSETS] = "offsets",
 };
 
 static const char *const origin_names[] = {
@@ -57,7 +59,7 @@ static const char *const origin_names[] = {
 
 static bool is_meta(enum xattr_id id)
 {
-	return id >= X_FORMAT && id <= X_MODIFIER;
+	return id >= X_FORMAT && id <= X_OFFSETS;
 }
 
 /* -ENOTSUP outside our namespace, -ENODATA for an unknown name in it. */
@@ -259,7 +261,7 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	enum xattr_id id;
 	int r;
 
-	if (!e && ino_kind(ino) != NODE_PROC_FD) {
+	if (!e && ino_kind(ino) != NODE_PROC_FD && ino_kind(ino) != NODE_SCANOUT) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
@@ -275,6 +277,8 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	}
 	if (e)
 		r = xattr_value(fs_config(req), e, id, val, XATTR_VALUE_MAX);
+	else if (ino_kind(ino) == NODE_SCANOUT)
+		r = scanout_xattr(fs_config(req), ino, xattr_names[id], val, XATTR_VALUE_MAX);
 	else
 		r = proc_fd_value(fs_config(req), ino, id, val, XATTR_VALUE_MAX);
 	if (r < 0)
@@ -290,13 +294,17 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char list[1024], val[META_VALUE_MAX + 64];
 	size_t used = 0;
 
-	for (int i = 0; i < X_COUNT && (e || ino_kind(ino) == NODE_PROC_FD); i++) {
+	for (int i = 0; i < X_COUNT && (e || ino_kind(ino) == NODE_PROC_FD ||
+					ino_kind(ino) == NODE_SCANOUT);
+	     i++) {
 		int n, r;
 
 		/* holders is listed whenever there is a buffer; its value is
 		 * computed only when asked for. Directories and links have no
 		 * attributes at all. */
-		if (!e)
+		if (!e && ino_kind(ino) == NODE_SCANOUT)
+			r = i == X_INODE ? 0 : scanout_xattr(cfg, ino, xattr_names[i], val, sizeof(val));
+		else if (!e)
 			r = proc_fd_value(cfg, ino, (enum xattr_id)i, val, sizeof(val));
 		else if (i == X_HOLDERS)
 			r = xattr_value(cfg, e, X_INODE, val, sizeof(val));
@@ -382,7 +390,9 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	int r, v;
 
 	if (!e) {
-		fuse_reply_err(req, ino_kind(ino) == NODE_PROC_FD ? EPERM : ENOTSUP);
+		fuse_reply_err(req, ino_kind(ino) == NODE_PROC_FD || ino_kind(ino) == NODE_SCANOUT ?
+					    EPERM :
+					    ENOTSUP);
 		return;
 	}
 	r = xattr_lookup(name, &id);
@@ -412,6 +422,8 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	case X_HEIGHT:
 	case X_STRIDE:
 	case X_MODIFIER:
+	case X_PITCHES:
+	case X_OFFSETS:
 		r = entry_set_meta(e, (enum meta_key)(id - X_FORMAT), value, size);
 		break;
 	default:
