@@ -46,7 +46,8 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 	 * can never be mapped since mmap needs read access. No keep_cache:
 	 * every open sees the buffer's current contents. */
 	fi->keep_cache = 0;
-	fi->direct_io = (fi->flags & O_DIRECT) || (fi->flags & O_ACCMODE) == O_WRONLY;
+	fi->direct_io = fi->direct_io || (fi->flags & O_DIRECT) ||
+			(fi->flags & O_ACCMODE) == O_WRONLY;
 	if (created)
 		fuse_reply_create(req, created, fi);
 	else
@@ -103,6 +104,9 @@ void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	h->e = e;
+	/* Each open of a plane file is another buffer behind one inode: a
+	 * shared page cache would mix them up. */
+	fi->direct_io = ino_kind(ino) == NODE_SCANOUT;
 	open_reply(req, fi, h, NULL);
 }
 
