@@ -2,6 +2,10 @@
 # tests/bench/run.sh BUILDDIR [BENCH-OPTIONS...]: build the benchmark and
 # the daemon in BUILDDIR, then run the benchmark (it starts its own daemon on
 # a temporary mount, backend=memfd). Prints the table and the BENCH lines.
+# Then the peers (tests/bench/peers.py, with fio): tmpfs and libfuse's own
+# example/passthrough_hp beside dmabuffs on the same rows, with the issue's
+# target ratios (DMABUFFS_BENCH_PEERS=0: not; extra options for it in
+# DMABUFFS_PEERS_ARGS, e.g. "--reps 5 --size 512").
 # Benchmarks are reported, never asserted: a missed target still exits 0;
 # only a benchmark that could not run exits non-zero.
 #
@@ -14,7 +18,7 @@
 set -eu
 
 if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-	sed -n '2,13s/^# \{0,1\}//p' "$0"
+	sed -n '2,17s/^# \{0,1\}//p' "$0"
 	[ $# -ge 1 ] && exit 0 || exit 2
 fi
 build=$(cd "$1" && pwd)
@@ -26,4 +30,7 @@ fi
 
 [ "$(id -u)" = 0 ] || echo "run.sh: not root; mounting FUSE may fail" >&2
 
-exec "$build/tests/bench/dmabuffs-bench" --daemon "$build/src/dmabuffs" "$@"
+"$build/tests/bench/dmabuffs-bench" --daemon "$build/src/dmabuffs" "$@"
+[ "${DMABUFFS_BENCH_PEERS:-1}" = 0 ] && exit 0
+# shellcheck disable=SC2086
+exec python3 "$(dirname "$0")/peers.py" "$build" ${DMABUFFS_PEERS_ARGS:-}
