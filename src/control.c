@@ -1,9 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The control socket server. One thread polls the listening socket and up
- * to MAX_CONNS clients; each message is one request and gets one reply.
- * A bad message is answered with an error and costs the daemon nothing:
- * every received fd is closed on every path.
+ * The control socket server. One thread polls the listening socket and
+ * every client; each message is one request and gets one reply. A bad
+ * message is answered with an error and costs the daemon nothing: every
+ * received fd is closed on every path.
+ *
+ * One poll() loop rather than a thread per client: a request is a few
+ * system calls on fds the kernel has vouched for (dma-bufs, memfds; see
+ * dmabuf_fd_identify), so nothing in it may block, and one thread with a
+ * table of connections makes the limits (per uid, idle time) a plain count
+ * with no locking. What could block -- the close() of a file some other
+ * FUSE server holds, whose FLUSH may never be answered -- is handed to a
+ * closer thread so that it wedges nobody.
+ *
+ * No caller can lock the others out: each non-root uid has a connection
+ * limit, a connection that sends no complete request within the idle
+ * timeout is closed, and root has slots of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,24 +44,90 @@
 #include "shared/log.h"
 #include "shared/macro.h"
 
-#define MAX_CONNS 256
 /* Room for more fds than allowed, to tell "too many" from a truncation. */
 #define MAX_RECV_FDS 8
+/* How long to stop accepting when the daemon is out of fds. */
+#define ACCEPT_BACKOFF_MS 100
 
 struct conn {
 	int fd;
 	uint64_t id;
 	struct ucred cred;
+	/* Until the first complete request: when the connection is closed. */
+	int64_t deadline_ms;
+	bool served;
 };
 
 static int listen_fd = -1;
 static int stop_fd = -1;
+static int closer_fd = -1; /* write end of the closer thread's pipe */
 static char *sock_path;
 static pthread_t thread;
 static bool running;
-static struct conn conns[MAX_CONNS];
-static int nconns;
+static struct control_limits limits;
+static struct conn *conns;
+static struct pollfd *pfds;
+static int nconns, max_conns;
 static uint64_t next_conn_id = 1;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The closer thread: close() of a received fd runs the file's flush, which
+ * for a file of another FUSE server waits (uninterruptibly) for that
+ * server. Here it holds up nobody. */
+static void *closer_thread(void *arg)
+{
+	int rfd = (int)(intptr_t)arg, fd;
+
+	while (read(rfd, &fd, sizeof(fd)) == sizeof(fd))
+		close(fd);
+	close(rfd);
+	return NULL;
+}
+
+static void close_received(int fd)
+{
+	if (fd < 0)
+		return;
+	/* A full pipe means 16k fds pending a close: closing here is the
+	 * lesser evil. */
+	if (closer_fd < 0 || write(closer_fd, &fd, sizeof(fd)) != sizeof(fd))
+		close(fd);
+}
+
+static int closer_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int p[2], r;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	if (fcntl(p[1], F_SETFL, O_NONBLOCK) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* Detached and never joined: a close stuck in a dead FUSE server
+	 * must not hold up the daemon's stop. */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = -pthread_create(&t, &attr, closer_thread, (void *)(intptr_t)p[0]);
+	pthread_attr_destroy(&attr);
+	if (r < 0)
+		goto fail;
+	closer_fd = p[1];
+	return 0;
+fail:
+	close(p[0]);
+	close(p[1]);
+	return r;
+}
 
 int control_bind(const char *path, bool group_set, gid_t group)
 {
@@ -155,7 +234,7 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 	if (rq->flags & ~(DMABUFFS_PUBLISH_TRANSIENT | DMABUFFS_PUBLISH_IOMEM |
 			  DMABUFFS_PUBLISH_SYSMEM | DMABUFFS_PUBLISH_IMPORTED) ||
 	    (rq->flags & DMABUFFS_PUBLISH_IOMEM && rq->flags & DMABUFFS_PUBLISH_SYSMEM)) {
-		close(fd);
+		close_received(fd);
 		send_reply(c, -EINVAL, -1, "publish %s: bad flags 0x%x", rq->name, rq->flags);
 		return;
 	}
@@ -165,7 +244,7 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 		explicit = 0;
 	r = dmabuf_fd_identify(fd, &info, &is_memfd);
 	if (r < 0) {
-		close(fd);
+		close_received(fd);
 		send_reply(c, -EINVAL, -1, "publish %s: the fd is not a dma-buf", rq->name);
 		return;
 	}
@@ -200,11 +279,20 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 }
 
 static void handle_request(struct conn *c, const void *msg, size_t len, int *fds, int nfds,
-			   bool truncated)
+			   bool truncated, bool fds_lost)
 {
 	struct proto_request rq;
 	int r, fd = -1;
 
+	if (fds_lost) {
+		/* Room was left for MAX_RECV_FDS: fewer arrived, so the kernel
+		 * could not install them in the daemon. */
+		log_warn("control: the daemon is out of file descriptors "
+			 "(fds from pid %d dropped)", (int)c->cred.pid);
+		send_reply(c, -EMFILE, -1, "the daemon could not receive the fd: it is out of "
+			   "file descriptors");
+		return;
+	}
 	if (truncated) {
 		send_reply(c, nfds > 1 ? -E2BIG : -EBADMSG, -1,
 			   nfds > 1 ? "too many fds" : "message too long");
@@ -226,7 +314,7 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 	/* Only PUBLISH takes an fd; a stray one is closed and the request
 	 * served as if it were not there. */
 	if (rq.op != PROTO_OP_PUBLISH && fd >= 0) {
-		close(fd);
+		close_received(fd);
 		fd = -1;
 	}
 	switch (rq.op) {
@@ -253,25 +341,34 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 	send_reply(c, -EOPNOTSUPP, -1, "unknown op %u", rq.op);
 }
 
-/* Read one message; false when the connection is finished. */
-static bool serve_one(struct conn *c)
+/* recvmsg() returns 0 both for a 0-byte message and at the end of the
+ * connection; only the latter leaves the socket shut down for reading. */
+static bool peer_gone(int fd)
 {
-	char buf[PROTO_MAX_REQUEST + 1];
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Receive one message: its length or -errno; the fds that came with it in
+ * fds[]. MSG_CTRUNC: the kernel dropped fds that did not fit or that it
+ * could not install. */
+static ssize_t recv_request(int sock, void *buf, size_t size, int *fds, int *nfds, int *flags)
+{
 	char cbuf[CMSG_SPACE(sizeof(int) * MAX_RECV_FDS)];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	struct msghdr mh = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 		.msg_control = cbuf,
 		.msg_controllen = sizeof(cbuf),
 	};
-	int fds[MAX_RECV_FDS];
-	int nfds = 0;
 	ssize_t n;
 
-	n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	*nfds = 0;
+	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0)
-		return errno == EAGAIN || errno == EINTR;
+		return -errno;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -279,46 +376,113 @@ static bool serve_one(struct conn *c)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (nfds < MAX_RECV_FDS)
-				fds[nfds++] = fd;
+			if (*nfds < MAX_RECV_FDS)
+				fds[(*nfds)++] = fd;
 			else
-				close(fd);
+				close_received(fd);
 		}
 	}
-	if (n == 0 && nfds == 0)
+	*flags = mh.msg_flags;
+	return n;
+}
+
+/* Read one message; false when the connection is finished. */
+static bool serve_one(struct conn *c)
+{
+	char buf[PROTO_MAX_REQUEST + 1];
+	int fds[MAX_RECV_FDS];
+	int nfds, flags = 0;
+	bool ctrunc;
+	ssize_t n;
+
+	n = recv_request(c->fd, buf, sizeof(buf), fds, &nfds, &flags);
+	if (n < 0)
+		return n == -EAGAIN || n == -EINTR;
+	if (n == 0 && nfds == 0 && peer_gone(c->fd))
 		return false; /* orderly shutdown */
-	/* MSG_CTRUNC: the kernel dropped fds that did not fit: too many. The
-	 * count passed on only decides the reply; fds[] holds nfds real fds. */
-	handle_request(c, buf, (size_t)n, fds, mh.msg_flags & MSG_CTRUNC ? MAX(nfds, 2) : nfds,
-		       (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0);
+	c->served = true;
+	ctrunc = flags & MSG_CTRUNC;
+	/* The count passed on only decides the reply; fds[] holds nfds real
+	 * fds. A 0-byte message is malformed like any short one (EBADMSG). */
+	handle_request(c, buf, (size_t)n, fds, ctrunc ? MAX(nfds, 2) : nfds,
+		       (flags & (MSG_TRUNC | MSG_CTRUNC)) != 0, ctrunc && nfds < MAX_RECV_FDS);
 	for (int i = 0; i < nfds; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+		close_received(fds[i]);
 	return true;
 }
 
-static void accept_one(void)
+/* Whether a client of this uid may have one more connection, and if not
+ * why (for the reply and the log). */
+static const char *conn_refusal(uid_t uid)
+{
+	unsigned int nonroot = 0, mine = 0;
+
+	for (int i = 0; i < nconns; i++) {
+		if (conns[i].cred.uid != 0)
+			nonroot++;
+		if (conns[i].cred.uid == uid)
+			mine++;
+	}
+	if (nconns >= max_conns)
+		return "the daemon's connection table is full";
+	if (uid == 0)
+		return NULL;
+	if (mine >= limits.max_conns_per_uid)
+		return "too many connections of this user";
+	if (nonroot >= limits.max_conns)
+		return "too many connections of non-root users";
+	return NULL;
+}
+
+/* Tell a refused client why, so that it does not see only a closed
+ * connection: a request it has sent already is read first (closing on
+ * unread data would turn our reply into ECONNRESET). */
+static void refuse(struct conn *c, const char *why)
+{
+	char buf[PROTO_MAX_REQUEST + 1];
+	int fds[MAX_RECV_FDS], nfds, flags;
+
+	if (recv_request(c->fd, buf, sizeof(buf), fds, &nfds, &flags) >= 0)
+		for (int i = 0; i < nfds; i++)
+			close_received(fds[i]);
+	send_reply(c, -EUSERS, -1, "%s (uid %u)", why, (unsigned)c->cred.uid);
+	close(c->fd);
+}
+
+/* Accept every pending connection; false when accepting must pause. */
+static bool accept_all(void)
 {
 	socklen_t len = sizeof(struct ucred);
-	struct conn *c;
+	struct conn nc;
+	const char *why;
 	int fd;
 
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return;
-	if (nconns >= MAX_CONNS) {
-		log_warn("control: too many clients (%d), refusing one", MAX_CONNS);
-		close(fd);
-		return;
+	for (;;) {
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				log_warn("control: cannot accept a client: %m");
+				return false;
+			}
+			return true;
+		}
+		nc = (struct conn){ .fd = fd };
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &nc.cred, &len) < 0) {
+			close(fd);
+			continue;
+		}
+		why = conn_refusal(nc.cred.uid);
+		if (why) {
+			log_warn("control: refusing a client (pid %d uid %u): %s", (int)nc.cred.pid,
+				 (unsigned)nc.cred.uid, why);
+			refuse(&nc, why);
+			continue;
+		}
+		nc.id = next_conn_id++;
+		nc.deadline_ms = now_ms() + limits.idle_timeout_ms;
+		conns[nconns++] = nc;
 	}
-	c = &conns[nconns];
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-		close(fd);
-		return;
-	}
-	c->fd = fd;
-	c->id = next_conn_id++;
-	nconns++;
 }
 
 static void drop_conn(int i)
@@ -331,28 +495,55 @@ static void drop_conn(int i)
 	tree_drop_conn(id);
 }
 
+/* Close the connections that sent no request in time; the poll timeout
+ * until the next such deadline (-1: none). */
+static int expire_idle(void)
+{
+	int64_t now = now_ms(), next = -1;
+
+	for (int i = nconns - 1; i >= 0; i--) {
+		struct conn *c = &conns[i];
+
+		if (c->served)
+			continue;
+		if (c->deadline_ms <= now) {
+			log_info("control: pid %d uid %u sent no request within %u ms, "
+				 "closing its connection",
+				 (int)c->cred.pid, (unsigned)c->cred.uid, limits.idle_timeout_ms);
+			drop_conn(i);
+		} else if (next < 0 || c->deadline_ms - now < next) {
+			next = c->deadline_ms - now;
+		}
+	}
+	return (int)next;
+}
+
 static void *control_thread(void *arg)
 {
-	struct pollfd pfd[MAX_CONNS + 2];
+	int64_t accept_paused_until = 0;
 
 	for (;;) {
-		int n = 0;
+		int n = 0, timeout = expire_idle();
+		bool listening = now_ms() >= accept_paused_until;
 
-		pfd[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+		pfds[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
+		/* fd -1: poll ignores it, while accepting is paused */
+		pfds[n++] = (struct pollfd){ .fd = listening ? listen_fd : -1, .events = POLLIN };
 		for (int i = 0; i < nconns; i++)
-			pfd[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			pfds[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+		if (!listening && (timeout < 0 || timeout > ACCEPT_BACKOFF_MS))
+			timeout = ACCEPT_BACKOFF_MS;
+		if (poll(pfds, (nfds_t)n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("control: poll: %m");
 			break;
 		}
-		if (pfd[0].revents)
+		if (pfds[0].revents)
 			break;
 		/* Clients first, from the end, so that drop_conn's swap is safe. */
 		for (int i = nconns - 1; i >= 0; i--) {
-			short rev = pfd[2 + i].revents;
+			short rev = pfds[2 + i].revents;
 
 			if (!rev)
 				continue;
@@ -361,16 +552,38 @@ static void *control_thread(void *arg)
 			if (rev & (POLLIN | POLLHUP | POLLERR))
 				drop_conn(i);
 		}
-		if (pfd[1].revents & POLLIN)
-			accept_one();
+		if ((pfds[1].revents & POLLIN) && !accept_all())
+			accept_paused_until = now_ms() + ACCEPT_BACKOFF_MS;
 	}
 	return NULL;
 }
 
 int control_start(void)
 {
+	return control_start_limits(NULL);
+}
+
+int control_start_limits(const struct control_limits *lim)
+{
 	int r;
 
+	limits = lim ? *lim : (struct control_limits){ 0 };
+	if (!limits.max_conns)
+		limits.max_conns = CONTROL_MAX_CONNS;
+	if (!limits.max_conns_per_uid)
+		limits.max_conns_per_uid = CONTROL_MAX_CONNS_PER_UID;
+	if (!limits.root_reserve)
+		limits.root_reserve = CONTROL_ROOT_RESERVE;
+	if (!limits.idle_timeout_ms)
+		limits.idle_timeout_ms = CONTROL_IDLE_TIMEOUT_MS;
+	max_conns = (int)(limits.max_conns + limits.root_reserve);
+	conns = calloc((size_t)max_conns, sizeof(*conns));
+	pfds = calloc((size_t)max_conns + 2, sizeof(*pfds));
+	if (!conns || !pfds)
+		return -ENOMEM;
+	r = closer_start();
+	if (r < 0)
+		return r;
 	stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (stop_fd < 0)
 		return -errno;
@@ -404,4 +617,12 @@ void control_stop(void)
 	if (stop_fd >= 0)
 		close(stop_fd);
 	stop_fd = -1;
+	/* EOF ends the closer thread once it has closed what is queued. */
+	if (closer_fd >= 0)
+		close(closer_fd);
+	closer_fd = -1;
+	free(conns);
+	free(pfds);
+	conns = NULL;
+	pfds = NULL;
 }

@@ -9,6 +9,24 @@
  * before the daemon detaches, so that a second daemon fails at once; served
  * by its own thread started afterwards.
  */
+
+/* How many clients the control socket serves, so that no caller can lock
+ * the others out. Root is never refused for another user's use. */
+struct control_limits {
+	unsigned int max_conns;         /* connections of non-root users in all */
+	unsigned int max_conns_per_uid; /* connections of one non-root uid */
+	unsigned int root_reserve;      /* further connections only root may use */
+	unsigned int idle_timeout_ms;   /* to send a first complete request */
+};
+
+#define CONTROL_MAX_CONNS 256
+#define CONTROL_MAX_CONNS_PER_UID 64
+#define CONTROL_ROOT_RESERVE 32
+#define CONTROL_IDLE_TIMEOUT_MS 5000
+
 int control_bind(const char *path, bool group_set, gid_t group);
+/* Start serving with the default limits above. */
 int control_start(void);
+/* Start serving with these limits (a 0 field takes its default). */
+int control_start_limits(const struct control_limits *lim);
 void control_stop(void);

@@ -91,7 +91,7 @@ void registry_process_events(void);
 
 struct dmabuf_fdinfo;
 /*
- * A dma-buf (fstatfs magic DMA_BUF_MAGIC and an exp_name in fdinfo): 0,
+ * A dma-buf (the /proc/self/fd link /dmabuf: and an exp_name in fdinfo): 0,
  * *is_memfd = false, info from fdinfo. A memfd: 0, *is_memfd = true, info
  * with size (fstat), ino (st_ino) and exp_name "memfd". Anything else (a
  * regular file, a pipe, a socket): -EBADF. Other errors: -errno.

@@ -287,7 +287,10 @@ static int transact(uint16_t op, uint32_t flags, const char *name,
 		if (r < 0)
 			break;
 		r = send_request(req, len, send_fd);
-		if (r == 0)
+		/* A daemon that refused the connection (too many of this
+		 * user's, see dmabuffs(8)) left a reply saying why before it
+		 * closed; a closed socket still reads what was queued. */
+		if (r == 0 || (fresh && r == -EPIPE))
 			r = recv_reply(&rep, fds, &nfds);
 		if (r == 0)
 			break;

@@ -3,7 +3,10 @@
 
 /*
  * Buffer names, as they appear in the tree and on the control socket.
- * Returns 0, -EINVAL (empty, ".", "..", contains '/' or a NUL) or
- * -ENAMETOOLONG (over 255 bytes). len is the name's length without NUL.
+ * Returns 0, -EINVAL (empty, ".", "..", contains '/', a NUL or another
+ * control byte (< 0x20, 0x7f), or one of the mount root's own directories:
+ * new, by-inode, by-exporter, proc, scanout) or -ENAMETOOLONG (over 255
+ * bytes). len is the name's length without NUL. Every path that makes a
+ * name (create, rename, publish, import) goes through this.
  */
 int name_validate(const char *name, size_t len);

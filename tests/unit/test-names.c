@@ -87,7 +87,6 @@ START_TEST(test_ordinary_names)
 		"frame0",
 		"img.raw",
 		"with space",
-		"tab\there",
 		"caf\xc3\xa9",			 /* café */
 		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", /* 日本語 */
 		"\xf0\x9f\x96\xbc",		 /* 🖼 */
@@ -96,6 +95,42 @@ START_TEST(test_ordinary_names)
 
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
 		ck_assert_msg(validate(ok[i]) == 0, "\"%s\" refused", ok[i]);
+}
+END_TEST
+
+START_TEST(test_control_bytes)
+{
+	/* newline and escape would inject lines into logs and fdinfo */
+	static const char *const bad[] = {
+		"line\nbreak", "\x1b[31mred", "tab\there", "cr\r", "\x01", "del\x7f", "\x1f",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(validate(bad[i]) == -EINVAL, "control byte in #%zu accepted", i);
+	/* the edges: 0x20 (space) and 0x7e (~) are ordinary, 0x80+ is UTF-8 */
+	ck_assert_int_eq(validate(" "), 0);
+	ck_assert_int_eq(validate("~"), 0);
+	ck_assert_int_eq(validate("\x80\xff"), 0);
+}
+END_TEST
+
+START_TEST(test_reserved_names)
+{
+	static const char *const reserved[] = { "new", "by-inode", "by-exporter", "proc", "scanout" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++) {
+		ck_assert_msg(validate(reserved[i]) == -EINVAL, "\"%s\" accepted", reserved[i]);
+		/* counted: a longer buffer whose first bytes spell the name */
+		ck_assert_int_eq(name_validate(reserved[i], strlen(reserved[i])), -EINVAL);
+	}
+	/* only the exact names: prefixes, suffixes and case differ */
+	ck_assert_int_eq(validate("news"), 0);
+	ck_assert_int_eq(validate("ne"), 0);
+	ck_assert_int_eq(validate("Proc"), 0);
+	ck_assert_int_eq(validate("by-inode2"), 0);
+	ck_assert_int_eq(validate("scanout.raw"), 0);
+	ck_assert_int_eq(name_validate("newer", 3), -EINVAL);
+	ck_assert_int_eq(name_validate("procs", 4), -EINVAL);
 }
 END_TEST
 
@@ -109,6 +144,8 @@ static Suite *names_suite(void)
 	tcase_add_test(tc, test_dot_and_dotdot);
 	tcase_add_test(tc, test_slash);
 	tcase_add_test(tc, test_embedded_nul);
+	tcase_add_test(tc, test_control_bytes);
+	tcase_add_test(tc, test_reserved_names);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("length");

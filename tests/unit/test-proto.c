@@ -408,7 +408,7 @@ START_TEST(test_decode_random)
 			h.name_len = (uint32_t)(len - HDR);
 			memcpy(buf, &h, sizeof(h));
 			for (size_t i = HDR; i < len; i++)
-				if (buf[i] == 0 || buf[i] == '/')
+				if (buf[i] < 0x20 || buf[i] == 0x7f || buf[i] == '/')
 					buf[i] = 'q';
 		}
 		memset(&req, 0, sizeof(req));
