@@ -261,9 +261,12 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 		send_reply(c, r, -1, "publish %s: cannot map the buffer", rq->name);
 		return;
 	}
-	r = tree_publish(buf, rq->name, c->cred.uid, c->cred.gid, explicit,
-			 rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? c->id : 0,
-			 rq->flags & DMABUFFS_PUBLISH_IMPORTED ? ORIGIN_IMPORTED : ORIGIN_PUBLISHED);
+	r = tree_publish_image(
+		buf, rq->name, c->cred.uid, c->cred.gid, explicit,
+		rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? c->id : 0,
+		rq->flags & DMABUFFS_PUBLISH_IMPORTED ? ORIGIN_IMPORTED :
+							ORIGIN_PUBLISHED,
+		rq->has_image ? &rq->image : NULL);
 	if (r == 0)
 		buffer_set_dmabuf_name(buf, rq->name);
 	buffer_unref(buf);

@@ -67,7 +67,8 @@ static int open_entry(fuse_req_t req, fuse_ino_t ino, struct entry **out)
 	if (ino_kind(ino) == NODE_ENTRY)
 		return entry_open(ino_id(ino), out);
 	if (ino_kind(ino) == NODE_SCANOUT) {
-		r = scanout_open(ino, ctx->uid, fs_config(req)->iomem_mode, &buf);
+		r = scanout_open(ino, ctx->uid, fs_config(req)->iomem_mode,
+				 &buf);
 		return r < 0 ? r : entry_open_discovered(buf, 0, out);
 	}
 	if (ino_kind(ino) != NODE_PROC_FD)

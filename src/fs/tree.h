@@ -113,6 +113,12 @@ const struct config *tree_config(void);
 /* ---- used by the control socket ---- */
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
 		 int iomem_override, uint64_t conn_id, enum origin origin);
+/* tree_publish() with the image layout as the file's metadata xattrs. */
+struct dmabuffs_image_layout;
+int tree_publish_image(struct buffer *buf, const char *name, uid_t uid,
+		       gid_t gid, int iomem_override, uint64_t conn_id,
+		       enum origin origin,
+		       const struct dmabuffs_image_layout *image);
 int tree_unpublish(const char *name, uid_t uid);
 int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd);
 /* Unlink every transient publication of a control connection. */

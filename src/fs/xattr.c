@@ -43,11 +43,21 @@ enum xattr_id {
 };
 
 static const char *const xattr_names[X_COUNT] = {
-	[X_EXPORTER] = "exporter", [X_IOMEM] = "iomem",   [X_IOMEM_REASON] = "iomem_reason",
-	[X_NAME] = "name",	   [X_INODE] = "inode",   [X_ORIGIN] = "origin",
-	[X_HOLDERS] = "holders",   [X_BACKEND] = "backend", [X_FORMAT] = "format",
-	[X_WIDTH] = "width",	   [X_HEIGHT] = "height", [X_STRIDE] = "stride",
-	[X_MODIFIER] = "modifier", [X_PITCHES] = "pitches", [X_OFFSETS] = "offsets",
+	[X_EXPORTER] = "exporter",
+	[X_IOMEM] = "iomem",
+	[X_IOMEM_REASON] = "iomem_reason",
+	[X_NAME] = "name",
+	[X_INODE] = "inode",
+	[X_ORIGIN] = "origin",
+	[X_HOLDERS] = "holders",
+	[X_BACKEND] = "backend",
+	[X_FORMAT] = "format",
+	[X_WIDTH] = "width",
+	[X_HEIGHT] = "height",
+	[X_STRIDE] = "stride",
+	[X_MODIFIER] = "modifier",
+	[X_PITCHES] = "pitches",
+	[X_OFFSETS] = "offsets",
 };
 
 static const char *const origin_names[] = {
@@ -261,7 +271,8 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	enum xattr_id id;
 	int r;
 
-	if (!e && ino_kind(ino) != NODE_PROC_FD && ino_kind(ino) != NODE_SCANOUT) {
+	if (!e && ino_kind(ino) != NODE_PROC_FD &&
+	    ino_kind(ino) != NODE_SCANOUT) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
@@ -278,7 +289,8 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	if (e)
 		r = xattr_value(fs_config(req), e, id, val, XATTR_VALUE_MAX);
 	else if (ino_kind(ino) == NODE_SCANOUT)
-		r = scanout_xattr(fs_config(req), ino, xattr_names[id], val, XATTR_VALUE_MAX);
+		r = scanout_xattr(fs_config(req), ino, xattr_names[id], val,
+				  XATTR_VALUE_MAX);
 	else
 		r = proc_fd_value(fs_config(req), ino, id, val, XATTR_VALUE_MAX);
 	if (r < 0)
@@ -303,7 +315,10 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		 * computed only when asked for. Directories and links have no
 		 * attributes at all. */
 		if (!e && ino_kind(ino) == NODE_SCANOUT)
-			r = i == X_INODE ? 0 : scanout_xattr(cfg, ino, xattr_names[i], val, sizeof(val));
+			r = i == X_INODE ?
+				    0 :
+				    scanout_xattr(cfg, ino, xattr_names[i], val,
+						  sizeof(val));
 		else if (!e)
 			r = proc_fd_value(cfg, ino, (enum xattr_id)i, val, sizeof(val));
 		else if (i == X_HOLDERS)
@@ -390,9 +405,11 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	int r, v;
 
 	if (!e) {
-		fuse_reply_err(req, ino_kind(ino) == NODE_PROC_FD || ino_kind(ino) == NODE_SCANOUT ?
-					    EPERM :
-					    ENOTSUP);
+		fuse_reply_err(req,
+			       ino_kind(ino) == NODE_PROC_FD ||
+					       ino_kind(ino) == NODE_SCANOUT ?
+				       EPERM :
+				       ENOTSUP);
 		return;
 	}
 	r = xattr_lookup(name, &id);

@@ -253,7 +253,8 @@ static int recv_reply(struct proto_reply *rep, int *fds, size_t *nfds)
  * ret_fd (or NULL) receives the one fd a successful reply must carry.
  */
 static int transact(uint16_t op, uint32_t flags, const char *name,
-		    const struct dmabuffs_image_layout *image, int send_fd, int *ret_fd)
+		    const struct dmabuffs_image_layout *image, int send_fd,
+		    int *ret_fd)
 {
 	unsigned char req[PROTO_MAX_REQUEST];
 	struct proto_reply rep;
@@ -270,8 +271,9 @@ static int transact(uint16_t op, uint32_t flags, const char *name,
 		return r;
 	}
 	if (image && proto_encode_image(req, sizeof(req), image, &len) < 0) {
-		set_error("invalid image layout (fourcc, size, 1 to %d planes with strides)",
-			  DMABUFFS_MAX_PLANES);
+		set_error(
+			"invalid image layout (fourcc, size, 1 to %d planes with strides)",
+			DMABUFFS_MAX_PLANES);
 		return -EINVAL;
 	}
 
@@ -340,7 +342,8 @@ _public_ int dmabuffs_publish(int dmabuf_fd, const char *name, unsigned int flag
 	return dmabuffs_publish_image(dmabuf_fd, name, flags, NULL);
 }
 
-_public_ int dmabuffs_publish_image(int dmabuf_fd, const char *name, unsigned int flags,
+_public_ int dmabuffs_publish_image(int dmabuf_fd, const char *name,
+				    unsigned int flags,
 				    const struct dmabuffs_image_layout *layout)
 {
 	const unsigned int known = DMABUFFS_PUBLISH_TRANSIENT |

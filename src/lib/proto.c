@@ -76,8 +76,8 @@ int proto_image_check(const struct dmabuffs_image_layout *img)
 	return 0;
 }
 
-int proto_encode_image(void *buf, size_t bufsz, const struct dmabuffs_image_layout *img,
-		       size_t *len)
+int proto_encode_image(void *buf, size_t bufsz,
+		       const struct dmabuffs_image_layout *img, size_t *len)
 {
 	struct proto_image t = { .magic = PROTO_IMAGE_MAGIC };
 
@@ -144,7 +144,8 @@ int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
 		return -EBADMSG;
 	if (hdr.version != PROTO_VERSION)
 		return -EPROTONOSUPPORT;
-	trailer = len - sizeof(hdr) - MIN((size_t)hdr.name_len, len - sizeof(hdr));
+	trailer = len - sizeof(hdr) -
+		  MIN((size_t)hdr.name_len, len - sizeof(hdr));
 	if ((size_t)hdr.name_len + trailer != len - sizeof(hdr) ||
 	    (trailer && trailer != sizeof(struct proto_image)))
 		return -EBADMSG;

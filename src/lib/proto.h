@@ -22,8 +22,9 @@
 #define PROTO_VERSION 1
 #define PROTO_NAME_MAX 255
 #define PROTO_MSG_MAX 512
-#define PROTO_MAX_REQUEST \
-	(sizeof(struct proto_request_hdr) + PROTO_NAME_MAX + sizeof(struct proto_image))
+#define PROTO_MAX_REQUEST                                    \
+	(sizeof(struct proto_request_hdr) + PROTO_NAME_MAX + \
+	 sizeof(struct proto_image))
 #define PROTO_IMAGE_MAGIC 0x31474d49u /* "IMG1" */
 #define PROTO_MAX_REPLY (sizeof(struct proto_reply_hdr) + PROTO_MSG_MAX)
 
@@ -80,8 +81,8 @@ int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
 			 const char *name, size_t *len);
 /* Append an image layout to an encoded PUBLISH of *len bytes. 0, or
  * -EINVAL for a layout proto_image_check() refuses. */
-int proto_encode_image(void *buf, size_t bufsz, const struct dmabuffs_image_layout *img,
-		       size_t *len);
+int proto_encode_image(void *buf, size_t bufsz,
+		       const struct dmabuffs_image_layout *img, size_t *len);
 /* Whether a layout describes an image at all: a printable fourcc, a
  * nonzero size, 1 to DMABUFFS_MAX_PLANES planes each with a stride. */
 int proto_image_check(const struct dmabuffs_image_layout *img);

@@ -5,7 +5,8 @@
 # Host checker for PNGs that dmabufctl snapshot wrote in the guest. The guest
 # prints each file it sends as "VMBLOB TAG.KIND BASE64" lines in its serial
 # log (emit_blob in the guest tests); the log is ../serial.log of the PPM's
-# directory. KIND png is the snapshot, KIND raw the frame it was made of.
+# directory. KIND png is the snapshot (kept as TAG.png next to the PPM,
+# read with tests/helpers/pngread.py), KIND raw the frame it was made of.
 #
 # screen: every pixel of the PNG equals the screendump's (PPM, RGB 8-bit).
 # yuv:    every pixel of the PNG is, within 1 per channel, the BT.601
@@ -13,8 +14,10 @@
 #         computed here from the textbook equations, independently of
 #         src/ctl/convert.c. The screendump is not looked at.
 # Exit 0 match, 1 mismatch (reason on stderr, last line).
-exec python3 - "$@" <<'PY'
-import base64, os, re, struct, sys, zlib
+helpers=$(cd "$(dirname "$0")/../../helpers" && pwd) || exit 1
+PYTHONPATH=$helpers exec python3 - "$@" <<'PY'
+import base64, os, re, sys
+from pngread import read_png
 
 def die(msg):
     sys.stderr.write(msg + "\n")
@@ -32,43 +35,13 @@ def blob(kind):
     return base64.b64decode(data)
 
 def png_decode(data):
-    """(width, height, channels, rows of bytes) of an 8-bit RGB/RGBA PNG."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        die("not a PNG")
-    pos, idat, hdr = 8, b"", None
-    while pos < len(data):
-        n, typ = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if typ == b"IHDR":
-            hdr = struct.unpack(">IIBBBBB", body)
-        elif typ == b"IDAT":
-            idat += body
-        pos += 12 + n
-    w, h, depth, ctype, _, _, interlace = hdr
-    if depth != 8 or ctype not in (2, 6) or interlace:
-        die("PNG depth %d colour type %d interlace %d: only 8-bit RGB(A)" % (depth, ctype, interlace))
-    ch = 3 if ctype == 2 else 4
-    raw, stride, rows, prev = zlib.decompress(idat), w * ch, [], bytearray(w * ch)
-    for y in range(h):
-        f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - ch] if i >= ch else 0
-            b = prev[i]
-            c = prev[i - ch] if i >= ch else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pr = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                line[i] = (line[i] + pr) & 255
-        rows.append(bytes(line))
-        prev = line
+    """(width, height, channels, rows of samples) of an 8-bit PNG."""
+    path = os.path.join(os.path.dirname(os.path.abspath(ppm)), tag + ".png")
+    with open(path, "wb") as f:
+        f.write(data)
+    w, h, ch, depth, rows = read_png(path)
+    if depth != 8 or ch < 3:
+        die("PNG of depth %d with %d channels: only 8-bit RGB(A)" % (depth, ch))
     return w, h, ch, rows
 
 def ppm_decode(path):
@@ -94,11 +67,11 @@ if mode == "screen":
     bad = 0
     for y in range(ph):
         for x in range(pw):
-            got = rows[y][x * ch:x * ch + 3]
-            want = srows[y][x * 3:x * 3 + 3]
+            got = tuple(rows[y][x * ch:x * ch + 3])
+            want = tuple(srows[y][x * 3:x * 3 + 3])
             if got != want:
                 if not bad:
-                    first = (x, y, tuple(got), tuple(want))
+                    first = (x, y, got, want)
                 bad += 1
     if bad:
         die("%d of %d pixels differ from the screendump; first at %d,%d: %s, screen %s"
