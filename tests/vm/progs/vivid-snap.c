@@ -18,17 +18,15 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <linux/videodev2.h>
 
 #ifdef HAVE_DMABUFFS_PUBLISH
-#include <sys/xattr.h>
 #include <dmabuffs/client.h>
 #endif
 
-#include "vmtest.h"
+#include "vmxattr.h"
 
 #ifndef HAVE_DMABUFFS_PUBLISH
 int main(void)
@@ -42,16 +40,6 @@ int main(void)
 #define DRM_FOURCC(a, b, c, d)                                      \
 	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | \
 	 (uint32_t)(d) << 24)
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
 
 /* /dev/videoN whose sysfs name is vivid-00N-vid-cap. */
 static int open_vivid(int instance, char *path, size_t len)
@@ -134,20 +122,6 @@ static uint8_t *slurp(const char *path, size_t *n)
 	return buf;
 }
 
-static void expect_xattr(const char *path, const char *key, const char *want)
-{
-	char name[64], val[256];
-	ssize_t n;
-
-	snprintf(name, sizeof(name), "user.dmabuf.%s", key);
-	n = getxattr(path, name, val, sizeof(val) - 1);
-	if (n < 0)
-		vm_fail("getxattr %s %s: %s", path, name, strerror(errno));
-	val[n] = '\0';
-	if (strcmp(val, want))
-		vm_fail("%s: %s is '%s', expected '%s'", path, name, val, want);
-}
-
 int main(int argc, char **argv)
 {
 	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
@@ -178,7 +152,7 @@ int main(int argc, char **argv)
 	fmt.fmt.pix.height = HEIGHT;
 	fmt.fmt.pix.pixelformat = v4l2_fcc;
 	fmt.fmt.pix.field = V4L2_FIELD_NONE;
-	if (xioctl(fd, VIDIOC_S_FMT, &fmt) < 0)
+	if (vm_xioctl(fd, VIDIOC_S_FMT, &fmt) < 0)
 		vm_fail("S_FMT %s %ux%u: %s", argv[2], WIDTH, HEIGHT,
 			strerror(errno));
 	ycbcr = fmt.fmt.pix.ycbcr_enc ?:
@@ -202,24 +176,24 @@ int main(int argc, char **argv)
 		vm_fail("vivid encodes with ycbcr_enc %u quantization %u, not BT.601 limited",
 			ycbcr, quant);
 
-	if (xioctl(fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 1)
+	if (vm_xioctl(fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 1)
 		vm_fail("REQBUFS: %s", strerror(errno));
 	for (uint32_t i = 0; i < rb.count; i++) {
 		struct v4l2_buffer q = { .type = rb.type,
 					 .memory = rb.memory,
 					 .index = i };
 
-		if (xioctl(fd, VIDIOC_QBUF, &q) < 0)
+		if (vm_xioctl(fd, VIDIOC_QBUF, &q) < 0)
 			vm_fail("QBUF %u: %s", i, strerror(errno));
 	}
-	if (xioctl(fd, VIDIOC_STREAMON, &type) < 0)
+	if (vm_xioctl(fd, VIDIOC_STREAMON, &type) < 0)
 		vm_fail("STREAMON: %s", strerror(errno));
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	if (poll(&pfd, 1, 10000) <= 0)
 		vm_fail("no frame within 10 s");
-	if (xioctl(fd, VIDIOC_DQBUF, &b) < 0)
+	if (vm_xioctl(fd, VIDIOC_DQBUF, &b) < 0)
 		vm_fail("DQBUF: %s", strerror(errno));
-	if (xioctl(fd, VIDIOC_QUERYBUF, &b) < 0)
+	if (vm_xioctl(fd, VIDIOC_QUERYBUF, &b) < 0)
 		vm_fail("QUERYBUF: %s", strerror(errno));
 	uint8_t *frame =
 		mmap(NULL, b.length, PROT_READ, MAP_SHARED, fd, b.m.offset);
@@ -231,7 +205,7 @@ int main(int argc, char **argv)
 		vm_fail("frame of %u bytes, %zu expected", b.bytesused, want);
 	eb.index = b.index;
 	eb.flags = O_RDWR | O_CLOEXEC;
-	if (xioctl(fd, VIDIOC_EXPBUF, &eb) < 0)
+	if (vm_xioctl(fd, VIDIOC_EXPBUF, &eb) < 0)
 		vm_fail("EXPBUF: %s", strerror(errno));
 
 	struct dmabuffs_image_layout l = {
@@ -255,15 +229,15 @@ int main(int argc, char **argv)
 	char file[400], png[400], cmd[900], planes[64], num[32];
 	snprintf(file, sizeof(file), "%s/%s", mnt, argv[3]);
 	snprintf(num, sizeof(num), "%u", bpl);
-	expect_xattr(file, "format", argv[2]);
-	expect_xattr(file, "width", "320");
-	expect_xattr(file, "height", "180");
-	expect_xattr(file, "modifier", "0x0");
-	expect_xattr(file, "stride", num);
+	vm_expect_xattr(file, "format", argv[2]);
+	vm_expect_xattr(file, "width", "320");
+	vm_expect_xattr(file, "height", "180");
+	vm_expect_xattr(file, "modifier", "0x0");
+	vm_expect_xattr(file, "stride", num);
 	snprintf(planes, sizeof(planes), nv12 ? "%u,%u" : "%u", bpl, bpl);
-	expect_xattr(file, "pitches", planes);
+	vm_expect_xattr(file, "pitches", planes);
 	snprintf(planes, sizeof(planes), nv12 ? "0,%u" : "0", bpl * HEIGHT);
-	expect_xattr(file, "offsets", planes);
+	vm_expect_xattr(file, "offsets", planes);
 	vm_log("%s: format %s 320x180, pitches and offsets as published", file,
 	       argv[2]);
 
@@ -293,7 +267,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		vm_fail("host request for %s: %s %s", argv[3], strerror(-r),
 			why);
-	xioctl(fd, VIDIOC_STREAMOFF, &type);
+	vm_xioctl(fd, VIDIOC_STREAMOFF, &type);
 	return 0;
 }
 #endif
