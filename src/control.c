@@ -392,7 +392,7 @@ static ssize_t recv_request(int sock, void *buf, size_t size, int *fds, int *nfd
 /* Read one message; false when the connection is finished. */
 static bool serve_one(struct conn *c)
 {
-	char buf[PROTO_MAX_REQUEST + 1];
+	char buf[PROTO_MAX_REQUEST_IMAGE + 1];
 	int fds[MAX_RECV_FDS];
 	int nfds, flags = 0;
 	bool ctrunc;
@@ -442,7 +442,7 @@ static const char *conn_refusal(uid_t uid)
  * unread data would turn our reply into ECONNRESET). */
 static void refuse(struct conn *c, const char *why)
 {
-	char buf[PROTO_MAX_REQUEST + 1];
+	char buf[PROTO_MAX_REQUEST_IMAGE + 1];
 	int fds[MAX_RECV_FDS], nfds, flags;
 
 	if (recv_request(c->fd, buf, sizeof(buf), fds, &nfds, &flags) >= 0)

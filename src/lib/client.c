@@ -256,7 +256,7 @@ static int transact(uint16_t op, uint32_t flags, const char *name,
 		    const struct dmabuffs_image_layout *image, int send_fd,
 		    int *ret_fd)
 {
-	unsigned char req[PROTO_MAX_REQUEST];
+	unsigned char req[PROTO_MAX_REQUEST_IMAGE];
 	struct proto_reply rep;
 	int fds[MAX_REPLY_FDS];
 	size_t len, nfds = 0;

@@ -22,9 +22,9 @@
 #define PROTO_VERSION 1
 #define PROTO_NAME_MAX 255
 #define PROTO_MSG_MAX 512
-#define PROTO_MAX_REQUEST                                    \
-	(sizeof(struct proto_request_hdr) + PROTO_NAME_MAX + \
-	 sizeof(struct proto_image))
+#define PROTO_MAX_REQUEST (sizeof(struct proto_request_hdr) + PROTO_NAME_MAX)
+/* The largest request of all: a PUBLISH with an image layout. */
+#define PROTO_MAX_REQUEST_IMAGE (PROTO_MAX_REQUEST + sizeof(struct proto_image))
 #define PROTO_IMAGE_MAGIC 0x31474d49u /* "IMG1" */
 #define PROTO_MAX_REPLY (sizeof(struct proto_reply_hdr) + PROTO_MSG_MAX)
 
@@ -75,7 +75,8 @@ struct proto_reply {
 	char msg[PROTO_MSG_MAX + 1];
 };
 
-/* Encode into buf (at least PROTO_MAX_REQUEST bytes); *len gets the size.
+/* Encode into buf (at least PROTO_MAX_REQUEST bytes, PROTO_MAX_REQUEST_IMAGE
+ * for an image to follow); *len gets the size.
  * 0, or -EINVAL/-ENAMETOOLONG for a bad op or name. */
 int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
 			 const char *name, size_t *len);
