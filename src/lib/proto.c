@@ -99,7 +99,9 @@ int proto_encode_image(void *buf, size_t bufsz,
 	return 0;
 }
 
-/* The image trailer of a PUBLISH, checked; -EBADMSG if it is not one. */
+/* The image trailer of a PUBLISH, checked; -EBADMSG if it is not one.
+ * Reserved words and the planes past nplanes must be zero, so that a
+ * trailer means one thing only (and encodes back to the same bytes). */
 static int decode_image(const void *p, struct dmabuffs_image_layout *out)
 {
 	struct proto_image t;
@@ -115,6 +117,9 @@ static int decode_image(const void *p, struct dmabuffs_image_layout *out)
 		.nplanes = t.nplanes,
 	};
 	for (unsigned int i = 0; i < DMABUFFS_MAX_PLANES; i++) {
+		if (t.planes[i].reserved ||
+		    (i >= t.nplanes && (t.planes[i].offset || t.planes[i].stride)))
+			return -EBADMSG;
 		out->planes[i].offset = t.planes[i].offset;
 		out->planes[i].stride = t.planes[i].stride;
 	}
