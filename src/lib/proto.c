@@ -118,7 +118,8 @@ static int decode_image(const void *p, struct dmabuffs_image_layout *out)
 	};
 	for (unsigned int i = 0; i < DMABUFFS_MAX_PLANES; i++) {
 		if (t.planes[i].reserved ||
-		    (i >= t.nplanes && (t.planes[i].offset || t.planes[i].stride)))
+		    (i >= t.nplanes &&
+		     (t.planes[i].offset || t.planes[i].stride)))
 			return -EBADMSG;
 		out->planes[i].offset = t.planes[i].offset;
 		out->planes[i].stride = t.planes[i].stride;
