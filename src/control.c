@@ -312,9 +312,12 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 		send_reply(c, r, -1, "publish %s: cannot map the buffer", rq->name);
 		return;
 	}
-	r = tree_publish(buf, rq->name, c->cred.uid, c->cred.gid, explicit,
-			 rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? c->id : 0,
-			 rq->flags & DMABUFFS_PUBLISH_IMPORTED ? ORIGIN_IMPORTED : ORIGIN_PUBLISHED);
+	r = tree_publish_image(
+		buf, rq->name, c->cred.uid, c->cred.gid, explicit,
+		rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? c->id : 0,
+		rq->flags & DMABUFFS_PUBLISH_IMPORTED ? ORIGIN_IMPORTED :
+							ORIGIN_PUBLISHED,
+		rq->has_image ? &rq->image : NULL);
 	if (r == 0)
 		buffer_set_dmabuf_name(buf, rq->name);
 	buffer_unref(buf);
@@ -449,7 +452,7 @@ static ssize_t recv_request(int sock, void *buf, size_t size, int *fds, int *nfd
 /* Read one message; false when the connection is finished. */
 static bool serve_one(struct conn *c)
 {
-	char buf[PROTO_MAX_REQUEST + 1];
+	char buf[PROTO_MAX_REQUEST_IMAGE + 1];
 	int fds[MAX_RECV_FDS];
 	int nfds, flags = 0;
 	bool ctrunc;
@@ -499,7 +502,7 @@ static const char *conn_refusal(uid_t uid)
  * unread data would turn our reply into ECONNRESET). */
 static void refuse(struct conn *c, const char *why)
 {
-	char buf[PROTO_MAX_REQUEST + 1];
+	char buf[PROTO_MAX_REQUEST_IMAGE + 1];
 	int fds[MAX_RECV_FDS], nfds, flags;
 
 	if (recv_request(c->fd, buf, sizeof(buf), fds, &nfds, &flags) >= 0)

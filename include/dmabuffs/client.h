@@ -18,6 +18,8 @@
 #ifndef DMABUFFS_CLIENT_H
 #define DMABUFFS_CLIENT_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,6 +40,33 @@ extern "C" {
  * Errors: -EEXIST (name taken), -EINVAL (bad name or flags, or not a
  * dma-buf), -ENAMETOOLONG, -ENOENT/-ECONNREFUSED (no daemon). */
 int dmabuffs_publish(int dmabuf_fd, const char *name, unsigned int flags);
+
+/*
+ * What the pixels of a buffer are, as zwp_linux_dmabuf_v1 and
+ * drmModeAddFB2WithModifiers describe them: a DRM fourcc (drm_fourcc.h),
+ * the size in pixels, one modifier (DRM_FORMAT_MOD_LINEAR is 0), and per
+ * plane the byte offset into the buffer and the stride (bytes per row).
+ * NV12 is two planes, Y and CbCr, in the one buffer.
+ */
+#define DMABUFFS_MAX_PLANES 4
+struct dmabuffs_image_layout {
+	uint32_t fourcc;
+	uint32_t width, height;
+	uint64_t modifier;
+	unsigned int nplanes; /* 1 .. DMABUFFS_MAX_PLANES */
+	struct {
+		uint64_t offset;
+		uint32_t stride;
+	} planes[DMABUFFS_MAX_PLANES];
+};
+
+/* dmabuffs_publish() with the layout attached: the file's user.dmabuf.
+ * format, width, height, modifier, stride, pitches and offsets xattrs
+ * describe it from the start (dmabufctl snapshot reads them). -EINVAL for
+ * a layout without a printable fourcc, a size, or a stride per plane;
+ * a daemon older than this call refuses it with -EBADMSG. */
+int dmabuffs_publish_image(int dmabuf_fd, const char *name, unsigned int flags,
+			   const struct dmabuffs_image_layout *layout);
 
 /* Remove a published buffer by name; only its owner (or root) may. */
 int dmabuffs_unpublish(const char *name);

@@ -13,14 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ctl/convert.h"
 #include "ctl/ctl.h"
 #include "dmabuffs/client.h"
 #include "shared/fdinfo.h"
 #include "shared/macro.h"
+#include "shared/util.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -54,14 +57,15 @@ static int hold_until_signal(const sigset_t *set)
 	return EXIT_SUCCESS;
 }
 
-static int do_publish(int fd, const char *name, unsigned int flags)
+static int do_publish(int fd, const char *name, unsigned int flags,
+		      const struct dmabuffs_image_layout *image)
 {
 	sigset_t set;
 	int r;
 
 	if (flags & DMABUFFS_PUBLISH_TRANSIENT)
 		block_exit_signals(&set);
-	r = dmabuffs_publish(fd, name, flags);
+	r = dmabuffs_publish_image(fd, name, flags, image);
 	if (r < 0)
 		return fail_lib(name, r);
 	fputs("published ", stdout);
@@ -91,6 +95,123 @@ static int flag_opt(int c, unsigned int *flags)
 	}
 }
 
+/* The image layout options; dmabufctl's own option numbers above ctl.h's. */
+enum {
+	OPT_LAYOUT_MODIFIER = 0x300,
+	OPT_LAYOUT_PLANE,
+};
+
+struct layout_args {
+	const char *format, *width, *height, *modifier;
+	const char *plane[DMABUFFS_MAX_PLANES];
+	unsigned int nplane;
+};
+
+/* "OFFSET:STRIDE" in bytes. */
+static int parse_plane(const char *s, uint64_t *offset, uint32_t *stride)
+{
+	const char *colon = strchr(s, ':');
+	char num[32];
+	uint64_t v;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, (size_t)(colon - s));
+	num[colon - s] = '\0';
+	if (parse_u64(num, 0, offset) < 0 || parse_u64(colon + 1, 0, &v) < 0 ||
+	    !v || v > UINT32_MAX)
+		return -EINVAL;
+	*stride = (uint32_t)v;
+	return 0;
+}
+
+static int parse_dim(const char *what, const char *s, uint32_t *out)
+{
+	uint64_t v;
+
+	if (parse_u64(s, 0, &v) < 0 || !v || v > UINT32_MAX)
+		return usage_error("--%s takes a number of pixels, not '%s'",
+				   what, s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The layout the options describe; *image NULL when none was given, else
+ * all of --format, --width, --height and --plane are needed. 0, or an exit
+ * status. */
+static int layout_from_args(const struct layout_args *a,
+			    struct dmabuffs_image_layout *l,
+			    const struct dmabuffs_image_layout **image)
+{
+	uint64_t mod = 0;
+	int r;
+
+	*image = NULL;
+	if (!a->format && !a->width && !a->height && !a->modifier && !a->nplane)
+		return 0;
+	if (!a->format || !a->width || !a->height || !a->nplane)
+		return usage_error(
+			"an image layout needs --format, --width, --height and "
+			"--plane OFFSET:STRIDE (one per plane)");
+	memset(l, 0, sizeof(*l));
+	r = format_parse(a->format, &l->fourcc);
+	if (r < 0)
+		return usage_error(
+			"unknown --format '%s' (a DRM fourcc like XR24 or NV12)",
+			a->format);
+	if (a->nplane != format_planes(l->fourcc))
+		return usage_error("%s has %u planes, %u --plane given",
+				   a->format, format_planes(l->fourcc),
+				   a->nplane);
+	if ((r = parse_dim("width", a->width, &l->width)) ||
+	    (r = parse_dim("height", a->height, &l->height)))
+		return r;
+	if (a->modifier && strcasecmp(a->modifier, "linear") &&
+	    parse_u64(a->modifier, 0, &mod) < 0)
+		return usage_error(
+			"--modifier takes a number or LINEAR, not '%s'",
+			a->modifier);
+	l->modifier = mod;
+	l->nplanes = a->nplane;
+	for (unsigned int i = 0; i < a->nplane; i++)
+		if (parse_plane(a->plane[i], &l->planes[i].offset,
+				&l->planes[i].stride) < 0)
+			return usage_error(
+				"--plane takes OFFSET:STRIDE (bytes, stride > 0), "
+				"not '%s'",
+				a->plane[i]);
+	*image = l;
+	return 0;
+}
+
+/* A layout option: 0 when taken, an exit status for a bad one, -1 for
+ * another option. */
+static int layout_opt(int c, struct layout_args *a)
+{
+	switch (c) {
+	case OPT_FORMAT:
+		a->format = optarg;
+		return 0;
+	case OPT_WIDTH:
+		a->width = optarg;
+		return 0;
+	case OPT_HEIGHT:
+		a->height = optarg;
+		return 0;
+	case OPT_LAYOUT_MODIFIER:
+		a->modifier = optarg;
+		return 0;
+	case OPT_LAYOUT_PLANE:
+		if (a->nplane == DMABUFFS_MAX_PLANES)
+			return usage_error("at most %d --plane options",
+					   DMABUFFS_MAX_PLANES);
+		a->plane[a->nplane++] = optarg;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 int cmd_publish(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -98,13 +219,26 @@ int cmd_publish(int argc, char **argv)
 		{ "transient", no_argument, NULL, OPT_TRANSIENT },
 		{ "iomem", required_argument, NULL, OPT_IOMEM },
 		{ "fd", required_argument, NULL, OPT_FD },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "width", required_argument, NULL, OPT_WIDTH },
+		{ "height", required_argument, NULL, OPT_HEIGHT },
+		{ "modifier", required_argument, NULL, OPT_LAYOUT_MODIFIER },
+		{ "plane", required_argument, NULL, OPT_LAYOUT_PLANE },
 		{}
 	};
 	_cleanup_close_ int opened = -1;
+	const struct dmabuffs_image_layout *image;
+	struct dmabuffs_image_layout layout;
+	struct layout_args la = { 0 };
 	unsigned int flags = 0;
 	int c, r, fd = -1;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((r = layout_opt(c, &la)) >= 0) {
+			if (r > 0)
+				return r;
+			continue;
+		}
 		switch (c) {
 		case OPT_TRANSIENT:
 		case OPT_IOMEM:
@@ -121,13 +255,15 @@ int cmd_publish(int argc, char **argv)
 		}
 	}
 
+	if ((r = layout_from_args(&la, &layout, &image)))
+		return r;
 	if (fd >= 0) {
 		if (argc - optind != 1)
 			return usage_error("expected --fd N NAME");
 		if (fcntl(fd, F_GETFD) < 0)
 			return failf("fd %d: %s (not inherited from the caller)",
 				     fd, strerror(errno));
-		return do_publish(fd, argv[optind], flags);
+		return do_publish(fd, argv[optind], flags, image);
 	}
 
 	if (argc - optind != 2)
@@ -140,7 +276,7 @@ int cmd_publish(int argc, char **argv)
 		opened = open(argv[optind], O_RDONLY | O_CLOEXEC);
 	if (opened < 0)
 		return fail(argv[optind], errno, NULL);
-	return do_publish(opened, argv[optind + 1], flags);
+	return do_publish(opened, argv[optind + 1], flags, image);
 }
 
 int cmd_unpublish(int argc, char **argv)
@@ -299,6 +435,7 @@ int cmd_import(int argc, char **argv)
 		return fail(what, r, NULL);
 	}
 	/* pidfd_getfd gives O_CLOEXEC already; the copy is ours to publish. */
-	return do_publish(fd, argv[optind], flags | DMABUFFS_PUBLISH_IMPORTED);
+	return do_publish(fd, argv[optind], flags | DMABUFFS_PUBLISH_IMPORTED,
+			  NULL);
 }
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <dmabuffs/client.h>
+
 #include "backend/backend.h"
 #include "buffer.h"
 #include "conf.h"
 #include "fs/entry.h"
+#include "fs/fs-internal.h"
 #include "fs/fuse.h"
 #include "fs/persist.h"
 #include "shared/log.h"
@@ -641,6 +645,46 @@ int entry_remove_meta(struct entry *e, enum meta_key key)
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
 		 int iomem_override, uint64_t conn_id, enum origin origin)
 {
+	return tree_publish_image(buf, name, uid, gid, iomem_override, conn_id,
+				  origin, NULL);
+}
+
+/* ",N" (no comma first) at the end of a metadata value; cut at its limit. */
+static void meta_append(char *v, bool first, uint64_t n)
+{
+	size_t used = strlen(v);
+
+	snprintf(v + used, META_VALUE_MAX + 1 - used, "%s%" PRIu64,
+		 first ? "" : ",", n);
+}
+
+/* An image layout as the metadata xattrs spell it. */
+static void image_meta(const struct dmabuffs_image_layout *l,
+		       char meta[META_COUNT][META_VALUE_MAX + 1])
+{
+	char fcc[5];
+
+	fourcc_str(l->fourcc, fcc);
+	snprintf(meta[META_FORMAT], META_VALUE_MAX + 1, "%s", fcc);
+	snprintf(meta[META_WIDTH], META_VALUE_MAX + 1, "%" PRIu32, l->width);
+	snprintf(meta[META_HEIGHT], META_VALUE_MAX + 1, "%" PRIu32, l->height);
+	snprintf(meta[META_STRIDE], META_VALUE_MAX + 1, "%" PRIu32,
+		 l->planes[0].stride);
+	snprintf(meta[META_MODIFIER], META_VALUE_MAX + 1, "0x%" PRIx64,
+		 l->modifier);
+	meta[META_PITCHES][0] = meta[META_OFFSETS][0] = '\0';
+	for (unsigned int i = 0; i < l->nplanes && i < DMABUFFS_MAX_PLANES;
+	     i++) {
+		meta_append(meta[META_PITCHES], i == 0, l->planes[i].stride);
+		meta_append(meta[META_OFFSETS], i == 0, l->planes[i].offset);
+	}
+}
+
+int tree_publish_image(struct buffer *buf, const char *name, uid_t uid,
+		       gid_t gid, int iomem_override, uint64_t conn_id,
+		       enum origin origin,
+		       const struct dmabuffs_image_layout *image)
+{
 	struct quota_ref q = { 0 };
 	struct entry *e;
 	int r;
@@ -658,6 +702,9 @@ int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
 		e->iomem_override = iomem_override;
 		if (iomem_override >= 0)
 			buffer_set_iomem(buf, iomem_override, cfg->iomem_mode);
+		/* With the name, so no reader sees the file without them. */
+		if (image)
+			image_meta(image, e->meta);
 	}
 	pthread_mutex_unlock(&tree_lock);
 	return r;

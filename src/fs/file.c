@@ -57,7 +57,8 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 	 * can never be mapped since mmap needs read access. No keep_cache:
 	 * every open sees the buffer's current contents. */
 	fi->keep_cache = 0;
-	fi->direct_io = (fi->flags & O_DIRECT) || (fi->flags & O_ACCMODE) == O_WRONLY;
+	fi->direct_io = fi->direct_io || (fi->flags & O_DIRECT) ||
+			(fi->flags & O_ACCMODE) == O_WRONLY;
 	h->held.free = handle_free;
 	tree_hold(&h->held);
 	if (created)
@@ -87,6 +88,11 @@ static int open_entry(fuse_req_t req, fuse_ino_t ino, struct entry **out)
 
 	if (ino_kind(ino) == NODE_ENTRY)
 		return entry_open(ino_id(ino), out);
+	if (ino_kind(ino) == NODE_SCANOUT) {
+		r = scanout_open(ino, ctx->uid, fs_config(req)->iomem_mode,
+				 &buf);
+		return r < 0 ? r : entry_open_discovered(buf, 0, out);
+	}
 	if (ino_kind(ino) != NODE_PROC_FD)
 		return -EISDIR;
 	ino_proc_fd_split(ino, &pid, &fd);
@@ -127,6 +133,9 @@ void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	h->e = e;
+	/* Each open of a plane file is another buffer behind one inode: a
+	 * shared page cache would mix them up. */
+	fi->direct_io = ino_kind(ino) == NODE_SCANOUT;
 	open_reply(req, fi, h, NULL);
 }
 

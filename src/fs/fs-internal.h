@@ -35,6 +35,17 @@ static inline const struct config *fs_config(fuse_req_t req)
 #define ENTRY_TIMEOUT 1.0
 #define ATTR_TIMEOUT_FIXED 1.0
 
+/* A DRM fourcc as the format xattr spells it: "XR24", "R8" (padding
+ * spaces dropped). */
+static inline void fourcc_str(uint32_t fourcc, char out[5])
+{
+	for (int i = 0; i < 4; i++)
+		out[i] = (char)(fourcc >> (8 * i));
+	out[4] = '\0';
+	for (int i = 3; i > 0 && out[i] == ' '; i--)
+		out[i] = '\0';
+}
+
 /* ---- node.c: the kinds of inode, each with its stat, lookup and fill ---- */
 /* Attributes of any inode; *timeout gets the attribute timeout. */
 int node_getattr(const struct config *cfg, fuse_ino_t ino, struct stat *st, double *timeout);
@@ -124,6 +135,23 @@ int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link), vo
 /* user.dmabuf.holders of the daemon's buffer (its fd, kernel inode):
  * "PID:KINDS" per holding process, blank-separated (KINDS fd, map, fd,map). */
 int discover_holders(int fd, uint64_t kino, char *out, size_t outsz);
+
+/* ---- scanout.c: what each KMS plane shows, scanout/CARD/crtc-N/plane-K ---- */
+/* Whether the machine has a KMS card, so scanout/ is shown. */
+bool scanout_present(void);
+/* The node kind NODE_SCANOUT (node.c's table): directories and plane files. */
+int scanout_stat(const struct config *cfg, fuse_ino_t ino, struct stat *st);
+fuse_ino_t scanout_lookup(const struct config *cfg, fuse_ino_t parent,
+			  const char *name);
+int scanout_fill(const struct config *cfg, struct dir_snapshot *d,
+		 fuse_ino_t ino);
+/* The framebuffer a plane file shows now, as a buffer (root only, else
+ * -EACCES); -ENOENT when the plane shows nothing there any more. */
+int scanout_open(fuse_ino_t ino, uid_t uid, enum iomem_mode mode,
+		 struct buffer **out);
+/* user.dmabuf.KEY of a plane file, from the framebuffer it shows now. */
+int scanout_xattr(const struct config *cfg, fuse_ino_t ino, const char *key,
+		  char *val, size_t valsz);
 
 /* ---- mount.c: mount tuning ---- */
 /* The INIT request: capabilities wanted, the mount's time. */

@@ -40,6 +40,7 @@ static const struct {
 	{ "by-exporter", INO_BY_EXPORTER, false },
 	{ "new", INO_NEW, false },
 	{ "proc", INO_PROC, true },
+	{ "scanout", INO_SCANOUT, false },
 };
 
 /* ---- name tables ---- */
@@ -251,11 +252,19 @@ static int parse_id(const char *s, uint64_t *out)
 	return parse_u64(s, 10, out) < 0 ? -ENOENT : 0;
 }
 
+/* proc/ needs discovery; scanout/ a display (a KMS card). */
+static bool root_dir_shown(const struct config *cfg, size_t i)
+{
+	if (root_dirs[i].discover_only && !cfg->discover)
+		return false;
+	return root_dirs[i].ino != INO_SCANOUT || scanout_present();
+}
+
 static fuse_ino_t lookup_root(const struct config *cfg, fuse_ino_t parent, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(root_dirs); i++)
 		if (strcmp(name, root_dirs[i].name) == 0 &&
-		    (!root_dirs[i].discover_only || cfg->discover))
+		    root_dir_shown(cfg, i))
 			return root_dirs[i].ino;
 	return 0; /* a buffer file */
 }
@@ -343,7 +352,7 @@ static int fill_root(const struct config *cfg, struct dir_snapshot *d, fuse_ino_
 	int r = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(root_dirs) && !r; i++)
-		if (!root_dirs[i].discover_only || cfg->discover)
+		if (root_dir_shown(cfg, i))
 			r = dir_add(d, root_dirs[i].name, root_dirs[i].ino, S_IFDIR);
 	return r ?: tree_walk(fill_root_cb, d);
 }
@@ -538,6 +547,7 @@ enum node_type {
 	N_NEW_DIR,
 	N_PROC_PID,
 	N_PROC_FD,
+	N_SCANOUT,
 	N_COUNT,
 };
 
@@ -553,16 +563,17 @@ struct node_type_ops {
 };
 
 static const struct node_type_ops node_types[N_COUNT] = {
-	[N_ROOT] = { stat_fixed_dir, lookup_root, true, fill_root, ATTR_TIMEOUT_FIXED,
-		     ENTRY_TIMEOUT },
+	[N_ROOT] = { stat_fixed_dir, lookup_root, true, fill_root,
+		     ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
 	[N_BY_INODE] = { stat_fixed_dir, lookup_by_inode, false, fill_by_inode,
 			 ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
-	[N_BY_EXPORTER] = { stat_fixed_dir, lookup_by_exporter, false, fill_by_exporter,
-			    ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
-	[N_NEW] = { stat_fixed_dir, lookup_new, false, fill_new, ATTR_TIMEOUT_FIXED,
-		    ENTRY_TIMEOUT },
-	[N_PROC] = { stat_proc_dir, lookup_proc, false, fill_proc, ATTR_TIMEOUT_FIXED,
-		     ENTRY_TIMEOUT },
+	[N_BY_EXPORTER] = { stat_fixed_dir, lookup_by_exporter, false,
+			    fill_by_exporter, ATTR_TIMEOUT_FIXED,
+			    ENTRY_TIMEOUT },
+	[N_NEW] = { stat_fixed_dir, lookup_new, false, fill_new,
+		    ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
+	[N_PROC] = { stat_proc_dir, lookup_proc, false, fill_proc,
+		     ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
 	[N_ENTRY] = { stat_entry, NULL, false, NULL, 0, ENTRY_TIMEOUT },
 	[N_INO_LINK] = { stat_link, NULL, false, NULL, ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
 	[N_EXP_DIR] = { stat_exp_dir, lookup_exp_dir, false, fill_exp_dir, ATTR_TIMEOUT_FIXED,
@@ -572,6 +583,9 @@ static const struct node_type_ops node_types[N_COUNT] = {
 			ENTRY_TIMEOUT },
 	[N_PROC_PID] = { stat_proc_pid, lookup_proc_pid, false, fill_proc_pid, 0, 0 },
 	[N_PROC_FD] = { stat_proc_fd, NULL, false, NULL, 0, 0 },
+	/* What a plane shows changes with every page flip. */
+	[N_SCANOUT] = { scanout_stat, scanout_lookup, false, scanout_fill, 0,
+			0 },
 };
 
 static const struct node_type_ops *node_type(fuse_ino_t ino)
@@ -581,10 +595,10 @@ static const struct node_type_ops *node_type(fuse_ino_t ino)
 		[INO_BY_EXPORTER] = N_BY_EXPORTER, [INO_NEW] = N_NEW, [INO_PROC] = N_PROC,
 	};
 	static const enum node_type kinds[NODE_KIND_COUNT] = {
-		[NODE_ENTRY] = N_ENTRY,	      [NODE_INO_LINK] = N_INO_LINK,
-		[NODE_EXP_DIR] = N_EXP_DIR,   [NODE_EXP_LINK] = N_EXP_LINK,
-		[NODE_NEW_DIR] = N_NEW_DIR,   [NODE_PROC_PID] = N_PROC_PID,
-		[NODE_PROC_FD] = N_PROC_FD,
+		[NODE_ENTRY] = N_ENTRY,	    [NODE_INO_LINK] = N_INO_LINK,
+		[NODE_EXP_DIR] = N_EXP_DIR, [NODE_EXP_LINK] = N_EXP_LINK,
+		[NODE_NEW_DIR] = N_NEW_DIR, [NODE_PROC_PID] = N_PROC_PID,
+		[NODE_PROC_FD] = N_PROC_FD, [NODE_SCANOUT] = N_SCANOUT,
 	};
 	enum node_kind kind = ino_kind(ino);
 

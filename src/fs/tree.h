@@ -39,6 +39,7 @@ enum node_kind {
 	NODE_NEW_DIR = 5,   /* new/BACKEND, id: backend table index */
 	NODE_PROC_PID = 6,  /* proc/PID, id: pid */
 	NODE_PROC_FD = 7,   /* proc/PID/FD, id: see ino_proc_fd() */
+	NODE_SCANOUT = 8,   /* scanout/ and below, id: see fs/scanout.c */
 	NODE_KIND_COUNT,
 };
 
@@ -51,6 +52,8 @@ enum node_kind {
 #define PROC_FD_SHIFT 24
 #define PROC_FD_MAX (UINT64_C(1) << PROC_FD_SHIFT)
 #define PROC_PID_MAX (UINT64_C(1) << 22)
+/* scanout/ itself: id 0 of its kind. */
+#define INO_SCANOUT ((uint64_t)NODE_SCANOUT << INO_KIND_SHIFT)
 
 static inline uint64_t ino_make(enum node_kind kind, uint64_t id)
 {
@@ -111,6 +114,12 @@ const struct config *tree_config(void);
 /* ---- used by the control socket ---- */
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
 		 int iomem_override, uint64_t conn_id, enum origin origin);
+/* tree_publish() with the image layout as the file's metadata xattrs. */
+struct dmabuffs_image_layout;
+int tree_publish_image(struct buffer *buf, const char *name, uid_t uid,
+		       gid_t gid, int iomem_override, uint64_t conn_id,
+		       enum origin origin,
+		       const struct dmabuffs_image_layout *image);
 int tree_unpublish(const char *name, uid_t uid);
 /* A dup of the buffer's fd for a caller who may read the file: read-write
  * if it may also write it, else read-only (-EACCES where the buffer has no

@@ -250,7 +250,8 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	enum xattr_id id;
 	int r;
 
-	if (!e && ino_kind(ino) != NODE_PROC_FD) {
+	if (!e && ino_kind(ino) != NODE_PROC_FD &&
+	    ino_kind(ino) != NODE_SCANOUT) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
@@ -266,6 +267,9 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	}
 	if (e)
 		r = xattr_value(fs_config(req), e, id, val, XATTR_VALUE_MAX);
+	else if (ino_kind(ino) == NODE_SCANOUT)
+		r = scanout_xattr(fs_config(req), ino, xattr_names[id], val,
+				  XATTR_VALUE_MAX);
 	else
 		r = proc_fd_value(fs_config(req), ino, id, val, XATTR_VALUE_MAX);
 	if (r < 0)
@@ -281,13 +285,20 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char list[1024], val[META_VALUE_MAX + 64];
 	size_t used = 0;
 
-	for (int i = 0; i < X_COUNT && (e || ino_kind(ino) == NODE_PROC_FD); i++) {
+	for (int i = 0; i < X_COUNT && (e || ino_kind(ino) == NODE_PROC_FD ||
+					ino_kind(ino) == NODE_SCANOUT);
+	     i++) {
 		int n, r;
 
 		/* holders is listed whenever there is a buffer; its value is
 		 * computed only when asked for. Directories and links have no
 		 * attributes at all. */
-		if (!e)
+		if (!e && ino_kind(ino) == NODE_SCANOUT)
+			r = i == X_INODE ?
+				    0 :
+				    scanout_xattr(cfg, ino, xattr_names[i], val,
+						  sizeof(val));
+		else if (!e)
 			r = proc_fd_value(cfg, ino, (enum xattr_id)i, val, sizeof(val));
 		else if (i == X_HOLDERS)
 			r = xattr_value(cfg, e, X_INODE, val, sizeof(val));
@@ -373,7 +384,11 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	int r, v;
 
 	if (!e) {
-		fuse_reply_err(req, ino_kind(ino) == NODE_PROC_FD ? EPERM : ENOTSUP);
+		fuse_reply_err(req,
+			       ino_kind(ino) == NODE_PROC_FD ||
+					       ino_kind(ino) == NODE_SCANOUT ?
+				       EPERM :
+				       ENOTSUP);
 		return;
 	}
 	r = xattr_lookup(name, &id);

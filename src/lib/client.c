@@ -252,10 +252,11 @@ static int recv_reply(struct proto_reply *rep, int *fds, size_t *nfds)
  * One request/reply exchange. send_fd (or -1) rides along in SCM_RIGHTS;
  * ret_fd (or NULL) receives the one fd a successful reply must carry.
  */
-static int transact(uint16_t op, uint32_t flags, const char *name, int send_fd,
+static int transact(uint16_t op, uint32_t flags, const char *name,
+		    const struct dmabuffs_image_layout *image, int send_fd,
 		    int *ret_fd)
 {
-	unsigned char req[PROTO_MAX_REQUEST];
+	unsigned char req[PROTO_MAX_REQUEST_IMAGE];
 	struct proto_reply rep;
 	int fds[MAX_REPLY_FDS];
 	size_t len, nfds = 0;
@@ -268,6 +269,12 @@ static int transact(uint16_t op, uint32_t flags, const char *name, int send_fd,
 		set_error("invalid name '%.40s%s': %s", n,
 			  strlen(n) > 40 ? "..." : "", strerror(-r));
 		return r;
+	}
+	if (image && proto_encode_image(req, sizeof(req), image, &len) < 0) {
+		set_error(
+			"invalid image layout (fourcc, size, 1 to %d planes with strides)",
+			DMABUFFS_MAX_PLANES);
+		return -EINVAL;
 	}
 
 	pthread_once(&atfork_once, register_atfork);
@@ -332,6 +339,13 @@ static int transact(uint16_t op, uint32_t flags, const char *name, int send_fd,
 
 _public_ int dmabuffs_publish(int dmabuf_fd, const char *name, unsigned int flags)
 {
+	return dmabuffs_publish_image(dmabuf_fd, name, flags, NULL);
+}
+
+_public_ int dmabuffs_publish_image(int dmabuf_fd, const char *name,
+				    unsigned int flags,
+				    const struct dmabuffs_image_layout *layout)
+{
 	const unsigned int known = DMABUFFS_PUBLISH_TRANSIENT |
 				   DMABUFFS_PUBLISH_IOMEM | DMABUFFS_PUBLISH_SYSMEM |
 				   DMABUFFS_PUBLISH_IMPORTED;
@@ -348,12 +362,12 @@ _public_ int dmabuffs_publish(int dmabuf_fd, const char *name, unsigned int flag
 		set_error("IOMEM and SYSMEM are exclusive");
 		return -EINVAL;
 	}
-	return transact(PROTO_OP_PUBLISH, flags, name, dmabuf_fd, NULL);
+	return transact(PROTO_OP_PUBLISH, flags, name, layout, dmabuf_fd, NULL);
 }
 
 _public_ int dmabuffs_unpublish(const char *name)
 {
-	return transact(PROTO_OP_UNPUBLISH, 0, name, -1, NULL);
+	return transact(PROTO_OP_UNPUBLISH, 0, name, NULL, -1, NULL);
 }
 
 /*
@@ -402,6 +416,6 @@ _public_ int dmabuffs_export(const char *path_or_name)
 		set_error("no buffer name in '%s'", path_or_name);
 		return r;
 	}
-	r = transact(PROTO_OP_EXPORT, 0, name, -1, &fd);
+	r = transact(PROTO_OP_EXPORT, 0, name, NULL, -1, &fd);
 	return r < 0 ? r : fd;
 }

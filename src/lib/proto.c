@@ -10,10 +10,12 @@
 #include <string.h>
 
 #include "lib/proto.h"
+#include "shared/macro.h"
 #include "shared/names.h"
 
 _Static_assert(sizeof(struct proto_request_hdr) == 16, "request header is 16 bytes");
 _Static_assert(sizeof(struct proto_reply_hdr) == 16, "reply header is 16 bytes");
+_Static_assert(sizeof(struct proto_image) == 96, "image trailer is 96 bytes");
 
 /* Largest errno the kernel ever returns (MAX_ERRNO); anything below is not an
  * errno and would be misread by callers as a valid fd or size. */
@@ -57,6 +59,74 @@ int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
 	return 0;
 }
 
+int proto_image_check(const struct dmabuffs_image_layout *img)
+{
+	if (!img || !img->width || !img->height || img->nplanes < 1 ||
+	    img->nplanes > DMABUFFS_MAX_PLANES)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++) {
+		unsigned char c = (unsigned char)(img->fourcc >> (8 * i));
+
+		if (c < 0x20 || c > 0x7e)
+			return -EINVAL;
+	}
+	for (unsigned int i = 0; i < img->nplanes; i++)
+		if (!img->planes[i].stride)
+			return -EINVAL;
+	return 0;
+}
+
+int proto_encode_image(void *buf, size_t bufsz,
+		       const struct dmabuffs_image_layout *img, size_t *len)
+{
+	struct proto_image t = { .magic = PROTO_IMAGE_MAGIC };
+
+	if (!buf || !len || proto_image_check(img) < 0)
+		return -EINVAL;
+	if (bufsz < *len + sizeof(t))
+		return -ENOBUFS;
+	t.fourcc = img->fourcc;
+	t.width = img->width;
+	t.height = img->height;
+	t.modifier = img->modifier;
+	t.nplanes = img->nplanes;
+	for (unsigned int i = 0; i < img->nplanes; i++) {
+		t.planes[i].offset = img->planes[i].offset;
+		t.planes[i].stride = img->planes[i].stride;
+	}
+	memcpy((char *)buf + *len, &t, sizeof(t));
+	*len += sizeof(t);
+	return 0;
+}
+
+/* The image trailer of a PUBLISH, checked; -EBADMSG if it is not one.
+ * Reserved words and the planes past nplanes must be zero, so that a
+ * trailer means one thing only (and encodes back to the same bytes). */
+static int decode_image(const void *p, struct dmabuffs_image_layout *out)
+{
+	struct proto_image t;
+
+	memcpy(&t, p, sizeof(t));
+	if (t.magic != PROTO_IMAGE_MAGIC || t.reserved)
+		return -EBADMSG;
+	*out = (struct dmabuffs_image_layout){
+		.fourcc = t.fourcc,
+		.width = t.width,
+		.height = t.height,
+		.modifier = t.modifier,
+		.nplanes = t.nplanes,
+	};
+	for (unsigned int i = 0; i < DMABUFFS_MAX_PLANES; i++) {
+		if (t.planes[i].reserved ||
+		    (i >= t.nplanes &&
+		     (t.planes[i].offset || t.planes[i].stride)))
+			return -EBADMSG;
+		out->planes[i].offset = t.planes[i].offset;
+		out->planes[i].stride = t.planes[i].stride;
+	}
+	return proto_image_check(out);
+}
+
 /*
  * Checks in the order a reader of the reply would want them reported: a
  * message that is not ours at all (size, magic) before a version we do not
@@ -68,6 +138,7 @@ int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
 {
 	struct proto_request_hdr hdr;
 	const char *name;
+	size_t trailer;
 	int r;
 
 	if (!buf || !out)
@@ -79,10 +150,15 @@ int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
 		return -EBADMSG;
 	if (hdr.version != PROTO_VERSION)
 		return -EPROTONOSUPPORT;
-	if ((size_t)hdr.name_len != len - sizeof(hdr))
+	trailer = len - sizeof(hdr) -
+		  MIN((size_t)hdr.name_len, len - sizeof(hdr));
+	if ((size_t)hdr.name_len + trailer != len - sizeof(hdr) ||
+	    (trailer && trailer != sizeof(struct proto_image)))
 		return -EBADMSG;
 	if (!op_valid(hdr.op))
 		return -EOPNOTSUPP;
+	if (trailer && hdr.op != PROTO_OP_PUBLISH)
+		return -EBADMSG;
 
 	name = (const char *)buf + sizeof(hdr);
 	r = name_validate(name, hdr.name_len);
@@ -94,6 +170,12 @@ int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
 	out->flags = hdr.flags;
 	memcpy(out->name, name, hdr.name_len);
 	out->name[hdr.name_len] = '\0';
+	if (trailer) {
+		r = decode_image(name + hdr.name_len, &out->image);
+		if (r < 0)
+			return r;
+		out->has_image = true;
+	}
 	return 0;
 }
 

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <dmabuffs/client.h>
 
 /*
  * The control socket's wire format (SOCK_SEQPACKET: one message is one
  * request or one reply). Host byte order: both ends are on one machine.
  *
  * request:  struct proto_request_hdr, then name_len bytes of name (no NUL);
- *           PUBLISH carries exactly one fd (SCM_RIGHTS).
+ *           PUBLISH carries exactly one fd (SCM_RIGHTS), and may have
+ *           a struct proto_image after the name (older clients send
+ *           none; older daemons refuse it as EBADMSG).
  * reply:    struct proto_reply_hdr, then msg_len bytes of text (no NUL);
  *           a successful EXPORT carries exactly one fd.
  */
@@ -18,6 +23,9 @@
 #define PROTO_NAME_MAX 255
 #define PROTO_MSG_MAX 512
 #define PROTO_MAX_REQUEST (sizeof(struct proto_request_hdr) + PROTO_NAME_MAX)
+/* The largest request of all: a PUBLISH with an image layout. */
+#define PROTO_MAX_REQUEST_IMAGE (PROTO_MAX_REQUEST + sizeof(struct proto_image))
+#define PROTO_IMAGE_MAGIC 0x31474d49u /* "IMG1" */
 #define PROTO_MAX_REPLY (sizeof(struct proto_reply_hdr) + PROTO_MSG_MAX)
 
 enum proto_op {
@@ -34,6 +42,19 @@ struct proto_request_hdr {
 	uint32_t name_len;
 };
 
+/* The image layout a PUBLISH may carry (dmabuffs_publish_image()). */
+struct proto_image {
+	uint32_t magic; /* PROTO_IMAGE_MAGIC */
+	uint32_t fourcc;
+	uint32_t width, height;
+	uint64_t modifier;
+	uint32_t nplanes, reserved;
+	struct {
+		uint64_t offset;
+		uint32_t stride, reserved;
+	} planes[DMABUFFS_MAX_PLANES];
+};
+
 struct proto_reply_hdr {
 	uint32_t magic;
 	int32_t status; /* 0 or -errno */
@@ -45,6 +66,8 @@ struct proto_request {
 	uint16_t op;
 	uint32_t flags;
 	char name[PROTO_NAME_MAX + 1];
+	bool has_image;
+	struct dmabuffs_image_layout image;
 };
 
 struct proto_reply {
@@ -52,12 +75,21 @@ struct proto_reply {
 	char msg[PROTO_MSG_MAX + 1];
 };
 
-/* Encode into buf (at least PROTO_MAX_REQUEST bytes); *len gets the size.
+/* Encode into buf (at least PROTO_MAX_REQUEST bytes, PROTO_MAX_REQUEST_IMAGE
+ * for an image to follow); *len gets the size.
  * 0, or -EINVAL/-ENAMETOOLONG for a bad op or name. */
 int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
 			 const char *name, size_t *len);
+/* Append an image layout to an encoded PUBLISH of *len bytes. 0, or
+ * -EINVAL for a layout proto_image_check() refuses. */
+int proto_encode_image(void *buf, size_t bufsz,
+		       const struct dmabuffs_image_layout *img, size_t *len);
+/* Whether a layout describes an image at all: a printable fourcc, a
+ * nonzero size, 1 to DMABUFFS_MAX_PLANES planes each with a stride. */
+int proto_image_check(const struct dmabuffs_image_layout *img);
 /* Decode and validate a received request. 0, -EBADMSG (wrong size, magic,
- * length fields), -EPROTONOSUPPORT (version), -EOPNOTSUPP (unknown op),
+ * length fields, an image trailer on another op than PUBLISH),
+ * -EINVAL (an image layout proto_image_check() refuses), -EPROTONOSUPPORT (version), -EOPNOTSUPP (unknown op),
  * or the name's own error (-EINVAL/-ENAMETOOLONG). */
 int proto_decode_request(const void *buf, size_t len, struct proto_request *out);
 int proto_encode_reply(void *buf, size_t bufsz, int32_t status, const char *msg,

@@ -7,4 +7,4 @@
 # the program's SetCrtc fails.
 . /vm/lib.sh
 start_daemon
-bochs-scanout --through-file scanout scanout2
+bochs-scanout --through-file bochs-fb scanout2
