@@ -18,7 +18,7 @@
 
 static void check_request(const uint8_t *data, size_t size)
 {
-	unsigned char again[PROTO_MAX_REQUEST];
+	unsigned char again[PROTO_MAX_REQUEST_IMAGE];
 	struct proto_request req;
 	size_t len, name_len;
 	int r;
@@ -31,12 +31,17 @@ static void check_request(const uint8_t *data, size_t size)
 	}
 	name_len = strnlen(req.name, sizeof(req.name));
 	FUZZ_ASSERT(name_len < sizeof(req.name));
-	FUZZ_ASSERT(name_len == size - sizeof(struct proto_request_hdr));
+	FUZZ_ASSERT(name_len == size - sizeof(struct proto_request_hdr) -
+				    (req.has_image ? sizeof(struct proto_image) : 0));
 	FUZZ_ASSERT(name_validate(req.name, name_len) == 0);
 	FUZZ_ASSERT(req.op == PROTO_OP_PUBLISH || req.op == PROTO_OP_UNPUBLISH ||
 		    req.op == PROTO_OP_EXPORT);
 	FUZZ_ASSERT(proto_encode_request(again, sizeof(again), req.op, req.flags,
 					 req.name, &len) == 0);
+	if (req.has_image) {
+		FUZZ_ASSERT(req.op == PROTO_OP_PUBLISH);
+		FUZZ_ASSERT(proto_encode_image(again, sizeof(again), &req.image, &len) == 0);
+	}
 	FUZZ_ASSERT(len == size && memcmp(again, data, size) == 0);
 }
 
