@@ -455,27 +455,75 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
  * So at most SYNC_INVAL_MAX run at once; a SYNC that finds them all busy
  * waits a little (a few ms, holding its worker) and then fails with EAGAIN,
  * which DMA_BUF_IOCTL_SYNC callers retry (as libdrm's drmIoctl does).
+ * The invalidation and the reply run on a thread of their own, not on the
+ * worker that took the request: over io_uring a queue has one thread, and
+ * the WRITEs that launder the pages come through that same queue (a
+ * SYNC_START of a dirty mapping hung the 7.3-io_uring pass of the VM
+ * tier). The counter bounds these threads too.
  */
 #define SYNC_INVAL_MAX 4
 #define SYNC_INVAL_TRIES 5
 static int sync_inval_running;
 
-static int sync_invalidate(struct fuse_session *se, fuse_ino_t ino)
+struct sync_job {
+	fuse_req_t req;
+	struct fuse_session *se;
+	fuse_ino_t ino;
+};
+
+/* Invalidate, then reply; the slot was taken by sync_slot(). */
+static void *sync_job_run(void *arg)
+{
+	struct sync_job *j = arg;
+	int r = fuse_lowlevel_notify_inval_inode(j->se, j->ino, 0, 0);
+
+	if (r < 0 && r != -ENOENT)
+		log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
+	fuse_reply_ioctl(j->req, 0, NULL, 0);
+	__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
+	free(j);
+	return NULL;
+}
+
+static int sync_slot(void)
 {
 	const struct timespec ms = { 0, 1000000 };
-	int r;
 
 	for (int i = 0;; i++) {
 		if (__atomic_add_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL) <= SYNC_INVAL_MAX)
-			break;
+			return 0;
 		__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
 		if (i == SYNC_INVAL_TRIES)
 			return -EAGAIN;
 		nanosleep(&ms, NULL);
 	}
-	r = fuse_lowlevel_notify_inval_inode(se, ino, 0, 0);
-	__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
-	return r;
+}
+
+/* Replies to req (exactly once), now or from the job's thread. */
+static void sync_invalidate(fuse_req_t req, struct fuse_session *se, fuse_ino_t ino)
+{
+	struct sync_job *j;
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	if (sync_slot() < 0) {
+		fuse_reply_err(req, EAGAIN);
+		return;
+	}
+	j = malloc(sizeof(*j));
+	if (!j) {
+		__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	*j = (struct sync_job){ req, se, ino };
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&t, &attr, sync_job_run, j);
+	pthread_attr_destroy(&attr);
+	if (r != 0)
+		sync_job_run(j); /* no thread: do it here, as before */
 }
 
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
@@ -483,7 +531,6 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	      size_t out_bufsz)
 {
 	const struct dma_buf_sync *sync = in_buf;
-	int r;
 
 	if (cmd != DMA_BUF_IOCTL_SYNC) {
 		fuse_reply_err(req, ENOTTY);
@@ -507,13 +554,8 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	 * (as WRITEs served by the other threads) before dropping them.
 	 */
 	if (!(sync->flags & DMA_BUF_SYNC_END) || (sync->flags & DMA_BUF_SYNC_WRITE)) {
-		r = sync_invalidate(fs_data(req)->se, ino);
-		if (r == -EAGAIN) {
-			fuse_reply_err(req, EAGAIN);
-			return;
-		}
-		if (r < 0 && r != -ENOENT)
-			log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
+		sync_invalidate(req, fs_data(req)->se, ino);
+		return;
 	}
 	fuse_reply_ioctl(req, 0, NULL, 0);
 }
