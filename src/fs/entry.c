@@ -21,6 +21,7 @@
 #include "buffer.h"
 #include "conf.h"
 #include "fs/entry.h"
+#include "fs/entry-index.h"
 #include "fs/fuse.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -75,6 +76,7 @@ void tree_exit(void)
 		entry_free(e);
 	}
 	entries = NULL;
+	index_clear();
 	pthread_mutex_unlock(&tree_lock);
 }
 
@@ -82,18 +84,12 @@ void tree_exit(void)
 
 static struct entry *find_name_locked(const char *name)
 {
-	for (struct entry *e = entries; e; e = e->next)
-		if (e->linked && strcmp(e->name, name) == 0)
-			return e;
-	return NULL;
+	return index_find_name(name);
 }
 
 static struct entry *find_id_locked(uint64_t id)
 {
-	for (struct entry *e = entries; e; e = e->next)
-		if (e->id == id)
-			return e;
-	return NULL;
+	return index_find_id(id);
 }
 
 static struct entry *add_locked(uid_t uid, gid_t gid, mode_t mode, enum origin origin,
@@ -118,6 +114,7 @@ static struct entry *add_locked(uid_t uid, gid_t gid, mode_t mode, enum origin o
 	if (entries)
 		entries->prev = e;
 	entries = e;
+	index_add_id(e);
 	return e;
 }
 
@@ -138,6 +135,7 @@ static int add_linked_locked(const char *name, uid_t uid, gid_t gid, mode_t mode
 		return -ENOMEM;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->linked = true;
+	index_add_name(e);
 	*out = e;
 	return 0;
 }
@@ -148,6 +146,7 @@ static bool remove_if_unused_locked(struct entry *e)
 {
 	if (e->linked || e->nlookup > 0 || e->nopen > 0)
 		return false;
+	index_del_id(e);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -160,6 +159,7 @@ static bool remove_if_unused_locked(struct entry *e)
 
 static bool unlink_locked(struct entry *e)
 {
+	index_del_name(e);
 	e->linked = false;
 	now(&e->ctime);
 	return remove_if_unused_locked(e);
@@ -274,6 +274,22 @@ int entry_lookup(const char *name, struct stat *st, bool *allocated)
 	return e ? 0 : -ENOENT;
 }
 
+int entry_lookup_id(uint64_t id, const char *name, struct stat *st, bool *allocated)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&tree_lock);
+	e = find_id_locked(id);
+	if (e && (!e->linked || strcmp(e->name, name) != 0))
+		e = NULL; /* gone or renamed since the listing */
+	if (e) {
+		e->nlookup++;
+		stat_locked(e, st, allocated);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return e ? 0 : -ENOENT;
+}
+
 int entry_stat(uint64_t id, struct stat *st, bool *allocated)
 {
 	struct entry *e;
@@ -358,7 +374,9 @@ int entry_rename(const char *name, const char *newname, bool noreplace)
 		} else {
 			if (victim)
 				free_victim = unlink_locked(victim);
+			index_del_name(e);
 			snprintf(e->name, sizeof(e->name), "%s", newname);
+			index_add_name(e);
 			now(&e->ctime);
 			if (e->buf)
 				buf = buffer_ref(e->buf);
@@ -674,6 +692,36 @@ int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd)
 	pthread_mutex_unlock(&tree_lock);
 	if (r == 0)
 		*out_fd = fd;
+	return r;
+}
+
+int tree_list(int (*fn)(const struct tree_item *it, void *data), void *data)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e && !r; e = e->next) {
+		const char *why;
+		struct stat st;
+		struct tree_item it = {
+			.name = e->name,
+			.st = &st,
+			.exporter = e->buf ? e->buf->exporter : "none",
+			.origin = e->origin,
+			.kino = e->buf ? e->buf->kino : 0,
+		};
+
+		if (!e->linked)
+			continue;
+		stat_locked(e, &st, NULL);
+		/* As user.dmabuf.iomem reads it (xattr.c). */
+		it.iomem = e->buf ? e->buf->iomem
+				  : policy_decide(e->iomem_override, cfg->iomem_mode,
+						  e->be ? e->be->exporter : "",
+						  e->be ? e->be->driver : "", &why);
+		r = fn(&it, data);
+	}
+	pthread_mutex_unlock(&tree_lock);
 	return r;
 }
 

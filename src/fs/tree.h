@@ -8,6 +8,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct backend;
@@ -97,6 +98,30 @@ enum origin {
 	ORIGIN_DISCOVERED,
 };
 
+/* The name of an origin, as user.dmabuf.origin and `dmabufctl list` show it. */
+static inline const char *origin_name(enum origin o)
+{
+	static const char *const names[] = {
+		[ORIGIN_CREATED] = "created",
+		[ORIGIN_PUBLISHED] = "published",
+		[ORIGIN_IMPORTED] = "imported",
+		[ORIGIN_DISCOVERED] = "discovered",
+	};
+
+	return (unsigned int)o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
+}
+
+/* One buffer file of the root, as stat and its user.dmabuf.* attributes
+ * show it (tree_list()); the strings are valid during the callback. */
+struct tree_item {
+	const char *name;
+	const struct stat *st;
+	const char *exporter; /* "none" while unallocated */
+	int iomem;            /* the map flag, decided by the policy until allocated */
+	enum origin origin;
+	uint64_t kino;        /* the dma-buf's inode, 0 while unallocated */
+};
+
 /* Tell the kernel that name (inode ino) left the root behind its back. */
 typedef void (*tree_gone_cb)(const char *name, uint64_t ino, void *data);
 
@@ -114,5 +139,9 @@ int tree_unpublish(const char *name, uid_t uid);
 int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd);
 /* Unlink every transient publication of a control connection. */
 void tree_drop_conn(uint64_t conn_id);
+/* Call fn on every buffer file of the root, newest first, under the tree
+ * lock (fn must not call tree verbs); stops at and returns fn's first
+ * nonzero. */
+int tree_list(int (*fn)(const struct tree_item *it, void *data), void *data);
 /* Mark every buffer of a backend dead (device gone); a backend_gone_cb. */
 void tree_backend_gone(struct backend *be, void *data);
