@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include <dmabuffs/client.h>
+#include <json-c/json.h>
 
 #include "backend/backend.h"
 #include "buffer.h"
@@ -278,6 +280,155 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 	send_reply(c, 0, -1, "published %s", rq->name);
 }
 
+/* ---- LIST: the root's buffer files in one reply ---- */
+
+/* Up to this many groups of a client are honoured for the permission check
+ * (as the kernel's in_group_p would, for the files' attributes). */
+#define LIST_MAX_GROUPS 64
+
+struct list_ctx {
+	json_object *buffers;
+	const struct ucred *cred;
+	gid_t groups[LIST_MAX_GROUPS];
+	int ngroups;
+};
+
+/* Whether the caller could getxattr(user.*) the file: read permission, as
+ * the kernel checks it under default_permissions (root always may). */
+static bool list_may_read(const struct list_ctx *x, const struct stat *st)
+{
+	mode_t m = st->st_mode;
+	bool group = x->cred->gid == st->st_gid;
+
+	if (x->cred->uid == 0)
+		return true;
+	for (int i = 0; i < x->ngroups && !group; i++)
+		group = x->groups[i] == st->st_gid;
+	if (x->cred->uid == st->st_uid)
+		m >>= 6;
+	else if (group)
+		m >>= 3;
+	return m & 4;
+}
+
+static json_object *list_hex(const char *s)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t len = strlen(s);
+	_cleanup_free_ char *hex = malloc(len * 2 + 1);
+
+	if (!hex)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		hex[2 * i] = digits[(unsigned char)s[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
+	}
+	hex[2 * len] = '\0';
+	return json_object_new_string(hex);
+}
+
+static int list_item(const struct tree_item *it, void *data)
+{
+	struct list_ctx *x = data;
+	json_object *o = json_object_new_object(), *name = list_hex(it->name);
+	bool readable = list_may_read(x, it->st);
+
+	if (!o || !name || json_object_array_add(x->buffers, o) < 0) {
+		json_object_put(o);
+		json_object_put(name);
+		return -ENOMEM;
+	}
+	json_object_object_add(o, "name_hex", name);
+	json_object_object_add(o, "size", json_object_new_int64(it->st->st_size));
+	json_object_object_add(o, "uid", json_object_new_int64(it->st->st_uid));
+	json_object_object_add(o, "gid", json_object_new_int64(it->st->st_gid));
+	json_object_object_add(o, "mode", json_object_new_int64(it->st->st_mode & 07777));
+	json_object_object_add(o, "exporter",
+			       readable ? json_object_new_string(it->exporter) : NULL);
+	json_object_object_add(o, "iomem", readable ? json_object_new_int(it->iomem) : NULL);
+	json_object_object_add(o, "origin",
+			       readable ? json_object_new_string(origin_name(it->origin)) : NULL);
+	json_object_object_add(o, "inode", readable && it->kino
+						   ? json_object_new_int64((int64_t)it->kino)
+						   : NULL);
+	return 0;
+}
+
+/* The listing as JSON in a sealed memfd (proto.h): one request instead of a
+ * stat and four getxattr per buffer through the mount. */
+static int list_memfd(struct conn *c, int *out_fd)
+{
+	struct list_ctx x = { .cred = &c->cred };
+	socklen_t glen = sizeof(x.groups);
+	json_object *doc = json_object_new_object();
+	_cleanup_close_ int fd = -1;
+	const char *text;
+	size_t len, done = 0;
+	int r;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, x.groups, &glen) == 0)
+		x.ngroups = (int)(glen / sizeof(gid_t));
+	x.buffers = json_object_new_array();
+	if (!doc || !x.buffers) {
+		json_object_put(doc);
+		json_object_put(x.buffers);
+		return -ENOMEM;
+	}
+	json_object_object_add(doc, "mount", json_object_new_string(tree_config()->mountpoint));
+	json_object_object_add(doc, "buffers", x.buffers);
+	r = tree_list(list_item, &x);
+	text = r < 0 ? NULL : json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+	if (!text) {
+		json_object_put(doc);
+		return r < 0 ? r : -ENOMEM;
+	}
+	len = strlen(text);
+	fd = memfd_create("dmabuffs-list", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	r = fd < 0 || len > PROTO_LIST_MAX ? (fd < 0 ? -errno : -EFBIG) : 0;
+	while (r == 0 && done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	json_object_put(doc);
+	if (r == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+						F_SEAL_SEAL) < 0)
+		r = -errno;
+	if (r == 0)
+		*out_fd = TAKE_FD(fd);
+	return r;
+}
+
+static void do_list(struct conn *c)
+{
+	int fd = -1, r = list_memfd(c, &fd);
+
+	if (r < 0) {
+		send_reply(c, r, -1, "list: cannot make the listing");
+		return;
+	}
+	/* msg: the mount point, so that a client can tell it is the tree
+	 * it asked about. */
+	send_reply(c, 0, fd, "%s", tree_config()->mountpoint);
+	close(fd);
+}
+
+static const char *op_name(uint16_t op)
+{
+	switch (op) {
+	case PROTO_OP_PUBLISH:
+		return "publish";
+	case PROTO_OP_UNPUBLISH:
+		return "unpublish";
+	case PROTO_OP_EXPORT:
+		return "export";
+	}
+	return "request";
+}
+
 static void handle_request(struct conn *c, const void *msg, size_t len, int *fds, int nfds,
 			   bool truncated, bool fds_lost)
 {
@@ -303,6 +454,16 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		return;
 	}
 	r = proto_decode_request(msg, len, &rq);
+	if (r == -EINVAL || r == -ENAMETOOLONG) {
+		/* The header was fine: the name is what was refused. */
+		send_reply(c, r, -1, "%s: invalid name (%s)", op_name(rq.op),
+			   r == -ENAMETOOLONG
+				   ? "longer than 255 bytes"
+				   : "empty, \".\", \"..\", with a '/' or a control character, or one "
+				     "of the root's directories new, by-inode, by-exporter, proc, "
+				     "scanout");
+		return;
+	}
 	if (r < 0) {
 		send_reply(c, r, -1, "malformed request (%zu bytes)", len);
 		return;
@@ -327,6 +488,9 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 			log_info("%s: unpublished by pid %d", rq.name, (int)c->cred.pid);
 		send_reply(c, r, -1, "unpublish %s%s", rq.name,
 			   r == -ENOENT ? ": no such buffer" : r == -EPERM ? ": not the owner" : "");
+		return;
+	case PROTO_OP_LIST:
+		do_list(c);
 		return;
 	case PROTO_OP_EXPORT:
 		r = tree_export(rq.name, c->cred.uid, c->cred.gid, &fd);

@@ -22,7 +22,7 @@ _Static_assert(sizeof(struct proto_reply_hdr) == 16, "reply header is 16 bytes")
 static bool op_valid(uint32_t op)
 {
 	return op == PROTO_OP_PUBLISH || op == PROTO_OP_UNPUBLISH ||
-	       op == PROTO_OP_EXPORT;
+	       op == PROTO_OP_EXPORT || op == PROTO_OP_LIST;
 }
 
 int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
@@ -37,7 +37,10 @@ int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
 	if (!op_valid(op))
 		return -EINVAL;
 	name_len = strnlen(name, PROTO_NAME_MAX + 1);
-	r = name_validate(name, name_len);
+	if (op == PROTO_OP_LIST)
+		r = name_len ? -EINVAL : 0;
+	else
+		r = name_validate(name, name_len);
 	if (r < 0)
 		return r;
 	if (bufsz < sizeof(hdr) + name_len)
@@ -84,13 +87,16 @@ int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
 	if (!op_valid(hdr.op))
 		return -EOPNOTSUPP;
 
+	memset(out, 0, sizeof(*out));
+	out->op = hdr.op;
 	name = (const char *)buf + sizeof(hdr);
-	r = name_validate(name, hdr.name_len);
+	if (hdr.op == PROTO_OP_LIST)
+		r = hdr.name_len ? -EBADMSG : 0;
+	else
+		r = name_validate(name, hdr.name_len);
 	if (r < 0)
 		return r;
 
-	memset(out, 0, sizeof(*out));
-	out->op = hdr.op;
 	out->flags = hdr.flags;
 	memcpy(out->name, name, hdr.name_len);
 	out->name[hdr.name_len] = '\0';

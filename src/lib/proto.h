@@ -12,6 +12,21 @@
  *           PUBLISH carries exactly one fd (SCM_RIGHTS).
  * reply:    struct proto_reply_hdr, then msg_len bytes of text (no NUL);
  *           a successful EXPORT carries exactly one fd.
+ *
+ * LIST has no name (name_len 0). Its successful reply carries one sealed
+ * memfd holding the listing, and msg is the daemon's mount point (so that
+ * a client can tell that the socket serves the tree it means). The
+ * listing is one JSON object (json-c), what a readdir, stat and the
+ * user.dmabuf.* attributes of the root's buffer files would show the
+ * caller:
+ *   { "mount": "/run/dmabuf",
+ *     "buffers": [ { "name_hex": "6361...", "size": 4096, "uid": 0,
+ *                    "gid": 0, "mode": 384, "exporter": "udmabuf",
+ *                    "iomem": 0, "origin": "created", "inode": 1234 } ] }
+ * name_hex is the name's exact bytes; exporter, iomem, origin and inode
+ * are null where the caller may not read the file's attributes (as
+ * getxattr would refuse it) or the buffer has none (inode while
+ * unallocated). The listing is at most PROTO_LIST_MAX bytes.
  */
 #define PROTO_MAGIC 0x44424653u /* "DBFS" */
 #define PROTO_VERSION 1
@@ -24,7 +39,9 @@ enum proto_op {
 	PROTO_OP_PUBLISH = 1,
 	PROTO_OP_UNPUBLISH = 2,
 	PROTO_OP_EXPORT = 3,
+	PROTO_OP_LIST = 4,
 };
+#define PROTO_LIST_MAX (256u << 20)
 
 struct proto_request_hdr {
 	uint32_t magic;
@@ -53,12 +70,13 @@ struct proto_reply {
 };
 
 /* Encode into buf (at least PROTO_MAX_REQUEST bytes); *len gets the size.
- * 0, or -EINVAL/-ENAMETOOLONG for a bad op or name. */
+ * 0, or -EINVAL/-ENAMETOOLONG for a bad op or name (LIST: name ""). */
 int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
 			 const char *name, size_t *len);
 /* Decode and validate a received request. 0, -EBADMSG (wrong size, magic,
- * length fields), -EPROTONOSUPPORT (version), -EOPNOTSUPP (unknown op),
- * or the name's own error (-EINVAL/-ENAMETOOLONG). */
+ * length fields, a LIST with a name), -EPROTONOSUPPORT (version),
+ * -EOPNOTSUPP (unknown op), or the name's own error (-EINVAL/-ENAMETOOLONG:
+ * out->op is then set, so that the reply can say which request had it). */
 int proto_decode_request(const void *buf, size_t len, struct proto_request *out);
 int proto_encode_reply(void *buf, size_t bufsz, int32_t status, const char *msg,
 		       size_t *len);
