@@ -394,8 +394,11 @@ static int list_memfd(struct conn *c, int *out_fd)
 			done += (size_t)n;
 	}
 	json_object_put(doc);
-	if (r == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-						F_SEAL_SEAL) < 0)
+	/* Sealed, so that the reader may trust its size; at offset 0 (the
+	 * file offset is shared), so that a plain read() gets it all. */
+	if (r == 0 && (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+						  F_SEAL_SEAL) < 0 ||
+		       lseek(fd, 0, SEEK_SET) < 0))
 		r = -errno;
 	if (r == 0)
 		*out_fd = TAKE_FD(fd);
