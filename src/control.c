@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -45,6 +44,7 @@
 #include "shared/fdinfo.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/util.h"
 
 /* Room for more fds than allowed, to tell "too many" from a truncation. */
 #define MAX_RECV_FDS 8
@@ -291,6 +291,9 @@ struct list_ctx {
 	const struct ucred *cred;
 	gid_t groups[LIST_MAX_GROUPS];
 	int ngroups;
+	size_t room;   /* bytes left in the chunk */
+	uint64_t last; /* the id of the last one taken */
+	bool full;
 };
 
 /* Whether the caller could getxattr(user.*) the file: read permission, as
@@ -327,16 +330,15 @@ static json_object *list_hex(const char *s)
 	return json_object_new_string(hex);
 }
 
-static int list_item(const struct tree_item *it, void *data)
+static json_object *list_object(const struct list_ctx *x, const struct tree_item *it)
 {
-	struct list_ctx *x = data;
 	json_object *o = json_object_new_object(), *name = list_hex(it->name);
 	bool readable = list_may_read(x, it->st);
 
-	if (!o || !name || json_object_array_add(x->buffers, o) < 0) {
+	if (!o || !name) {
 		json_object_put(o);
 		json_object_put(name);
-		return -ENOMEM;
+		return NULL;
 	}
 	json_object_object_add(o, "name_hex", name);
 	json_object_object_add(o, "size", json_object_new_int64(it->st->st_size));
@@ -351,72 +353,84 @@ static int list_item(const struct tree_item *it, void *data)
 	json_object_object_add(o, "inode", readable && it->kino
 						   ? json_object_new_int64((int64_t)it->kino)
 						   : NULL);
+	return o;
+}
+
+/* Take items while they fit in the chunk (1 stops the walk when full). */
+static int list_item(const struct tree_item *it, void *data)
+{
+	struct list_ctx *x = data;
+	/* At most what the item takes as JSON, without printing it: the hex
+	 * name, the strings escaped (at worst 6 bytes a byte), the keys and
+	 * five numbers of up to 20 digits. */
+	size_t len = 2 * strlen(it->name) + 6 * strlen(it->exporter) +
+		     6 * strlen(origin_name(it->origin)) + 240;
+	json_object *o;
+
+	if (len > x->room) {
+		x->full = true;
+		return 1;
+	}
+	o = list_object(x, it);
+	if (!o || json_object_array_add(x->buffers, o) < 0) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	x->room -= len;
+	x->last = it->id;
 	return 0;
 }
 
-/* The listing as JSON in a sealed memfd (proto.h): one request instead of a
- * stat and four getxattr per buffer through the mount. */
-static int list_memfd(struct conn *c, int *out_fd)
+/* One chunk of the listing (proto.h): the buffer files below the cursor,
+ * as many as fit, and where the next chunk starts. */
+static void do_list(struct conn *c, const char *cursor)
 {
 	struct list_ctx x = { .cred = &c->cred };
 	socklen_t glen = sizeof(x.groups);
+	const char *mount = tree_config()->mountpoint;
 	json_object *doc = json_object_new_object();
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	char next[32];
+	uint64_t before = 0;
 	const char *text;
-	size_t len, done = 0;
-	int r;
+	size_t len;
+	int r = 0;
 
+	if (*cursor && (parse_u64(cursor, 10, &before) < 0 || before == 0))
+		r = -EINVAL;
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, x.groups, &glen) == 0)
 		x.ngroups = (int)(glen / sizeof(gid_t));
 	x.buffers = json_object_new_array();
-	if (!doc || !x.buffers) {
-		json_object_put(doc);
-		json_object_put(x.buffers);
-		return -ENOMEM;
+	buf = malloc(PROTO_MAX_LIST_REPLY);
+	if (!doc || !x.buffers || !buf)
+		r = -ENOMEM;
+	if (r == 0) {
+		/* Room for the envelope: the mount (escaped, at most 6 bytes a
+		 * byte) and the cursor. */
+		x.room = PROTO_LIST_CHUNK - 64 - 6 * strlen(mount);
+		json_object_object_add(doc, "mount", json_object_new_string(mount));
+		json_object_object_add(doc, "buffers", json_object_get(x.buffers));
+		r = tree_list(before, list_item, &x);
+		if (r == 1 && !json_object_array_length(x.buffers))
+			r = -EOVERFLOW; /* cannot happen: one item is < 2 KiB */
 	}
-	json_object_object_add(doc, "mount", json_object_new_string(tree_config()->mountpoint));
-	json_object_object_add(doc, "buffers", x.buffers);
-	r = tree_list(list_item, &x);
-	text = r < 0 ? NULL : json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-	if (!text) {
-		json_object_put(doc);
-		return r < 0 ? r : -ENOMEM;
+	if (r >= 0) {
+		snprintf(next, sizeof(next), "%llu", (unsigned long long)x.last);
+		json_object_object_add(doc, "next", x.full ? json_object_new_string(next) : NULL);
+		text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+		r = text ? proto_encode_list_reply(buf, PROTO_MAX_LIST_REPLY, text, strlen(text),
+						   &len)
+			 : -ENOMEM;
 	}
-	len = strlen(text);
-	fd = memfd_create("dmabuffs-list", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	r = fd < 0 || len > PROTO_LIST_MAX ? (fd < 0 ? -errno : -EFBIG) : 0;
-	while (r == 0 && done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		else if (n > 0)
-			done += (size_t)n;
-	}
+	json_object_put(x.buffers);
 	json_object_put(doc);
-	/* Sealed, so that the reader may trust its size; at offset 0 (the
-	 * file offset is shared), so that a plain read() gets it all. */
-	if (r == 0 && (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-						  F_SEAL_SEAL) < 0 ||
-		       lseek(fd, 0, SEEK_SET) < 0))
-		r = -errno;
-	if (r == 0)
-		*out_fd = TAKE_FD(fd);
-	return r;
-}
-
-static void do_list(struct conn *c)
-{
-	int fd = -1, r = list_memfd(c, &fd);
-
 	if (r < 0) {
-		send_reply(c, r, -1, "list: cannot make the listing");
+		send_reply(c, r, -1, "list: %s", r == -EINVAL ? "bad cursor" : "cannot list");
 		return;
 	}
-	/* msg: the mount point, so that a client can tell it is the tree
-	 * it asked about. */
-	send_reply(c, 0, fd, "%s", tree_config()->mountpoint);
-	close(fd);
+	/* Never block on a client that does not read its replies. */
+	if (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_info("control: list reply to pid %d lost: %m", (int)c->cred.pid);
 }
 
 static const char *op_name(uint16_t op)
@@ -493,7 +507,7 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 			   r == -ENOENT ? ": no such buffer" : r == -EPERM ? ": not the owner" : "");
 		return;
 	case PROTO_OP_LIST:
-		do_list(c);
+		do_list(c, rq.name);
 		return;
 	case PROTO_OP_EXPORT:
 		r = tree_export(rq.name, c->cred.uid, c->cred.gid, &fd);

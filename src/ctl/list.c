@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -228,64 +227,63 @@ static void free_entries(struct entry *ents, size_t n)
 
 /* ---- the listing from the daemon (LIST, src/lib/proto.h) ---- */
 
-/* The reply to one LIST request on a new connection: 0 and the listing's
- * memfd in *fd, the daemon's mount point in mount. */
-static int list_request(int *fd, char *mount, size_t mountsz)
+static int list_connect(void)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} control;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	unsigned char req[PROTO_MAX_REQUEST], data[PROTO_MAX_REPLY + 1];
-	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
 	const char *path = dmabuffs_control_path();
-	_cleanup_close_ int sock = -1;
-	struct proto_reply rep;
-	int fds[4], nfds = 0, r;
-	size_t len;
-	ssize_t got;
+	int sock;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
 	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (sock < 0)
 		return -errno;
-	r = proto_encode_request(req, sizeof(req), PROTO_OP_LIST, 0, "", &len);
+	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(sock);
+		return r;
+	}
+	return sock;
+}
+
+/* One chunk: the request with cursor, its JSON parsed into *doc. */
+static int list_chunk(int sock, const char *cursor, json_object **doc)
+{
+	unsigned char req[PROTO_MAX_REQUEST];
+	_cleanup_free_ unsigned char *data = malloc(PROTO_MAX_LIST_REPLY + 1);
+	struct proto_reply err;
+	json_tokener *tok;
+	const char *text;
+	size_t len, tlen;
+	ssize_t got;
+	int r;
+
+	if (!data)
+		return -ENOMEM;
+	r = proto_encode_request(req, sizeof(req), PROTO_OP_LIST, 0, cursor, &len);
 	if (r < 0)
 		return r;
 	if (send(sock, req, len, MSG_NOSIGNAL) != (ssize_t)len)
 		return -EPIPE;
-	got = RETRY_EINTR(recvmsg(sock, &mh, MSG_CMSG_CLOEXEC));
+	/* No room for fds: the kernel closes any that came with the reply. */
+	got = RETRY_EINTR(recv(sock, data, PROTO_MAX_LIST_REPLY + 1, 0));
 	if (got < 0)
 		return -errno;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) && nfds < 4;
-			     i++)
-				memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-	r = proto_decode_reply(data, (size_t)got, &rep);
-	if (r == 0)
-		r = rep.status;
-	if (r == 0 && (nfds != 1 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))))
-		r = -EPROTO;
-	if (r == 0) {
-		*fd = fds[0];
-		snprintf(mount, mountsz, "%s", rep.msg);
-		return 0;
-	}
-	for (int i = 0; i < nfds; i++)
-		close(fds[i]);
+	r = proto_decode_list_reply(data, (size_t)got, &err, &text, &tlen);
+	if (r < 0)
+		return r;
+	if (!text)
+		return err.status < 0 ? err.status : -EPROTO;
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	*doc = json_tokener_parse_ex(tok, text, (int)tlen);
+	r = *doc && json_tokener_get_error(tok) == json_tokener_success ? 0 : -EPROTO;
+	json_tokener_free(tok);
 	return r;
 }
-
 static int hex_value(char c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
@@ -338,28 +336,33 @@ static int cmp_entry(const void *a, const void *b)
 	return strcoll(((const struct entry *)a)->name, ((const struct entry *)b)->name);
 }
 
-static int parse_listing(json_object *doc, struct entry **out, size_t *nout)
+/* Append a chunk's buffers to ents (n of them, room for cap). */
+static int parse_chunk(json_object *doc, struct entry **ents, size_t *n, size_t *cap)
 {
 	json_object *arr;
-	struct entry *ents;
-	size_t n;
+	size_t k;
 
 	if (!json_object_object_get_ex(doc, "buffers", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		return -EPROTO;
-	n = json_object_array_length(arr);
-	ents = calloc(n + 1, sizeof(*ents));
-	if (!ents)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
+	k = json_object_array_length(arr);
+	if (*n + k + 1 > *cap) {
+		size_t c = MAX(*cap * 2, *n + k + 1);
+		struct entry *v = realloc(*ents, c * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		memset(v + *cap, 0, (c - *cap) * sizeof(*v));
+		*ents = v;
+		*cap = c;
+	}
+	for (size_t i = 0; i < k; i++) {
 		json_object *o = json_object_array_get_idx(arr, i), *hex;
-		struct entry *e = &ents[i];
+		struct entry *e = &(*ents)[*n];
 
 		if (!json_object_object_get_ex(o, "name_hex", &hex) ||
-		    !(e->name = hex_name(json_object_get_string(hex)))) {
-			free_entries(ents, i);
+		    !(e->name = hex_name(json_object_get_string(hex))))
 			return -EPROTO;
-		}
 		e->st.st_mode = S_IFREG | (mode_t)(json_int(o, "mode") & 07777);
 		e->st.st_size = (off_t)json_int(o, "size");
 		e->st.st_uid = (uid_t)json_int(o, "uid");
@@ -368,47 +371,57 @@ static int parse_listing(json_object *doc, struct entry **out, size_t *nout)
 		e->has_iomem = json_text(o, "iomem", e->iomem, sizeof(e->iomem));
 		e->has_origin = json_text(o, "origin", e->origin, sizeof(e->origin));
 		e->has_inode = json_text(o, "inode", e->inode, sizeof(e->inode));
+		(*n)++;
+	}
+	return 0;
+}
+
+/* The listing from the daemon, chunk by chunk on one connection, if the
+ * control socket is reachable and serves dir; -errno otherwise (read the
+ * mount instead). */
+static int load_socket(const char *dir, struct entry **out, size_t *nout)
+{
+	_cleanup_close_ int sock = -1;
+	char real[PATH_MAX], cursor[PROTO_LIST_CURSOR_MAX + 1] = "";
+	struct entry *ents = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	if (!realpath(dir, real))
+		return -errno;
+	sock = list_connect();
+	if (sock < 0)
+		return sock;
+	for (;;) {
+		json_object *doc = NULL, *v;
+		const char *next;
+
+		r = list_chunk(sock, cursor, &doc);
+		/* Another daemon's socket: its tree is not dir. */
+		if (r == 0 && (!json_object_object_get_ex(doc, "mount", &v) ||
+			       strcmp(json_object_get_string(v), real) != 0))
+			r = -EXDEV;
+		if (r == 0)
+			r = parse_chunk(doc, &ents, &n, &cap);
+		next = r == 0 && json_object_object_get_ex(doc, "next", &v) && v
+			       ? json_object_get_string(v)
+			       : NULL;
+		if (next && strlen(next) < sizeof(cursor) && strcmp(next, cursor) != 0)
+			snprintf(cursor, sizeof(cursor), "%s", next);
+		else if (next)
+			r = -EPROTO; /* a cursor that does not move on */
+		json_object_put(doc);
+		if (r < 0 || !next)
+			break;
+	}
+	if (r < 0) {
+		free_entries(ents, n);
+		return r;
 	}
 	qsort(ents, n, sizeof(*ents), cmp_entry);
 	*out = ents;
 	*nout = n;
 	return 0;
-}
-
-/* The listing in one request to the daemon, if the control socket is
- * reachable and serves dir; -errno otherwise (read the mount instead). */
-static int load_socket(const char *dir, struct entry **out, size_t *nout)
-{
-	char mount[PROTO_MSG_MAX + 1], real[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-	json_tokener *tok;
-	json_object *doc;
-	struct stat st;
-	void *map;
-	int r;
-
-	if (!realpath(dir, real))
-		return -errno;
-	r = list_request(&fd, mount, sizeof(mount));
-	if (r < 0)
-		return r;
-	if (strcmp(mount, real) != 0)
-		return -EXDEV; /* another daemon's socket */
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_size <= 0 || (uint64_t)st.st_size > PROTO_LIST_MAX)
-		return -EPROTO;
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		return -errno;
-	tok = json_tokener_new();
-	doc = tok ? json_tokener_parse_ex(tok, map, (int)st.st_size) : NULL;
-	r = doc ? parse_listing(doc, out, nout) : -EPROTO;
-	json_object_put(doc);
-	if (tok)
-		json_tokener_free(tok);
-	munmap(map, (size_t)st.st_size);
-	return r;
 }
 
 /* The listing read through the mount: a stat and four getxattr per file. */

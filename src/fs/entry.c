@@ -695,7 +695,7 @@ int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd)
 	return r;
 }
 
-int tree_list(int (*fn)(const struct tree_item *it, void *data), void *data)
+int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data), void *data)
 {
 	int r = 0;
 
@@ -704,6 +704,7 @@ int tree_list(int (*fn)(const struct tree_item *it, void *data), void *data)
 		const char *why;
 		struct stat st;
 		struct tree_item it = {
+			.id = e->id,
 			.name = e->name,
 			.st = &st,
 			.exporter = e->buf ? e->buf->exporter : "none",
@@ -711,7 +712,7 @@ int tree_list(int (*fn)(const struct tree_item *it, void *data), void *data)
 			.kino = e->buf ? e->buf->kino : 0,
 		};
 
-		if (!e->linked)
+		if (!e->linked || (before && e->id >= before))
 			continue;
 		stat_locked(e, &st, NULL);
 		/* As user.dmabuf.iomem reads it (xattr.c). */

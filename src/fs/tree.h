@@ -114,6 +114,7 @@ static inline const char *origin_name(enum origin o)
 /* One buffer file of the root, as stat and its user.dmabuf.* attributes
  * show it (tree_list()); the strings are valid during the callback. */
 struct tree_item {
+	uint64_t id; /* entries are listed in decreasing id: a cursor */
 	const char *name;
 	const struct stat *st;
 	const char *exporter; /* "none" while unallocated */
@@ -139,9 +140,9 @@ int tree_unpublish(const char *name, uid_t uid);
 int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd);
 /* Unlink every transient publication of a control connection. */
 void tree_drop_conn(uint64_t conn_id);
-/* Call fn on every buffer file of the root, newest first, under the tree
- * lock (fn must not call tree verbs); stops at and returns fn's first
- * nonzero. */
-int tree_list(int (*fn)(const struct tree_item *it, void *data), void *data);
+/* Call fn on every buffer file of the root with an id below before (0:
+ * all), newest (highest id) first, under the tree lock (fn must not call
+ * tree verbs); stops at and returns fn's first nonzero. */
+int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data), void *data);
 /* Mark every buffer of a backend dead (device gone); a backend_gone_cb. */
 void tree_backend_gone(struct backend *be, void *data);
