@@ -356,15 +356,35 @@ static json_object *list_object(const struct list_ctx *x, const struct tree_item
 	return o;
 }
 
+/* The length of s as json-c prints a string (JSON_C_TO_STRING_PLAIN). */
+static size_t json_str_len(const char *s)
+{
+	size_t n = 2;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\' || c == '/' || c == '\b' || c == '\f' || c == '\n' ||
+		    c == '\r' || c == '\t')
+			n += 2;
+		else if (c < 0x20)
+			n += 6;
+		else
+			n++;
+	}
+	return n;
+}
+
 /* Take items while they fit in the chunk (1 stops the walk when full). */
 static int list_item(const struct tree_item *it, void *data)
 {
 	struct list_ctx *x = data;
-	/* At most what the item takes as JSON, without printing it: the hex
-	 * name, the strings escaped (at worst 6 bytes a byte), the keys and
-	 * five numbers of up to 20 digits. */
-	size_t len = 2 * strlen(it->name) + 6 * strlen(it->exporter) +
-		     6 * strlen(origin_name(it->origin)) + 240;
+	/* An upper bound of what the item takes as JSON, without printing
+	 * it: the hex name, the strings, the keys and separators (86 bytes,
+	 * 100 with room for a null in place of a short string), numbers of
+	 * at most 20 digits (size, inode), 10 (uid, gid), 4 (mode, iomem). */
+	size_t len = 2 * strlen(it->name) + json_str_len(it->exporter) +
+		     json_str_len(origin_name(it->origin)) + 100 + 2 * 20 + 2 * 10 + 2 * 4;
 	json_object *o;
 
 	if (len > x->room) {
@@ -428,9 +448,16 @@ static void do_list(struct conn *c, const char *cursor)
 		send_reply(c, r, -1, "list: %s", r == -EINVAL ? "bad cursor" : "cannot list");
 		return;
 	}
-	/* Never block on a client that does not read its replies. */
-	if (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_info("control: list reply to pid %d lost: %m", (int)c->cred.pid);
+	/* Never block on a client that does not read its replies. A socket
+	 * buffer below the chunk (a lowered net.core.wmem_default) gets an
+	 * error the client can act on, not silence. */
+	if (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		if (errno == EMSGSIZE)
+			send_reply(c, -EMSGSIZE, -1, "list: the socket buffer is below %u bytes",
+				   (unsigned)len);
+		else
+			log_info("control: list reply to pid %d lost: %m", (int)c->cred.pid);
+	}
 }
 
 static const char *op_name(uint16_t op)

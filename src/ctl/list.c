@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -239,7 +240,10 @@ static int list_connect(void)
 	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return -errno;
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	/* A daemon that does not answer: read the mount instead. */
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 5 },
+		       sizeof(struct timeval)) < 0 ||
+	    connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int r = -errno;
 
 		close(sock);

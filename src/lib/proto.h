@@ -44,7 +44,7 @@ enum proto_op {
 	PROTO_OP_EXPORT = 3,
 	PROTO_OP_LIST = 4,
 };
-#define PROTO_LIST_CHUNK (60u << 10)
+#define PROTO_LIST_CHUNK (128u << 10) /* below the default socket buffer (208 KiB) */
 #define PROTO_LIST_CURSOR_MAX 20 /* digits of a uint64 */
 #define PROTO_MAX_LIST_REPLY (sizeof(struct proto_reply_hdr) + PROTO_LIST_CHUNK)
 

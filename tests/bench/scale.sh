@@ -8,7 +8,8 @@
 #                   the repeats; with DMABUFFS_SCALE_COLD=1 also one after
 #                   dropping the kernel's dentries and inodes (drop_caches=2,
 #                   machine-wide, so not by default)
-#   dmabufctl list  and list --json (target: 0.3 s)
+#   dmabufctl list  and list --json (target: 0.3 s), and the CPU time
+#                   one run takes, its own and the daemon's
 # and reports the daemon's RSS and fd count. A benchmark: the targets are
 # reported, never asserted; only a run that could not happen exits non-zero.
 #
@@ -88,6 +89,14 @@ median() {
 	done
 	sort -n "$T/times" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
+# cpu CMD...: the CPU seconds of one run, the command's and the daemon's
+# (on a loaded machine the wall clock mostly measures the queue for a CPU).
+cpu() {
+	d0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	/usr/bin/time -f '%U %S' -o "$T/cpu" "$@" >/dev/null 2>&1
+	d1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	awk -v d="$((d1 - d0))" -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", $1 + $2 + d / hz }' "$T/cpu"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }'; }
 
 # One process creates the files in both trees, the same way.
@@ -122,6 +131,11 @@ if [ "${DMABUFFS_SCALE_COLD:-0}" = 1 ]; then
 fi
 list=$(median "$ctl" list)
 json=$(median "$ctl" list --json)
+list_cpu=na json_cpu=na
+if [ -x /usr/bin/time ]; then
+	list_cpu=$(cpu "$ctl" list)
+	json_cpu=$(cpu "$ctl" list --json)
+fi
 rows=$("$ctl" list | tail -n +2 | wc -l)
 [ "$rows" = "$n" ] || echo "scale.sh: dmabufctl list shows $rows rows, not $n" >&2
 rss=$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
@@ -140,6 +154,8 @@ printf '%-28s %10s %10s %8s %s\n' "ls -l, cold (drop_caches)" "$cold_fuse" "$col
 	"$cold_ratio" "3x"
 printf '%-28s %9ss %10s %8s %s\n' "dmabufctl list" "$list" - - "0.3 s"
 printf '%-28s %9ss %10s %8s %s\n' "dmabufctl list --json" "$json" - - "0.3 s"
+printf '%-28s %9ss %10s\n' "  CPU, client + daemon" "$list_cpu" -
+printf '%-28s %9ss %10s\n' "  --json CPU" "$json_cpu" -
 printf '%-28s %8sMB %10s\n' "daemon RSS" "$rss" -
 printf '%-28s %10s %10s\n' "daemon fds" "$fds" -
 echo
@@ -150,5 +166,7 @@ if [ "$cold_ratio" != na ]; then
 fi
 echo "BENCH name=scale_list value=$list unit=s target=0.3 status=$(status "$list" 0.3)"
 echo "BENCH name=scale_list_json value=$json unit=s target=0.3 status=$(status "$json" 0.3)"
+echo "BENCH name=scale_list_cpu value=$list_cpu unit=s status=info"
+echo "BENCH name=scale_list_json_cpu value=$json_cpu unit=s status=info"
 echo "BENCH name=scale_rss value=$rss unit=MB status=info"
 echo "BENCH name=scale_fds value=$fds unit=fds status=info"
