@@ -526,15 +526,15 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 	case PROTO_OP_PUBLISH:
 		do_publish(c, &rq, fd);
 		return;
+	case PROTO_OP_LIST:
+		do_list(c, rq.name);
+		return;
 	case PROTO_OP_UNPUBLISH:
 		r = tree_unpublish(rq.name, c->cred.uid);
 		if (r == 0)
 			log_info("%s: unpublished by pid %d", rq.name, (int)c->cred.pid);
 		send_reply(c, r, -1, "unpublish %s%s", rq.name,
 			   r == -ENOENT ? ": no such buffer" : r == -EPERM ? ": not the owner" : "");
-		return;
-	case PROTO_OP_LIST:
-		do_list(c, rq.name);
 		return;
 	case PROTO_OP_EXPORT:
 		r = tree_export(rq.name, c->cred.uid, c->cred.gid, &fd);

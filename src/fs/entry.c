@@ -248,6 +248,37 @@ void tree_usage(uint64_t *bytes, uint64_t *files)
 	pthread_mutex_unlock(&tree_lock);
 }
 
+int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data), void *data)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e && !r; e = e->next) {
+		const char *why;
+		struct stat st;
+		struct tree_item it = {
+			.id = e->id,
+			.name = e->name,
+			.st = &st,
+			.exporter = e->buf ? e->buf->exporter : "none",
+			.origin = e->origin,
+			.kino = e->buf ? e->buf->kino : 0,
+		};
+
+		if (!e->linked || (before && e->id >= before))
+			continue;
+		stat_locked(e, &st, NULL);
+		/* As user.dmabuf.iomem reads it (xattr.c). */
+		it.iomem = e->buf ? e->buf->iomem
+				  : policy_decide(e->iomem_override, cfg->iomem_mode,
+						  e->be ? e->be->exporter : "",
+						  e->be ? e->be->driver : "", &why);
+		r = fn(&it, data);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return r;
+}
+
 /* ---- lookups and references ---- */
 
 struct entry *entry_find(uint64_t id)
@@ -692,37 +723,6 @@ int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd)
 	pthread_mutex_unlock(&tree_lock);
 	if (r == 0)
 		*out_fd = fd;
-	return r;
-}
-
-int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data), void *data)
-{
-	int r = 0;
-
-	pthread_mutex_lock(&tree_lock);
-	for (struct entry *e = entries; e && !r; e = e->next) {
-		const char *why;
-		struct stat st;
-		struct tree_item it = {
-			.id = e->id,
-			.name = e->name,
-			.st = &st,
-			.exporter = e->buf ? e->buf->exporter : "none",
-			.origin = e->origin,
-			.kino = e->buf ? e->buf->kino : 0,
-		};
-
-		if (!e->linked || (before && e->id >= before))
-			continue;
-		stat_locked(e, &st, NULL);
-		/* As user.dmabuf.iomem reads it (xattr.c). */
-		it.iomem = e->buf ? e->buf->iomem
-				  : policy_decide(e->iomem_override, cfg->iomem_mode,
-						  e->be ? e->be->exporter : "",
-						  e->be ? e->be->driver : "", &why);
-		r = fn(&it, data);
-	}
-	pthread_mutex_unlock(&tree_lock);
 	return r;
 }
 
