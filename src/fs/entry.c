@@ -21,12 +21,12 @@
 #include "buffer.h"
 #include "conf.h"
 #include "fs/entry.h"
-#include "fs/entry-index.h"
 #include "fs/fuse.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/names.h"
 #include "shared/util.h"
+#include "fs/entry-index.h" /* after the rest: the tables behind find_*_locked */
 
 static pthread_mutex_t tree_lock = PTHREAD_MUTEX_INITIALIZER;
 /* All entries, linked or not (protected by tree_lock). A list is plenty for

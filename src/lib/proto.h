@@ -30,6 +30,11 @@
  * getxattr would refuse it) or the buffer has none (inode while
  * unallocated). Chunks rather than one big reply or a memfd: the daemon
  * keeps nothing per listing, and no client can make it hold memory.
+ * The encoder takes "" or a cursor as LIST's name; the decoder refuses
+ * anything else with -EBADMSG.
+ *
+ * When the decoder refuses a name (-EINVAL/-ENAMETOOLONG), out->op is set
+ * all the same, so that the reply can say which request had it.
  */
 #define PROTO_MAGIC 0x44424653u /* "DBFS" */
 #define PROTO_VERSION 1
@@ -75,14 +80,12 @@ struct proto_reply {
 };
 
 /* Encode into buf (at least PROTO_MAX_REQUEST bytes); *len gets the size.
- * 0, or -EINVAL/-ENAMETOOLONG for a bad op or name (LIST: "" or a
- * cursor). */
+ * 0, or -EINVAL/-ENAMETOOLONG for a bad op or name. */
 int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
 			 const char *name, size_t *len);
 /* Decode and validate a received request. 0, -EBADMSG (wrong size, magic,
- * length fields, a LIST cursor that is not digits), -EPROTONOSUPPORT (version),
- * -EOPNOTSUPP (unknown op), or the name's own error (-EINVAL/-ENAMETOOLONG:
- * out->op is then set, so that the reply can say which request had it). */
+ * length fields), -EPROTONOSUPPORT (version), -EOPNOTSUPP (unknown op),
+ * or the name's own error (-EINVAL/-ENAMETOOLONG). */
 int proto_decode_request(const void *buf, size_t len, struct proto_request *out);
 int proto_encode_reply(void *buf, size_t bufsz, int32_t status, const char *msg,
 		       size_t *len);
