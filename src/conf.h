@@ -29,4 +29,8 @@ struct config {
 	gid_t group;
 	bool group_set;
 	bool discover;
+	/* The control socket's limits (control.h, struct control_limits);
+	 * 0: its default. */
+	unsigned int control_max_conns, control_max_per_uid, control_root_reserve;
+	unsigned int control_idle_timeout_ms;
 };

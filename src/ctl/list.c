@@ -12,15 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <dmabuffs/client.h>
 #include <json-c/json.h>
 
 #include "ctl/ctl.h"
 #include "ctl/escape.h"
+#include "lib/proto.h"
 #include "shared/macro.h"
 #include "shared/util.h"
 
@@ -97,6 +102,22 @@ static int add_name(json_object *o, const char *key, const char *name)
 	return 0;
 }
 
+/* owner_name() reads the user database each time: one lookup per uid, not
+ * per buffer, for a listing of thousands owned by a few users. */
+static void owner_of(uid_t uid, char *buf, size_t bufsz)
+{
+	static uid_t last_uid;
+	static char last[64];
+	static bool have;
+
+	if (!have || uid != last_uid) {
+		owner_name(uid, last, sizeof(last));
+		last_uid = uid;
+		have = true;
+	}
+	snprintf(buf, bufsz, "%s", last);
+}
+
 static int json_print(json_object *doc)
 {
 	const char *text = json_object_to_json_string_ext(
@@ -127,7 +148,7 @@ static int list_json(struct entry *ents, size_t n)
 			break;
 		}
 		json_object_array_add(doc, o);
-		owner_name(e->st.st_uid, owner, sizeof(owner));
+		owner_of(e->st.st_uid, owner, sizeof(owner));
 		snprintf(mode, sizeof(mode), "%04o", (unsigned int)(e->st.st_mode & 07777));
 		r = add_name(o, "name", e->name);
 		json_object_object_add(o, "size", json_object_new_int64(e->st.st_size));
@@ -184,7 +205,7 @@ static void list_table(struct entry *ents, size_t n)
 		struct entry *e = &ents[i];
 		char owner[64];
 
-		owner_name(e->st.st_uid, owner, sizeof(owner));
+		owner_of(e->st.st_uid, owner, sizeof(owner));
 		print_cell(e->name, w);
 		printf(" %12" PRIu64 " ", (uint64_t)e->st.st_size);
 		print_cell(e->has_exporter ? e->exporter : "-", 12);
@@ -198,6 +219,265 @@ static void list_table(struct entry *ents, size_t n)
 	}
 }
 
+static void free_entries(struct entry *ents, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ents[i].name);
+	free(ents);
+}
+
+/* ---- the listing from the daemon (LIST, src/lib/proto.h) ---- */
+
+static int list_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = dmabuffs_control_path();
+	int sock;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	/* A daemon that does not answer: read the mount instead. */
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 5 },
+		       sizeof(struct timeval)) < 0 ||
+	    connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(sock);
+		return r;
+	}
+	return sock;
+}
+
+/* One chunk: the request with cursor, its JSON parsed into *doc. */
+static int list_chunk(int sock, const char *cursor, json_object **doc)
+{
+	unsigned char req[PROTO_MAX_REQUEST];
+	_cleanup_free_ unsigned char *data = malloc(PROTO_MAX_LIST_REPLY + 1);
+	struct proto_reply err;
+	json_tokener *tok;
+	const char *text;
+	size_t len, tlen;
+	ssize_t got;
+	int r;
+
+	if (!data)
+		return -ENOMEM;
+	r = proto_encode_request(req, sizeof(req), PROTO_OP_LIST, 0, cursor, &len);
+	if (r < 0)
+		return r;
+	if (send(sock, req, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return -EPIPE;
+	/* No room for fds: the kernel closes any that came with the reply. */
+	got = RETRY_EINTR(recv(sock, data, PROTO_MAX_LIST_REPLY + 1, 0));
+	if (got < 0)
+		return -errno;
+	r = proto_decode_list_reply(data, (size_t)got, &err, &text, &tlen);
+	if (r < 0)
+		return r;
+	if (!text)
+		return err.status < 0 ? err.status : -EPROTO;
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	*doc = json_tokener_parse_ex(tok, text, (int)tlen);
+	r = *doc && json_tokener_get_error(tok) == json_tokener_success ? 0 : -EPROTO;
+	json_tokener_free(tok);
+	return r;
+}
+static int hex_value(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A name_hex back to its bytes; NULL for anything that is not a name. */
+static char *hex_name(const char *hex)
+{
+	size_t len = strlen(hex);
+	char *name;
+
+	if (len == 0 || len % 2 || len > 2 * 255)
+		return NULL;
+	name = malloc(len / 2 + 1);
+	for (size_t i = 0; name && i < len / 2; i++) {
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+			free(name);
+			return NULL;
+		}
+		name[i] = (char)(hi << 4 | lo);
+	}
+	if (name)
+		name[len / 2] = '\0';
+	return name;
+}
+
+/* An optional text field as entry_load() would have read the attribute. */
+static bool json_text(json_object *o, const char *key, char *buf, size_t bufsz)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return false;
+	snprintf(buf, bufsz, "%s", json_object_get_string(v));
+	return true;
+}
+
+static int64_t json_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	/* What scandir's alphasort does with the names from the mount. */
+	return strcoll(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+/* Append a chunk's buffers to ents (n of them, room for cap). */
+static int parse_chunk(json_object *doc, struct entry **ents, size_t *n, size_t *cap)
+{
+	json_object *arr;
+	size_t k;
+
+	if (!json_object_object_get_ex(doc, "buffers", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return -EPROTO;
+	k = json_object_array_length(arr);
+	if (*n + k + 1 > *cap) {
+		size_t c = MAX(*cap * 2, *n + k + 1);
+		struct entry *v = realloc(*ents, c * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		memset(v + *cap, 0, (c - *cap) * sizeof(*v));
+		*ents = v;
+		*cap = c;
+	}
+	for (size_t i = 0; i < k; i++) {
+		json_object *o = json_object_array_get_idx(arr, i), *hex;
+		struct entry *e = &(*ents)[*n];
+
+		if (!json_object_object_get_ex(o, "name_hex", &hex) ||
+		    !(e->name = hex_name(json_object_get_string(hex))))
+			return -EPROTO;
+		e->st.st_mode = S_IFREG | (mode_t)(json_int(o, "mode") & 07777);
+		e->st.st_size = (off_t)json_int(o, "size");
+		e->st.st_uid = (uid_t)json_int(o, "uid");
+		e->st.st_gid = (gid_t)json_int(o, "gid");
+		e->has_exporter = json_text(o, "exporter", e->exporter, sizeof(e->exporter));
+		e->has_iomem = json_text(o, "iomem", e->iomem, sizeof(e->iomem));
+		e->has_origin = json_text(o, "origin", e->origin, sizeof(e->origin));
+		e->has_inode = json_text(o, "inode", e->inode, sizeof(e->inode));
+		(*n)++;
+	}
+	return 0;
+}
+
+/* The listing from the daemon, chunk by chunk on one connection, if the
+ * control socket is reachable and serves dir; -errno otherwise (read the
+ * mount instead). */
+static int load_socket(const char *dir, struct entry **out, size_t *nout)
+{
+	_cleanup_close_ int sock = -1;
+	char real[PATH_MAX], cursor[PROTO_LIST_CURSOR_MAX + 1] = "";
+	struct entry *ents = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	if (!realpath(dir, real))
+		return -errno;
+	sock = list_connect();
+	if (sock < 0)
+		return sock;
+	for (;;) {
+		json_object *doc = NULL, *v;
+		const char *next;
+
+		r = list_chunk(sock, cursor, &doc);
+		/* Another daemon's socket: its tree is not dir. */
+		if (r == 0 && (!json_object_object_get_ex(doc, "mount", &v) ||
+			       strcmp(json_object_get_string(v), real) != 0))
+			r = -EXDEV;
+		if (r == 0)
+			r = parse_chunk(doc, &ents, &n, &cap);
+		next = r == 0 && json_object_object_get_ex(doc, "next", &v) && v
+			       ? json_object_get_string(v)
+			       : NULL;
+		if (next && strlen(next) < sizeof(cursor) && strcmp(next, cursor) != 0)
+			snprintf(cursor, sizeof(cursor), "%s", next);
+		else if (next)
+			r = -EPROTO; /* a cursor that does not move on */
+		json_object_put(doc);
+		if (r < 0 || !next)
+			break;
+	}
+	if (r < 0) {
+		free_entries(ents, n);
+		return r;
+	}
+	qsort(ents, n, sizeof(*ents), cmp_entry);
+	*out = ents;
+	*nout = n;
+	return 0;
+}
+
+/* The listing read through the mount: a stat and four getxattr per file. */
+static int load_mount(const char *dir, struct entry **out, size_t *nout)
+{
+	struct dirent **names = NULL;
+	struct entry *ents;
+	size_t n = 0;
+	int r = 0, dfd, count;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	count = scandir(dir, &names, NULL, alphasort);
+	if (count < 0) {
+		r = -errno;
+		close(dfd);
+		return r;
+	}
+	ents = calloc((size_t)count + 1, sizeof(*ents));
+	for (int i = 0; i < count && ents; i++) {
+		struct entry *e = &ents[n];
+		const char *name = names[i]->d_name;
+
+		/* Only buffers: the root's directories (by-inode, new, proc)
+		 * and any symlinks are not. */
+		if (names[i]->d_type != DT_REG && names[i]->d_type != DT_UNKNOWN)
+			continue;
+		if (fstatat(dfd, name, &e->st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(e->st.st_mode))
+			continue;
+		e->name = strdup(name);
+		if (!e->name) {
+			r = -ENOMEM;
+			break;
+		}
+		entry_load(e, dir);
+		n++;
+	}
+	close(dfd);
+	for (int i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	if (!ents || r < 0) {
+		free_entries(ents, n);
+		return -ENOMEM;
+	}
+	*out = ents;
+	*nout = n;
+	return 0;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -205,12 +485,11 @@ int cmd_list(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{}
 	};
-	struct dirent **names = NULL;
 	struct entry *ents = NULL;
 	bool json = false;
 	const char *dir;
 	size_t n = 0;
-	int c, r, dfd, count;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == OPT_JSON)
@@ -222,47 +501,20 @@ int cmd_list(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 
 	dir = mount_dir();
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return fail(dir, errno, NULL);
-	count = scandir(dir, &names, NULL, alphasort);
-	if (count < 0) {
-		r = errno;
-		close(dfd);
-		return fail(dir, r, NULL);
+	/* One request to the daemon that serves dir, else the mount itself
+	 * (no daemon socket, another daemon's, or one without LIST). */
+	if (load_socket(dir, &ents, &n) < 0) {
+		r = load_mount(dir, &ents, &n);
+		if (r < 0)
+			return fail(dir, -r, NULL);
 	}
-	ents = calloc((size_t)count + 1, sizeof(*ents));
-	if (!ents) {
-		close(dfd);
-		return fail(NULL, ENOMEM, NULL);
-	}
-	for (int i = 0; i < count; i++) {
-		struct entry *e = &ents[n];
-		const char *name = names[i]->d_name;
-
-		/* Only buffers: the root's directories (by-inode, new, proc)
-		 * and any symlinks are not. */
-		if (names[i]->d_type != DT_REG && names[i]->d_type != DT_UNKNOWN)
-			continue;
-		if (fstatat(dfd, name, &e->st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(e->st.st_mode))
-			continue;
-		e->name = (char *)name;
-		entry_load(e, dir);
-		n++;
-	}
-	close(dfd);
 
 	r = 0;
 	if (json)
 		r = list_json(ents, n);
 	else
 		list_table(ents, n);
-
-	for (int i = 0; i < count; i++)
-		free(names[i]);
-	free(names);
-	free(ents);
+	free_entries(ents, n);
 	if (r < 0)
 		return fail("stdout", r, "writing the JSON");
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("stdout", errno, NULL);

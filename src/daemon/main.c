@@ -300,7 +300,12 @@ int main(int argc, char *argv[])
 	if (!fopts.foreground)
 		log_init("dmabuffs", true, fopts.debug ? LOG_DEBUG : LOG_INFO);
 
-	r = control_start();
+	r = control_start_limits(&(struct control_limits){
+		.max_conns = cfg.control_max_conns,
+		.max_conns_per_uid = cfg.control_max_per_uid,
+		.root_reserve = cfg.control_root_reserve,
+		.idle_timeout_ms = cfg.control_idle_timeout_ms,
+	});
 	if (r < 0) {
 		log_err("control thread: %s", strerror(-r));
 		goto out_session;

@@ -25,6 +25,7 @@ struct raw_options {
 	char *group;
 	char *umask;
 	char *control;
+	char *control_limit[4];
 };
 
 #define OPT(t, f) { t, offsetof(struct raw_options, f), 1 }
@@ -48,6 +49,10 @@ static const struct fuse_opt option_spec[] = {
 	OPT("umask=%s", umask),
 	OPT("control=%s", control),
 	OPT("--control=%s", control),
+	OPT("control_max_conns=%s", control_limit[0]),
+	OPT("control_max_per_uid=%s", control_limit[1]),
+	OPT("control_root_reserve=%s", control_limit[2]),
+	OPT("control_idle_timeout=%s", control_limit[3]),
 	FUSE_OPT_END,
 };
 
@@ -73,12 +78,45 @@ void options_usage(const char *prog)
 	       "    -o group=GROUP         group of new files and of the control socket\n"
 	       "    -o umask=OCTAL         mode mask of new files (default 0177: 0600)\n"
 	       "    -o control=PATH        control socket (default /run/dmabuffs/control)\n"
+	       "    -o control_max_conns=N, control_max_per_uid=N, control_root_reserve=N\n"
+	       "                           control-socket connections of non-root users in\n"
+	       "                           all (256), of one uid (64), kept for root (32)\n"
+	       "    -o control_idle_timeout=MS  to send a first request (5000)\n"
 	       "    -f                     stay in the foreground, log to stderr\n"
 	       "    -d                     debug: foreground, log every FUSE request\n"
 	       "    -h, --help             this help, then libfuse's options\n"
 	       "    -V, --version          versions\n"
 	       "\n",
 	       prog);
+}
+
+/* control_*=: each a count from 1 (the idle timeout in ms, up to an hour);
+ * the strings are freed here. */
+static int parse_control_limits(struct raw_options *o, struct config *cfg)
+{
+	static const char *const names[4] = { "control_max_conns", "control_max_per_uid",
+					       "control_root_reserve", "control_idle_timeout" };
+	unsigned int *fields[4] = { &cfg->control_max_conns, &cfg->control_max_per_uid,
+				    &cfg->control_root_reserve, &cfg->control_idle_timeout_ms };
+	int r = 0;
+
+	for (int i = 0; i < 4; i++) {
+		const char *s = o->control_limit[i];
+		uint64_t v;
+
+		if (!s)
+			continue;
+		if (parse_u64(s, 10, &v) < 0 || v == 0 || v > (i == 3 ? 3600 * 1000 : 65536)) {
+			fprintf(stderr, "dmabuffs: %s=%s: expected %s\n", names[i], s,
+				i == 3 ? "milliseconds, 1..3600000" : "a count, 1..65536");
+			r = -EINVAL;
+		} else {
+			*fields[i] = (unsigned int)v;
+		}
+		free(o->control_limit[i]);
+		o->control_limit[i] = NULL;
+	}
+	return r;
 }
 
 static int parse_group(const char *s, gid_t *out)
@@ -154,6 +192,8 @@ int options_parse(struct fuse_args *args, struct config *cfg)
 			cfg->fence_timeout_ms = (int)v;
 		}
 	}
+	if (parse_control_limits(&o, cfg) < 0)
+		r = -EINVAL;
 	if (o.read_ahead_kb) {
 		if (parse_u64(o.read_ahead_kb, 10, &v) < 0 || v > 65536) {
 			fprintf(stderr, "dmabuffs: read_ahead_kb=%s: expected 0..65536\n",

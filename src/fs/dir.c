@@ -94,8 +94,29 @@ void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 }
 
-void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		struct fuse_file_info *fi)
+/* One item as readdirplus returns it: its size, and 0 with nothing
+ * written (and nothing counted) when it does not fit in room. "." and ".."
+ * carry no entry: the kernel neither links nor counts them. */
+static size_t add_plus(fuse_req_t req, char *buf, size_t room, const struct dir_item *it,
+		       off_t next)
+{
+	struct fuse_entry_param ep = { .attr = { .st_ino = it->ino, .st_mode = it->type } };
+	size_t n = fuse_add_direntry_plus(req, NULL, 0, it->name, NULL, 0);
+	bool dot = strcmp(it->name, ".") == 0 || strcmp(it->name, "..") == 0;
+
+	if (n > room)
+		return 0;
+	if (!dot && node_plus(fs_config(req), it->ino, it->name, &ep) < 0)
+		return SIZE_MAX; /* gone or renamed since opendir: left out */
+	if (!ep.ino) {
+		ep.attr.st_ino = it->ino;
+		ep.attr.st_mode = it->type;
+	}
+	return fuse_add_direntry_plus(req, buf, room, it->name, &ep, next);
+}
+
+static void reply_dir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
+		      bool plus)
 {
 	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = calloc(1, size);
@@ -106,15 +127,36 @@ void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	for (size_t i = (size_t)off; i < d->n; i++) {
-		struct stat st = { .st_ino = d->items[i].ino, .st_mode = d->items[i].type };
-		size_t n = fuse_add_direntry(req, buf + used, size - used, d->items[i].name, &st,
-					     (off_t)(i + 1));
+		const struct dir_item *it = &d->items[i];
+		struct stat st = { .st_ino = it->ino, .st_mode = it->type };
+		size_t n;
 
-		if (n > size - used)
+		if (plus)
+			n = add_plus(req, buf + used, size - used, it, (off_t)(i + 1));
+		else
+			n = fuse_add_direntry(req, buf + used, size - used, it->name, &st,
+					      (off_t)(i + 1));
+		if (n == SIZE_MAX)
+			continue;
+		if (n == 0 || n > size - used)
 			break;
 		used += n;
 	}
 	fuse_reply_buf(req, buf, used);
+}
+
+void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi)
+{
+	reply_dir(req, size, off, fi, false);
+}
+
+/* With the attributes (and a counted lookup) of the buffer files: `ls -l`
+ * of thousands of them then needs no LOOKUP or GETATTR. */
+void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	reply_dir(req, size, off, fi, true);
 }
 
 void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -32,6 +32,7 @@
 #include "shared/macro.h"
 #include "shared/names.h"
 #include "shared/util.h"
+#include "fs/entry-index.h" /* after the rest: the tables behind find_*_locked */
 
 static pthread_mutex_t tree_lock = PTHREAD_MUTEX_INITIALIZER;
 /* All entries, linked or not (protected by tree_lock). A list is plenty for
@@ -120,6 +121,7 @@ void tree_exit(void)
 		entry_free(e);
 	}
 	entries = NULL;
+	index_clear();
 	pthread_mutex_unlock(&tree_lock);
 }
 
@@ -127,18 +129,12 @@ void tree_exit(void)
 
 static struct entry *find_name_locked(const char *name)
 {
-	for (struct entry *e = entries; e; e = e->next)
-		if (e->linked && strcmp(e->name, name) == 0)
-			return e;
-	return NULL;
+	return index_find_name(name);
 }
 
 static struct entry *find_id_locked(uint64_t id)
 {
-	for (struct entry *e = entries; e; e = e->next)
-		if (e->id == id)
-			return e;
-	return NULL;
+	return index_find_id(id);
 }
 
 static struct entry *add_locked(uid_t uid, gid_t gid, mode_t mode, enum origin origin,
@@ -163,6 +159,7 @@ static struct entry *add_locked(uid_t uid, gid_t gid, mode_t mode, enum origin o
 	if (entries)
 		entries->prev = e;
 	entries = e;
+	index_add_id(e);
 	return e;
 }
 
@@ -183,6 +180,7 @@ static int add_linked_locked(const char *name, uid_t uid, gid_t gid, mode_t mode
 		return -ENOMEM;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->linked = true;
+	index_add_name(e);
 	*out = e;
 	return 0;
 }
@@ -193,6 +191,7 @@ static bool remove_if_unused_locked(struct entry *e)
 {
 	if (e->linked || e->nlookup > 0 || e->nopen > 0)
 		return false;
+	index_del_id(e);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -205,6 +204,7 @@ static bool remove_if_unused_locked(struct entry *e)
 
 static bool unlink_locked(struct entry *e)
 {
+	index_del_name(e);
 	e->linked = false;
 	now(&e->ctime);
 	return remove_if_unused_locked(e);
@@ -299,6 +299,37 @@ void tree_usage(uint64_t *bytes, uint64_t *files)
 	pthread_mutex_unlock(&tree_lock);
 }
 
+int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data), void *data)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e && !r; e = e->next) {
+		const char *why;
+		struct stat st;
+		struct tree_item it = {
+			.id = e->id,
+			.name = e->name,
+			.st = &st,
+			.exporter = e->buf ? e->buf->exporter : "none",
+			.origin = e->origin,
+			.kino = e->buf ? e->buf->kino : 0,
+		};
+
+		if (!e->linked || (before && e->id >= before))
+			continue;
+		stat_locked(e, &st, NULL);
+		/* As user.dmabuf.iomem reads it (xattr.c). */
+		it.iomem = e->buf ? e->buf->iomem
+				  : policy_decide(e->iomem_override, cfg->iomem_mode,
+						  e->be ? e->be->exporter : "",
+						  e->be ? e->be->driver : "", &why);
+		r = fn(&it, data);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return r;
+}
+
 /* ---- lookups and references ---- */
 
 struct entry *entry_find(uint64_t id)
@@ -317,6 +348,22 @@ int entry_lookup(const char *name, struct stat *st, bool *allocated)
 
 	pthread_mutex_lock(&tree_lock);
 	e = find_name_locked(name);
+	if (e) {
+		e->nlookup++;
+		stat_locked(e, st, allocated);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return e ? 0 : -ENOENT;
+}
+
+int entry_lookup_id(uint64_t id, const char *name, struct stat *st, bool *allocated)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&tree_lock);
+	e = find_id_locked(id);
+	if (e && (!e->linked || strcmp(e->name, name) != 0))
+		e = NULL; /* gone or renamed since the listing */
 	if (e) {
 		e->nlookup++;
 		stat_locked(e, st, allocated);
@@ -415,7 +462,9 @@ int entry_rename(const char *name, const char *newname, bool noreplace)
 		} else {
 			if (victim)
 				free_victim = unlink_locked(victim);
+			index_del_name(e);
 			snprintf(e->name, sizeof(e->name), "%s", newname);
+			index_add_name(e);
 			now(&e->ctime);
 			if (e->buf)
 				buf = buffer_ref(e->buf);

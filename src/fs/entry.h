@@ -67,6 +67,7 @@ struct entry {
 	int staged_fd;      /* memfd holding data written before allocation */
 
 	struct entry *prev, *next;
+	struct entry *id_next, *name_next; /* entry-index.c's chains */
 };
 
 /* A consistent copy of an entry's attributes (entry_info()). */
@@ -112,6 +113,9 @@ void tree_usage(uint64_t *bytes, uint64_t *files);
 struct entry *entry_find(uint64_t id);
 /* Stat a linked entry by name and count one kernel lookup on it. */
 int entry_lookup(const char *name, struct stat *st, bool *allocated);
+/* readdirplus: entry id, if it is still linked as name; counts one kernel
+ * lookup like entry_lookup(). -ENOENT if it went or was renamed. */
+int entry_lookup_id(uint64_t id, const char *name, struct stat *st, bool *allocated);
 /* Stat any entry by id; *allocated tells a fixed-size file. */
 int entry_stat(uint64_t id, struct stat *st, bool *allocated);
 /* The kernel forgot nlookup lookups. */

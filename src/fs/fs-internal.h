@@ -34,6 +34,14 @@ static inline const struct config *fs_config(fuse_req_t req)
  * staged files change with every write: never cache their attributes. */
 #define ENTRY_TIMEOUT 1.0
 #define ATTR_TIMEOUT_FIXED 1.0
+/* The root's buffer files: their names change behind the kernel's back only
+ * by the control socket, which tells it (notify_delete; new names need no
+ * word, lookups that fail are never cached), and an allocated buffer's
+ * size, mode and owner only through the kernel's own requests. So `ls -l`
+ * of thousands of them is served from the kernel's cache; the bound only
+ * limits the harm of a change that would ever slip past both. */
+#define ENTRY_TIMEOUT_FILE 60.0
+#define ATTR_TIMEOUT_FILE 60.0
 
 /* A DRM fourcc as the format xattr spells it: "XR24", "R8" (padding
  * spaces dropped). */
@@ -54,6 +62,12 @@ int node_lookup(const struct config *cfg, fuse_ino_t parent, const char *name,
 		struct fuse_entry_param *ep);
 /* The target of a by-inode or by-exporter link. */
 int node_readlink(fuse_ino_t ino, char *buf, size_t bufsz);
+/* readdirplus: the entry of child ino listed as name. A buffer file's
+ * lookup is counted; ep->ino is 0 for what readdirplus leaves to lookup
+ * (the kernel then treats it as a plain entry). -ENOENT: gone since the
+ * listing. */
+int node_plus(const struct config *cfg, fuse_ino_t ino, const char *name,
+	      struct fuse_entry_param *ep);
 struct dir_snapshot;
 /* Fill a snapshot of directory ino; -ENOTDIR, -ENOENT. */
 int node_fill(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino);
@@ -68,6 +82,8 @@ int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t typ
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi);
+void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi);
 void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 
 /* ---- file.c: open files ---- */

@@ -90,6 +90,10 @@ void mount_init(struct fuse_conn_info *conn)
 	conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
 	if (conn->capable & FUSE_CAP_SPLICE_READ)
 		conn->want |= FUSE_CAP_SPLICE_READ;
+	/* readdirplus for every chunk, not only the first (the "auto" mode):
+	 * `ls -l` reads the whole directory before it stats the files, so
+	 * auto would leave all but the first chunk to a LOOKUP each. */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	conn->max_write = 1u << 20;
 	log_debug("FUSE protocol %u.%u, max_write %u, capable 0x%x, want 0x%x",
 		  conn->proto_major, conn->proto_minor, conn->max_write, conn->capable, conn->want);

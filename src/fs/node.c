@@ -173,7 +173,7 @@ static int stat_entry(const struct config *cfg, fuse_ino_t ino, struct stat *st)
 /* Allocated buffers have a fixed size; staged ones grow with every write. */
 static double entry_attr_timeout(bool allocated)
 {
-	return allocated ? ATTR_TIMEOUT_FIXED : 0.0;
+	return allocated ? ATTR_TIMEOUT_FILE : 0.0;
 }
 
 static int stat_link(const struct config *cfg, fuse_ino_t ino, struct stat *st)
@@ -644,7 +644,8 @@ int node_lookup(const struct config *cfg, fuse_ino_t parent, const char *name,
 			return r;
 		ep->ino = ep->attr.st_ino;
 		ep->attr_timeout = entry_attr_timeout(allocated);
-		ep->entry_timeout = ENTRY_TIMEOUT;
+		/* new/BACKEND/NAME is an alias the root's unlink does not drop */
+		ep->entry_timeout = parent == INO_ROOT ? ENTRY_TIMEOUT_FILE : ENTRY_TIMEOUT;
 		return 0;
 	}
 	if (!ino)
@@ -655,6 +656,32 @@ int node_lookup(const struct config *cfg, fuse_ino_t parent, const char *name,
 	ep->ino = ino;
 	ep->entry_timeout = node_type(ino)->entry_timeout;
 	return 0;
+}
+
+int node_plus(const struct config *cfg, fuse_ino_t ino, const char *name,
+	      struct fuse_entry_param *ep)
+{
+	bool allocated;
+	int r;
+
+	memset(ep, 0, sizeof(*ep));
+	/* Only the root's children: elsewhere (links, proc/) lookup decides,
+	 * as it always has. */
+	if (ino_kind(ino) != NODE_ENTRY && ino_kind(ino) != NODE_FIXED) {
+		ep->attr.st_ino = ino;
+		return 0;
+	}
+	if (ino_kind(ino) == NODE_ENTRY) {
+		r = entry_lookup_id(ino_id(ino), name, &ep->attr, &allocated);
+		ep->attr_timeout = entry_attr_timeout(allocated);
+		ep->entry_timeout = ENTRY_TIMEOUT_FILE;
+	} else {
+		r = node_getattr(cfg, ino, &ep->attr, &ep->attr_timeout);
+		ep->entry_timeout = node_type(ino)->entry_timeout;
+	}
+	if (r == 0)
+		ep->ino = ino;
+	return r;
 }
 
 int node_fill(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)

@@ -224,6 +224,19 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
+/* Only user.* names can exist (xattr.c serves user.dmabuf.*): for the other
+ * namespaces the file system has no support, ENOTSUP, which `ls -l`
+ * remembers per file system; ENODATA would have it ask for every file's
+ * security.selinux, one request each. */
+static void fs_getxattr_ns(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	if (strncmp(name, "user.", 5) != 0) {
+		fuse_reply_err(req, ENOTSUP);
+		return;
+	}
+	fs_getxattr(req, ino, name, size);
+}
+
 void fs_notify_gone(const char *name, uint64_t ino, void *data)
 {
 	struct fs_data *fsd = data;
@@ -259,10 +272,11 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.fsync = fs_fsync,
 	.opendir = fs_opendir,
 	.readdir = fs_readdir,
+	.readdirplus = fs_readdirplus,
 	.releasedir = fs_releasedir,
 	.statfs = fs_statfs,
 	.setxattr = fs_setxattr,
-	.getxattr = fs_getxattr,
+	.getxattr = fs_getxattr_ns,
 	.listxattr = fs_listxattr,
 	.removexattr = fs_removexattr,
 	.create = fs_create,

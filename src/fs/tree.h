@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct backend;
@@ -101,6 +102,31 @@ enum origin {
 	ORIGIN_DISCOVERED,
 };
 
+/* The name of an origin, as user.dmabuf.origin and `dmabufctl list` show it. */
+static inline const char *origin_name(enum origin o)
+{
+	static const char *const names[] = {
+		[ORIGIN_CREATED] = "created",
+		[ORIGIN_PUBLISHED] = "published",
+		[ORIGIN_IMPORTED] = "imported",
+		[ORIGIN_DISCOVERED] = "discovered",
+	};
+
+	return (unsigned int)o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
+}
+
+/* One buffer file of the root, as stat and its user.dmabuf.* attributes
+ * show it (tree_list()); the strings are valid during the callback. */
+struct tree_item {
+	uint64_t id; /* entries are listed in decreasing id: a cursor */
+	const char *name;
+	const struct stat *st;
+	const char *exporter; /* "none" while unallocated */
+	int iomem;            /* the map flag, decided by the policy until allocated */
+	enum origin origin;
+	uint64_t kino;        /* the dma-buf's inode, 0 while unallocated */
+};
+
 /* Tell the kernel that name (inode ino) left the root behind its back. */
 typedef void (*tree_gone_cb)(const char *name, uint64_t ino, void *data);
 
@@ -130,5 +156,9 @@ int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *grou
 int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd);
 /* Unlink every transient publication of a control connection. */
 void tree_drop_conn(uint64_t conn_id);
+/* Call fn on every buffer file of the root with an id below before (0:
+ * all), newest (highest id) first, under the tree lock (fn must not call
+ * tree verbs); stops at and returns fn's first nonzero. */
+int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data), void *data);
 /* Mark every buffer of a backend dead (device gone); a backend_gone_cb. */
 void tree_backend_gone(struct backend *be, void *data);

@@ -21,10 +21,21 @@ _Static_assert(sizeof(struct proto_image) == 96, "image trailer is 96 bytes");
  * errno and would be misread by callers as a valid fd or size. */
 #define PROTO_ERRNO_MAX 4095
 
+/* A LIST cursor: nothing (the first chunk) or up to 20 decimal digits. */
+static bool list_cursor_valid(const char *s, size_t len)
+{
+	if (len > PROTO_LIST_CURSOR_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
 static bool op_valid(uint32_t op)
 {
 	return op == PROTO_OP_PUBLISH || op == PROTO_OP_UNPUBLISH ||
-	       op == PROTO_OP_EXPORT;
+	       op == PROTO_OP_EXPORT || op == PROTO_OP_LIST;
 }
 
 int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
@@ -39,7 +50,10 @@ int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
 	if (!op_valid(op))
 		return -EINVAL;
 	name_len = strnlen(name, PROTO_NAME_MAX + 1);
-	r = name_validate(name, name_len);
+	if (op == PROTO_OP_LIST)
+		r = list_cursor_valid(name, name_len) ? 0 : -EINVAL;
+	else
+		r = name_validate(name, name_len);
 	if (r < 0)
 		return r;
 	if (bufsz < sizeof(hdr) + name_len)
@@ -160,13 +174,16 @@ int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
 	if (trailer && hdr.op != PROTO_OP_PUBLISH)
 		return -EBADMSG;
 
+	memset(out, 0, sizeof(*out));
+	out->op = hdr.op;
 	name = (const char *)buf + sizeof(hdr);
-	r = name_validate(name, hdr.name_len);
+	if (hdr.op == PROTO_OP_LIST)
+		r = list_cursor_valid(name, hdr.name_len) ? 0 : -EBADMSG;
+	else
+		r = name_validate(name, hdr.name_len);
 	if (r < 0)
 		return r;
 
-	memset(out, 0, sizeof(*out));
-	out->op = hdr.op;
 	out->flags = hdr.flags;
 	memcpy(out->name, name, hdr.name_len);
 	out->name[hdr.name_len] = '\0';
@@ -233,5 +250,42 @@ int proto_decode_reply(const void *buf, size_t len, struct proto_reply *out)
 	out->status = hdr.status;
 	memcpy(out->msg, msg, hdr.msg_len);
 	out->msg[hdr.msg_len] = '\0';
+	return 0;
+}
+
+int proto_encode_list_reply(void *buf, size_t bufsz, const char *text, size_t len,
+			    size_t *outlen)
+{
+	struct proto_reply_hdr hdr = { .magic = PROTO_MAGIC, .msg_len = (uint32_t)len };
+
+	if (!buf || !text || !outlen || len > PROTO_LIST_CHUNK)
+		return -EINVAL;
+	if (bufsz < sizeof(hdr) + len)
+		return -ENOBUFS;
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy((char *)buf + sizeof(hdr), text, len);
+	*outlen = sizeof(hdr) + len;
+	return 0;
+}
+
+int proto_decode_list_reply(const void *buf, size_t len, struct proto_reply *err,
+			    const char **text, size_t *textlen)
+{
+	struct proto_reply_hdr hdr;
+
+	if (!buf || !err || !text || !textlen)
+		return -EINVAL;
+	*text = NULL;
+	if (len < sizeof(hdr))
+		return -EBADMSG;
+	memcpy(&hdr, buf, sizeof(hdr));
+	if (hdr.magic != PROTO_MAGIC)
+		return -EBADMSG;
+	if (hdr.status != 0)
+		return proto_decode_reply(buf, len, err);
+	if ((size_t)hdr.msg_len != len - sizeof(hdr) || hdr.msg_len > PROTO_LIST_CHUNK)
+		return -EBADMSG;
+	*text = (const char *)buf + sizeof(hdr);
+	*textlen = hdr.msg_len;
 	return 0;
 }

@@ -17,6 +17,29 @@
  *           none; older daemons refuse it as EBADMSG).
  * reply:    struct proto_reply_hdr, then msg_len bytes of text (no NUL);
  *           a successful EXPORT carries exactly one fd.
+ *
+ * LIST lists the root's buffer files in chunks: its "name" is empty for
+ * the first chunk, else the cursor (decimal digits) the previous chunk
+ * gave as "next". A successful reply carries no fd and up to
+ * PROTO_LIST_CHUNK bytes of JSON (json-c) in place of the message: what a
+ * readdir, stat and the user.dmabuf.* attributes of those files would show
+ * the caller, and the daemon's mount point (so that a client can tell that
+ * the socket serves the tree it means):
+ *   { "mount": "/run/dmabuf",
+ *     "buffers": [ { "name_hex": "6361...", "size": 4096, "uid": 0,
+ *                    "gid": 0, "mode": 384, "exporter": "udmabuf",
+ *                    "iomem": 0, "origin": "created", "inode": 1234 } ],
+ *     "next": "5678" }          (null after the last chunk)
+ * name_hex is the name's exact bytes; exporter, iomem, origin and inode
+ * are null where the caller may not read the file's attributes (as
+ * getxattr would refuse it) or the buffer has none (inode while
+ * unallocated). Chunks rather than one big reply or a memfd: the daemon
+ * keeps nothing per listing, and no client can make it hold memory.
+ * The encoder takes "" or a cursor as LIST's name; the decoder refuses
+ * anything else with -EBADMSG.
+ *
+ * When the decoder refuses a name (-EINVAL/-ENAMETOOLONG), out->op is set
+ * all the same, so that the reply can say which request had it.
  */
 #define PROTO_MAGIC 0x44424653u /* "DBFS" */
 #define PROTO_VERSION 1
@@ -32,7 +55,11 @@ enum proto_op {
 	PROTO_OP_PUBLISH = 1,
 	PROTO_OP_UNPUBLISH = 2,
 	PROTO_OP_EXPORT = 3,
+	PROTO_OP_LIST = 4,
 };
+#define PROTO_LIST_CHUNK (128u << 10) /* below the default socket buffer (208 KiB) */
+#define PROTO_LIST_CURSOR_MAX 20 /* digits of a uint64 */
+#define PROTO_MAX_LIST_REPLY (sizeof(struct proto_reply_hdr) + PROTO_LIST_CHUNK)
 
 struct proto_request_hdr {
 	uint32_t magic;
@@ -95,3 +122,11 @@ int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
 int proto_encode_reply(void *buf, size_t bufsz, int32_t status, const char *msg,
 		       size_t *len);
 int proto_decode_reply(const void *buf, size_t len, struct proto_reply *out);
+/* A LIST chunk: status 0 and len bytes of JSON (at most PROTO_LIST_CHUNK). */
+int proto_encode_list_reply(void *buf, size_t bufsz, const char *text, size_t len,
+			    size_t *outlen);
+/* The reply to a LIST: 0 with *text (inside buf, not NUL-terminated) and
+ * *textlen for a chunk; 0 with *text NULL and err filled for an error
+ * reply; -EBADMSG for anything else. */
+int proto_decode_list_reply(const void *buf, size_t len, struct proto_reply *err,
+			    const char **text, size_t *textlen);

@@ -5,7 +5,8 @@
 # Then the peers (tests/bench/peers.py, with fio): tmpfs and libfuse's own
 # example/passthrough_hp beside dmabuffs on the same rows, with the issue's
 # target ratios (DMABUFFS_BENCH_PEERS=0: not; extra options for it in
-# DMABUFFS_PEERS_ARGS, e.g. "--reps 5 --size 512").
+# DMABUFFS_PEERS_ARGS, e.g. "--reps 5 --size 512"). Between the two, the
+# 10,000-buffer figures of tests/bench/scale.sh (DMABUFFS_BENCH_SCALE=0: not).
 # Benchmarks are reported, never asserted: a missed target still exits 0;
 # only a benchmark that could not run exits non-zero.
 #
@@ -31,6 +32,12 @@ fi
 [ "$(id -u)" = 0 ] || echo "run.sh: not root; mounting FUSE may fail" >&2
 
 "$build/tests/bench/dmabuffs-bench" --daemon "$build/src/dmabuffs" "$@"
+# The 10,000-buffer rows (DMABUFFS_BENCH_SCALE=0: not; see scale.sh).
+if [ "${DMABUFFS_BENCH_SCALE:-1}" != 0 ]; then
+	[ -n "${DMABUFFS_BENCH_NOBUILD:-}" ] ||
+		make -C "$build" --no-print-directory -s src/dmabufctl
+	sh "$(dirname "$0")/scale.sh" "$build"
+fi
 [ "${DMABUFFS_BENCH_PEERS:-1}" = 0 ] && exit 0
 # shellcheck disable=SC2086
 exec python3 "$(dirname "$0")/peers.py" "$build" ${DMABUFFS_PEERS_ARGS:-}

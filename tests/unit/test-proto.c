@@ -199,7 +199,10 @@ START_TEST(test_encode_request_rejects)
 
 	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), 0, 0, "a", &len),
 			 -EINVAL);
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), 4, 0, "a", &len),
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), 5, 0, "a", &len),
+			 -EINVAL);
+	/* LIST has no name. */
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_LIST, 0, "a", &len),
 			 -EINVAL);
 	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT,
 					      0, "", &len), -EINVAL);
@@ -305,7 +308,7 @@ END_TEST
 
 START_TEST(test_decode_op)
 {
-	static const uint16_t bad[] = { 0, 4, 5, 0x101, 0xffff };
+	static const uint16_t bad[] = { 0, 5, 6, 0x101, 0xffff };
 	struct proto_request req;
 	size_t len;
 
@@ -314,6 +317,70 @@ START_TEST(test_decode_op)
 		ck_assert_int_eq(proto_decode_request(buf, len, &req),
 				 -EOPNOTSUPP);
 	}
+}
+END_TEST
+
+/* LIST: no name, or a cursor of digits; anything else is malformed. */
+START_TEST(test_list_has_no_name)
+{
+	struct proto_request req;
+	size_t len;
+
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_LIST, 0, "12345", &len),
+			 0);
+	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
+	ck_assert_str_eq(req.name, "12345");
+	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_LIST, 0, 21,
+			  "123456789012345678901", 21);
+	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
+
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_LIST, 0, "", &len), 0);
+	ck_assert_uint_eq(len, sizeof(struct proto_request_hdr));
+	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
+	ck_assert_uint_eq(req.op, PROTO_OP_LIST);
+	ck_assert_str_eq(req.name, "");
+	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_LIST, 0, 1, "a", 1);
+	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
+	/* Other ops still need one. */
+	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 0, "", 0);
+	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
+}
+END_TEST
+
+/* A LIST chunk goes through whole, past PROTO_MSG_MAX; an error reply to
+ * a LIST is told apart; a chunk that lies about its length is not one. */
+START_TEST(test_list_reply)
+{
+	static char text[PROTO_LIST_CHUNK], big[PROTO_MAX_LIST_REPLY];
+	struct proto_reply err;
+	const char *got;
+	size_t len, tlen;
+
+	memset(text, 'j', sizeof(text));
+	ck_assert_int_eq(proto_encode_list_reply(big, sizeof(big), text, sizeof(text), &len), 0);
+	ck_assert_int_eq(proto_decode_list_reply(big, len, &err, &got, &tlen), 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(tlen, sizeof(text));
+	ck_assert_int_eq(memcmp(got, text, tlen), 0);
+	ck_assert_int_eq(proto_decode_list_reply(big, len - 1, &err, &got, &tlen), -EBADMSG);
+	ck_assert_int_eq(proto_encode_list_reply(big, sizeof(big), text, sizeof(text) + 1, &len),
+			 -EINVAL);
+	ck_assert_int_eq(proto_encode_reply(big, sizeof(big), -EBADMSG, "bad cursor", &len), 0);
+	ck_assert_int_eq(proto_decode_list_reply(big, len, &err, &got, &tlen), 0);
+	ck_assert_ptr_null(got);
+	ck_assert_int_eq(err.status, -EBADMSG);
+	ck_assert_str_eq(err.msg, "bad cursor");
+}
+END_TEST
+
+/* A refused name still tells which request carried it (for the reply). */
+START_TEST(test_decode_bad_name_keeps_op)
+{
+	struct proto_request req;
+	size_t len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 3, "a\nb", 3);
+
+	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
+	ck_assert_uint_eq(req.op, PROTO_OP_PUBLISH);
 }
 END_TEST
 
@@ -511,6 +578,9 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, test_decode_version);
 	tcase_add_test(tc, test_decode_op);
 	tcase_add_test(tc, test_decode_name_len_lies);
+	tcase_add_test(tc, test_list_has_no_name);
+	tcase_add_test(tc, test_list_reply);
+	tcase_add_test(tc, test_decode_bad_name_keeps_op);
 	tcase_add_test(tc, test_decode_bad_names);
 	tcase_add_test(tc, test_decode_flags_pass_through);
 	suite_add_tcase(s, tc);
