@@ -33,8 +33,12 @@
 static const char *const meta_keys[META_COUNT] = {
 	[META_FORMAT] = "format",     [META_WIDTH] = "width",
 	[META_HEIGHT] = "height",     [META_STRIDE] = "stride",
-	[META_MODIFIER] = "modifier",
+	[META_MODIFIER] = "modifier", [META_PITCHES] = "pitches",
+	[META_OFFSETS] = "offsets",
 };
+/* A key added to enum meta_key needs its name here (a NULL key crashed
+ * the restore when pitches/offsets came in). */
+_Static_assert(META_OFFSETS == META_COUNT - 1, "meta_keys[] lists every metadata key");
 
 static const char *const origin_keys[] = {
 	[ORIGIN_CREATED] = "created",
