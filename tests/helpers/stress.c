@@ -227,19 +227,28 @@ static void verify(const struct buf *b)
 	compare(b, got, b->size, "read()");
 }
 
+/* A new name of ours in slot b, opened with flags. */
+static int create_new(struct buf *b, int flags)
+{
+	char p[512];
+	int fd;
+
+	new_name(b);
+	path_of(p, sizeof(p), b->name);
+	fd = open(p, flags | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("create %s: %m", b->name);
+	return fd;
+}
+
 static void op_create(void)
 {
 	struct buf *b = free_slot();
 	_cleanup_close_ int fd = -EBADF;
-	char p[512];
 
 	if (!b)
 		return;
-	new_name(b);
-	path_of(p, sizeof(p), b->name);
-	fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		die("create %s: %m", b->name);
+	fd = create_new(b, O_RDWR);
 	b->size = (1 + rnd_below(MAX_PAGES)) * page;
 	if (ftruncate(fd, (off_t)b->size) < 0)
 		die("ftruncate %s to %zu: %m", b->name, b->size);
@@ -258,15 +267,10 @@ static void op_staged(void)
 	struct buf *b = free_slot();
 	_cleanup_close_ int fd = -EBADF;
 	size_t chunk;
-	char p[512];
 
 	if (!b)
 		return;
-	new_name(b);
-	path_of(p, sizeof(p), b->name);
-	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		die("create %s: %m", b->name);
+	fd = create_new(b, O_WRONLY);
 	b->size = (1 + rnd_below(MAX_PAGES / 2)) * page;
 	b->shadow = malloc(b->size);
 	if (!b->shadow)
