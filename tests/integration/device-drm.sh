@@ -16,12 +16,17 @@ dt_require_host
 
 # The DRM driver of a card (as drmGetVersion names it): for virtio-gpu the
 # driver of the virtio device under the PCI one (whose own is virtio-pci),
-# else the sysfs driver of its device; vgem's platform device has no
-# driver link, so its own name.
+# else the sysfs driver of its device; vgem's platform device (before
+# 6.15) has no driver link, so its own name, and its faux device (6.15 on)
+# is bound to the faux bus's one driver, "faux_driver": its own name too.
 card_driver() {
 	sys=/sys/class/drm/${1##*/}/device
 	for l in "$sys"/virtio*/driver "$sys/driver"; do
-		[ -L "$l" ] && { basename "$(readlink "$l")"; return 0; }
+		[ -L "$l" ] || continue
+		d=$(basename "$(readlink "$l")")
+		[ "$d" = faux_driver ] && break
+		echo "$d"
+		return 0
 	done
 	[ -e "$sys" ] && basename "$(readlink -f "$sys")"
 }

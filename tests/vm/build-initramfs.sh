@@ -9,6 +9,7 @@
 #  - the guest side of the tier: tests/vm/guest/ (init, runner, lib.sh,
 #    tests/*.sh) and the test programs of tests/vm/progs/, compiled here
 #    with the host gcc (static, libdrm.a),
+#  - a static fio (build-fio.sh) and tests/integration/fio-verify.t,
 #  - the project's own programs from `make install DESTDIR=...` of BUILDDIR
 #    when that works (best effort: a half-written tree must not stop the
 #    tier; the guest tests that need them skip), with every shared library
@@ -241,6 +242,16 @@ fi
 mkdir -p "$root/vm/src/tests/integration"
 [ -e "$srcdir/tests/integration/lib.sh" ] &&
 	install -m 0644 "$srcdir/tests/integration/lib.sh" "$root/vm/src/tests/integration/"
+# fio's verify oracle for the guest's fio-verify-* tests (guest/fio-verify.sh
+# runs tests/integration/fio-verify.t): a static fio (build-fio.sh, built
+# once into BUILDDIR/vm-cache/fio); without it those tests skip.
+install -m 0755 "$here/guest/fio-verify.sh" "$root/vm/fio-verify.sh"
+install -m 0755 "$srcdir/tests/integration/fio-verify.t" "$root/vm/src/tests/integration/"
+if fio=$("$here/build-fio.sh" "$builddir/vm-cache/fio"); then
+	install -m 0755 "$fio" "$root/vm/bin/fio"
+else
+	echo "build-initramfs: warning: no static fio (build-fio.sh); the fio-verify-* tests skip" >&2
+fi
 
 if [ $project = yes ]; then
 	# Programs and libraries only; man pages, docs and units stay out.
