@@ -297,6 +297,15 @@ static ssize_t buffer_io(struct buffer *b, enum copy_dir dir, void *mem, size_t 
 	if (r < 0)
 		return sync_error(r);
 	r = guarded_copy(b, dir, mem, len, off);
+	/* What was read is the buffer's only if the device was still there
+	 * after the copy (removal is for good: a later removal cannot have
+	 * touched these bytes). */
+	if (r == 0 && dir == COPY_FROM_BUFFER && b->be && b->be->ops->alive &&
+	    b->be->ops->alive(b->be) == -ENODEV) {
+		buffer_mark_dead(b);
+		log_err("buffer %s: the device is gone (the copy read stale memory)", b->exporter);
+		r = -ENODEV;
+	}
 	r2 = b->ops->sync(b, DMA_BUF_SYNC_END | dir_flag, timeout_ms);
 	if (r < 0)
 		return r;

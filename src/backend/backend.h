@@ -26,6 +26,10 @@ struct backend_ops {
 	 * memfd stays owned by the caller. 0 or -errno. */
 	int (*adopt_memfd)(struct backend *be, int memfd, size_t size, int *out_fd);
 	void (*destroy)(struct backend *be);
+	/* Optional. -ENODEV once the device is unplugged, else 0: asked after
+	 * each copy out of a buffer, because a removed device's mapping can
+	 * read as zeros before udev tells the daemon (measured on bochs). */
+	int (*alive)(struct backend *be);
 };
 
 enum backend_kind {

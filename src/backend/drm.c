@@ -110,9 +110,21 @@ static void drm_destroy(struct backend *be)
 	free(be);
 }
 
+/* DRM_IOCTL_VERSION with no buffers is the cheapest ioctl there is; the
+ * DRM core answers ENODEV for every ioctl once drm_dev_unplug() ran. */
+static int drm_alive(struct backend *be)
+{
+	struct drm_version v = { 0 };
+
+	if (be->devfd < 0 || drmIoctl(be->devfd, DRM_IOCTL_VERSION, &v) == 0)
+		return 0;
+	return errno == ENODEV ? -ENODEV : 0;
+}
+
 static const struct backend_ops drm_ops = {
 	.alloc = drm_alloc,
 	.destroy = drm_destroy,
+	.alive = drm_alive,
 };
 
 /*
