@@ -4,6 +4,9 @@
 # descriptor of the daemon's own open (the hotplug thread's eventfd was).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 require_host
+# The ASan+UBSan tree (./dev test) checks leaks with LeakSanitizer;
+# valgrind cannot run an ASan binary.
+[ -n "${ASAN_OPTIONS:-}" ] && skip_all "an ASan build: LeakSanitizer checks the leaks there"
 command -v valgrind >/dev/null 2>&1 || skip_all "no valgrind (Debian package valgrind)"
 [ -x "$top_builddir/libtool" ] || skip_all "no libtool script in $top_builddir"
 

@@ -5,6 +5,9 @@
 # indirect leaks), as LeakSanitizer does in the sanitizer tier.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 require_host
+# The ASan+UBSan tree (./dev test) checks leaks with LeakSanitizer;
+# valgrind cannot run an ASan binary.
+[ -n "${ASAN_OPTIONS:-}" ] && skip_all "an ASan build: LeakSanitizer checks the leaks there"
 command -v valgrind >/dev/null 2>&1 || skip_all "no valgrind"
 real=$top_builddir/src/.libs/dmabuffs
 [ -x "$real" ] || real=$top_builddir/src/dmabuffs
