@@ -247,5 +247,7 @@ out:
 	free(o.group);
 	free(o.umask);
 	free(o.control);
+	for (size_t i = 0; i < ARRAY_SIZE(o.control_limit); i++)
+		free(o.control_limit[i]); /* left only by a failed fuse_opt_parse */
 	return r;
 }

@@ -33,9 +33,15 @@ static void check_request(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(name_len < sizeof(req.name));
 	FUZZ_ASSERT(name_len == size - sizeof(struct proto_request_hdr) -
 				    (req.has_image ? sizeof(struct proto_image) : 0));
-	FUZZ_ASSERT(name_validate(req.name, name_len) == 0);
-	FUZZ_ASSERT(req.op == PROTO_OP_PUBLISH || req.op == PROTO_OP_UNPUBLISH ||
-		    req.op == PROTO_OP_EXPORT);
+	if (req.op == PROTO_OP_LIST) {
+		/* LIST carries a cursor where the others carry a name. */
+		FUZZ_ASSERT(name_len <= PROTO_LIST_CURSOR_MAX);
+		FUZZ_ASSERT(strspn(req.name, "0123456789") == name_len);
+	} else {
+		FUZZ_ASSERT(name_validate(req.name, name_len) == 0);
+		FUZZ_ASSERT(req.op == PROTO_OP_PUBLISH || req.op == PROTO_OP_UNPUBLISH ||
+			    req.op == PROTO_OP_EXPORT);
+	}
 	FUZZ_ASSERT(proto_encode_request(again, sizeof(again), req.op, req.flags,
 					 req.name, &len) == 0);
 	if (req.has_image) {
