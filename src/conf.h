@@ -12,6 +12,11 @@
  * the layers below from below: FUSE handlers get it from the session's
  * userdata (fs_config(req)), the tree from tree_init().
  */
+enum passthrough_mode {
+	PASSTHROUGH_AUTO,  /* memfd-backed buffers with map flag 0 */
+	PASSTHROUGH_NEVER, /* every open takes the daemon's path */
+};
+
 struct config {
 	char *mountpoint;
 	char *control_path;
@@ -23,4 +28,6 @@ struct config {
 	gid_t group;
 	bool group_set;
 	bool discover;
+	enum passthrough_mode passthrough; /* passthrough= */
+	bool io_uring;                     /* -o io_uring: asked for */
 };

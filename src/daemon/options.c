@@ -21,6 +21,8 @@ struct raw_options {
 	char *group;
 	char *umask;
 	char *control;
+	char *passthrough;
+	int io_uring;
 };
 
 #define OPT(t, f) { t, offsetof(struct raw_options, f), 1 }
@@ -40,6 +42,8 @@ static const struct fuse_opt option_spec[] = {
 	OPT("umask=%s", umask),
 	OPT("control=%s", control),
 	OPT("--control=%s", control),
+	OPT("passthrough=%s", passthrough),
+	OPT("io_uring", io_uring),
 	FUSE_OPT_END,
 };
 
@@ -61,6 +65,8 @@ void options_usage(const char *prog)
 	       "    -o group=GROUP         group of new files and of the control socket\n"
 	       "    -o umask=OCTAL         mode mask of new files (default 0177: 0600)\n"
 	       "    -o control=PATH        control socket (default /run/dmabuffs/control)\n"
+	       "    -o passthrough=auto|never  FUSE passthrough of memfd-backed buffers (auto)\n"
+	       "    -o io_uring            serve FUSE over io_uring where the kernel allows\n"
 	       "    -f                     stay in the foreground, log to stderr\n"
 	       "    -d                     debug: foreground, log every FUSE request\n"
 	       "    -h, --help             this help, then libfuse's options\n"
@@ -104,6 +110,13 @@ int options_parse(struct fuse_args *args, struct config *cfg)
 		cfg->discover = true;
 	if (o.nodiscover)
 		cfg->discover = false;
+	if (o.passthrough && strcmp(o.passthrough, "auto") && strcmp(o.passthrough, "never")) {
+		fprintf(stderr, "dmabuffs: passthrough=%s: expected auto or never\n", o.passthrough);
+		r = -EINVAL;
+	}
+	cfg->passthrough = o.passthrough && !strcmp(o.passthrough, "never") ? PASSTHROUGH_NEVER
+									    : PASSTHROUGH_AUTO;
+	cfg->io_uring = o.io_uring;
 	if (o.fence_timeout) {
 		if (parse_u64(o.fence_timeout, 10, &v) < 0 || v > 3600 * 1000) {
 			fprintf(stderr, "dmabuffs: fence_timeout=%s: expected milliseconds\n",
@@ -147,5 +160,6 @@ int options_parse(struct fuse_args *args, struct config *cfg)
 	free(o.group);
 	free(o.umask);
 	free(o.control);
+	free(o.passthrough);
 	return r;
 }

@@ -24,6 +24,7 @@
 
 struct handle {
 	struct entry *e; /* one open counted on it */
+	bool passthrough; /* counted in e->pt_opens, else in e->other_opens */
 	/* When a read on this open file last gave up on a fence (ms,
 	 * CLOCK_MONOTONIC); see fence_timeout_for(). */
 	int64_t fence_expired_ms;
@@ -34,23 +35,138 @@ static struct handle *handle_of(struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
+/* ---- the I/O path of an open ---- */
+
+/*
+ * The kernel does not let passthrough opens and cached ones (page cache,
+ * or a direct-I/O open once mapped) share an inode: the second kind fails
+ * to open (EIO). So an open is passed through only while no other kind of
+ * open remains, and one made while passthrough opens remain is direct I/O
+ * (which the kernel keeps out of the page cache). pt_lock guards the
+ * counts and the entries' backing ids; open and release are rare enough.
+ */
+static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether opens of e may take the buffer's own pages now: a memfd holds
+ * them, the map flag is 0 (I/O memory is only touched by the shim), and
+ * the mount has passthrough. *fd: the memfd. */
+static bool pt_eligible(const struct config *cfg, struct entry *e, int *fd)
+{
+	_cleanup_buffer_ struct buffer *b = entry_buffer(e);
+
+	*fd = b ? entry_backing_fd(e) : -1;
+	return *fd >= 0 && cfg->passthrough == PASSTHROUGH_AUTO && mount_passthrough() &&
+	       !buffer_map(b).is_iomem && !buffer_is_dead(b);
+}
+
+/* The kernel's backing id of e's memfd, registered by the first
+ * passthrough open; pt_lock held. 0 when the kernel refuses. */
+static int pt_backing_id(fuse_req_t req, struct entry *e, int fd)
+{
+	int id, err;
+
+	if (e->backing_id)
+		return e->backing_id;
+	id = fuse_passthrough_open(req, fd);
+	err = errno;
+	if (id > 0) {
+		e->backing_id = id;
+		return id;
+	}
+	if (err == ENOMEM || err == EMFILE || err == ENFILE)
+		log_warn("%s: FUSE passthrough: %s, opening on the daemon's path", entry_name(e),
+			 strerror(err));
+	else
+		mount_passthrough_refused(err);
+	return 0;
+}
+
+/* Choose and count the path of a new open of h->e. */
+static void io_open(fuse_req_t req, struct handle *h, struct fuse_file_info *fi)
+{
+	const struct config *cfg = fs_config(req);
+	struct entry *e = h->e;
+	bool eligible, direct;
+	int fd;
+
+	eligible = pt_eligible(cfg, e, &fd);
+	pthread_mutex_lock(&pt_lock);
+	if (eligible && e->other_opens == 0 && (fi->backing_id = pt_backing_id(req, e, fd))) {
+		h->passthrough = true;
+		e->pt_opens++;
+	} else {
+		e->other_opens++;
+	}
+	direct = e->pt_opens > 0;
+	pthread_mutex_unlock(&pt_lock);
+	if (h->passthrough)
+		return;
+	/*
+	 * Direct I/O, one request per read()/write() straight into the
+	 * buffer: the caller gets the daemon's errno (ENODEV, EAGAIN, ETIME;
+	 * the page cache turns them into EIO) and no page-cache copy sits in
+	 * between. With FUSE_DIRECT_IO_ALLOW_MMAP such opens can still be
+	 * mapped MAP_SHARED (through the page cache, which the kernel drops
+	 * around each direct write). Without it, page cache except where
+	 * mmap cannot happen or is not wanted: O_DIRECT, write-only opens
+	 * (dd of=, cp, `cat >`), and opens beside passthrough ones.
+	 */
+	fi->direct_io = mount_direct_io_mmap() || direct || (fi->flags & O_DIRECT) ||
+			(fi->flags & O_ACCMODE) == O_WRONLY;
+	fi->parallel_direct_writes = fi->direct_io;
+}
+
+/* The open h is gone (released, or its reply never reached the kernel). */
+static void io_release(fuse_req_t req, struct handle *h)
+{
+	struct entry *e = h->e;
+
+	pthread_mutex_lock(&pt_lock);
+	if (!h->passthrough) {
+		e->other_opens--;
+	} else if (--e->pt_opens == 0 && e->backing_id) {
+		/* The kernel holds the backing file for as long as it needs;
+		 * the next passthrough open registers it again. */
+		fuse_passthrough_close(req, e->backing_id);
+		e->backing_id = 0;
+	}
+	pthread_mutex_unlock(&pt_lock);
+}
+
+const char *file_access(const struct config *cfg, struct entry *e)
+{
+	bool eligible, pt, beside;
+	int fd;
+
+	eligible = pt_eligible(cfg, e, &fd);
+	pthread_mutex_lock(&pt_lock);
+	pt = eligible && e->other_opens == 0;
+	beside = e->pt_opens > 0;
+	pthread_mutex_unlock(&pt_lock);
+	if (pt)
+		return "passthrough";
+	return mount_direct_io_mmap() || beside ? "direct" : "page-cache";
+}
+
 static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle *h,
 		       const struct fuse_entry_param *created)
 {
+	int r;
+
 	fi->fh = (uintptr_t)h;
-	/* Page-cache I/O by default, so that MAP_SHARED works with libfuse
-	 * 3.14 (it cannot ask for FUSE_DIRECT_IO_ALLOW_MMAP). Direct I/O, one
-	 * request per read()/write() straight into the buffer and no page
-	 * cache copy in between, where it costs nothing: opens that ask for
-	 * it (O_DIRECT), and write-only opens (dd of=, cp, `cat >`), which
-	 * can never be mapped since mmap needs read access. No keep_cache:
-	 * every open sees the buffer's current contents. */
+	/* No keep_cache: every open sees the buffer's current contents. */
 	fi->keep_cache = 0;
-	fi->direct_io = (fi->flags & O_DIRECT) || (fi->flags & O_ACCMODE) == O_WRONLY;
+	io_open(req, h, fi);
 	if (created)
-		fuse_reply_create(req, created, fi);
+		r = fuse_reply_create(req, created, fi);
 	else
-		fuse_reply_open(req, fi);
+		r = fuse_reply_open(req, fi);
+	if (r == -ENOENT) {
+		/* The open was interrupted: no RELEASE will come for it. */
+		io_release(req, h);
+		entry_release(h->e);
+		free(h);
+	}
 }
 
 /* The entry an open of ino counts on: a buffer file, or a discovered
@@ -356,6 +472,7 @@ void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
 
+	io_release(req, h);
 	entry_release(h->e);
 	free(h);
 	fuse_reply_err(req, 0);
@@ -380,6 +497,15 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	fuse_reply_err(req, -entry_fallocate(handle_of(fi)->e, (uint64_t)offset + (uint64_t)length));
 }
 
+/* A passthrough open maps the buffer's own pages: its SYNC is the
+ * dma-buf's (cache maintenance where the exporter needs it). */
+static int pt_sync(struct handle *h, uint64_t flags)
+{
+	_cleanup_buffer_ struct buffer *b = entry_buffer(h->e);
+
+	return b ? b->ops->sync(b, flags) : 0;
+}
+
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	      struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
 	      size_t out_bufsz)
@@ -398,6 +524,14 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	if (sync->flags & ~(uint64_t)(DMA_BUF_SYNC_RW | DMA_BUF_SYNC_END) ||
 	    !(sync->flags & DMA_BUF_SYNC_RW)) {
 		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (handle_of(fi)->passthrough) {
+		r = pt_sync(handle_of(fi), sync->flags);
+		if (r < 0)
+			fuse_reply_err(req, -r);
+		else
+			fuse_reply_ioctl(req, 0, NULL, 0);
 		return;
 	}
 	/*

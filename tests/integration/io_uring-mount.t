@@ -1,0 +1,49 @@
+#!/bin/bash
+# -o io_uring: with the fuse module's enable_uring=Y the daemon serves the
+# mount over io_uring (it holds io_uring instances; reads and writes work);
+# with enable_uring=N it says why in its log and serves /dev/fuse. The test
+# sets enable_uring for its run (root only) and restores it; the daemon
+# never touches it.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+require_host
+P=/sys/module/fuse/parameters/enable_uring
+[ -e $P ] || skip_all "the kernel has no $P (FUSE over io_uring needs Linux >= 6.14, CONFIG_FUSE_IO_URING)"
+old=$(cat $P)
+restore() { echo "$old" >$P 2>/dev/null; }
+if ! echo Y >$P 2>/dev/null || [ "$(cat $P)" != Y ]; then
+	restore
+	skip_all "cannot set $P to Y here"
+fi
+trap 'restore; cleanup' EXIT
+
+rings() {
+	local n=0 f
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "anon_inode:[io_uring]" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+start_daemon io_uring || bail_out "dmabuffs -o io_uring did not mount"
+truncate -s 1M "$M/u" || diag "truncate u failed"
+dd if=/dev/urandom of="$T/data" bs=1M count=1 status=none
+check "a write through an io_uring mount" -- dd if="$T/data" of="$M/u" bs=64K conv=notrunc status=none
+check "reads back (O_DIRECT)" -- sh -c "dd if='$M/u' iflag=direct bs=1M status=none | cmp - '$T/data'"
+check "reads back (plain)" -- cmp "$M/u" "$T/data"
+n=$(rings "$DAEMON_PID")
+[ "$n" -gt 0 ]
+ok $? "enable_uring=Y: the daemon holds io_uring instances ($n)"
+check "enable_uring=Y: the daemon logs the rings" -- grep -q 'io_uring: offered by the kernel' "$DAEMON_LOG"
+stop_daemon
+
+echo N >$P
+start_daemon io_uring || bail_out "dmabuffs -o io_uring did not mount with enable_uring=N"
+check "enable_uring=N: the daemon says why" -- grep -q 'enable_uring=N' "$DAEMON_LOG"
+is "$(rings "$DAEMON_PID")" 0 "enable_uring=N: no io_uring instance, /dev/fuse is served"
+truncate -s 1M "$M/u" || diag "truncate u failed"
+dd if="$T/data" of="$M/u" bs=64K conv=notrunc status=none
+check "enable_uring=N: the mount works over /dev/fuse" -- cmp "$M/u" "$T/data"
+stop_daemon
+restore
+is "$(cat $P)" "$old" "enable_uring restored to $old"
+done_testing
