@@ -506,6 +506,57 @@ static int pt_sync(struct handle *h, uint64_t flags)
 	return b ? b->ops->sync(b, flags) : 0;
 }
 
+static void inval_and_reply(fuse_req_t req, fuse_ino_t ino)
+{
+	int r = fuse_lowlevel_notify_inval_inode(fs_data(req)->se, ino, 0, 0);
+
+	if (r < 0 && r != -ENOENT)
+		log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
+	fuse_reply_ioctl(req, 0, NULL, 0);
+}
+
+struct inval_job {
+	fuse_req_t req;
+	fuse_ino_t ino;
+};
+
+static void *inval_thread(void *arg)
+{
+	struct inval_job *job = arg;
+
+	inval_and_reply(job->req, job->ino);
+	free(job);
+	return NULL;
+}
+
+/*
+ * Over io_uring one thread serves each queue, one request at a time: the
+ * WRITEs that the invalidation waits for would queue behind the SYNC that
+ * waits for them (measured: a hang on 7.3). So the invalidation, and the
+ * reply, run on a thread of their own. 0, or -errno to do it inline.
+ */
+static int inval_async(fuse_req_t req, fuse_ino_t ino)
+{
+	struct inval_job *job = malloc(sizeof(*job));
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	if (!job)
+		return -ENOMEM;
+	job->req = req;
+	job->ino = ino;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = -pthread_create(&t, &attr, inval_thread, job);
+	pthread_attr_destroy(&attr);
+	if (r < 0) {
+		log_warn("ioctl SYNC: no thread for the invalidation: %s", strerror(-r));
+		free(job);
+	}
+	return r;
+}
+
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	      struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
 	      size_t out_bufsz)
@@ -543,9 +594,10 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	 * (as WRITEs served by the other threads) before dropping them.
 	 */
 	if (!(sync->flags & DMA_BUF_SYNC_END) || (sync->flags & DMA_BUF_SYNC_WRITE)) {
-		r = fuse_lowlevel_notify_inval_inode(fs_data(req)->se, ino, 0, 0);
-		if (r < 0 && r != -ENOENT)
-			log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
+		if (fuse_req_is_uring(req) && inval_async(req, ino) == 0)
+			return;
+		inval_and_reply(req, ino);
+		return;
 	}
 	fuse_reply_ioctl(req, 0, NULL, 0);
 }

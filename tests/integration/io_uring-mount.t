@@ -36,6 +36,23 @@ ok $? "enable_uring=Y: the daemon holds io_uring instances ($n)"
 check "enable_uring=Y: the daemon logs the rings" -- grep -q 'io_uring: offered by the kernel' "$DAEMON_LOG"
 stop_daemon
 
+# The daemon path over io_uring: a SYNC that invalidates a dirty mapping
+# waits for the WRITEs it causes, which the rings must still serve.
+start_daemon io_uring,passthrough=never || bail_out "dmabuffs -o io_uring,passthrough=never did not mount"
+truncate -s 1M "$M/s" || diag "truncate s failed"
+check "io_uring, daemon path: SYNC_END|WRITE writes a mapped store back (no hang)" -- timeout 20 python3 -c '
+import mmap, os, struct, fcntl, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+mm = mmap.mmap(fd, 1 << 20, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+fcntl.ioctl(fd, 0x40086200, struct.pack("Q", 0 | 3))
+mm[0:8] = b"URINGSYN"
+fcntl.ioctl(fd, 0x40086200, struct.pack("Q", 4 | 3))
+fd2 = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 4096)
+os.preadv(fd2, [buf], 0)
+sys.exit(0 if buf[0:8] == b"URINGSYN" else 1)' "$M/s"
+stop_daemon
+
 echo N >$P
 start_daemon io_uring || bail_out "dmabuffs -o io_uring did not mount with enable_uring=N"
 check "enable_uring=N: the daemon says why" -- grep -q 'enable_uring=N' "$DAEMON_LOG"
