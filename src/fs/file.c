@@ -116,7 +116,9 @@ static void io_open(fuse_req_t req, struct handle *h, struct fuse_file_info *fi)
 	fi->parallel_direct_writes = fi->direct_io;
 }
 
-/* The open h is gone (released, or its reply never reached the kernel). */
+/* The open h is gone: released (req: the RELEASE), or its reply never
+ * reached the kernel (req NULL: replied, so it cannot close the backing id,
+ * which the next passthrough open of the entry reuses). */
 static void io_release(fuse_req_t req, struct handle *h)
 {
 	struct entry *e = h->e;
@@ -124,7 +126,7 @@ static void io_release(fuse_req_t req, struct handle *h)
 	pthread_mutex_lock(&pt_lock);
 	if (!h->passthrough) {
 		e->other_opens--;
-	} else if (--e->pt_opens == 0 && e->backing_id) {
+	} else if (--e->pt_opens == 0 && e->backing_id && req) {
 		/* The kernel holds the backing file for as long as it needs;
 		 * the next passthrough open registers it again. */
 		fuse_passthrough_close(req, e->backing_id);
@@ -163,7 +165,7 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 		r = fuse_reply_open(req, fi);
 	if (r == -ENOENT) {
 		/* The open was interrupted: no RELEASE will come for it. */
-		io_release(req, h);
+		io_release(NULL, h);
 		entry_release(h->e);
 		free(h);
 	}
