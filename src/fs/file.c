@@ -518,24 +518,31 @@ static void inval_and_reply(fuse_req_t req, fuse_ino_t ino)
 }
 
 struct inval_job {
-	fuse_req_t req;
+	struct fuse_session *se;
 	fuse_ino_t ino;
 };
 
 static void *inval_thread(void *arg)
 {
 	struct inval_job *job = arg;
+	int r = fuse_lowlevel_notify_inval_inode(job->se, job->ino, 0, 0);
 
-	inval_and_reply(job->req, job->ino);
+	if (r < 0 && r != -ENOENT)
+		log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
 	free(job);
 	return NULL;
 }
 
 /*
  * Over io_uring one thread serves each queue, one request at a time: the
- * WRITEs that the invalidation waits for would queue behind the SYNC that
- * waits for them (measured: a hang on 7.3). So the invalidation, and the
- * reply, run on a thread of their own. 0, or -errno to do it inline.
+ * WRITEs that the invalidation waits for (dirty mapped pages) would queue
+ * behind the SYNC that waits for them (measured: a hang on 7.3), and
+ * libfuse 3.18 cannot reply safely from another thread (a later request
+ * then fails with ECANCELED now and then, measured). So the invalidation
+ * starts on a thread of its own and the SYNC returns at once: over
+ * io_uring, dirty pages of a daemon-path mapping reach the buffer soon
+ * after SYNC_END, and for certain at msync()/fsync(). 0, or -errno to do
+ * it inline.
  */
 static int inval_async(fuse_req_t req, fuse_ino_t ino)
 {
@@ -546,7 +553,7 @@ static int inval_async(fuse_req_t req, fuse_ino_t ino)
 
 	if (!job)
 		return -ENOMEM;
-	job->req = req;
+	job->se = fs_data(req)->se;
 	job->ino = ino;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -555,8 +562,10 @@ static int inval_async(fuse_req_t req, fuse_ino_t ino)
 	if (r < 0) {
 		log_warn("ioctl SYNC: no thread for the invalidation: %s", strerror(-r));
 		free(job);
+		return r;
 	}
-	return r;
+	fuse_reply_ioctl(req, 0, NULL, 0);
+	return 0;
 }
 
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
