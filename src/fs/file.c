@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <linux/dma-buf.h>
 
@@ -518,45 +520,74 @@ static void inval_and_reply(fuse_req_t req, fuse_ino_t ino)
 }
 
 struct inval_job {
-	struct fuse_session *se;
+	fuse_req_t req;
 	fuse_ino_t ino;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done, abandoned;
 };
 
 static void *inval_thread(void *arg)
 {
 	struct inval_job *job = arg;
-	int r = fuse_lowlevel_notify_inval_inode(job->se, job->ino, 0, 0);
+	bool reply;
+	int r = fuse_lowlevel_notify_inval_inode(fs_data(job->req)->se, job->ino, 0, 0);
 
 	if (r < 0 && r != -ENOENT)
 		log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
-	free(job);
+	pthread_mutex_lock(&job->lock);
+	job->done = true;
+	reply = job->abandoned;
+	pthread_cond_signal(&job->cond);
+	pthread_mutex_unlock(&job->lock);
+	if (reply) {
+		fuse_reply_ioctl(job->req, 0, NULL, 0);
+		free(job);
+	}
 	return NULL;
 }
 
 /*
- * Over io_uring one thread serves each queue, one request at a time: the
- * WRITEs that the invalidation waits for (dirty mapped pages) would queue
- * behind the SYNC that waits for them (measured: a hang on 7.3), and
- * libfuse 3.18 cannot reply safely from another thread (a later request
- * then fails with ECANCELED now and then, measured). So the invalidation
- * starts on a thread of its own and the SYNC returns at once: over
- * io_uring, dirty pages of a daemon-path mapping reach the buffer soon
- * after SYNC_END, and for certain at msync()/fsync(). 0, or -errno to do
- * it inline.
+ * Over io_uring one thread serves each queue, one request at a time, and
+ * the kernel queues a request on the ring of the CPU that makes it: the
+ * WRITEs that an invalidation waits for (dirty mapped pages) would queue
+ * behind the SYNC that waits for them (measured: a hang on 7.3). So the
+ * invalidation runs on a thread kept off this CPU, and the ring thread
+ * replies once it is done. Only when it cannot finish in time (one CPU,
+ * dirty pages) does the ring thread return and leave the reply to it:
+ * libfuse 3.18 replies from other threads are racy (a later request fails
+ * with ECANCELED now and then, measured), so that stays the exception.
+ * 0, or -errno to do it inline.
  */
+#define INVAL_WAIT_MS 200
+
 static int inval_async(fuse_req_t req, fuse_ino_t ino)
 {
-	struct inval_job *job = malloc(sizeof(*job));
+	struct inval_job *job = calloc(1, sizeof(*job));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int cpu = sched_getcpu();
+	struct timespec until;
 	pthread_attr_t attr;
+	cpu_set_t set;
 	pthread_t t;
+	bool done;
 	int r;
 
 	if (!job)
 		return -ENOMEM;
-	job->se = fs_data(req)->se;
+	job->req = req;
 	job->ino = ino;
+	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->cond, NULL);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (ncpu > 1 && cpu >= 0 && cpu < CPU_SETSIZE) {
+		CPU_ZERO(&set);
+		for (long i = 0; i < ncpu && i < CPU_SETSIZE; i++)
+			if (i != cpu)
+				CPU_SET(i, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
 	r = -pthread_create(&t, &attr, inval_thread, job);
 	pthread_attr_destroy(&attr);
 	if (r < 0) {
@@ -564,7 +595,21 @@ static int inval_async(fuse_req_t req, fuse_ino_t ino)
 		free(job);
 		return r;
 	}
-	fuse_reply_ioctl(req, 0, NULL, 0);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += INVAL_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&job->lock);
+	while (!job->done &&
+	       pthread_cond_timedwait(&job->cond, &job->lock, &until) != ETIMEDOUT)
+		;
+	done = job->done;
+	job->abandoned = !done;
+	pthread_mutex_unlock(&job->lock);
+	if (done) {
+		free(job);
+		fuse_reply_ioctl(req, 0, NULL, 0);
+	}
 	return 0;
 }
 
