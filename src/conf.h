@@ -13,6 +13,11 @@
  * the layers below from below: FUSE handlers get it from the session's
  * userdata (fs_config(req)), the tree from tree_init().
  */
+enum passthrough_mode {
+	PASSTHROUGH_AUTO,  /* memfd-backed buffers with map flag 0 */
+	PASSTHROUGH_NEVER, /* every open takes the daemon's path */
+};
+
 struct config {
 	char *mountpoint;
 	char *control_path;
@@ -32,5 +37,7 @@ struct config {
 	/* The control socket's limits (control.h, struct control_limits);
 	 * 0: its default. */
 	unsigned int control_max_conns, control_max_per_uid, control_root_reserve;
-	unsigned int control_idle_timeout_ms;
+	unsigned int control_idle_timeout_ms; \
+	enum passthrough_mode passthrough; /* passthrough= */
+	bool io_uring;                     /* -o io_uring: asked for */
 };

@@ -31,9 +31,11 @@
 #include "fs/tree.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/util.h"
 
 #define DEFAULT_MOUNTPOINT "/run/dmabuf"
 #define DEFAULT_CONTROL "/run/dmabuffs/control"
+#define ENABLE_URING "/sys/module/fuse/parameters/enable_uring"
 
 static struct config cfg = {
 	.iomem_mode = IOMEM_AUTO,
@@ -91,6 +93,23 @@ static void *hotplug_thread(void *arg)
 			registry_process_events();
 	}
 	return NULL;
+}
+
+/* -o io_uring: hand it to libfuse only where the kernel can serve it, and
+ * say why not otherwise; the module parameter is the administrator's. */
+static void want_io_uring(struct fuse_args *args)
+{
+	char v[8] = "";
+	size_t len;
+
+	if (read_file(ENABLE_URING, v, sizeof(v), &len) < 0)
+		log_warn("io_uring: %s is missing (Linux >= 6.14 with CONFIG_FUSE_IO_URING "
+			 "needed): serving /dev/fuse", ENABLE_URING);
+	else if (v[0] != 'Y')
+		log_warn("io_uring: the fuse module has enable_uring=N (echo Y > %s): "
+			 "serving /dev/fuse", ENABLE_URING);
+	else
+		fuse_opt_add_arg(args, "-oio_uring");
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -216,7 +235,7 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts fopts = { 0 };
-	struct fuse_loop_config loop = { .clone_fd = 1, .max_idle_threads = 10 };
+	struct fuse_loop_config *loop = NULL;
 	struct fuse_session *se = NULL;
 	pthread_t hotplug;
 	struct rlimit rl;
@@ -256,6 +275,8 @@ int main(int argc, char *argv[])
 
 	/* The kernel checks modes and owners; the daemon adds what it must. */
 	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=dmabuffs,subtype=dmabuffs");
+	if (cfg.io_uring)
+		want_io_uring(&args);
 
 	r = control_bind(cfg.control_path, cfg.group_set, cfg.group);
 	if (r < 0) {
@@ -315,7 +336,13 @@ int main(int argc, char *argv[])
 	if (hotplug_stop >= 0 && pthread_create(&hotplug, NULL, hotplug_thread, NULL) == 0)
 		hotplug_running = true;
 
-	r = fuse_session_loop_mt(se, &loop);
+	loop = fuse_loop_cfg_create();
+	if (loop) {
+		fuse_loop_cfg_set_clone_fd(loop, 1);
+		fuse_loop_cfg_set_idle_threads(loop, 10);
+	}
+	r = loop ? fuse_session_loop_mt(se, loop) : -ENOMEM;
+	fuse_loop_cfg_destroy(loop);
 	/* A signal ends the loop the normal way: that is a clean stop. (The
 	 * loop's return value then carries the signal, and libfuse resets the
 	 * session's exited flag, so remember the signal ourselves.) */

@@ -25,7 +25,9 @@ struct raw_options {
 	char *group;
 	char *umask;
 	char *control;
-	char *control_limit[4];
+	char *control_limit[4]; \
+	char *passthrough;
+	int io_uring;
 };
 
 #define OPT(t, f) { t, offsetof(struct raw_options, f), 1 }
@@ -52,7 +54,9 @@ static const struct fuse_opt option_spec[] = {
 	OPT("control_max_conns=%s", control_limit[0]),
 	OPT("control_max_per_uid=%s", control_limit[1]),
 	OPT("control_root_reserve=%s", control_limit[2]),
-	OPT("control_idle_timeout=%s", control_limit[3]),
+	OPT("control_idle_timeout=%s", control_limit[3]), \
+	OPT("passthrough=%s", passthrough),
+	OPT("io_uring", io_uring),
 	FUSE_OPT_END,
 };
 
@@ -81,7 +85,9 @@ void options_usage(const char *prog)
 	       "    -o control_max_conns=N, control_max_per_uid=N, control_root_reserve=N\n"
 	       "                           control-socket connections of non-root users in\n"
 	       "                           all (256), of one uid (64), kept for root (32)\n"
-	       "    -o control_idle_timeout=MS  to send a first request (5000)\n"
+	       "    -o control_idle_timeout=MS  to send a first request (5000)\n" \
+	       "    -o passthrough=auto|never  FUSE passthrough of memfd-backed buffers (auto)\n"
+	       "    -o io_uring            serve FUSE over io_uring where the kernel allows\n"
 	       "    -f                     stay in the foreground, log to stderr\n"
 	       "    -d                     debug: foreground, log every FUSE request\n"
 	       "    -h, --help             this help, then libfuse's options\n"
@@ -183,6 +189,13 @@ int options_parse(struct fuse_args *args, struct config *cfg)
 		cfg->discover = true;
 	if (o.nodiscover)
 		cfg->discover = false;
+	if (o.passthrough && strcmp(o.passthrough, "auto") && strcmp(o.passthrough, "never")) {
+		fprintf(stderr, "dmabuffs: passthrough=%s: expected auto or never\n", o.passthrough);
+		r = -EINVAL;
+	}
+	cfg->passthrough = o.passthrough && !strcmp(o.passthrough, "never") ? PASSTHROUGH_NEVER
+									    : PASSTHROUGH_AUTO;
+	cfg->io_uring = o.io_uring;
 	if (o.fence_timeout) {
 		if (parse_u64(o.fence_timeout, 10, &v) < 0 || v > 3600 * 1000) {
 			fprintf(stderr, "dmabuffs: fence_timeout=%s: expected milliseconds\n",
@@ -248,6 +261,7 @@ out:
 	free(o.umask);
 	free(o.control);
 	for (size_t i = 0; i < ARRAY_SIZE(o.control_limit); i++)
-		free(o.control_limit[i]); /* left only by a failed fuse_opt_parse */
+		free(o.control_limit[i]); /* left only by a failed fuse_opt_parse */ \
+	free(o.passthrough);
 	return r;
 }

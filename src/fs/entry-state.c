@@ -6,6 +6,7 @@
  * guards, and it changes state only through entry_install_*().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -24,6 +25,31 @@
 static const char *fd_limit_hint(int r)
 {
 	return r == -EMFILE ? " (the daemon's RLIMIT_NOFILE; raise LimitNOFILE=)" : "";
+}
+
+/*
+ * Passthrough needs the memfd whose pages are the buffer: keep it when the
+ * backend makes buffers of memfds (it can adopt one) and opens may be
+ * passed through (passthrough=auto; whether the kernel grants it is
+ * file.c's question at each open). Decided once, at allocation: one fd
+ * more per buffer.
+ */
+static bool wants_backing(struct entry *e)
+{
+	const struct config *cfg = tree_config();
+
+	return e->be && e->be->ops->adopt_memfd && cfg->passthrough == PASSTHROUGH_AUTO &&
+	       cfg->iomem_mode != IOMEM_ALWAYS;
+}
+
+static void keep_backing(struct entry *e, int memfd)
+{
+	int fd = wants_backing(e) ? fcntl(memfd, F_DUPFD_CLOEXEC, 3) : -1;
+
+	if (fd >= 0) {
+		e->backing_fd = fd;
+		e->has_backing = true;
+	}
 }
 
 static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t staged_len,
@@ -77,6 +103,8 @@ static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t s
 		}
 	}
 	buffer_set_dmabuf_name(*out, e->name);
+	if (adopted)
+		keep_backing(e, staged_fd);
 	log_info("%s: allocated %llu bytes from %s (%s, iomem=%d)", e->name,
 		 (unsigned long long)(*out)->size, be->name, (*out)->exporter, (*out)->iomem);
 	return 0;
@@ -86,6 +114,7 @@ int entry_allocate(struct entry *e, uint64_t size)
 {
 	struct buffer *buf = NULL;
 	uint64_t staged_len = 0, charged;
+	_cleanup_close_ int fresh = -1;
 	struct stat st;
 	int r = 0;
 
@@ -111,7 +140,11 @@ int entry_allocate(struct entry *e, uint64_t size)
 	r = quota_grow(&e->quota, size, e->name);
 	if (r < 0)
 		goto out;
-	r = make_buffer(e, size, e->staged_fd, staged_len, &buf);
+	/* A buffer to be passed through is made of a memfd of our own, which
+	 * the backend adopts like a staged one. */
+	if (e->staged_fd < 0 && wants_backing(e))
+		fresh = memfd_create("dmabuffs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	r = make_buffer(e, size, e->staged_fd >= 0 ? e->staged_fd : fresh, staged_len, &buf);
 	if (r < 0) {
 		quota_shrink(&e->quota, charged);
 		goto out;
@@ -247,6 +280,16 @@ ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, 
 	if (n > 0)
 		entry_touch(e);
 	return n;
+}
+
+int entry_backing_fd(struct entry *e)
+{
+	int fd;
+
+	pthread_rwlock_rdlock(&e->io);
+	fd = e->buf && e->has_backing ? e->backing_fd : -1;
+	pthread_rwlock_unlock(&e->io);
+	return fd;
 }
 
 struct buffer *entry_buffer(struct entry *e)

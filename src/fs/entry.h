@@ -65,6 +65,15 @@ struct entry {
 	pthread_rwlock_t io;
 	struct buffer *buf; /* NULL while unallocated or staged */
 	int staged_fd;      /* memfd holding data written before allocation */
+	/* FUSE passthrough: the memfd whose pages are buf (udmabuf, memfd
+	 * backends), kept at allocation when opens may be passed through;
+	 * set with buf, under io. The kernel's backing id of it while
+	 * passthrough opens exist, and the opens of each kind: file.c's
+	 * lock. */
+	bool has_backing;
+	int backing_fd;
+	int backing_id;
+	unsigned int pt_opens, other_opens;
 
 	struct entry *prev, *next;
 	struct entry *id_next, *name_next; /* entry-index.c's chains */
@@ -167,6 +176,9 @@ ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off,
 		    bool nonblock);
 /* The buffer of an allocated entry, referenced, or NULL. */
 struct buffer *entry_buffer(struct entry *e);
+/* The memfd holding an allocated entry's bytes, for passthrough, or -1
+ * (not memfd-backed, or passthrough was off when it was allocated). */
+int entry_backing_fd(struct entry *e);
 /* Data reached the entry by another way: a new mtime (and ctime). */
 void entry_touch(struct entry *e);
 

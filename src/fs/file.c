@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <linux/dma-buf.h>
 
@@ -27,6 +29,7 @@ struct handle {
 	struct tree_held held; /* once the open is replied: a stop frees it */
 	struct entry *e; /* one open counted on it */
 	pid_t opener; /* the thread that opened it, see fs_flush() */
+	bool passthrough; /* counted in e->pt_opens, else in e->other_opens */
 	/* When a read on this open file last gave up on a fence (ms,
 	 * CLOCK_MONOTONIC); see fence_timeout_for(). */
 	int64_t fence_expired_ms;
@@ -42,6 +45,123 @@ static void handle_free(struct tree_held *held)
 	free(container_of(held, struct handle, held));
 }
 
+/* ---- the I/O path of an open ---- */
+
+/*
+ * The kernel does not let passthrough opens and cached ones (page cache,
+ * or a direct-I/O open once mapped) share an inode: the second kind fails
+ * to open (EIO). So an open is passed through only while no other kind of
+ * open remains, and one made while passthrough opens remain is direct I/O
+ * (which the kernel keeps out of the page cache). pt_lock guards the
+ * counts and the entries' backing ids; open and release are rare enough.
+ */
+static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether opens of e may take the buffer's own pages now: a memfd holds
+ * them, the map flag is 0 (I/O memory is only touched by the shim), and
+ * the mount has passthrough. *fd: the memfd. */
+static bool pt_eligible(const struct config *cfg, struct entry *e, int *fd)
+{
+	_cleanup_buffer_ struct buffer *b = entry_buffer(e);
+
+	*fd = b ? entry_backing_fd(e) : -1;
+	return *fd >= 0 && cfg->passthrough == PASSTHROUGH_AUTO && mount_passthrough() &&
+	       !buffer_map(b).is_iomem && !buffer_is_dead(b);
+}
+
+/* The kernel's backing id of e's memfd, registered by the first
+ * passthrough open; pt_lock held. 0 when the kernel refuses. */
+static int pt_backing_id(fuse_req_t req, struct entry *e, int fd)
+{
+	int id, err;
+
+	if (e->backing_id)
+		return e->backing_id;
+	id = fuse_passthrough_open(req, fd);
+	err = errno;
+	if (id > 0) {
+		e->backing_id = id;
+		return id;
+	}
+	if (err == ENOMEM || err == EMFILE || err == ENFILE)
+		log_warn("%s: FUSE passthrough: %s, opening on the daemon's path", entry_name(e),
+			 strerror(err));
+	else
+		mount_passthrough_refused(err);
+	return 0;
+}
+
+/* Choose and count the path of a new open of h->e. */
+static void io_open(fuse_req_t req, struct handle *h, struct fuse_file_info *fi)
+{
+	const struct config *cfg = fs_config(req);
+	struct entry *e = h->e;
+	bool eligible, direct;
+	int fd;
+
+	eligible = pt_eligible(cfg, e, &fd);
+	pthread_mutex_lock(&pt_lock);
+	if (eligible && e->other_opens == 0 && (fi->backing_id = pt_backing_id(req, e, fd))) {
+		h->passthrough = true;
+		e->pt_opens++;
+	} else {
+		e->other_opens++;
+	}
+	direct = e->pt_opens > 0;
+	pthread_mutex_unlock(&pt_lock);
+	if (h->passthrough)
+		return;
+	/*
+	 * Direct I/O, one request per read()/write() straight into the
+	 * buffer: the caller gets the daemon's errno (ENODEV, EAGAIN, ETIME;
+	 * the page cache turns them into EIO) and no page-cache copy sits in
+	 * between. With FUSE_DIRECT_IO_ALLOW_MMAP such opens can still be
+	 * mapped MAP_SHARED (through the page cache, which the kernel drops
+	 * around each direct write). Without it, page cache except where
+	 * mmap cannot happen or is not wanted: O_DIRECT, write-only opens
+	 * (dd of=, cp, `cat >`), and opens beside passthrough ones.
+	 */
+	/* A direct_io the caller set stays (scanout planes: two opens of one
+	 * inode hold different buffers). */
+	fi->direct_io = fi->direct_io || mount_direct_io_mmap() || direct || (fi->flags & O_DIRECT) ||
+			(fi->flags & O_ACCMODE) == O_WRONLY;
+	fi->parallel_direct_writes = fi->direct_io;
+}
+
+/* The open h is gone: released (req: the RELEASE), or its reply never
+ * reached the kernel (req NULL: replied, so it cannot close the backing id,
+ * which the next passthrough open of the entry reuses). */
+static void io_release(fuse_req_t req, struct handle *h)
+{
+	struct entry *e = h->e;
+
+	pthread_mutex_lock(&pt_lock);
+	if (!h->passthrough) {
+		e->other_opens--;
+	} else if (--e->pt_opens == 0 && e->backing_id && req) {
+		/* The kernel holds the backing file for as long as it needs;
+		 * the next passthrough open registers it again. */
+		fuse_passthrough_close(req, e->backing_id);
+		e->backing_id = 0;
+	}
+	pthread_mutex_unlock(&pt_lock);
+}
+
+const char *file_access(const struct config *cfg, struct entry *e)
+{
+	bool eligible, pt, beside;
+	int fd;
+
+	eligible = pt_eligible(cfg, e, &fd);
+	pthread_mutex_lock(&pt_lock);
+	pt = eligible && e->other_opens == 0;
+	beside = e->pt_opens > 0;
+	pthread_mutex_unlock(&pt_lock);
+	if (pt)
+		return "passthrough";
+	return mount_direct_io_mmap() || beside ? "direct" : "page-cache";
+}
+
 static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle *h,
 		       const struct fuse_entry_param *created)
 {
@@ -49,16 +169,9 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 
 	fi->fh = (uintptr_t)h;
 	h->opener = fuse_req_ctx(req)->pid;
-	/* Page-cache I/O by default, so that MAP_SHARED works with libfuse
-	 * 3.14 (it cannot ask for FUSE_DIRECT_IO_ALLOW_MMAP). Direct I/O, one
-	 * request per read()/write() straight into the buffer and no page
-	 * cache copy in between, where it costs nothing: opens that ask for
-	 * it (O_DIRECT), and write-only opens (dd of=, cp, `cat >`), which
-	 * can never be mapped since mmap needs read access. No keep_cache:
-	 * every open sees the buffer's current contents. */
+	/* No keep_cache: every open sees the buffer's current contents. */
 	fi->keep_cache = 0;
-	fi->direct_io = fi->direct_io || (fi->flags & O_DIRECT) ||
-			(fi->flags & O_ACCMODE) == O_WRONLY;
+	io_open(req, h, fi);
 	h->held.free = handle_free;
 	tree_hold(&h->held);
 	if (created)
@@ -69,6 +182,7 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 		/* The open was interrupted: the kernel has no file (and, for a
 		 * create, no lookup), so no RELEASE (or FORGET) will come. */
 		tree_unhold(&h->held);
+		io_release(NULL, h);
 		if (created)
 			entry_forget(ino_id(created->ino), 1);
 		entry_release(h->e);
@@ -423,6 +537,7 @@ void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct handle *h = handle_of(fi);
 
 	tree_unhold(&h->held);
+	io_release(req, h);
 	entry_release(h->e);
 	free(h);
 	fuse_reply_err(req, 0);
@@ -455,37 +570,12 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
  * So at most SYNC_INVAL_MAX run at once; a SYNC that finds them all busy
  * waits a little (a few ms, holding its worker) and then fails with EAGAIN,
  * which DMA_BUF_IOCTL_SYNC callers retry (as libdrm's drmIoctl does).
- * The invalidation and the reply run on a thread of their own, not on the
- * worker that took the request: over io_uring a queue has one thread, and
- * the WRITEs that launder the pages come through that same queue (a
- * SYNC_START of a dirty mapping hung the 7.3-io_uring pass of the VM
- * tier). The counter bounds these threads too.
  */
 #define SYNC_INVAL_MAX 4
 #define SYNC_INVAL_TRIES 5
 static int sync_inval_running;
 
-struct sync_job {
-	fuse_req_t req;
-	struct fuse_session *se;
-	fuse_ino_t ino;
-};
-
-/* Invalidate, then reply; the slot was taken by sync_slot(). */
-static void *sync_job_run(void *arg)
-{
-	struct sync_job *j = arg;
-	int r = fuse_lowlevel_notify_inval_inode(j->se, j->ino, 0, 0);
-
-	if (r < 0 && r != -ENOENT)
-		log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
-	fuse_reply_ioctl(j->req, 0, NULL, 0);
-	__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
-	free(j);
-	return NULL;
-}
-
-static int sync_slot(void)
+static int sync_slot_get(void)
 {
 	const struct timespec ms = { 0, 1000000 };
 
@@ -499,31 +589,121 @@ static int sync_slot(void)
 	}
 }
 
-/* Replies to req (exactly once), now or from the job's thread. */
-static void sync_invalidate(fuse_req_t req, struct fuse_session *se, fuse_ino_t ino)
+static void sync_slot_put(void)
 {
-	struct sync_job *j;
+	__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
+}
+
+/* A passthrough open maps the buffer's own pages: its SYNC is the
+ * dma-buf's (cache maintenance where the exporter needs it). */
+static int pt_sync(struct handle *h, uint64_t flags)
+{
+	_cleanup_buffer_ struct buffer *b = entry_buffer(h->e);
+
+	return b ? b->ops->sync(b, flags, tree_config()->fence_timeout_ms) : 0;
+}
+
+static void inval_and_reply(fuse_req_t req, fuse_ino_t ino)
+{
+	int r = fuse_lowlevel_notify_inval_inode(fs_data(req)->se, ino, 0, 0);
+
+	if (r < 0 && r != -ENOENT)
+		log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
+	fuse_reply_ioctl(req, 0, NULL, 0);
+}
+
+struct inval_job {
+	fuse_req_t req;
+	fuse_ino_t ino;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done, abandoned;
+};
+
+static void *inval_thread(void *arg)
+{
+	struct inval_job *job = arg;
+	bool reply;
+	int r = fuse_lowlevel_notify_inval_inode(fs_data(job->req)->se, job->ino, 0, 0);
+
+	if (r < 0 && r != -ENOENT)
+		log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
+	pthread_mutex_lock(&job->lock);
+	job->done = true;
+	reply = job->abandoned;
+	pthread_cond_signal(&job->cond);
+	pthread_mutex_unlock(&job->lock);
+	if (reply) {
+		fuse_reply_ioctl(job->req, 0, NULL, 0);
+		free(job);
+	}
+	return NULL;
+}
+
+/*
+ * Over io_uring one thread serves each queue, one request at a time, and
+ * the kernel queues a request on the ring of the CPU that makes it: the
+ * WRITEs that an invalidation waits for (dirty mapped pages) would queue
+ * behind the SYNC that waits for them (measured: a hang on 7.3). So the
+ * invalidation runs on a thread kept off this CPU, and the ring thread
+ * replies once it is done. Only when it cannot finish in time (one CPU,
+ * dirty pages) does the ring thread return and leave the reply to it:
+ * libfuse 3.18 replies from other threads are racy (a later request fails
+ * with ECANCELED now and then, measured), so that stays the exception.
+ * 0, or -errno to do it inline.
+ */
+#define INVAL_WAIT_MS 200
+
+static int inval_async(fuse_req_t req, fuse_ino_t ino)
+{
+	struct inval_job *job = calloc(1, sizeof(*job));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int cpu = sched_getcpu();
+	struct timespec until;
 	pthread_attr_t attr;
+	cpu_set_t set;
 	pthread_t t;
+	bool done;
 	int r;
 
-	if (sync_slot() < 0) {
-		fuse_reply_err(req, EAGAIN);
-		return;
-	}
-	j = malloc(sizeof(*j));
-	if (!j) {
-		__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	*j = (struct sync_job){ req, se, ino };
+	if (!job)
+		return -ENOMEM;
+	job->req = req;
+	job->ino = ino;
+	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->cond, NULL);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = pthread_create(&t, &attr, sync_job_run, j);
+	if (ncpu > 1 && cpu >= 0 && cpu < CPU_SETSIZE) {
+		CPU_ZERO(&set);
+		for (long i = 0; i < ncpu && i < CPU_SETSIZE; i++)
+			if (i != cpu)
+				CPU_SET(i, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	r = -pthread_create(&t, &attr, inval_thread, job);
 	pthread_attr_destroy(&attr);
-	if (r != 0)
-		sync_job_run(j); /* no thread: do it here, as before */
+	if (r < 0) {
+		log_warn("ioctl SYNC: no thread for the invalidation: %s", strerror(-r));
+		free(job);
+		return r;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += INVAL_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&job->lock);
+	while (!job->done &&
+	       pthread_cond_timedwait(&job->cond, &job->lock, &until) != ETIMEDOUT)
+		;
+	done = job->done;
+	job->abandoned = !done;
+	pthread_mutex_unlock(&job->lock);
+	if (done) {
+		free(job);
+		fuse_reply_ioctl(req, 0, NULL, 0);
+	}
+	return 0;
 }
 
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
@@ -531,6 +711,7 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	      size_t out_bufsz)
 {
 	const struct dma_buf_sync *sync = in_buf;
+	int r;
 
 	if (cmd != DMA_BUF_IOCTL_SYNC) {
 		fuse_reply_err(req, ENOTTY);
@@ -545,6 +726,14 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	if (handle_of(fi)->passthrough) {
+		r = pt_sync(handle_of(fi), sync->flags);
+		if (r < 0)
+			fuse_reply_err(req, -r);
+		else
+			fuse_reply_ioctl(req, 0, NULL, 0);
+		return;
+	}
 	/*
 	 * The file's mmap is backed by the page cache, filled and written back
 	 * through read/write, which do the real DMA_BUF_IOCTL_SYNC on the
@@ -554,7 +743,13 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	 * (as WRITEs served by the other threads) before dropping them.
 	 */
 	if (!(sync->flags & DMA_BUF_SYNC_END) || (sync->flags & DMA_BUF_SYNC_WRITE)) {
-		sync_invalidate(req, fs_data(req)->se, ino);
+		if (sync_slot_get() < 0) {
+			fuse_reply_err(req, EAGAIN);
+			return;
+		}
+		if (!fuse_req_is_uring(req) || inval_async(req, ino) < 0)
+			inval_and_reply(req, ino);
+		sync_slot_put();
 		return;
 	}
 	fuse_reply_ioctl(req, 0, NULL, 0);

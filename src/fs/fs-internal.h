@@ -103,6 +103,10 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	      struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
 	      size_t out_bufsz);
+struct entry;
+/* The path the next open of e takes: "passthrough", "page-cache" or
+ * "direct" (O_DIRECT and write-only opens are direct in any case). */
+const char *file_access(const struct config *cfg, struct entry *e);
 
 /* ---- xattr.c: the user.dmabuf.* attributes ---- */
 void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
@@ -176,3 +180,9 @@ void mount_init(struct fuse_conn_info *conn);
 void mount_after_init(const struct config *cfg);
 /* Synthetic directories and links carry the mount's time, not 1970. */
 struct timespec mount_time(void);
+/* INIT granted FUSE passthrough, and the kernel has not refused it since. */
+bool mount_passthrough(void);
+/* The kernel refused a backing file with err: log once, stop trying. */
+void mount_passthrough_refused(int err);
+/* INIT granted FUSE_DIRECT_IO_ALLOW_MMAP: direct-I/O opens can be mapped. */
+bool mount_direct_io_mmap(void);

@@ -76,25 +76,86 @@ void mount_after_init(const struct config *cfg)
 	pthread_mutex_unlock(&read_ahead_lock);
 }
 
+/* What INIT agreed on, for the open path; written once, before any other
+ * request (libfuse replies to INIT before it runs another handler). */
+static bool passthrough_ok, direct_io_mmap_ok;
+
+bool mount_passthrough(void)
+{
+	return __atomic_load_n(&passthrough_ok, __ATOMIC_ACQUIRE);
+}
+
+void mount_passthrough_refused(int err)
+{
+	/* One line for the whole mount: the reason (EPERM: no CAP_SYS_ADMIN)
+	 * is the same for every buffer. */
+	if (__atomic_exchange_n(&passthrough_ok, false, __ATOMIC_ACQ_REL))
+		log_warn("FUSE passthrough refused by the kernel (%s): buffer files use the "
+			 "daemon's path", strerror(err));
+}
+
+bool mount_direct_io_mmap(void)
+{
+	return direct_io_mmap_ok;
+}
+
+static void init_passthrough(const struct config *cfg, struct fuse_conn_info *conn)
+{
+	if (cfg->passthrough == PASSTHROUGH_NEVER) {
+		log_info("FUSE passthrough: off (passthrough=never)");
+		return;
+	}
+	if (!(conn->capable_ext & FUSE_CAP_PASSTHROUGH)) {
+		log_info("FUSE passthrough: the kernel does not offer it (needs Linux >= 6.9 "
+			 "with CONFIG_FUSE_PASSTHROUGH)");
+		return;
+	}
+	/* The backing files are memfds on tmpfs: nothing stacks below. */
+	conn->max_backing_stack_depth = 1;
+	passthrough_ok = fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH);
+	log_info("FUSE passthrough: %s", passthrough_ok ? "on for memfd-backed buffers" : "off");
+}
+
+static void init_io_uring(const struct config *cfg, struct fuse_conn_info *conn)
+{
+	if (!cfg->io_uring)
+		return;
+	/* libfuse starts the rings when the kernel offers them; else it
+	 * serves /dev/fuse and the reason is logged here. */
+	if (conn->capable_ext & FUSE_CAP_OVER_IO_URING)
+		log_info("FUSE over io_uring: offered by the kernel, starting the rings");
+	else
+		log_warn("FUSE over io_uring: the kernel does not offer it (Linux >= 6.14 with "
+			 "CONFIG_FUSE_IO_URING and the fuse module's enable_uring=Y): serving "
+			 "/dev/fuse");
+}
+
 void mount_init(struct fuse_conn_info *conn)
 {
+	const struct config *cfg = tree_config();
+
 	clock_gettime(CLOCK_REALTIME, &mounted_at);
 	/* O_TRUNC must arrive in open() instead of as a truncate to 0 first:
 	 * the truncate would be refused (EPERM) for an allocated buffer. */
-	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	/* Write-through: each write() reaches the buffer before it returns. */
-	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	fuse_set_feature_flag(conn, FUSE_CAP_ATOMIC_O_TRUNC);
+	/* Write-through: each write() reaches the buffer before it returns
+	 * (and passthrough excludes the writeback cache). */
+	fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
 	/* Splice never beat a plain reply on this workload; receiving large
 	 * writes through a pipe does (fs_write_buf). */
-	conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
-	if (conn->capable & FUSE_CAP_SPLICE_READ)
-		conn->want |= FUSE_CAP_SPLICE_READ;
+	fuse_unset_feature_flag(conn, FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+	fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_READ);
+	/* MAP_SHARED of direct-I/O opens: what lets every open that is not
+	 * passed through be direct I/O (file.c). */
+	direct_io_mmap_ok = fuse_set_feature_flag(conn, FUSE_CAP_DIRECT_IO_ALLOW_MMAP);
+	init_passthrough(cfg, conn);
+	init_io_uring(cfg, conn);
 	/* readdirplus for every chunk, not only the first (the "auto" mode):
 	 * `ls -l` reads the whole directory before it stats the files, so
 	 * auto would leave all but the first chunk to a LOOKUP each. */
-	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	fuse_unset_feature_flag(conn, FUSE_CAP_READDIRPLUS_AUTO);
 	conn->max_write = 1u << 20;
-	log_debug("FUSE protocol %u.%u, max_write %u, capable 0x%x, want 0x%x",
-		  conn->proto_major, conn->proto_minor, conn->max_write, conn->capable, conn->want);
+	log_debug("FUSE protocol %u.%u, max_write %u, capable 0x%llx, want 0x%llx",
+		  conn->proto_major, conn->proto_minor, conn->max_write,
+		  (unsigned long long)conn->capable_ext, (unsigned long long)conn->want_ext);
 }

@@ -41,6 +41,7 @@ enum xattr_id {
 	X_MODIFIER,
 	X_PITCHES,
 	X_OFFSETS,
+	X_ACCESS,
 	X_COUNT,
 };
 
@@ -50,6 +51,7 @@ static const char *const xattr_names[X_COUNT] = {
 	[X_HOLDERS] = "holders",   [X_BACKEND] = "backend", [X_FORMAT] = "format",
 	[X_WIDTH] = "width",	   [X_HEIGHT] = "height", [X_STRIDE] = "stride",
 	[X_MODIFIER] = "modifier", [X_PITCHES] = "pitches", [X_OFFSETS] = "offsets",
+	[X_ACCESS] = "access",
 };
 
 static const char *const origin_names[] = {
@@ -159,6 +161,9 @@ static int xattr_value(const struct config *cfg, struct entry *e, enum xattr_id 
 		break;
 	case X_BACKEND:
 		snprintf(val, valsz, "%s", info.be ? info.be->name : "import");
+		break;
+	case X_ACCESS:
+		snprintf(val, valsz, "%s", file_access(cfg, e));
 		break;
 	case X_HOLDERS:
 		/* Walking /proc is slow: on the copy, not under the tree lock. */
