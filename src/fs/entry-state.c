@@ -44,7 +44,17 @@ static bool wants_backing(struct entry *e)
 
 static void keep_backing(struct entry *e, int memfd)
 {
-	int fd = wants_backing(e) ? fcntl(memfd, F_DUPFD_CLOEXEC, 3) : -1;
+	int fd;
+
+	/* The memfd backend's buffer fd is the memfd itself: no second fd
+	 * (backing_fd -1 says "the buffer's own"), so a buffer still costs
+	 * the daemon one fd. */
+	if (wants_backing(e) && e->be->kind == BACKEND_MEMFD) {
+		e->backing_fd = -1;
+		e->has_backing = true;
+		return;
+	}
+	fd = wants_backing(e) ? fcntl(memfd, F_DUPFD_CLOEXEC, 3) : -1;
 
 	if (fd >= 0) {
 		e->backing_fd = fd;
@@ -287,7 +297,7 @@ int entry_backing_fd(struct entry *e)
 	int fd;
 
 	pthread_rwlock_rdlock(&e->io);
-	fd = e->buf && e->has_backing ? e->backing_fd : -1;
+	fd = !e->buf || !e->has_backing ? -1 : e->backing_fd >= 0 ? e->backing_fd : e->buf->fd;
 	pthread_rwlock_unlock(&e->io);
 	return fd;
 }

@@ -69,7 +69,7 @@ static void entry_free(struct entry *e)
 	buffer_unref(e->buf);
 	if (e->staged_fd >= 0)
 		close(e->staged_fd);
-	if (e->has_backing)
+	if (e->has_backing && e->backing_fd >= 0)
 		close(e->backing_fd);
 	pthread_rwlock_destroy(&e->io);
 	free(e);
