@@ -216,5 +216,7 @@ int main(int argc, char **argv)
 	munmap(map, size);
 	close(fd);
 	close(fd2);
+	free(shadow);
+	free(tmp);
 	return 0;
 }
