@@ -37,7 +37,7 @@ struct config {
 	/* The control socket's limits (control.h, struct control_limits);
 	 * 0: its default. */
 	unsigned int control_max_conns, control_max_per_uid, control_root_reserve;
-	unsigned int control_idle_timeout_ms; \
+	unsigned int control_idle_timeout_ms;
 	enum passthrough_mode passthrough; /* passthrough= */
 	bool io_uring;                     /* -o io_uring: asked for */
 };

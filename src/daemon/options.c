@@ -25,7 +25,7 @@ struct raw_options {
 	char *group;
 	char *umask;
 	char *control;
-	char *control_limit[4]; \
+	char *control_limit[4];
 	char *passthrough;
 	int io_uring;
 };
@@ -54,7 +54,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("control_max_conns=%s", control_limit[0]),
 	OPT("control_max_per_uid=%s", control_limit[1]),
 	OPT("control_root_reserve=%s", control_limit[2]),
-	OPT("control_idle_timeout=%s", control_limit[3]), \
+	OPT("control_idle_timeout=%s", control_limit[3]),
 	OPT("passthrough=%s", passthrough),
 	OPT("io_uring", io_uring),
 	FUSE_OPT_END,
@@ -85,7 +85,7 @@ void options_usage(const char *prog)
 	       "    -o control_max_conns=N, control_max_per_uid=N, control_root_reserve=N\n"
 	       "                           control-socket connections of non-root users in\n"
 	       "                           all (256), of one uid (64), kept for root (32)\n"
-	       "    -o control_idle_timeout=MS  to send a first request (5000)\n" \
+	       "    -o control_idle_timeout=MS  to send a first request (5000)\n"
 	       "    -o passthrough=auto|never  FUSE passthrough of memfd-backed buffers (auto)\n"
 	       "    -o io_uring            serve FUSE over io_uring where the kernel allows\n"
 	       "    -f                     stay in the foreground, log to stderr\n"
@@ -261,7 +261,7 @@ out:
 	free(o.umask);
 	free(o.control);
 	for (size_t i = 0; i < ARRAY_SIZE(o.control_limit); i++)
-		free(o.control_limit[i]); /* left only by a failed fuse_opt_parse */ \
+		free(o.control_limit[i]); /* left only by a failed fuse_opt_parse */
 	free(o.passthrough);
 	return r;
 }
