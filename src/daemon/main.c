@@ -274,7 +274,7 @@ int main(int argc, char *argv[])
 	cfg.mountpoint = strdup(mp);
 
 	/* The kernel checks modes and owners; the daemon adds what it must. */
-	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=dmabuffs,subtype=dmabuffs");
+	fuse_opt_add_arg(&args, "-odefault_permissions,nosuid,nodev,noexec,fsname=dmabuffs,subtype=dmabuffs");
 	if (cfg.io_uring)
 		want_io_uring(&args);
 
