@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * What the tree hands over to the daemon's next start (daemon/fdstore.c
+ * What the tree hands over to the daemon's next start (the daemon's fdstore.c
  * keeps it in systemd's fd store): one record per buffer that must survive
  * a restart. Implemented in fs/entry.c, under the tree lock.
  */

@@ -6,7 +6,7 @@
  * over the created, published and imported buffers (discovered ones belong
  * to other processes and are never counted). Root has its own limits. A
  * limit of 0 is no limit, so a zeroed struct config limits nothing; the
- * daemon's defaults come from daemon/options.c.
+ * daemon's defaults come from its option parser (options.c).
  *
  * Every entry carries a quota_ref saying what it has been charged; only
  * quota.c touches it, under its own lock, which may be taken under the
