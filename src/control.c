@@ -336,15 +336,11 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 
 /* ---- LIST: the root's buffer files in one reply ---- */
 
-/* Up to this many groups of a client are honoured for the permission check
- * (as the kernel's in_group_p would, for the files' attributes). */
-#define LIST_MAX_GROUPS 64
-
 struct list_ctx {
 	json_object *buffers;
 	const struct ucred *cred;
-	gid_t groups[LIST_MAX_GROUPS];
-	int ngroups;
+	gid_t *groups; /* the peer's supplementary groups (peer_groups) */
+	size_t ngroups;
 	size_t room;   /* bytes left in the chunk */
 	uint64_t last; /* the id of the last one taken */
 	bool full;
@@ -354,18 +350,8 @@ struct list_ctx {
  * the kernel checks it under default_permissions (root always may). */
 static bool list_may_read(const struct list_ctx *x, const struct stat *st)
 {
-	mode_t m = st->st_mode;
-	bool group = x->cred->gid == st->st_gid;
-
-	if (x->cred->uid == 0)
-		return true;
-	for (int i = 0; i < x->ngroups && !group; i++)
-		group = x->groups[i] == st->st_gid;
-	if (x->cred->uid == st->st_uid)
-		m >>= 6;
-	else if (group)
-		m >>= 3;
-	return m & 4;
+	return mode_may_access(st->st_mode, st->st_uid, st->st_gid, x->cred->uid, x->cred->gid,
+			       x->groups, x->ngroups, 4);
 }
 
 static json_object *list_hex(const char *s)
@@ -460,7 +446,7 @@ static int list_item(const struct tree_item *it, void *data)
 static void do_list(struct conn *c, const char *cursor)
 {
 	struct list_ctx x = { .cred = &c->cred };
-	socklen_t glen = sizeof(x.groups);
+	_cleanup_free_ gid_t *groups = NULL;
 	const char *mount = tree_config()->mountpoint;
 	json_object *doc = json_object_new_object();
 	_cleanup_free_ char *buf = NULL;
@@ -472,8 +458,10 @@ static void do_list(struct conn *c, const char *cursor)
 
 	if (*cursor && (parse_u64(cursor, 10, &before) < 0 || before == 0))
 		r = -EINVAL;
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, x.groups, &glen) == 0)
-		x.ngroups = (int)(glen / sizeof(gid_t));
+	/* Best effort: without them, attributes are shown by uid and gid only. */
+	if (peer_groups(c->fd, &groups, &x.ngroups) < 0)
+		x.ngroups = 0;
+	x.groups = groups;
 	x.buffers = json_object_new_array();
 	buf = malloc(PROTO_MAX_LIST_REPLY);
 	if (!doc || !x.buffers || !buf)

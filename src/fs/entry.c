@@ -245,25 +245,11 @@ static void stat_locked(struct entry *e, struct stat *st, bool *allocated)
 		*allocated = e->buf != NULL;
 }
 
-/* Whether a caller may access with the rwx mask, by the kernel's rule
- * (generic_permission): the owner's bits for the owner, else the group's for
- * a member of the file's group, primary or supplementary, else the others';
- * root always may (CAP_DAC_OVERRIDE, for a regular file). */
+/* Whether a caller may access with the rwx mask (the kernel's rule). */
 static bool may_access_locked(const struct entry *e, uid_t uid, gid_t gid, const gid_t *groups,
 			      size_t ngroups, int mask)
 {
-	mode_t m = e->mode;
-	bool member = gid == e->gid;
-
-	if (uid == 0)
-		return true;
-	for (size_t i = 0; i < ngroups && !member; i++)
-		member = groups[i] == e->gid;
-	if (uid == e->uid)
-		m >>= 6;
-	else if (member)
-		m >>= 3;
-	return (m & mask & 7) == (mode_t)(mask & 7);
+	return mode_may_access(e->mode, e->uid, e->gid, uid, gid, groups, ngroups, mask);
 }
 
 static void notify_gone(const char *name, uint64_t ino)

@@ -151,3 +151,19 @@ size_t page_size(void)
 	}
 	return ps;
 }
+
+bool mode_may_access(mode_t mode, uid_t owner, gid_t group, uid_t uid, gid_t gid,
+		     const gid_t *groups, size_t ngroups, int mask)
+{
+	bool member = gid == group;
+
+	if (uid == 0)
+		return true;
+	for (size_t i = 0; i < ngroups && !member; i++)
+		member = groups[i] == group;
+	if (uid == owner)
+		mode >>= 6;
+	else if (member)
+		mode >>= 3;
+	return (mode & mask & 7) == (mode_t)(mask & 7);
+}

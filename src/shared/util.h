@@ -13,3 +13,10 @@ int parse_size(const char *s, uint64_t *out);
 /* Strict unsigned parse in base (0 = auto). */
 int parse_u64(const char *s, int base, uint64_t *out);
 size_t page_size(void);
+/* Whether uid/gid (with supplementary groups) may access a file of
+ * owner:group and mode with the rwx mask, by the kernel's rule
+ * (generic_permission): the owner's bits for the owner, else the group's
+ * for a member of the file's group, primary or supplementary, else the
+ * others'; root always may (CAP_DAC_OVERRIDE, for a regular file). */
+bool mode_may_access(mode_t mode, uid_t owner, gid_t group, uid_t uid, gid_t gid,
+		     const gid_t *groups, size_t ngroups, int mask);
