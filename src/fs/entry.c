@@ -75,48 +75,11 @@ static void entry_free(struct entry *e)
 	free(e);
 }
 
-/* Protected by held_lock, not the tree lock: a release frees its handle
- * after the entry verbs. */
-static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tree_held *held;
-
-void tree_hold(struct tree_held *h)
-{
-	pthread_mutex_lock(&held_lock);
-	h->prev = NULL;
-	h->next = held;
-	if (held)
-		held->prev = h;
-	held = h;
-	pthread_mutex_unlock(&held_lock);
-}
-
-void tree_unhold(struct tree_held *h)
-{
-	pthread_mutex_lock(&held_lock);
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		held = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
-	h->prev = h->next = NULL;
-	pthread_mutex_unlock(&held_lock);
-}
-
 void tree_exit(void)
 {
 	struct entry *e, *next;
 
-	pthread_mutex_lock(&held_lock);
-	while (held) {
-		struct tree_held *h = held;
-
-		held = h->next;
-		h->free(h);
-	}
-	pthread_mutex_unlock(&held_lock);
-
+	tree_free_held();
 	pthread_mutex_lock(&tree_lock);
 	for (e = entries; e; e = next) {
 		next = e->next;
@@ -223,7 +186,7 @@ uint64_t entry_size(struct entry *e)
 	return 0;
 }
 
-static void stat_locked(struct entry *e, struct stat *st, bool *allocated)
+void entry_stat_locked(struct entry *e, struct stat *st, bool *allocated)
 {
 	uint64_t size = entry_size(e);
 
@@ -245,13 +208,6 @@ static void stat_locked(struct entry *e, struct stat *st, bool *allocated)
 		*allocated = e->buf != NULL;
 }
 
-/* Whether a caller may access with the rwx mask (the kernel's rule). */
-static bool may_access_locked(const struct entry *e, uid_t uid, gid_t gid, const gid_t *groups,
-			      size_t ngroups, int mask)
-{
-	return mode_may_access(e->mode, e->uid, e->gid, uid, gid, groups, ngroups, mask);
-}
-
 static void notify_gone(const char *name, uint64_t ino)
 {
 	if (gone_cb)
@@ -268,51 +224,6 @@ int tree_walk(int (*fn)(const struct entry_view *v, void *data), void *data)
 
 		if (e->linked)
 			r = fn(&v, data);
-	}
-	pthread_mutex_unlock(&tree_lock);
-	return r;
-}
-
-void tree_usage(uint64_t *bytes, uint64_t *files)
-{
-	*bytes = *files = 0;
-	pthread_mutex_lock(&tree_lock);
-	for (struct entry *e = entries; e; e = e->next) {
-		/* Discovered buffers belong to other processes, not the mount. */
-		if (e->origin == ORIGIN_DISCOVERED)
-			continue;
-		*bytes += entry_size(e);
-		(*files)++;
-	}
-	pthread_mutex_unlock(&tree_lock);
-}
-
-int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data), void *data)
-{
-	int r = 0;
-
-	pthread_mutex_lock(&tree_lock);
-	for (struct entry *e = entries; e && !r; e = e->next) {
-		const char *why;
-		struct stat st;
-		struct tree_item it = {
-			.id = e->id,
-			.name = e->name,
-			.st = &st,
-			.exporter = e->buf ? e->buf->exporter : "none",
-			.origin = e->origin,
-			.kino = e->buf ? e->buf->kino : 0,
-		};
-
-		if (!e->linked || (before && e->id >= before))
-			continue;
-		stat_locked(e, &st, NULL);
-		/* As user.dmabuf.iomem reads it (xattr.c). */
-		it.iomem = e->buf ? e->buf->iomem
-				  : policy_decide(e->iomem_override, cfg->iomem_mode,
-						  e->be ? e->be->exporter : "",
-						  e->be ? e->be->driver : "", &why);
-		r = fn(&it, data);
 	}
 	pthread_mutex_unlock(&tree_lock);
 	return r;
@@ -338,7 +249,7 @@ int entry_lookup(const char *name, struct stat *st, bool *allocated)
 	e = find_name_locked(name);
 	if (e) {
 		e->nlookup++;
-		stat_locked(e, st, allocated);
+		entry_stat_locked(e, st, allocated);
 	}
 	pthread_mutex_unlock(&tree_lock);
 	return e ? 0 : -ENOENT;
@@ -354,7 +265,7 @@ int entry_lookup_id(uint64_t id, const char *name, struct stat *st, bool *alloca
 		e = NULL; /* gone or renamed since the listing */
 	if (e) {
 		e->nlookup++;
-		stat_locked(e, st, allocated);
+		entry_stat_locked(e, st, allocated);
 	}
 	pthread_mutex_unlock(&tree_lock);
 	return e ? 0 : -ENOENT;
@@ -367,7 +278,7 @@ int entry_stat(uint64_t id, struct stat *st, bool *allocated)
 	pthread_mutex_lock(&tree_lock);
 	e = find_id_locked(id);
 	if (e)
-		stat_locked(e, st, allocated);
+		entry_stat_locked(e, st, allocated);
 	pthread_mutex_unlock(&tree_lock);
 	return e ? 0 : -ENOENT;
 }
@@ -407,7 +318,7 @@ int entry_create(const char *name, uid_t uid, gid_t gid, mode_t mode, struct bac
 		e->quota = q;
 		e->nlookup++;
 		e->nopen++;
-		stat_locked(e, st, NULL);
+		entry_stat_locked(e, st, NULL);
 		*out = e;
 	}
 	pthread_mutex_unlock(&tree_lock);
@@ -677,81 +588,65 @@ int entry_remove_meta(struct entry *e, enum meta_key key)
 	return r;
 }
 
-/* ---- the control socket's side ---- */
+/* ---- for tree.c and persist.c: entries under the tree lock ---- */
 
-int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
-		 int iomem_override, uint64_t conn_id, enum origin origin)
+int tree_each(bool all, int (*fn)(struct entry *e, void *data), void *data)
 {
-	return tree_publish_image(buf, name, uid, gid, iomem_override, conn_id,
-				  origin, NULL);
+	int r = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	for (struct entry *e = entries; e && !r; e = e->next)
+		if (all || e->linked)
+			r = fn(e, data);
+	pthread_mutex_unlock(&tree_lock);
+	return r;
 }
 
-/* ",N" (no comma first) at the end of a metadata value; cut at its limit. */
-static void meta_append(char *v, bool first, uint64_t n)
+int entry_with_name(const char *name, int (*fn)(struct entry *e, void *data), void *data)
 {
-	size_t used = strlen(v);
+	struct entry *e;
+	int r;
 
-	snprintf(v + used, META_VALUE_MAX + 1 - used, "%s%" PRIu64,
-		 first ? "" : ",", n);
+	pthread_mutex_lock(&tree_lock);
+	e = find_name_locked(name);
+	r = e ? fn(e, data) : -ENOENT;
+	pthread_mutex_unlock(&tree_lock);
+	return r;
 }
 
-/* An image layout as the metadata xattrs spell it. */
-static void image_meta(const struct dmabuffs_image_layout *l,
-		       char meta[META_COUNT][META_VALUE_MAX + 1])
-{
-	char fcc[5];
-
-	fourcc_str(l->fourcc, fcc);
-	snprintf(meta[META_FORMAT], META_VALUE_MAX + 1, "%s", fcc);
-	snprintf(meta[META_WIDTH], META_VALUE_MAX + 1, "%" PRIu32, l->width);
-	snprintf(meta[META_HEIGHT], META_VALUE_MAX + 1, "%" PRIu32, l->height);
-	snprintf(meta[META_STRIDE], META_VALUE_MAX + 1, "%" PRIu32,
-		 l->planes[0].stride);
-	snprintf(meta[META_MODIFIER], META_VALUE_MAX + 1, "0x%" PRIx64,
-		 l->modifier);
-	meta[META_PITCHES][0] = meta[META_OFFSETS][0] = '\0';
-	for (unsigned int i = 0; i < l->nplanes && i < DMABUFFS_MAX_PLANES;
-	     i++) {
-		meta_append(meta[META_PITCHES], i == 0, l->planes[i].stride);
-		meta_append(meta[META_OFFSETS], i == 0, l->planes[i].offset);
-	}
-}
-
-int tree_publish_image(struct buffer *buf, const char *name, uid_t uid,
-		       gid_t gid, int iomem_override, uint64_t conn_id,
-		       enum origin origin,
-		       const struct dmabuffs_image_layout *image)
+int entry_link_buffer(struct buffer *buf, const struct entry_link *l)
 {
 	struct quota_ref q = { 0 };
 	struct entry *e;
 	int r;
 
 	pthread_mutex_lock(&tree_lock);
-	r = quota_add(&q, uid, buf->size, name);
+	r = quota_add(&q, l->uid, buf->size, l->name);
 	if (r == 0)
-		r = add_linked_locked(name, uid, gid, 0666 & ~cfg->umask, origin, buf->be, &e);
+		r = add_linked_locked(l->name, l->uid, l->gid, l->mode, l->origin, buf->be, &e);
 	if (r < 0)
 		quota_drop(&q);
 	if (r == 0) {
 		e->quota = q;
 		e->buf = buffer_ref(buf);
-		e->conn_id = conn_id;
-		e->iomem_override = iomem_override;
-		if (iomem_override >= 0)
-			buffer_set_iomem(buf, iomem_override, cfg->iomem_mode);
+		e->conn_id = l->conn_id;
+		e->iomem_override = l->iomem_override;
+		if (l->iomem_override >= 0)
+			buffer_set_iomem(buf, l->iomem_override, cfg->iomem_mode);
+		if (l->gid_exact)
+			e->gid = l->gid;
+		if (l->mtime)
+			e->mtime = *l->mtime;
 		/* With the name, so no reader sees the file without them. */
-		if (image)
-			image_meta(image, e->meta);
+		if (l->meta)
+			memcpy(e->meta, l->meta, sizeof(e->meta));
 	}
 	pthread_mutex_unlock(&tree_lock);
 	return r;
 }
 
-/* Unlink the first linked entry match() accepts (called under tree_lock),
- * saving its name, notify the kernel, free it if unused. 0, or the
- * first nonzero match() returned (-ENOENT when none matched). */
-static int unlink_first(int (*match)(struct entry *e, const void *arg), const void *arg,
-			char name[256])
+int entry_unlink_first(int (*match)(const struct entry *e, const void *arg), const void *arg,
+		       char name[256])
 {
 	struct entry *e;
 	bool do_free = false;
@@ -777,168 +672,5 @@ static int unlink_first(int (*match)(struct entry *e, const void *arg), const vo
 	if (do_free)
 		entry_free(e);
 	notify_gone(name, ino);
-	return 0;
-}
-
-struct unpublish_arg {
-	const char *name;
-	uid_t uid;
-};
-
-/* 1: not this one; 0: this one; -EPERM: this one, but not the caller's. */
-static int match_unpublish(struct entry *e, const void *arg)
-{
-	const struct unpublish_arg *a = arg;
-
-	if (strcmp(e->name, a->name) != 0)
-		return 1;
-	return a->uid != 0 && a->uid != e->uid ? -EPERM : 0;
-}
-
-int tree_unpublish(const char *name, uid_t uid)
-{
-	const struct unpublish_arg a = { name, uid };
-	char gone[256];
-
-	return unlink_first(match_unpublish, &a, gone);
-}
-
-static int match_conn(struct entry *e, const void *arg)
-{
-	return e->conn_id == *(const uint64_t *)arg ? 0 : 1;
-}
-
-void tree_drop_conn(uint64_t conn_id)
-{
-	char name[256];
-
-	while (unlink_first(match_conn, &conn_id, name) == 0)
-		log_info("%s: transient buffer removed, its publisher went away", name);
-}
-
-/*
- * A read-only fd of the buffer: the daemon holds read-write ones. A memfd
- * reopens read-only through /proc/self/fd; a dma-buf cannot (its access mode
- * is fixed when its exporter makes the file, and reopening gives no dma-buf).
- */
-static int reopen_readonly(struct buffer *b, int *out_fd)
-{
-	char path[64];
-	int fd;
-
-	if (b->readonly)
-		fd = fcntl(b->fd, F_DUPFD_CLOEXEC, 3);
-	else if (b->ops != &buffer_memfd_ops)
-		return -EACCES;
-	else {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", b->fd);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0)
-		return -errno;
-	*out_fd = fd;
-	return 0;
-}
-
-int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *groups,
-		       size_t ngroups, int *out_fd)
-{
-	_cleanup_buffer_ struct buffer *buf = NULL;
-	bool writable = false;
-	struct entry *e;
-	int fd = -1, r = 0;
-
-	pthread_mutex_lock(&tree_lock);
-	e = find_name_locked(name);
-
-	if (!e)
-		r = -ENOENT;
-	else if (!may_access_locked(e, uid, gid, groups, ngroups, 4))
-		r = -EACCES;
-	else if (!e->buf)
-		r = -ENODATA; /* not allocated yet: nothing to hand out */
-	else if (buffer_is_dead(e->buf))
-		r = -ENODEV;
-	else if ((writable = may_access_locked(e, uid, gid, groups, ngroups, 2) &&
-			     !e->buf->readonly)) {
-		if ((fd = fcntl(e->buf->fd, F_DUPFD_CLOEXEC, 3)) < 0)
-			r = -errno;
-	} else {
-		buf = buffer_ref(e->buf);
-	}
-	pthread_mutex_unlock(&tree_lock);
-	if (r == 0 && !writable) {
-		/* Only what the caller may do: read. */
-		r = reopen_readonly(buf, &fd);
-		if (r == -EACCES)
-			log_info("%s: export to uid %u refused: it may not write the file, and a "
-				 "%s dma-buf has no read-only fd", name, (unsigned)uid, buf->exporter);
-	}
-	if (r == 0)
-		*out_fd = fd;
-	return r;
-}
-
-int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd)
-{
-	return tree_export_groups(name, uid, gid, NULL, 0, out_fd);
-}
-
-void tree_backend_gone(struct backend *be, void *data)
-{
-	pthread_mutex_lock(&tree_lock);
-	for (struct entry *e = entries; e; e = e->next)
-		if (e->buf && e->buf->be == be)
-			buffer_mark_dead(e->buf);
-	pthread_mutex_unlock(&tree_lock);
-	log_warn("backend %s: device %s is gone; its buffers now fail with ENODEV",
-		 be->name, be->devnode);
-}
-
-/* ---- handing over to the next start (fs/persist.h) ---- */
-
-int tree_save(int (*fn)(const struct tree_record *rec, void *data), void *data)
-{
-	struct tree_record rec;
-	int r = 0;
-
-	pthread_mutex_lock(&tree_lock);
-	for (struct entry *e = entries; e && !r; e = e->next) {
-		if (!e->linked || !e->buf || e->conn_id || e->origin == ORIGIN_DISCOVERED)
-			continue;
-		memset(&rec, 0, sizeof(rec));
-		snprintf(rec.name, sizeof(rec.name), "%s", e->name);
-		rec.uid = e->uid;
-		rec.gid = e->gid;
-		rec.mode = e->mode;
-		rec.origin = e->origin;
-		rec.iomem_override = e->iomem_override;
-		memcpy(rec.meta, e->meta, sizeof(rec.meta));
-		rec.mtime = e->mtime;
-		rec.buf = e->buf;
-		r = fn(&rec, data);
-	}
-	pthread_mutex_unlock(&tree_lock);
-	return r;
-}
-
-int tree_restore(const struct tree_record *rec, struct buffer *buf)
-{
-	int r;
-
-	r = tree_publish(buf, rec->name, rec->uid, rec->gid, rec->iomem_override, 0, rec->origin);
-	if (r < 0)
-		return r;
-	pthread_mutex_lock(&tree_lock);
-	for (struct entry *e = entries; e; e = e->next) {
-		if (e->linked && e->buf == buf) {
-			e->gid = rec->gid;
-			e->mode = rec->mode & 07777;
-			e->mtime = rec->mtime;
-			memcpy(e->meta, rec->meta, sizeof(e->meta));
-			break;
-		}
-	}
-	pthread_mutex_unlock(&tree_lock);
 	return 0;
 }

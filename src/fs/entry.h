@@ -42,8 +42,9 @@ enum meta_key {
  * iomem_override. Protected by io (write side) AND the tree lock: buf,
  * staged_fd, so a reader holding either one sees a stable state. I/O
  * holds io shared for its duration; state changes (allocation) hold it
- * exclusive. Fields are for entry.c and entry-state.c; everyone else goes
- * through the verbs below.
+ * exclusive. Fields are for entry.c and entry-state.c, and for the
+ * callbacks tree_each() and entry_with_name() run under the tree lock
+ * (fs/tree.c, fs/persist.c); everyone else goes through the verbs below.
  */
 struct entry {
 	uint64_t id;
@@ -100,20 +101,22 @@ struct entry_view {
 
 /* What the kernel holds open besides entries (a file handle, a directory
  * snapshot), embedded in it: a stop sends no RELEASE for those, so
- * tree_exit() frees what is still held, with free(). */
+ * tree_exit() frees what is still held, with free() (fs/held.c). */
 struct tree_held {
 	struct tree_held *prev, *next;
 	void (*free)(struct tree_held *h);
 };
 void tree_hold(struct tree_held *h);
 void tree_unhold(struct tree_held *h);
+/* Free everything still held (tree_exit()). */
+void tree_free_held(void);
 
 /* Call fn on every linked entry, newest first, under the tree lock (fn
  * must not call entry verbs); stops at and returns fn's first nonzero. */
 int tree_walk(int (*fn)(const struct entry_view *v, void *data), void *data);
 /* Size of the file as stat shows it; e->io or the tree lock held. */
 uint64_t entry_size(struct entry *e);
-/* Bytes and number of the entries a statfs counts. */
+/* Bytes and number of the entries a statfs counts (fs/tree.c). */
 void tree_usage(uint64_t *bytes, uint64_t *files);
 
 /* ---- lookups and the kernel's references ---- */
@@ -200,3 +203,41 @@ int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t
 		   int flags);
 /* -ENODATA when it has none. */
 int entry_remove_meta(struct entry *e, enum meta_key key);
+
+/* ---- the tree lock around a callback (fs/tree.c, fs/persist.c) ---- */
+/* Call fn on every entry (only the linked ones unless all), newest first,
+ * under the tree lock: fn may read and write the fields the tree lock
+ * protects and must not call entry verbs. Stops at and returns fn's first
+ * nonzero. */
+int tree_each(bool all, int (*fn)(struct entry *e, void *data), void *data);
+/* fn on the linked entry named name, under the tree lock as tree_each()'s;
+ * its result, or -ENOENT when there is none. */
+int entry_with_name(const char *name, int (*fn)(struct entry *e, void *data), void *data);
+/* An entry's stat, under the tree lock (in those callbacks). */
+void entry_stat_locked(struct entry *e, struct stat *st, bool *allocated);
+
+/* What a buffer linked by the control socket or by a restart is given. */
+struct entry_link {
+	const char *name;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	enum origin origin;
+	uint64_t conn_id;   /* a transient publication's connection, or 0 */
+	int iomem_override; /* -1, 0, 1; applied to the buffer */
+	/* A restart's: gid as given, not the mount's group=; the old mtime
+	 * (NULL: now) and metadata (NULL: none). */
+	bool gid_exact;
+	const struct timespec *mtime;
+	const char (*meta)[META_VALUE_MAX + 1]; /* META_COUNT values */
+};
+/* A new linked entry around buf (a reference is taken), charged to
+ * l->uid's quota, all fields set under one lock so that no reader sees it
+ * half made. -EINVAL/-ENAMETOOLONG, -EEXIST, -EDQUOT, -ENOMEM. */
+int entry_link_buffer(struct buffer *buf, const struct entry_link *l);
+/* Unlink the first linked entry match() accepts (called under the tree
+ * lock: 1 not this one, 0 this one, < 0 this one but refused), saving its
+ * name, tell the kernel, free it if unused. 0, or match()'s refusal
+ * (-ENOENT when none matched). */
+int entry_unlink_first(int (*match)(const struct entry *e, const void *arg), const void *arg,
+		       char name[256]);

@@ -3,13 +3,13 @@
  * Open files. Every open file is an entry: a buffer file of the root, or,
  * for proc/PID/FD, an unlinked entry of origin discovered around the
  * buffer taken from the other process. So the data path has one route:
- * request -> here -> entry -> buffer -> map -> accessor.
+ * request -> here -> entry -> buffer -> map -> accessor. DMA_BUF_IOCTL_SYNC
+ * through the page cache is sync.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -562,38 +562,6 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	fuse_reply_err(req, -entry_fallocate(handle_of(fi)->e, (uint64_t)offset + (uint64_t)length));
 }
 
-/*
- * An invalidation holds its worker until the kernel has written the dirty
- * pages back, through WRITE requests that need workers of their own, and
- * libfuse runs at most 10 (FUSE_LOOP_MT_DEF_MAX_THREADS): 12 processes
- * syncing dirty mappings at once took them all and deadlocked the mount.
- * So at most SYNC_INVAL_MAX run at once; a SYNC that finds them all busy
- * waits a little (a few ms, holding its worker) and then fails with EAGAIN,
- * which DMA_BUF_IOCTL_SYNC callers retry (as libdrm's drmIoctl does).
- */
-#define SYNC_INVAL_MAX 4
-#define SYNC_INVAL_TRIES 5
-static int sync_inval_running;
-
-static int sync_slot_get(void)
-{
-	const struct timespec ms = { 0, 1000000 };
-
-	for (int i = 0;; i++) {
-		if (__atomic_add_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL) <= SYNC_INVAL_MAX)
-			return 0;
-		__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
-		if (i == SYNC_INVAL_TRIES)
-			return -EAGAIN;
-		nanosleep(&ms, NULL);
-	}
-}
-
-static void sync_slot_put(void)
-{
-	__atomic_sub_fetch(&sync_inval_running, 1, __ATOMIC_ACQ_REL);
-}
-
 /* A passthrough open maps the buffer's own pages: its SYNC is the
  * dma-buf's (cache maintenance where the exporter needs it). */
 static int pt_sync(struct handle *h, uint64_t flags)
@@ -601,109 +569,6 @@ static int pt_sync(struct handle *h, uint64_t flags)
 	_cleanup_buffer_ struct buffer *b = entry_buffer(h->e);
 
 	return b ? b->ops->sync(b, flags, tree_config()->fence_timeout_ms) : 0;
-}
-
-static void inval_and_reply(fuse_req_t req, fuse_ino_t ino)
-{
-	int r = fuse_lowlevel_notify_inval_inode(fs_data(req)->se, ino, 0, 0);
-
-	if (r < 0 && r != -ENOENT)
-		log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
-	fuse_reply_ioctl(req, 0, NULL, 0);
-}
-
-struct inval_job {
-	fuse_req_t req;
-	fuse_ino_t ino;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool done, abandoned;
-};
-
-static void *inval_thread(void *arg)
-{
-	struct inval_job *job = arg;
-	bool reply;
-	int r = fuse_lowlevel_notify_inval_inode(fs_data(job->req)->se, job->ino, 0, 0);
-
-	if (r < 0 && r != -ENOENT)
-		log_warn("ioctl SYNC: invalidating the page cache: %s", strerror(-r));
-	pthread_mutex_lock(&job->lock);
-	job->done = true;
-	reply = job->abandoned;
-	pthread_cond_signal(&job->cond);
-	pthread_mutex_unlock(&job->lock);
-	if (reply) {
-		fuse_reply_ioctl(job->req, 0, NULL, 0);
-		free(job);
-	}
-	return NULL;
-}
-
-/*
- * Over io_uring one thread serves each queue, one request at a time, and
- * the kernel queues a request on the ring of the CPU that makes it: the
- * WRITEs that an invalidation waits for (dirty mapped pages) would queue
- * behind the SYNC that waits for them (measured: a hang on 7.3). So the
- * invalidation runs on a thread kept off this CPU, and the ring thread
- * replies once it is done. Only when it cannot finish in time (one CPU,
- * dirty pages) does the ring thread return and leave the reply to it:
- * libfuse 3.18 replies from other threads are racy (a later request fails
- * with ECANCELED now and then, measured), so that stays the exception.
- * 0, or -errno to do it inline.
- */
-#define INVAL_WAIT_MS 200
-
-static int inval_async(fuse_req_t req, fuse_ino_t ino)
-{
-	struct inval_job *job = calloc(1, sizeof(*job));
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int cpu = sched_getcpu();
-	struct timespec until;
-	pthread_attr_t attr;
-	cpu_set_t set;
-	pthread_t t;
-	bool done;
-	int r;
-
-	if (!job)
-		return -ENOMEM;
-	job->req = req;
-	job->ino = ino;
-	pthread_mutex_init(&job->lock, NULL);
-	pthread_cond_init(&job->cond, NULL);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (ncpu > 1 && cpu >= 0 && cpu < CPU_SETSIZE) {
-		CPU_ZERO(&set);
-		for (long i = 0; i < ncpu && i < CPU_SETSIZE; i++)
-			if (i != cpu)
-				CPU_SET(i, &set);
-		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-	}
-	r = -pthread_create(&t, &attr, inval_thread, job);
-	pthread_attr_destroy(&attr);
-	if (r < 0) {
-		log_warn("ioctl SYNC: no thread for the invalidation: %s", strerror(-r));
-		free(job);
-		return r;
-	}
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += INVAL_WAIT_MS * 1000000L;
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
-	pthread_mutex_lock(&job->lock);
-	while (!job->done &&
-	       pthread_cond_timedwait(&job->cond, &job->lock, &until) != ETIMEDOUT)
-		;
-	done = job->done;
-	job->abandoned = !done;
-	pthread_mutex_unlock(&job->lock);
-	if (done) {
-		free(job);
-		fuse_reply_ioctl(req, 0, NULL, 0);
-	}
-	return 0;
 }
 
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
@@ -743,13 +608,7 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	 * (as WRITEs served by the other threads) before dropping them.
 	 */
 	if (!(sync->flags & DMA_BUF_SYNC_END) || (sync->flags & DMA_BUF_SYNC_WRITE)) {
-		if (sync_slot_get() < 0) {
-			fuse_reply_err(req, EAGAIN);
-			return;
-		}
-		if (!fuse_req_is_uring(req) || inval_async(req, ino) < 0)
-			inval_and_reply(req, ino);
-		sync_slot_put();
+		sync_invalidate(req, ino);
 		return;
 	}
 	fuse_reply_ioctl(req, 0, NULL, 0);

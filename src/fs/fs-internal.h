@@ -108,6 +108,11 @@ struct entry;
  * "direct" (O_DIRECT and write-only opens are direct in any case). */
 const char *file_access(const struct config *cfg, struct entry *e);
 
+/* ---- sync.c: DMA_BUF_IOCTL_SYNC through the page cache ---- */
+/* SYNC_START, or SYNC_END of a write: write back and drop inode ino's
+ * cached pages, and reply (EAGAIN when too many invalidations run). */
+void sync_invalidate(fuse_req_t req, fuse_ino_t ino);
+
 /* ---- xattr.c: the user.dmabuf.* attributes ---- */
 void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
 void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);

@@ -4,7 +4,7 @@
 /*
  * What the tree hands over to the daemon's next start (the daemon's fdstore.c
  * keeps it in systemd's fd store): one record per buffer that must survive
- * a restart. Implemented in fs/entry.c, under the tree lock.
+ * a restart. Implemented in fs/persist.c, under the tree lock.
  */
 #include <sys/types.h>
 #include <time.h>

@@ -4,7 +4,8 @@
 /*
  * The tree as the rest of the daemon sees it: inode numbers, and the verbs
  * the control socket and main.c use. The entries themselves (fs/entry.h)
- * are private to src/fs/; both are implemented in fs/entry.c.
+ * are private to src/fs/. The control socket's verbs are in fs/tree.c,
+ * the rest in fs/entry.c.
  */
 #include <stdbool.h>
 #include <stddef.h>
