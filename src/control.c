@@ -13,12 +13,15 @@
  * FUSE server holds, whose FLUSH may never be answered -- is handed to a
  * closer thread so that it wedges nobody.
  *
+ * Here: the socket, the poll loop with its table of connections, and the
+ * requests. The closer thread is control-closer.c; what they share,
+ * control-internal.h.
+ *
  * No caller can lock the others out: each non-root uid has a connection
  * limit, a connection that sends no complete request within the idle
  * timeout is closed, and root has slots of its own.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -38,6 +41,7 @@
 #include "backend/backend.h"
 #include "buffer.h"
 #include "control.h"
+#include "control-internal.h"
 #include "conf.h"
 #include "fs/tree.h"
 #include "lib/proto.h"
@@ -51,22 +55,8 @@
 /* How long to stop accepting when the daemon is out of fds. */
 #define ACCEPT_BACKOFF_MS 100
 
-struct conn {
-	int fd;
-	uint64_t id;
-	struct ucred cred;
-	/* Until the first complete request: when the connection is closed. */
-	int64_t deadline_ms;
-	bool served;
-};
-
 static int listen_fd = -1;
 static int stop_fd = -1;
-static int closer_fd = -1; /* write end of the closer thread's pipe */
-/* Set by the closer thread when it has closed everything and its pipe. */
-static pthread_mutex_t closer_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t closer_cond = PTHREAD_COND_INITIALIZER;
-static bool closer_done;
 static char *sock_path;
 static pthread_t thread;
 static bool running;
@@ -103,83 +93,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The closer thread: close() of a received fd runs the file's flush, which
- * for a file of another FUSE server waits (uninterruptibly) for that
- * server. Here it holds up nobody. */
-static void *closer_thread(void *arg)
-{
-	int rfd = (int)(intptr_t)arg, fd;
-
-	while (read(rfd, &fd, sizeof(fd)) == sizeof(fd))
-		close(fd);
-	close(rfd);
-	pthread_mutex_lock(&closer_lock);
-	closer_done = true;
-	pthread_cond_signal(&closer_cond);
-	pthread_mutex_unlock(&closer_lock);
-	return NULL;
-}
-
-/* Wait (at most a second) for the closer thread to drain: a stop leaves no
- * fd behind, unless a close is stuck in a dead FUSE server. */
-static void closer_stop(void)
-{
-	struct timespec until;
-
-	if (closer_fd < 0)
-		return;
-	close(closer_fd); /* EOF ends the thread once the queue is closed */
-	closer_fd = -1;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 1;
-	pthread_mutex_lock(&closer_lock);
-	while (!closer_done &&
-	       pthread_cond_timedwait(&closer_cond, &closer_lock, &until) == 0)
-		;
-	if (!closer_done)
-		log_warn("control: a received fd is still being closed at exit");
-	pthread_mutex_unlock(&closer_lock);
-}
-
-static void close_received(int fd)
-{
-	if (fd < 0)
-		return;
-	/* A full pipe means 16k fds pending a close: closing here is the
-	 * lesser evil. */
-	if (closer_fd < 0 || write(closer_fd, &fd, sizeof(fd)) != sizeof(fd))
-		close(fd);
-}
-
-static int closer_start(void)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-	int p[2], r;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	if (fcntl(p[1], F_SETFL, O_NONBLOCK) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	/* Detached and never joined: a close stuck in a dead FUSE server
-	 * must not hold up the daemon's stop. */
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = -pthread_create(&t, &attr, closer_thread, (void *)(intptr_t)p[0]);
-	pthread_attr_destroy(&attr);
-	if (r < 0)
-		goto fail;
-	closer_done = false;
-	closer_fd = p[1];
-	return 0;
-fail:
-	close(p[0]);
-	close(p[1]);
-	return r;
 }
 
 int control_bind(const char *path, bool group_set, gid_t group)
