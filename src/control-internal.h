@@ -23,8 +23,16 @@ struct conn {
 	bool served;
 };
 
+/* control.c: the poll loop and the requests */
+int peer_groups(int fd, gid_t **out, size_t *n);
+void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
+	_printf_(4, 5);
+
 /* control-closer.c: the closer thread */
 int closer_start(void);
 void closer_stop(void);
 /* Close a received fd on the closer thread (here if it cannot take it). */
 void close_received(int fd);
+
+/* control-list.c: LIST */
+void do_list(struct conn *c, const char *cursor);
