@@ -13,12 +13,15 @@
  * FUSE server holds, whose FLUSH may never be answered -- is handed to a
  * closer thread so that it wedges nobody.
  *
+ * Here: the socket, the poll loop with its table of connections, and the
+ * requests but one. The closer thread is control-closer.c, LIST (the one
+ * reply built as JSON) control-list.c; what they share, control-internal.h.
+ *
  * No caller can lock the others out: each non-root uid has a connection
  * limit, a connection that sends no complete request within the idle
  * timeout is closed, and root has slots of its own.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -33,11 +36,11 @@
 #include <unistd.h>
 
 #include <dmabuffs/client.h>
-#include <json-c/json.h>
 
 #include "backend/backend.h"
 #include "buffer.h"
 #include "control.h"
+#include "control-internal.h"
 #include "conf.h"
 #include "fs/tree.h"
 #include "lib/proto.h"
@@ -51,22 +54,8 @@
 /* How long to stop accepting when the daemon is out of fds. */
 #define ACCEPT_BACKOFF_MS 100
 
-struct conn {
-	int fd;
-	uint64_t id;
-	struct ucred cred;
-	/* Until the first complete request: when the connection is closed. */
-	int64_t deadline_ms;
-	bool served;
-};
-
 static int listen_fd = -1;
 static int stop_fd = -1;
-static int closer_fd = -1; /* write end of the closer thread's pipe */
-/* Set by the closer thread when it has closed everything and its pipe. */
-static pthread_mutex_t closer_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t closer_cond = PTHREAD_COND_INITIALIZER;
-static bool closer_done;
 static char *sock_path;
 static pthread_t thread;
 static bool running;
@@ -77,7 +66,7 @@ static int nconns, max_conns;
 static uint64_t next_conn_id = 1;
 
 /* The supplementary groups of the peer (as at connect), malloc'ed. */
-static int peer_groups(int fd, gid_t **out, size_t *n)
+int peer_groups(int fd, gid_t **out, size_t *n)
 {
 	socklen_t len = 16 * sizeof(gid_t);
 
@@ -103,83 +92,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The closer thread: close() of a received fd runs the file's flush, which
- * for a file of another FUSE server waits (uninterruptibly) for that
- * server. Here it holds up nobody. */
-static void *closer_thread(void *arg)
-{
-	int rfd = (int)(intptr_t)arg, fd;
-
-	while (read(rfd, &fd, sizeof(fd)) == sizeof(fd))
-		close(fd);
-	close(rfd);
-	pthread_mutex_lock(&closer_lock);
-	closer_done = true;
-	pthread_cond_signal(&closer_cond);
-	pthread_mutex_unlock(&closer_lock);
-	return NULL;
-}
-
-/* Wait (at most a second) for the closer thread to drain: a stop leaves no
- * fd behind, unless a close is stuck in a dead FUSE server. */
-static void closer_stop(void)
-{
-	struct timespec until;
-
-	if (closer_fd < 0)
-		return;
-	close(closer_fd); /* EOF ends the thread once the queue is closed */
-	closer_fd = -1;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 1;
-	pthread_mutex_lock(&closer_lock);
-	while (!closer_done &&
-	       pthread_cond_timedwait(&closer_cond, &closer_lock, &until) == 0)
-		;
-	if (!closer_done)
-		log_warn("control: a received fd is still being closed at exit");
-	pthread_mutex_unlock(&closer_lock);
-}
-
-static void close_received(int fd)
-{
-	if (fd < 0)
-		return;
-	/* A full pipe means 16k fds pending a close: closing here is the
-	 * lesser evil. */
-	if (closer_fd < 0 || write(closer_fd, &fd, sizeof(fd)) != sizeof(fd))
-		close(fd);
-}
-
-static int closer_start(void)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-	int p[2], r;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	if (fcntl(p[1], F_SETFL, O_NONBLOCK) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	/* Detached and never joined: a close stuck in a dead FUSE server
-	 * must not hold up the daemon's stop. */
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = -pthread_create(&t, &attr, closer_thread, (void *)(intptr_t)p[0]);
-	pthread_attr_destroy(&attr);
-	if (r < 0)
-		goto fail;
-	closer_done = false;
-	closer_fd = p[1];
-	return 0;
-fail:
-	close(p[0]);
-	close(p[1]);
-	return r;
 }
 
 int control_bind(const char *path, bool group_set, gid_t group)
@@ -235,10 +147,7 @@ int control_bind(const char *path, bool group_set, gid_t group)
 	return 0;
 }
 
-static void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
-	_printf_(4, 5);
-
-static void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
+void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
 {
 	char msg[PROTO_MSG_MAX + 1], buf[PROTO_MAX_REPLY];
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
@@ -332,174 +241,6 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 		 (unsigned)c->cred.uid, info.exp_name,
 		 rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? "transient" : "persistent");
 	send_reply(c, 0, -1, "published %s", rq->name);
-}
-
-/* ---- LIST: the root's buffer files in one reply ---- */
-
-struct list_ctx {
-	json_object *buffers;
-	const struct ucred *cred;
-	gid_t *groups; /* the peer's supplementary groups (peer_groups) */
-	size_t ngroups;
-	size_t room;   /* bytes left in the chunk */
-	uint64_t last; /* the id of the last one taken */
-	bool full;
-};
-
-/* Whether the caller could getxattr(user.*) the file: read permission, as
- * the kernel checks it under default_permissions (root always may). */
-static bool list_may_read(const struct list_ctx *x, const struct stat *st)
-{
-	return mode_may_access(st->st_mode, st->st_uid, st->st_gid, x->cred->uid, x->cred->gid,
-			       x->groups, x->ngroups, 4);
-}
-
-static json_object *list_hex(const char *s)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t len = strlen(s);
-	_cleanup_free_ char *hex = malloc(len * 2 + 1);
-
-	if (!hex)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		hex[2 * i] = digits[(unsigned char)s[i] >> 4];
-		hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
-	}
-	hex[2 * len] = '\0';
-	return json_object_new_string(hex);
-}
-
-static json_object *list_object(const struct list_ctx *x, const struct tree_item *it)
-{
-	json_object *o = json_object_new_object(), *name = list_hex(it->name);
-	bool readable = list_may_read(x, it->st);
-
-	if (!o || !name) {
-		json_object_put(o);
-		json_object_put(name);
-		return NULL;
-	}
-	json_object_object_add(o, "name_hex", name);
-	json_object_object_add(o, "size", json_object_new_int64(it->st->st_size));
-	json_object_object_add(o, "uid", json_object_new_int64(it->st->st_uid));
-	json_object_object_add(o, "gid", json_object_new_int64(it->st->st_gid));
-	json_object_object_add(o, "mode", json_object_new_int64(it->st->st_mode & 07777));
-	json_object_object_add(o, "exporter",
-			       readable ? json_object_new_string(it->exporter) : NULL);
-	json_object_object_add(o, "iomem", readable ? json_object_new_int(it->iomem) : NULL);
-	json_object_object_add(o, "origin",
-			       readable ? json_object_new_string(origin_name(it->origin)) : NULL);
-	json_object_object_add(o, "inode", readable && it->kino
-						   ? json_object_new_int64((int64_t)it->kino)
-						   : NULL);
-	return o;
-}
-
-/* The length of s as json-c prints a string (JSON_C_TO_STRING_PLAIN). */
-static size_t json_str_len(const char *s)
-{
-	size_t n = 2;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\' || c == '/' || c == '\b' || c == '\f' || c == '\n' ||
-		    c == '\r' || c == '\t')
-			n += 2;
-		else if (c < 0x20)
-			n += 6;
-		else
-			n++;
-	}
-	return n;
-}
-
-/* Take items while they fit in the chunk (1 stops the walk when full). */
-static int list_item(const struct tree_item *it, void *data)
-{
-	struct list_ctx *x = data;
-	/* An upper bound of what the item takes as JSON, without printing
-	 * it: the hex name, the strings, the keys and separators (86 bytes,
-	 * 100 with room for a null in place of a short string), numbers of
-	 * at most 20 digits (size, inode), 10 (uid, gid), 4 (mode, iomem). */
-	size_t len = 2 * strlen(it->name) + json_str_len(it->exporter) +
-		     json_str_len(origin_name(it->origin)) + 100 + 2 * 20 + 2 * 10 + 2 * 4;
-	json_object *o;
-
-	if (len > x->room) {
-		x->full = true;
-		return 1;
-	}
-	o = list_object(x, it);
-	if (!o || json_object_array_add(x->buffers, o) < 0) {
-		json_object_put(o);
-		return -ENOMEM;
-	}
-	x->room -= len;
-	x->last = it->id;
-	return 0;
-}
-
-/* One chunk of the listing (proto.h): the buffer files below the cursor,
- * as many as fit, and where the next chunk starts. */
-static void do_list(struct conn *c, const char *cursor)
-{
-	struct list_ctx x = { .cred = &c->cred };
-	_cleanup_free_ gid_t *groups = NULL;
-	const char *mount = tree_config()->mountpoint;
-	json_object *doc = json_object_new_object();
-	_cleanup_free_ char *buf = NULL;
-	char next[32];
-	uint64_t before = 0;
-	const char *text;
-	size_t len;
-	int r = 0;
-
-	if (*cursor && (parse_u64(cursor, 10, &before) < 0 || before == 0))
-		r = -EINVAL;
-	/* Best effort: without them, attributes are shown by uid and gid only. */
-	if (peer_groups(c->fd, &groups, &x.ngroups) < 0)
-		x.ngroups = 0;
-	x.groups = groups;
-	x.buffers = json_object_new_array();
-	buf = malloc(PROTO_MAX_LIST_REPLY);
-	if (!doc || !x.buffers || !buf)
-		r = -ENOMEM;
-	if (r == 0) {
-		/* Room for the envelope: the mount (escaped, at most 6 bytes a
-		 * byte) and the cursor. */
-		x.room = PROTO_LIST_CHUNK - 64 - 6 * strlen(mount);
-		json_object_object_add(doc, "mount", json_object_new_string(mount));
-		json_object_object_add(doc, "buffers", json_object_get(x.buffers));
-		r = tree_list(before, list_item, &x);
-		if (r == 1 && !json_object_array_length(x.buffers))
-			r = -EOVERFLOW; /* cannot happen: one item is < 2 KiB */
-	}
-	if (r >= 0) {
-		snprintf(next, sizeof(next), "%llu", (unsigned long long)x.last);
-		json_object_object_add(doc, "next", x.full ? json_object_new_string(next) : NULL);
-		text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-		r = text ? proto_encode_list_reply(buf, PROTO_MAX_LIST_REPLY, text, strlen(text),
-						   &len)
-			 : -ENOMEM;
-	}
-	json_object_put(x.buffers);
-	json_object_put(doc);
-	if (r < 0) {
-		send_reply(c, r, -1, "list: %s", r == -EINVAL ? "bad cursor" : "cannot list");
-		return;
-	}
-	/* Never block on a client that does not read its replies. A socket
-	 * buffer below the chunk (a lowered net.core.wmem_default) gets an
-	 * error the client can act on, not silence. */
-	if (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		if (errno == EMSGSIZE)
-			send_reply(c, -EMSGSIZE, -1, "list: the socket buffer is below %u bytes",
-				   (unsigned)len);
-		else
-			log_info("control: list reply to pid %d lost: %m", (int)c->cred.pid);
-	}
 }
 
 static const char *op_name(uint16_t op)

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What the files of the control socket server share, one section per
+ * file, in the style of kmod's libkmod-internal.h. control.h is the
+ * daemon's view of it; this is only for control*.c.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "shared/macro.h"
+
+struct conn {
+	int fd;
+	uint64_t id;
+	struct ucred cred;
+	/* Until the first complete request: when the connection is closed. */
+	int64_t deadline_ms;
+	bool served;
+};
+
+/* control.c: the poll loop and the requests */
+int peer_groups(int fd, gid_t **out, size_t *n);
+void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
+	_printf_(4, 5);
+
+/* control-closer.c: the closer thread */
+int closer_start(void);
+void closer_stop(void);
+/* Close a received fd on the closer thread (here if it cannot take it). */
+void close_received(int fd);
+
+/* control-list.c: LIST */
+void do_list(struct conn *c, const char *cursor);
