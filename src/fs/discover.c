@@ -6,32 +6,21 @@
  * reference; opening proc/PID/FD takes the fd with pidfd_getfd(2) for as
  * long as the file is open.
  *
- * Who may look follows ptrace's rules (PTRACE_MODE_ATTACH), decided on the
- * caller's credentials. The part that depends on the target only is turned
- * into the owner of proc/PID and its files (mode 0500 / 0600), so that the
- * kernel itself checks the caller against it on every path walk
- * (default_permissions): the owner is the target's uid when its real,
- * effective and saved uids are one uid, its gids one gid, it is dumpable
- * (/proc/PID/fd is owned by its euid, not root) and Yama's ptrace_scope is 0;
- * otherwise root. Yama 1 ("descendants only") cannot apply to a file server
- * and is taken as 2 (root only); 3 lets nobody in, root included (the
- * kernel refuses the daemon's own pidfd_getfd then).
+ * This file lists, stats and opens those entries and finds the holders of
+ * the daemon's own buffers. Who may look is discover-rules.c (ptrace's
+ * rules); taking the fd and proving what it is, discover-take.c.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "buffer.h"
+#include "fs/discover-internal.h"
 #include "fs/entry.h"
 #include "fs/fs-internal.h"
 #include "shared/bufinfo.h"
@@ -39,16 +28,6 @@
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/maps.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 /*
  * A map holder's node, proc/PID/map-INO, lives in the NODE_PROC_FD inode
@@ -98,16 +77,6 @@ uint64_t discover_map_node(pid_t pid, uint64_t kino)
 	return pid_kino_node(NODE_PROC_FD, pid, kino);
 }
 
-static bool is_number(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 static int append(void **v, size_t *n, size_t *cap, size_t elem,
 		  const void *item)
 {
@@ -125,283 +94,11 @@ static int append(void **v, size_t *n, size_t *cap, size_t elem,
 	return 0;
 }
 
-/* ---- who may inspect a process ---- */
-
-/* Yama's ptrace_scope, 0 where Yama is not built in. */
-static int yama_scope(void)
-{
-	_cleanup_fclose_ FILE *f =
-		fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
-	int v = 0;
-
-	if (!f || fscanf(f, "%d", &v) != 1)
-		return 0;
-	return v;
-}
-
-/*
- * The owner the target's proc/ nodes get: its uid when anyone but root may
- * inspect it, else 0. -EACCES when nobody may (Yama 3), -ENOENT when the
- * process is gone.
- */
-int discover_owner(pid_t pid, uid_t *owner)
-{
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	unsigned long u[4] = { 0 }, g[4] = { 0 };
-	bool have_u = false, have_g = false;
-	size_t cap = 0;
-	char path[64];
-	struct stat st;
-	int scope = yama_scope();
-
-	if (scope >= 3)
-		return -EACCES;
-	/* Not /proc/PID itself: the kernel gives world-readable directories
-	 * the euid whether the process is dumpable or not. */
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	if (pid <= 0 || stat(path, &st) < 0)
-		return -ENOENT;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -ENOENT;
-	while (getline(&line, &cap, f) >= 0) {
-		if (sscanf(line, "Uid: %lu %lu %lu %lu", &u[0], &u[1], &u[2],
-			   &u[3]) == 4)
-			have_u = true;
-		else if (sscanf(line, "Gid: %lu %lu %lu %lu", &g[0], &g[1],
-				&g[2], &g[3]) == 4)
-			have_g = true;
-	}
-	if (!have_u || !have_g)
-		return -ENOENT;
-	*owner = 0;
-	/* /proc/PID/fd belongs to root, not to the euid, while the process is
-	 * not dumpable (setuid programs, PR_SET_DUMPABLE 0): ptrace then
-	 * asks for CAP_SYS_PTRACE. */
-	if (scope == 0 && u[0] == u[1] && u[1] == u[2] && g[0] == g[1] &&
-	    g[1] == g[2] && st.st_uid == (uid_t)u[1])
-		*owner = (uid_t)u[0];
-	return 0;
-}
-
-/* The caller (uid, as FUSE gives it: the fsuid) may inspect pid. */
-static int caller_may(pid_t pid, uid_t caller, uid_t *owner)
-{
-	int r = discover_owner(pid, owner);
-
-	if (r < 0)
-		return r;
-	if (caller != 0 && caller != *owner) {
-		log_info(
-			"proc/%d: uid %u may not inspect it (ptrace rules, Yama %d)",
-			(int)pid, (unsigned)caller, yama_scope());
-		return -EACCES;
-	}
-	return 0;
-}
-
-/* ---- the dma-buf file system's device ---- */
-
-/* Map holders are told from files that merely have a "/dmabuf:" name by
- * their device, learnt once from an fd that is known to be a dma-buf. */
-static pthread_mutex_t dev_lock = PTHREAD_MUTEX_INITIALIZER;
-static dev_t dmabuf_dev;
-static bool dmabuf_dev_known;
-
-static bool dev_get(dev_t *dev)
-{
-	bool known;
-
-	pthread_mutex_lock(&dev_lock);
-	known = dmabuf_dev_known;
-	*dev = dmabuf_dev;
-	pthread_mutex_unlock(&dev_lock);
-	return known;
-}
-
-static void dev_set(dev_t dev)
-{
-	pthread_mutex_lock(&dev_lock);
-	dmabuf_dev = dev;
-	dmabuf_dev_known = true;
-	pthread_mutex_unlock(&dev_lock);
-}
-
-static bool fd_link_is_dmabuf(pid_t pid, const char *fd);
-
-static bool own_fd_links_dmabuf(int fd)
-{
-	char num[16];
-
-	snprintf(num, sizeof(num), "%d", fd);
-	return fd_link_is_dmabuf(0, num);
-}
-
-/*
- * An fd taken from another process is whatever sat there at that moment:
- * before anything touches it, prove it is a dma-buf (the link and the
- * kernel's exp_name line: neither calls into a file system an attacker may
- * run), then that it is the inode that was listed. fstat() comes last, once
- * the fd is known to be a dma-buf (on a FUSE file it would wait on that
- * file system's server). 0 or -ENOENT.
- */
-static int verify_taken(int fd, uint64_t want_ino)
-{
-	struct dmabuf_fdinfo info;
-	struct stat st;
-	dev_t dev;
-
-	if (!own_fd_links_dmabuf(fd) || fdinfo_read(0, fd, &info) < 0 ||
-	    !info.is_dmabuf)
-		return -ENOENT;
-	if (want_ino && info.ino != want_ino)
-		return -ENOENT;
-	if (fstat(fd, &st) < 0 || (want_ino && st.st_ino != want_ino))
-		return -ENOENT;
-	if (dev_get(&dev)) {
-		if (st.st_dev != dev)
-			return -ENOENT;
-	} else {
-		dev_set(st.st_dev);
-	}
-	return 0;
-}
-
-/* Closing a file that is not ours to know may block (a FUSE file sends
- * FLUSH and waits for its server): a few such closes go to threads of
- * their own, so that a hostile server cannot hold the daemon's workers. */
-static atomic_int closers;
-
-static void *closer(void *arg)
-{
-	close((int)(intptr_t)arg);
-	atomic_fetch_sub(&closers, 1);
-	return NULL;
-}
-
-static void discard_fd(int fd)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-
-	if (atomic_fetch_add(&closers, 1) < 16 &&
-	    pthread_attr_init(&attr) == 0) {
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &attr, closer, (void *)(intptr_t)fd) ==
-		    0) {
-			pthread_attr_destroy(&attr);
-			return;
-		}
-		pthread_attr_destroy(&attr);
-	}
-	atomic_fetch_sub(&closers, 1);
-	close(fd);
-}
-
-static int pidfd_open(pid_t pid)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-
-	return fd < 0 ? (errno == ESRCH || errno == EINVAL ? -ENOENT : -errno) :
-			fd;
-}
-
-static int take_fd(int pidfd, int fd)
-{
-	int r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-
-	return r < 0 ? (errno == EPERM ? -EACCES :
-			errno == EBADF ? -ENOENT :
-					 -errno) :
-		       r;
-}
-
-static bool pidfd_alive(int pidfd)
-{
-	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
-}
-
-static int learn_cb(const struct entry_view *v, void *data)
-{
-	struct dmabuf_fdinfo info;
-	struct stat st;
-
-	if (!v->buf || fdinfo_read(0, v->buf->fd, &info) < 0 ||
-	    !info.is_dmabuf || fstat(v->buf->fd, &st) < 0)
-		return 0;
-	dev_set(st.st_dev);
-	return 1;
-}
-
-/* Learn the device from one of our own buffers, else from pid's fd (a
- * dma-buf by its fdinfo), taken and checked like any other. */
-static bool dev_learn_from(pid_t pid, int fd, uint64_t ino, dev_t *dev)
-{
-	int pidfd, bfd;
-
-	pidfd = pidfd_open(pid);
-	if (pidfd < 0)
-		return false;
-	bfd = take_fd(pidfd, fd);
-	close(pidfd);
-	if (bfd < 0)
-		return false;
-	if (verify_taken(bfd, ino) < 0) {
-		discard_fd(bfd);
-		return false;
-	}
-	close(bfd);
-	return dev_get(dev);
-}
-
-/* Else from the first process found with a dma-buf fd: once per daemon,
- * in practice. */
-static bool dev_learn(dev_t *dev)
-{
-	_cleanup_closedir_ DIR *proc = NULL;
-	struct dirent *de;
-	pid_t self = getpid();
-
-	if (dev_get(dev))
-		return true;
-	if (tree_walk(learn_cb, NULL) == 1)
-		return dev_get(dev);
-	proc = opendir("/proc");
-	while (proc && (de = readdir(proc))) {
-		_cleanup_closedir_ DIR *fds = NULL;
-		struct dirent *fe;
-		char path[64];
-		pid_t pid;
-
-		if (!is_number(de->d_name) ||
-		    (pid = (pid_t)atoi(de->d_name)) == self)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-		fds = opendir(path);
-		while (fds && (fe = readdir(fds))) {
-			struct dmabuf_fdinfo info;
-			int fd;
-
-			if (!is_number(fe->d_name) ||
-			    !fd_link_is_dmabuf(pid, fe->d_name))
-				continue;
-			fd = atoi(fe->d_name);
-			if (fdinfo_read(pid, fd, &info) == 0 &&
-			    info.is_dmabuf && info.ino &&
-			    dev_learn_from(pid, fd, info.ino, dev))
-				return true;
-		}
-	}
-	return false;
-}
-
 /* ---- listing ---- */
 
 /* /proc/PID/fd/N of a dma-buf links to "/dmabuf:NAME" (older kernels:
  * "anon_inode:dmabuf"); the fdinfo's exp_name line is the proof. */
-static bool fd_link_is_dmabuf(pid_t pid, const char *fd)
+bool fd_link_is_dmabuf(pid_t pid, const char *fd)
 {
 	char path[300], target[128];
 	ssize_t n;
@@ -462,9 +159,9 @@ static int scan_maps(pid_t pid, const struct fd_hold *fds, size_t nfds,
 	r = maps_read_pid(pid, out, n);
 	if (r < 0 || *n == 0)
 		return r;
-	if (!dev_get(&dev) && nfds)
-		dev_learn_from(pid, fds[0].fd, fds[0].info.ino, &dev);
-	if (!dev_learn(&dev)) {
+	if (!dmabuf_dev_get(&dev) && nfds)
+		dmabuf_dev_learn_from(pid, fds[0].fd, fds[0].info.ino, &dev);
+	if (!dmabuf_dev_learn(&dev)) {
 		*n = 0;
 		return 0;
 	}
@@ -653,7 +350,7 @@ int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode,
 			(int)dn.pid, (unsigned long long)dn.kino);
 		return -EOPNOTSUPP;
 	}
-	pidfd = pidfd_open(dn.pid);
+	pidfd = open_pidfd(dn.pid);
 	if (pidfd < 0)
 		return pidfd;
 	r = fdinfo_read(dn.pid, dn.fd, &info);
@@ -723,12 +420,12 @@ int discover_holders(int fd, uint64_t kino, char *out, size_t outsz)
 		return -errno;
 	link[len] = '\0';
 	dmabuf = fdinfo_read(0, fd, &mine) == 0 && mine.is_dmabuf;
-	if (dmabuf && !dev_get(&dev)) {
+	if (dmabuf && !dmabuf_dev_get(&dev)) {
 		struct stat st;
 
 		if (fstat(fd, &st) < 0)
 			return -errno;
-		dev_set(st.st_dev);
+		dmabuf_dev_set(st.st_dev);
 		dev = st.st_dev;
 	}
 	proc = opendir("/proc");

@@ -120,7 +120,7 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 		 size_t size, int flags);
 void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
-/* ---- discover.c: dma-bufs held by other processes, under proc/PID/ ---- */
+/* ---- discover*.c: dma-bufs held by other processes, under proc/PID/ ---- */
 /* One holder node of proc/PID/: "FD" (held by fd) or "map-INO" (only
  * mapped). */
 struct discover_item {
