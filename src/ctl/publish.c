@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ctl/convert.h"
@@ -23,14 +22,8 @@
 #include "dmabuffs/client.h"
 #include "shared/fdinfo.h"
 #include "shared/macro.h"
+#include "shared/pidfd.h"
 #include "shared/util.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 
 /* ------------------------------------------------------------ publish */
 

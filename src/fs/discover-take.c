@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "buffer.h"
@@ -24,16 +23,7 @@
 #include "fs/entry.h"
 #include "shared/fdinfo.h"
 #include "shared/macro.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
+#include "shared/pidfd.h"
 
 /* ---- the dma-buf file system's device ---- */
 

@@ -3,7 +3,10 @@
  * The buffer files, after libfuse's passthrough_ll.c: lookups and opens
  * are counted here and only here (lo_find/unref_inode), and the tree lock
  * is private, so no caller can hold it across a fuse_reply_*(). The state
- * machine (unallocated -> staged -> allocated) is in entry-state.c.
+ * machine (unallocated -> staged -> allocated) is in entry-state.c. The
+ * control socket's verbs (tree.c) and the fd store's records (persist.c)
+ * reach the entries through the few verbs at the end of this file, which
+ * run their callback under the lock: a callback has no request to reply to.
  *
  * tree_lock protects the list and the fields entry.h says; e->io is taken
  * before it, never after (entry_install_*() run under io).

@@ -48,12 +48,18 @@ kill -TERM "$pid"
 wait_for "! pid_alive $pid" 300
 wait "$pid"
 is "$?" 0 "SIGTERM: exit 0 under valgrind" || diag_file "$T/run.log" "daemon log"
-# Every descriptor still open at exit must be one valgrind saw inherited.
+# Every descriptor still open at exit must be one valgrind saw inherited,
+# but one: libfuse's grow_pipe_to_max() opens /proc/sys/fs/pipe-max-size
+# inside the receive call, where its workers may be cancelled at a stop,
+# so a worker cancelled in its read() leaves it open (seen once, in a full
+# make check; libfuse 3.18.3, fuse_loop_mt.c). The daemon never opens that
+# file, and it is not its descriptor to close.
 own=$(python3 - "$T/run.vg" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 blocks = re.split(r"==\d+== Open (?:file descriptor|AF_UNIX socket) ", text)[1:]
-own = [b.splitlines()[0] for b in blocks if "<inherited from parent>" not in b]
+own = [b.splitlines()[0] for b in blocks if "<inherited from parent>" not in b and
+       not b.splitlines()[0].endswith(": /proc/sys/fs/pipe-max-size")]
 print("; ".join(own))
 PY
 )
