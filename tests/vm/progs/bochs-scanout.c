@@ -42,26 +42,19 @@
 #include <xf86drmMode.h>
 
 #ifdef HAVE_DMABUFFS_PUBLISH
-#include <sys/xattr.h>
 #include <dmabuffs/client.h>
 #endif
 
 #include "vmdrm.h"
+#include "vmxattr.h"
 
 #ifdef HAVE_DMABUFFS_PUBLISH
+/* vm_expect_xattr(), and the value in the log. */
 static void expect_xattr(const char *path, const char *key, const char *want)
 {
-	char name[64], val[256];
-	ssize_t n;
+	const char *val = vm_expect_xattr(path, key, want);
 
-	snprintf(name, sizeof(name), "user.dmabuf.%s", key);
-	n = getxattr(path, name, val, sizeof(val) - 1);
-	if (n < 0)
-		vm_fail("getxattr %s %s: %s", path, name, strerror(errno));
-	val[n] = '\0';
-	if (want && strcmp(val, want))
-		vm_fail("%s: %s is '%s', expected '%s'", path, name, val, want);
-	vm_log("%s: %s = %s", path, name, val);
+	vm_log("%s: user.dmabuf.%s = %s", path, key, val);
 }
 
 /* The image of vm_pattern(seed) with the buffer's pitch. */
