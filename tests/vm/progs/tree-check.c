@@ -67,25 +67,13 @@ static void *map(int fd, size_t size, off_t off, const char *what)
 	return p;
 }
 
-/* pwrite in chunks of awkward sizes: the daemon sees unaligned offsets and
- * lengths, as FUSE forwards write() ranges as they are. */
+/* pwrite in chunks of awkward sizes (vm_pwrite_chunks()). */
 static void write_file(int fd, const uint8_t *src, size_t size)
 {
 	static const size_t chunks[] = { 1, 4093, 7, 65543, 3, 131072, 12345, 2 };
-	size_t off = 0;
 
-	for (unsigned k = 0; off < size; k++) {
-		size_t n = chunks[k % (sizeof(chunks) / sizeof(chunks[0]))];
-		ssize_t w;
-
-		if (n > size - off)
-			n = size - off;
-		w = pwrite(fd, src + off, n, (off_t)off);
-		if (w != (ssize_t)n)
-			vm_fail("pwrite %s: %zu bytes at %zu: %zd (%s)", file, n, off, w,
-				w < 0 ? strerror(errno) : "short");
-		off += n;
-	}
+	vm_pwrite_chunks(fd, file, src, size, chunks,
+			 sizeof(chunks) / sizeof(chunks[0]));
 }
 
 static void read_file(int fd, uint8_t *dst, size_t size)

@@ -104,10 +104,43 @@ static inline uint32_t vm_pattern(uint32_t x, uint32_t y, uint32_t seed)
 	return h & 0x00ffffffu;
 }
 
+/* vm_pattern(seed) drawn into a w x h XRGB8888 image, pitch bytes a row. */
+static inline void vm_draw_pattern(uint32_t *px, uint32_t w, uint32_t h,
+				   uint32_t pitch, uint32_t seed)
+{
+	for (uint32_t y = 0; y < h; y++)
+		for (uint32_t x = 0; x < w; x++)
+			px[(size_t)y * (pitch / 4) + x] =
+				vm_pattern(x, y, seed);
+}
+
 /* A byte pattern for plain buffers; salt tells apart the two directions. */
 static inline uint8_t vm_byte(size_t i, uint32_t salt)
 {
 	return (uint8_t)(vm_pattern((uint32_t)i, (uint32_t)(i >> 12), salt) >> 3);
+}
+
+/* pwrite() of src into fd (the file path) in chunks of the sizes in
+ * chunks[], over and over: awkward sizes, so that the daemon sees unaligned
+ * offsets and lengths, as FUSE forwards write() ranges as they are. */
+static inline void vm_pwrite_chunks(int fd, const char *path,
+				    const uint8_t *src, size_t size,
+				    const size_t *chunks, size_t nchunks)
+{
+	size_t off = 0;
+
+	for (size_t k = 0; off < size; k++) {
+		size_t n = chunks[k % nchunks];
+		ssize_t w;
+
+		if (n > size - off)
+			n = size - off;
+		w = pwrite(fd, src + off, n, (off_t)off);
+		if (w != (ssize_t)n)
+			vm_fail("pwrite %s: %zu bytes at %zu: %zd (%s)", path,
+				n, off, w, w < 0 ? strerror(errno) : "short");
+		off += n;
+	}
 }
 
 /*
