@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Helpers shared by the guest test programs of the VM tier: reasons for
- * failures and skips, fdinfo, the pixel pattern the host also checks.
- * Header-only so every program stays a single static binary.
+ * failures and skips, fdinfo, the pixel pattern the host also checks,
+ * chunked writes, the hot-unplug of the device-loss programs, requests to
+ * the host. Header-only so every program stays a single static binary.
  */
 #ifndef VMTEST_H
 #define VMTEST_H
@@ -14,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define VM_EXIT_SKIP 77
 
@@ -141,6 +144,88 @@ static inline void vm_pwrite_chunks(int fd, const char *path,
 				n, off, w, w < 0 ? strerror(errno) : "short");
 		off += n;
 	}
+}
+
+/*
+ * Hot-unplug, for the device-loss programs (device-loss, device-loss-mmap),
+ * which take FILE OTHER BACKEND PCIDEV: FILE a buffer file of BACKEND, a
+ * DRM card on the PCI device PCIDEV (0000:00:04.0), OTHER a buffer file of
+ * another backend.
+ */
+
+/* Seconds on the monotonic clock. */
+static inline double vm_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct vm_unplug {
+	const char *file, *other, *backend, *pcidev;
+	size_t size, osize; /* of file and other */
+};
+
+/* The four arguments (else a usage line naming prog, exit 2) and the sizes
+ * of the two files, which must be buffers. */
+static inline void vm_unplug_args(int argc, char **argv, const char *prog,
+				  struct vm_unplug *u)
+{
+	struct stat st;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s FILE OTHER BACKEND PCIDEV\n", prog);
+		exit(2);
+	}
+	u->file = argv[1];
+	u->other = argv[2];
+	u->backend = argv[3];
+	u->pcidev = argv[4];
+	if (stat(u->file, &st) < 0 || st.st_size == 0)
+		vm_fail("%s: no buffer", u->file);
+	u->size = (size_t)st.st_size;
+	if (stat(u->other, &st) < 0 || st.st_size == 0)
+		vm_fail("%s: no buffer", u->other);
+	u->osize = (size_t)st.st_size;
+}
+
+/* Removes PCIDEV (echo 1 > /sys/bus/pci/devices/PCIDEV/remove). Returns
+ * vm_now() of just before the write. */
+static inline double vm_unplug(const struct vm_unplug *u)
+{
+	char path[512];
+	double t0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove",
+		 u->pcidev);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		vm_fail("open %s: %s", path, strerror(errno));
+	t0 = vm_now();
+	if (write(fd, "1", 1) != 1)
+		vm_fail("write %s: %s", path, strerror(errno));
+	close(fd);
+	vm_log("%s removed (the write took %.2f s)", u->pcidev, vm_now() - t0);
+	return t0;
+}
+
+/* The daemon (udev hotplug) must drop new/BACKEND from its mount
+ * ($DMABUFFS_MOUNT, default /run/dmabuf) within 10 s; t0 from vm_unplug(). */
+static inline void vm_unplug_noticed(const struct vm_unplug *u, double t0)
+{
+	const char *mnt = getenv("DMABUFFS_MOUNT");
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/new/%s", mnt ? mnt : "/run/dmabuf",
+		 u->backend);
+	for (double t = vm_now(); access(path, F_OK) == 0 && vm_now() - t < 10;)
+		usleep(100 * 1000);
+	if (access(path, F_OK) == 0)
+		vm_fail("%s still there 10 s after the removal: the daemon did "
+			"not notice", path);
+	vm_log("%s gone after %.2f s", path, vm_now() - t0);
 }
 
 /*
