@@ -53,8 +53,7 @@ static void fill_file(const char *path, size_t size, uint32_t salt)
 
 	if (!p || fd < 0)
 		vm_fail("open %s: %s", path, strerror(errno));
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
+	vm_fill_bytes(p, size, salt);
 	if (pwrite(fd, p, size, 0) != (ssize_t)size)
 		vm_fail("pwrite %s: %s", path, strerror(errno));
 	close(fd);

@@ -21,12 +21,6 @@
 
 static const char *file;
 
-static void fill(uint8_t *p, size_t size, uint32_t salt)
-{
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
-}
-
 static size_t differing(const uint8_t *p, size_t size, uint32_t salt)
 {
 	size_t bad = 0;
@@ -157,10 +151,10 @@ int main(int argc, char **argv)
 	if (!pat)
 		vm_fail("out of memory");
 
-	fill(pat, u.size, 0x10);
+	vm_fill_bytes(pat, u.size, 0x10);
 	write_all(file, pat, u.size);
 	expect_contents(file, u.size, 0x10, "before the removal");
-	fill(pat, u.osize, 0x20);
+	vm_fill_bytes(pat, u.osize, 0x20);
 	write_all(u.other, pat, u.osize);
 	held = open_or_die(file, O_RDWR);
 
@@ -189,7 +183,7 @@ int main(int argc, char **argv)
 		check_gone_read(fresh, u.size, 0x10, "once the daemon knows, a fresh open");
 		close(fresh);
 	}
-	fill(pat, u.size, 0x30);
+	vm_fill_bytes(pat, u.size, 0x30);
 	w = pwrite(held, pat, 4096, 0);
 	if (w < 0 && errno != ENODEV)
 		vm_fail("write to the gone buffer: %s, expected ENODEV", strerror(errno));
@@ -198,7 +192,7 @@ int main(int argc, char **argv)
 
 	/* The rest of the daemon does not care. */
 	expect_contents(u.other, u.osize, 0x20, "the other buffer after the removal");
-	fill(pat, u.osize, 0x40);
+	vm_fill_bytes(pat, u.osize, 0x40);
 	write_all(u.other, pat, u.osize);
 	expect_contents(u.other, u.osize, 0x40, "the other buffer, rewritten after the removal");
 	vm_log("%s still reads and writes", u.other);

@@ -50,12 +50,6 @@ static void sync_buf(int fd, uint64_t flags)
 			strerror(errno));
 }
 
-static void fill(uint8_t *p, size_t size, uint32_t salt)
-{
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
-}
-
 static void compare(const uint8_t *p, size_t size, uint32_t salt, const char *what)
 {
 	for (size_t i = 0; i < size; i++)
@@ -103,11 +97,11 @@ static void roundtrip(int buf, uint8_t *other, size_t size)
 	uint8_t *a = map(buf, size, 0, "dma-buf");
 
 	sync_buf(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-	fill(a, size, 1);
+	vm_fill_bytes(a, size, 1);
 	sync_buf(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 	compare(other, size, 1, "second mapping after dma-buf write");
 
-	fill(other, size, 2);
+	vm_fill_bytes(other, size, 2);
 	sync_buf(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
 	compare(a, size, 2, "dma-buf mapping after second-mapping write");
 	sync_buf(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);

@@ -36,8 +36,7 @@ int main(int argc, char **argv)
 	size = strtoul(argv[3], NULL, 0);
 	salt = (uint32_t)strtoul(argv[4], NULL, 0);
 	fd = vm_hold_buf(size, &p);
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
+	vm_fill_bytes(p, size, salt);
 	munmap(p, size);
 	if (setgroups(0, NULL) < 0)
 		vm_fail("setgroups: %s", strerror(errno));

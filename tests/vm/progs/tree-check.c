@@ -39,12 +39,6 @@
 #ifdef HAVE_DMABUFFS_PUBLISH
 static const char *file;
 
-static void fill(uint8_t *p, size_t size, uint32_t salt)
-{
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
-}
-
 /* 0 when p holds the pattern, else fails with where and how many differ. */
 static void compare(const uint8_t *p, size_t size, uint32_t salt, const char *what)
 {
@@ -161,7 +155,7 @@ int main(int argc, char **argv)
 
 	/* A: file -> dma-buf (and card). */
 	fd = open_file(O_RDWR);
-	fill(pat, size, 0xa1);
+	vm_fill_bytes(pat, size, 0xa1);
 	write_file(fd, pat, size);
 	close(fd);
 	vm_sync_or_die(dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, "exported fd");
@@ -175,7 +169,7 @@ int main(int argc, char **argv)
 	/* B: independent mapping -> fresh open + read. */
 	if (!cmap)
 		vm_sync_or_die(dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, "exported fd");
-	fill(indep, size, 0xb2);
+	vm_fill_bytes(indep, size, 0xb2);
 	if (!cmap)
 		vm_sync_or_die(dbuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, "exported fd");
 	fd = open_file(O_RDONLY);
@@ -191,7 +185,7 @@ int main(int argc, char **argv)
 	fmap = map(fd, size, 0, "the buffer file");
 	compare(fmap, size, 0xb2, "C: file mmap before the dma-buf write");
 	vm_sync_or_die(dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, "exported fd");
-	fill(dmap, size, 0xc3);
+	vm_fill_bytes(dmap, size, 0xc3);
 	vm_sync_or_die(dbuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, "exported fd");
 	vm_sync_or_die(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, "the buffer file");
 	compare(fmap, size, 0xc3, "C: file mmap after dma-buf write + SYNC_START on the file");
@@ -200,7 +194,7 @@ int main(int argc, char **argv)
 
 	/* D: the file's mmap -> dma-buf, written back by SYNC_END|WRITE. */
 	vm_sync_or_die(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, "the buffer file");
-	fill(fmap, size, 0xd4);
+	vm_fill_bytes(fmap, size, 0xd4);
 	vm_sync_or_die(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, "the buffer file");
 	vm_sync_or_die(dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, "exported fd");
 	for (size_t i = 0; i < size; i++)

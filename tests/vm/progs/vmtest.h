@@ -123,6 +123,13 @@ static inline uint8_t vm_byte(size_t i, uint32_t salt)
 	return (uint8_t)(vm_pattern((uint32_t)i, (uint32_t)(i >> 12), salt) >> 3);
 }
 
+/* size bytes of vm_byte(i, salt) into p. */
+static inline void vm_fill_bytes(uint8_t *p, size_t size, uint32_t salt)
+{
+	for (size_t i = 0; i < size; i++)
+		p[i] = vm_byte(i, salt);
+}
+
 /* pwrite() of src into fd (the file path) in chunks of the sizes in
  * chunks[], over and over: awkward sizes, so that the daemon sees unaligned
  * offsets and lengths, as FUSE forwards write() ranges as they are. */
