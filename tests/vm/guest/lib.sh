@@ -36,6 +36,43 @@ mounted() {
 	awk -v m="$1" '$2 == m { f = 1 } END { exit !f }' /proc/self/mounts
 }
 
+# wait_exit PID: waits up to 5 s for PID to exit; 1 when it is still there.
+wait_exit() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# wait_output PID OUT PATTERN [N]: waits up to 10 s for the Nth (default:
+# the first) line matching PATTERN (grep) in OUT, the output of the program
+# PID runs in the background; 1 when PID exits first or the time is up
+# (then not_up says so).
+wait_output() {
+	i=0
+	while :; do
+		nlines=$(grep -c "$3" "$2" 2>/dev/null)
+		[ "${nlines:-0}" -lt "${4:-1}" ] || return 0
+		kill -0 "$1" 2>/dev/null && [ $i -lt 100 ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# not_up PID OUT TAG NAME WHAT: the end of a test whose background program
+# PID did not print what wait_output waited for: its exit status, its
+# output OUT shown as "# TAG: ..." lines, then a skip when it exited 77
+# ("NAME: " and its last line), else a failure ("WHAT (exit STATUS)").
+not_up() {
+	wait "$1"
+	st=$?
+	sed "s/^/# $3: /" "$2"
+	[ "$st" -eq 77 ] && skip "$4: $(tail -n1 "$2")"
+	fail "$5 (exit $st)"
+}
+
 # start_daemon [-o OPTIONS]: dmabuffs in the foreground (so that we know
 # its pid) on /run/dmabuf with the default control socket, log in
 # $VMT/daemon.log; returns once the mount and the socket are up. The
@@ -81,12 +118,7 @@ stop_daemon() {
 		late_fail "dmabuffs died during the test (exit status $?)"
 	else
 		kill -TERM "$DAEMON_PID"
-		i=0
-		while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		if kill -0 "$DAEMON_PID" 2>/dev/null; then
+		if ! wait_exit "$DAEMON_PID"; then
 			kill -KILL "$DAEMON_PID"
 			late_fail "dmabuffs ignored SIGTERM for 5 s"
 		else
@@ -198,18 +230,10 @@ start_holder() {
 	eval "exec $HOLDER_FD>\"\$VMT/\$tag.in\""
 	eval "${tag}_cmdfd=$HOLDER_FD"
 	HOLDER_FD=$((HOLDER_FD + 1))
-	i=0
-	while ! grep -q '^hold ' "$VMT/$tag.out"; do
-		if ! kill -0 "$(eval echo "\$${tag}_bg")" 2>/dev/null || [ $i -ge 100 ]; then
-			wait "$(eval echo "\$${tag}_bg")"
-			st=$?
-			sed "s/^/# $tag: /" "$VMT/$tag.out"
-			[ "$st" -eq 77 ] && skip "dmabuf-hold $*: $(tail -n1 "$VMT/$tag.out")"
-			fail "dmabuf-hold $* did not come up (exit $st)"
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
+	bg=$(eval echo "\$${tag}_bg")
+	wait_output "$bg" "$VMT/$tag.out" '^hold ' ||
+		not_up "$bg" "$VMT/$tag.out" "$tag" "dmabuf-hold $*" \
+			"dmabuf-hold $* did not come up"
 	for kv in $(sed -n 's/^hold //p' "$VMT/$tag.out"); do
 		case $kv in
 		pid=* | fd=* | ino=* | size=* | exp=*)
@@ -247,12 +271,7 @@ stop_holder() {
 	tag=$1
 	eval "exec $(eval echo "\$${tag}_cmdfd")>&-"
 	bg=$(eval echo "\$${tag}_bg")
-	i=0
-	while kill -0 "$bg" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -0 "$bg" 2>/dev/null && fail "holder $tag did not exit at EOF"
+	wait_exit "$bg" || fail "holder $tag did not exit at EOF"
 	wait "$bg" || fail "holder $tag exited with status $?"
 }
 

@@ -42,35 +42,19 @@
 #include <xf86drmMode.h>
 
 #ifdef HAVE_DMABUFFS_PUBLISH
-#include <sys/xattr.h>
 #include <dmabuffs/client.h>
 #endif
 
-#include "vmdrm.h"
+#include "vmkms.h"
+#include "vmxattr.h"
 
 #ifdef HAVE_DMABUFFS_PUBLISH
+/* vm_expect_xattr(), and the value in the log. */
 static void expect_xattr(const char *path, const char *key, const char *want)
 {
-	char name[64], val[256];
-	ssize_t n;
+	const char *val = vm_expect_xattr(path, key, want);
 
-	snprintf(name, sizeof(name), "user.dmabuf.%s", key);
-	n = getxattr(path, name, val, sizeof(val) - 1);
-	if (n < 0)
-		vm_fail("getxattr %s %s: %s", path, name, strerror(errno));
-	val[n] = '\0';
-	if (want && strcmp(val, want))
-		vm_fail("%s: %s is '%s', expected '%s'", path, name, val, want);
-	vm_log("%s: %s = %s", path, name, val);
-}
-
-/* The image of vm_pattern(seed) with the buffer's pitch. */
-static void image(uint8_t *img, uint32_t w, uint32_t h, uint32_t pitch, uint32_t seed)
-{
-	memset(img, 0, (size_t)pitch * h);
-	for (uint32_t y = 0; y < h; y++)
-		for (uint32_t x = 0; x < w; x++)
-			((uint32_t *)(img + (size_t)y * pitch))[x] = vm_pattern(x, y, seed);
+	vm_log("%s: user.dmabuf.%s = %s", path, key, val);
 }
 
 static void compare_image(const uint8_t *got, uint32_t w, uint32_t h, uint32_t pitch,
@@ -106,25 +90,40 @@ static void read_file(const char *path, uint8_t *dst, size_t size)
 static void write_file(const char *path, const uint8_t *src, size_t size)
 {
 	static const size_t chunks[] = { 4093, 1, 65543, 6, 262147, 2, 12345 };
-	size_t off = 0;
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		vm_fail("open %s: %s", path, strerror(errno));
-	for (unsigned k = 0; off < size; k++) {
-		size_t n = chunks[k % (sizeof(chunks) / sizeof(chunks[0]))];
-		ssize_t wr;
-
-		if (n > size - off)
-			n = size - off;
-		wr = pwrite(fd, src + off, n, (off_t)off);
-		if (wr != (ssize_t)n)
-			vm_fail("pwrite %s: %zu bytes at %zu: %zd (%s)", path, n, off, wr,
-				wr < 0 ? strerror(errno) : "short");
-		off += n;
-	}
+	vm_pwrite_chunks(fd, path, src, size, chunks,
+			 sizeof(chunks) / sizeof(chunks[0]));
 	if (close(fd) < 0)
 		vm_fail("close %s: %s", path, strerror(errno));
+}
+
+/* The scanout buffer exported with PRIME and published (transient) as
+ * name; fpath gets its file, which must have size bytes or more. Returns
+ * the file's size. */
+static off_t publish(int card, uint32_t handle, const char *name, size_t size,
+		     char *fpath, size_t len)
+{
+	const char *mnt = getenv("DMABUFFS_MOUNT");
+	struct stat st;
+	int dbuf, r;
+
+	if (drmPrimeHandleToFD(card, handle, DRM_CLOEXEC | DRM_RDWR, &dbuf) < 0)
+		vm_fail("PRIME export of the scanout buffer: %s", strerror(errno));
+	r = dmabuffs_publish(dbuf, name, DMABUFFS_PUBLISH_TRANSIENT);
+	if (r < 0)
+		vm_fail("dmabuffs_publish(%s): %s (%s)", name, strerror(-r),
+			dmabuffs_last_error());
+	close(dbuf);
+	snprintf(fpath, len, "%s/%s", mnt ? mnt : "/run/dmabuf", name);
+	if (stat(fpath, &st) < 0)
+		vm_fail("stat %s: %s", fpath, strerror(errno));
+	if ((size_t)st.st_size < size)
+		vm_fail("%s has %lld bytes, the scanout buffer %zu", fpath,
+			(long long)st.st_size, size);
+	return st.st_size;
 }
 
 static volatile sig_atomic_t hold_stop;
@@ -182,25 +181,10 @@ static void hold(int card, uint32_t handle, const volatile uint32_t *px, size_t 
 {
 	long off;
 	struct sigaction sa = { .sa_handler = on_hold_signal };
-	const char *mnt = getenv("DMABUFFS_MOUNT");
 	char fpath[512];
-	struct stat st;
 	sigset_t block, old;
-	int dbuf, r;
+	off_t fsize = publish(card, handle, name, size, fpath, sizeof(fpath));
 
-	if (drmPrimeHandleToFD(card, handle, DRM_CLOEXEC | DRM_RDWR, &dbuf) < 0)
-		vm_fail("PRIME export of the scanout buffer: %s", strerror(errno));
-	r = dmabuffs_publish(dbuf, name, DMABUFFS_PUBLISH_TRANSIENT);
-	if (r < 0)
-		vm_fail("dmabuffs_publish(%s): %s (%s)", name, strerror(-r),
-			dmabuffs_last_error());
-	close(dbuf);
-	snprintf(fpath, sizeof(fpath), "%s/%s", mnt ? mnt : "/run/dmabuf", name);
-	if (stat(fpath, &st) < 0)
-		vm_fail("stat %s: %s", fpath, strerror(errno));
-	if ((size_t)st.st_size < size)
-		vm_fail("%s has %lld bytes, the scanout buffer %zu", fpath,
-			(long long)st.st_size, size);
 	/* No signal may slip in between the test and the wait. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
@@ -208,7 +192,7 @@ static void hold(int card, uint32_t handle, const volatile uint32_t *px, size_t 
 	sigprocmask(SIG_BLOCK, &block, &old);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	printf("hold name=%s size=%lld path=%s\n", name, (long long)st.st_size, fpath);
+	printf("hold name=%s size=%lld path=%s\n", name, (long long)fsize, fpath);
 	fflush(stdout);
 	while (!hold_stop)
 		sigsuspend(&old);
@@ -224,12 +208,10 @@ static void hold(int card, uint32_t handle, const volatile uint32_t *px, size_t 
 int main(int argc, char **argv)
 {
 	const char *tag = "scanout1", *publish_name = NULL, *hold_name = NULL;
-	struct drm_mode_create_dumb cd = { .bpp = 32 };
-	struct drm_mode_map_dumb md = { 0 };
-	drmModeConnectorPtr conn = NULL;
-	drmModeModeInfo mode;
+	struct drm_mode_create_dumb cd;
+	struct vm_output o = { 0 };
 	drmModeResPtr res;
-	uint32_t fb, crtc = 0, seed, *px;
+	uint32_t fb, seed, *px;
 	char path[300], args[128], why[256];
 	long off;
 	int card, r;
@@ -257,53 +239,22 @@ int main(int argc, char **argv)
 	res = drmModeGetResources(card);
 	if (!res)
 		vm_fail("drmModeGetResources: %s", strerror(errno));
-	for (int i = 0; i < res->count_connectors && !conn; i++) {
-		conn = drmModeGetConnector(card, res->connectors[i]);
-		if (conn && (conn->connection != DRM_MODE_CONNECTED || !conn->count_modes)) {
-			drmModeFreeConnector(conn);
-			conn = NULL;
-		}
-	}
-	if (!conn)
+	/* A connector without a CRTC (o.crtc 0) goes on, to fail at SetCrtc. */
+	if (vm_pick_output(card, res, &o) < 0 && !o.conn)
 		vm_fail("no connected connector with modes");
-	mode = conn->modes[0];
-	for (int i = 0; i < conn->count_modes; i++)
-		if (conn->modes[i].type & DRM_MODE_TYPE_PREFERRED) {
-			mode = conn->modes[i];
-			break;
-		}
-	if (conn->encoder_id) {
-		drmModeEncoderPtr enc = drmModeGetEncoder(card, conn->encoder_id);
+	vm_log("%s: connector %u, mode %s (%ux%u), crtc %u", path, o.conn->connector_id,
+	       o.mode.name, o.mode.hdisplay, o.mode.vdisplay, o.crtc);
 
-		if (enc)
-			crtc = enc->crtc_id;
-		drmModeFreeEncoder(enc);
-	}
-	if (!crtc && res->count_crtcs)
-		crtc = res->crtcs[0];
-	vm_log("%s: connector %u, mode %s (%ux%u), crtc %u", path, conn->connector_id,
-	       mode.name, mode.hdisplay, mode.vdisplay, crtc);
-
-	cd.width = mode.hdisplay;
-	cd.height = mode.vdisplay;
-	if (drmIoctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &cd) < 0)
-		vm_fail("CREATE_DUMB: %s", strerror(errno));
+	vm_create_dumb(card, o.mode.hdisplay, o.mode.vdisplay, &cd);
 	vm_log("dumb buffer pitch %u size %llu", cd.pitch, (unsigned long long)cd.size);
 	if (drmModeAddFB(card, cd.width, cd.height, 24, 32, cd.pitch, cd.handle, &fb))
 		vm_fail("drmModeAddFB: %s", strerror(errno));
-	r = drmModeSetCrtc(card, crtc, fb, 0, 0, &conn->connector_id, 1, &mode);
-	if (r && errno == EACCES && !drmSetMaster(card))
-		r = drmModeSetCrtc(card, crtc, fb, 0, 0, &conn->connector_id, 1, &mode);
+	r = vm_set_crtc(card, o.crtc, fb, o.conn->connector_id, &o.mode);
 	if (r)
 		vm_fail("drmModeSetCrtc: %s (not DRM master%s?)", strerror(errno),
 			publish_name ? ": did the daemon keep master of the card" : "");
 
-	md.handle = cd.handle;
-	if (drmIoctl(card, DRM_IOCTL_MODE_MAP_DUMB, &md) < 0)
-		vm_fail("MAP_DUMB: %s", strerror(errno));
-	px = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, card, md.offset);
-	if (px == MAP_FAILED)
-		vm_fail("mmap dumb buffer: %s", strerror(errno));
+	px = vm_map_dumb(card, &cd);
 	seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
 #ifdef HAVE_DMABUFFS_PUBLISH
 	if (hold_name) {
@@ -314,39 +265,19 @@ int main(int argc, char **argv)
 		return 0;
 	}
 #endif
-	if (!publish_name) {
-		for (uint32_t y = 0; y < cd.height; y++)
-			for (uint32_t x = 0; x < cd.width; x++)
-				px[(size_t)y * (cd.pitch / 4) + x] = vm_pattern(x, y, seed);
-	}
+	if (!publish_name)
+		vm_draw_pattern(px, cd.width, cd.height, cd.pitch, seed);
 #ifdef HAVE_DMABUFFS_PUBLISH
 	uint8_t *img = NULL;
 	char fpath[512];
 
 	if (publish_name) {
-		const char *mnt = getenv("DMABUFFS_MOUNT");
 		size_t size = (size_t)cd.pitch * cd.height;
-		struct stat st;
-		int dbuf;
 
 		/* Something else on screen first, so that only writes that
 		 * really went through the file can pass. */
-		for (uint32_t y = 0; y < cd.height; y++)
-			for (uint32_t x = 0; x < cd.width; x++)
-				px[(size_t)y * (cd.pitch / 4) + x] = vm_pattern(x, y, ~seed);
-		if (drmPrimeHandleToFD(card, cd.handle, DRM_CLOEXEC | DRM_RDWR, &dbuf) < 0)
-			vm_fail("PRIME export of the scanout buffer: %s", strerror(errno));
-		r = dmabuffs_publish(dbuf, publish_name, DMABUFFS_PUBLISH_TRANSIENT);
-		if (r < 0)
-			vm_fail("dmabuffs_publish(%s): %s (%s)", publish_name, strerror(-r),
-				dmabuffs_last_error());
-		close(dbuf);
-		snprintf(fpath, sizeof(fpath), "%s/%s", mnt ? mnt : "/run/dmabuf", publish_name);
-		if (stat(fpath, &st) < 0)
-			vm_fail("stat %s: %s", fpath, strerror(errno));
-		if ((size_t)st.st_size < size)
-			vm_fail("%s has %lld bytes, the scanout buffer %zu", fpath,
-				(long long)st.st_size, size);
+		vm_draw_pattern(px, cd.width, cd.height, cd.pitch, ~seed);
+		publish(card, cd.handle, publish_name, size, fpath, sizeof(fpath));
 		expect_xattr(fpath, "exporter", "drm");
 		expect_xattr(fpath, "iomem", "1");
 		expect_xattr(fpath, "iomem_reason", NULL);
@@ -355,7 +286,8 @@ int main(int argc, char **argv)
 		img = malloc(size);
 		if (!img)
 			vm_fail("out of memory");
-		image(img, cd.width, cd.height, cd.pitch, seed);
+		memset(img, 0, size);
+		vm_draw_pattern((uint32_t *)img, cd.width, cd.height, cd.pitch, seed);
 		write_file(fpath, img, size);
 		vm_log("%zu bytes of pattern %#x written through %s", size, seed, fpath);
 	}
@@ -401,9 +333,7 @@ int main(int argc, char **argv)
 		vm_log("the scanout buffer reads back through the file");
 
 		/* The other way: our mapping -> the file. */
-		for (uint32_t y = 0; y < cd.height; y++)
-			for (uint32_t x = 0; x < cd.width; x++)
-				px[(size_t)y * (cd.pitch / 4) + x] = vm_pattern(x, y, seed ^ 0x5a5a5a5a);
+		vm_draw_pattern(px, cd.width, cd.height, cd.pitch, seed ^ 0x5a5a5a5a);
 		read_file(fpath, img, size);
 		compare_image(img, cd.width, cd.height, cd.pitch, seed ^ 0x5a5a5a5a,
 			      "the file after a write through the program's mapping");
@@ -414,7 +344,7 @@ int main(int argc, char **argv)
 
 	munmap(px, cd.size);
 	drmModeRmFB(card, fb);
-	drmModeFreeConnector(conn);
+	drmModeFreeConnector(o.conn);
 	drmModeFreeResources(res);
 	close(card);
 	return 0;

@@ -19,9 +19,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "vmtest.h"
 
@@ -42,14 +40,6 @@ static struct shared *sh;
 static sigjmp_buf on_bus;
 static volatile size_t reading_at;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void bus(int sig)
 {
 	(void)sig;
@@ -63,8 +53,7 @@ static void fill_file(const char *path, size_t size, uint32_t salt)
 
 	if (!p || fd < 0)
 		vm_fail("open %s: %s", path, strerror(errno));
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
+	vm_fill_bytes(p, size, salt);
 	if (pwrite(fd, p, size, 0) != (ssize_t)size)
 		vm_fail("pwrite %s: %s", path, strerror(errno));
 	close(fd);
@@ -110,7 +99,7 @@ static void reader(int fd, size_t size)
 			if (m[i] != vm_byte(i, SALT)) {
 				sh->bad_at = i;
 				sh->bad_val = m[i];
-				sh->bad_time = now();
+				sh->bad_time = vm_now();
 				_exit(CHILD_MISMATCH);
 			}
 		}
@@ -128,7 +117,7 @@ static void reader(int fd, size_t size)
 static int wait_passes(pid_t pid, unsigned long more, int *st, const char *what)
 {
 	unsigned long target = sh->passes + more, last = sh->passes;
-	double t = now();
+	double t = vm_now();
 
 	for (;;) {
 		if (waitpid(pid, st, WNOHANG) == pid)
@@ -137,9 +126,9 @@ static int wait_passes(pid_t pid, unsigned long more, int *st, const char *what)
 			return 0;
 		if (sh->passes != last) {
 			last = sh->passes;
-			t = now();
+			t = vm_now();
 		}
-		if (now() - t > 20) {
+		if (vm_now() - t > 20) {
 			kill(pid, SIGKILL);
 			vm_fail("%s: the reader of the mapping hung (no pass in 20 s, at byte %zu)",
 				what, reading_at);
@@ -150,71 +139,36 @@ static int wait_passes(pid_t pid, unsigned long more, int *st, const char *what)
 
 int main(int argc, char **argv)
 {
-	const char *file, *other, *backend, *pcidev,
-		*mnt = getenv("DMABUFFS_MOUNT");
-	char path[512];
-	struct stat st;
-	size_t size, osize;
-	double t0, t;
+	struct vm_unplug u;
+	double t0;
 	int fd, status = 0, exited;
 	pid_t pid;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc != 5) {
-		fprintf(stderr,
-			"usage: device-loss-mmap FILE OTHER BACKEND PCIDEV\n");
-		return 2;
-	}
-	file = argv[1];
-	other = argv[2];
-	backend = argv[3];
-	pcidev = argv[4];
-	if (!mnt)
-		mnt = "/run/dmabuf";
-	if (stat(file, &st) < 0 || st.st_size == 0)
-		vm_fail("%s: no buffer", file);
-	size = (size_t)st.st_size;
-	if (stat(other, &st) < 0 || st.st_size == 0)
-		vm_fail("%s: no buffer", other);
-	osize = (size_t)st.st_size;
+	vm_unplug_args(argc, argv, "device-loss-mmap", &u);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		vm_fail("mmap: %s", strerror(errno));
 
-	fill_file(file, size, SALT);
-	fill_file(other, osize, 0x22);
-	fd = open(file, O_RDWR | O_CLOEXEC);
+	fill_file(u.file, u.size, SALT);
+	fill_file(u.other, u.osize, 0x22);
+	fd = open(u.file, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		vm_fail("open %s: %s", file, strerror(errno));
+		vm_fail("open %s: %s", u.file, strerror(errno));
 	pid = fork();
 	if (pid < 0)
 		vm_fail("fork: %s", strerror(errno));
 	if (pid == 0)
-		reader(fd, size);
+		reader(fd, u.size);
 	if (wait_passes(pid, 2, &status, "before the removal"))
 		vm_fail("the reader exited before the removal (status 0x%x, byte %zu)",
 			status, sh->bad_at);
 	vm_log("%lu passes over the mapping before the removal", sh->passes);
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", pcidev);
-	int rfd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (rfd < 0)
-		vm_fail("open %s: %s", path, strerror(errno));
-	t0 = sh->removed_time = now();
-	if (write(rfd, "1", 1) != 1)
-		vm_fail("write %s: %s", path, strerror(errno));
-	close(rfd);
-	vm_log("%s removed (the write took %.2f s)", pcidev, now() - t0);
-
-	snprintf(path, sizeof(path), "%s/new/%s", mnt, backend);
-	for (t = now(); access(path, F_OK) == 0 && now() - t < 10;)
-		usleep(100 * 1000);
-	if (access(path, F_OK) == 0)
-		vm_fail("%s still there 10 s after the removal: the daemon did not notice",
-			path);
-	vm_log("%s gone after %.2f s", path, now() - t0);
+	/* removed_time is read once the reader has exited. */
+	t0 = sh->removed_time = vm_unplug(&u);
+	vm_unplug_noticed(&u, t0);
 
 	/* Once the daemon knows: SIGBUS, or more passes of the last contents. */
 	exited = wait_passes(pid, 3, &status, "after the removal");
@@ -239,10 +193,10 @@ int main(int argc, char **argv)
 	close(fd);
 
 	/* The rest of the daemon does not care. */
-	check_file(other, osize, 0x22, "the other buffer after the removal");
-	fill_file(other, osize, 0x44);
-	check_file(other, osize, 0x44,
+	check_file(u.other, u.osize, 0x22, "the other buffer after the removal");
+	fill_file(u.other, u.osize, 0x44);
+	check_file(u.other, u.osize, 0x44,
 		   "the other buffer, rewritten after the removal");
-	vm_log("%s still reads and writes", other);
+	vm_log("%s still reads and writes", u.other);
 	return 0;
 }

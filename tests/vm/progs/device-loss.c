@@ -17,18 +17,9 @@
  * Exit: 0 pass, 1 failure.
  */
 #define _GNU_SOURCE
-#include <sys/stat.h>
-#include <time.h>
-
 #include "vmtest.h"
 
 static const char *file;
-
-static void fill(uint8_t *p, size_t size, uint32_t salt)
-{
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
-}
 
 static size_t differing(const uint8_t *p, size_t size, uint32_t salt)
 {
@@ -145,90 +136,54 @@ static void check_gone_read(int fd, size_t size, uint32_t last, const char *what
 	free(b);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
-	const char *other, *backend, *pcidev, *mnt = getenv("DMABUFFS_MOUNT");
-	char path[512];
+	struct vm_unplug u;
 	uint8_t *pat;
-	struct stat st;
-	size_t size, osize;
-	double t0, t;
-	int held, fresh, fd;
+	double t0;
+	int held, fresh;
 	ssize_t w;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc != 5) {
-		fprintf(stderr, "usage: device-loss FILE OTHER BACKEND PCIDEV\n");
-		return 2;
-	}
-	file = argv[1];
-	other = argv[2];
-	backend = argv[3];
-	pcidev = argv[4];
-	if (!mnt)
-		mnt = "/run/dmabuf";
-	if (stat(file, &st) < 0 || st.st_size == 0)
-		vm_fail("%s: no buffer", file);
-	size = (size_t)st.st_size;
-	if (stat(other, &st) < 0 || st.st_size == 0)
-		vm_fail("%s: no buffer", other);
-	osize = (size_t)st.st_size;
-	pat = malloc(size > osize ? size : osize);
+	vm_unplug_args(argc, argv, "device-loss", &u);
+	file = u.file;
+	pat = malloc(u.size > u.osize ? u.size : u.osize);
 	if (!pat)
 		vm_fail("out of memory");
 
-	fill(pat, size, 0x10);
-	write_all(file, pat, size);
-	expect_contents(file, size, 0x10, "before the removal");
-	fill(pat, osize, 0x20);
-	write_all(other, pat, osize);
+	vm_fill_bytes(pat, u.size, 0x10);
+	write_all(file, pat, u.size);
+	expect_contents(file, u.size, 0x10, "before the removal");
+	vm_fill_bytes(pat, u.osize, 0x20);
+	write_all(u.other, pat, u.osize);
 	held = open_or_die(file, O_RDWR);
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", pcidev);
-	fd = open_or_die(path, O_WRONLY);
-	t0 = now();
-	if (write(fd, "1", 1) != 1)
-		vm_fail("write %s: %s", path, strerror(errno));
-	close(fd);
-	vm_log("%s removed (the write took %.2f s)", pcidev, now() - t0);
+	t0 = vm_unplug(&u);
 
 	/* Right away: the daemon may or may not have heard of it yet. A fresh
 	 * open drops the page cache, so the reads reach the daemon. */
 	fresh = open(file, O_RDONLY | O_CLOEXEC);
 	if (fresh < 0 && errno != ENODEV && errno != ENOENT)
 		vm_fail("open %s after the removal: %s", file, strerror(errno));
-	check_gone_read(held, size, 0x10, "right after the removal, the open fd");
+	check_gone_read(held, u.size, 0x10, "right after the removal, the open fd");
 	if (fresh >= 0) {
-		check_gone_read(fresh, size, 0x10, "right after the removal, a fresh open");
+		check_gone_read(fresh, u.size, 0x10, "right after the removal, a fresh open");
 		close(fresh);
 	}
 
-	snprintf(path, sizeof(path), "%s/new/%s", mnt, backend);
-	for (t = now(); access(path, F_OK) == 0 && now() - t < 10;)
-		usleep(100 * 1000);
-	if (access(path, F_OK) == 0)
-		vm_fail("%s still there 10 s after the removal: the daemon did not notice", path);
-	vm_log("%s gone after %.2f s", path, now() - t0);
+	vm_unplug_noticed(&u, t0);
 
 	fresh = open(file, O_RDONLY | O_CLOEXEC);
 	if (fresh < 0 && errno != ENODEV && errno != ENOENT)
 		vm_fail("open %s once the daemon knows: %s", file, strerror(errno));
 	vm_log("open of %s once the daemon knows: %s", file,
 	       fresh < 0 ? strerror(errno) : "ok");
-	check_gone_read(held, size, 0x10, "once the daemon knows, the open fd");
+	check_gone_read(held, u.size, 0x10, "once the daemon knows, the open fd");
 	if (fresh >= 0) {
-		check_gone_read(fresh, size, 0x10, "once the daemon knows, a fresh open");
+		check_gone_read(fresh, u.size, 0x10, "once the daemon knows, a fresh open");
 		close(fresh);
 	}
-	fill(pat, size, 0x30);
+	vm_fill_bytes(pat, u.size, 0x30);
 	w = pwrite(held, pat, 4096, 0);
 	if (w < 0 && errno != ENODEV)
 		vm_fail("write to the gone buffer: %s, expected ENODEV", strerror(errno));
@@ -236,10 +191,10 @@ int main(int argc, char **argv)
 	close(held);
 
 	/* The rest of the daemon does not care. */
-	expect_contents(other, osize, 0x20, "the other buffer after the removal");
-	fill(pat, osize, 0x40);
-	write_all(other, pat, osize);
-	expect_contents(other, osize, 0x40, "the other buffer, rewritten after the removal");
-	vm_log("%s still reads and writes", other);
+	expect_contents(u.other, u.osize, 0x20, "the other buffer after the removal");
+	vm_fill_bytes(pat, u.osize, 0x40);
+	write_all(u.other, pat, u.osize);
+	expect_contents(u.other, u.osize, 0x40, "the other buffer, rewritten after the removal");
+	vm_log("%s still reads and writes", u.other);
 	return 0;
 }

@@ -116,8 +116,7 @@ static int alloc_heap(size_t size)
 static void fill(int buf, uint8_t *m, size_t size, uint32_t salt)
 {
 	vm_sync_or_die(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, "the held dma-buf");
-	for (size_t i = 0; i < size; i++)
-		m[i] = vm_byte(i, salt);
+	vm_fill_bytes(m, size, salt);
 	vm_sync_or_die(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, "the held dma-buf");
 }
 
@@ -228,8 +227,7 @@ static int write_pattern(const char *file, uint32_t salt)
 	p = malloc(size);
 	if (!p)
 		vm_fail("out of memory");
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
+	vm_fill_bytes(p, size, salt);
 	if (pwrite(fd, p, size, 0) != (ssize_t)size)
 		vm_fail("pwrite %s: %s", file, strerror(errno));
 	if (close(fd) < 0)

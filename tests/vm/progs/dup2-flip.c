@@ -29,14 +29,7 @@ int main(int argc, char **argv)
 	if (!size)
 		vm_fail("usage: dup2-flip SIZE");
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	buf = vm_udmabuf(size);
-	if (buf < 0)
-		buf = vm_heap_buf(size);
-	if (buf < 0)
-		vm_skip("no udmabuf and no system heap: %s", strerror(-buf));
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-	if (p == MAP_FAILED)
-		vm_fail("mmap: %s", strerror(errno));
+	buf = vm_hold_buf(size, &p);
 	memset(p, 'D', size);
 	munmap(p, size);
 	sec = open("/tmp/dup2-flip.secret", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

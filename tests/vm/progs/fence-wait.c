@@ -280,8 +280,7 @@ int main(int argc, char **argv)
 	pat = malloc(size);
 	if (!pat)
 		vm_fail("out of memory");
-	for (size_t i = 0; i < size; i++)
-		pat[i] = vm_byte(i, SALT);
+	vm_fill_bytes(pat, size, SALT);
 	fd = open(file, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || pwrite(fd, pat, size, 0) != (ssize_t)size)
 		vm_fail("pwrite %s: %s", file, strerror(errno));

@@ -38,21 +38,12 @@ static void on_usr1(int sig)
 
 static void make_fb(int card, uint32_t w, uint32_t h, struct fb *fb, uint32_t *pitch)
 {
-	struct drm_mode_create_dumb cd = { .width = w, .height = h, .bpp = 32 };
-	struct drm_mode_map_dumb md = { 0 };
+	struct drm_mode_create_dumb cd;
 	uint32_t *px;
 
-	if (drmIoctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &cd) < 0)
-		vm_fail("CREATE_DUMB: %s", strerror(errno));
-	md.handle = cd.handle;
-	if (drmIoctl(card, DRM_IOCTL_MODE_MAP_DUMB, &md) < 0)
-		vm_fail("MAP_DUMB: %s", strerror(errno));
-	px = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, card, md.offset);
-	if (px == MAP_FAILED)
-		vm_fail("mmap dumb buffer: %s", strerror(errno));
-	for (uint32_t y = 0; y < h; y++)
-		for (uint32_t x = 0; x < w; x++)
-			px[(size_t)y * (cd.pitch / 4) + x] = vm_pattern(x, y, fb->seed);
+	vm_create_dumb(card, w, h, &cd);
+	px = vm_map_dumb(card, &cd);
+	vm_draw_pattern(px, w, h, cd.pitch, fb->seed);
 	munmap(px, cd.size);
 	if (drmModeAddFB(card, w, h, 24, 32, cd.pitch, cd.handle, &fb->id))
 		vm_fail("drmModeAddFB: %s", strerror(errno));
@@ -118,9 +109,7 @@ static const char *show(int card, uint32_t crtc, uint32_t conn, drmModeModeInfo 
 	}
 	if (!first)
 		vm_log("drmModePageFlip: %s; drmModeSetCrtc instead", strerror(errno));
-	if (drmModeSetCrtc(card, crtc, fb->id, 0, 0, &conn, 1, mode) &&
-	    !(errno == EACCES && !drmSetMaster(card) &&
-	      !drmModeSetCrtc(card, crtc, fb->id, 0, 0, &conn, 1, mode)))
+	if (vm_set_crtc(card, crtc, fb->id, conn, mode))
 		vm_fail("drmModeSetCrtc: %s", strerror(errno));
 	return "setcrtc";
 }

@@ -17,7 +17,6 @@
  * Exit: 0 pass, 77 exporter absent, 1 failure.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/dma-buf.h>
@@ -25,7 +24,7 @@
 #include <linux/udmabuf.h>
 #include <xf86drm.h>
 
-#include "vmtest.h"
+#include "vmkms.h"
 
 struct exporter {
 	const char *name;
@@ -51,12 +50,6 @@ static void sync_buf(int fd, uint64_t flags)
 			strerror(errno));
 }
 
-static void fill(uint8_t *p, size_t size, uint32_t salt)
-{
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
-}
-
 static void compare(const uint8_t *p, size_t size, uint32_t salt, const char *what)
 {
 	for (size_t i = 0; i < size; i++)
@@ -74,38 +67,15 @@ static void *map(int fd, size_t size, off_t off, const char *what)
 	return p;
 }
 
-/* Open the DRM card whose driver is drv: card numbers follow module load
- * order, so never trust one. */
+/* The DRM card whose driver is drv (vm_open_card()), named in the log. */
 static int open_card(const char *drv)
 {
-	DIR *d = opendir("/dev/dri");
-	struct dirent *de;
-	int found = -1;
+	char path[300];
+	int fd = vm_open_card(drv, path, sizeof(path));
 
-	if (!d)
-		return -1;
-	while (found < 0 && (de = readdir(d))) {
-		char path[300];
-		drmVersionPtr v;
-		int fd;
-
-		if (strncmp(de->d_name, "card", 4))
-			continue;
-		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, drv)) {
-			vm_log("%s is %s", path, drv);
-			found = fd;
-		} else {
-			close(fd);
-		}
-		drmFreeVersion(v);
-	}
-	closedir(d);
-	return found;
+	if (fd >= 0)
+		vm_log("%s is %s", path, drv);
+	return fd;
 }
 
 static void report(const struct exporter *e, int buf)
@@ -127,11 +97,11 @@ static void roundtrip(int buf, uint8_t *other, size_t size)
 	uint8_t *a = map(buf, size, 0, "dma-buf");
 
 	sync_buf(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-	fill(a, size, 1);
+	vm_fill_bytes(a, size, 1);
 	sync_buf(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 	compare(other, size, 1, "second mapping after dma-buf write");
 
-	fill(other, size, 2);
+	vm_fill_bytes(other, size, 2);
 	sync_buf(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
 	compare(a, size, 2, "dma-buf mapping after second-mapping write");
 	sync_buf(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
@@ -187,7 +157,7 @@ static void probe_heap(const struct exporter *e, size_t size)
 
 static void probe_drm(const struct exporter *e, size_t size)
 {
-	struct drm_mode_create_dumb cd = { .width = 256, .bpp = 32 };
+	struct drm_mode_create_dumb cd;
 	struct drm_mode_map_dumb md = { 0 };
 	uint32_t handle2;
 	int card, card2, buf;
@@ -196,9 +166,7 @@ static void probe_drm(const struct exporter *e, size_t size)
 	card = open_card(e->drm_driver);
 	if (card < 0)
 		vm_skip("no DRM card with driver %s", e->drm_driver);
-	cd.height = size / (256 * 4);
-	if (drmIoctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &cd) < 0)
-		vm_fail("CREATE_DUMB: %s", strerror(errno));
+	vm_create_dumb(card, 256, size / (256 * 4), &cd);
 	vm_log("dumb buffer %ux%u pitch %u size %llu", cd.width, cd.height,
 	       cd.pitch, (unsigned long long)cd.size);
 	if (drmPrimeHandleToFD(card, cd.handle, DRM_CLOEXEC | DRM_RDWR, &buf) < 0)

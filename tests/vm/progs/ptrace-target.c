@@ -35,16 +35,8 @@ int main(int argc, char **argv)
 	u = (uid_t)strtoul(argv[1], NULL, 10);
 	size = strtoul(argv[3], NULL, 0);
 	salt = (uint32_t)strtoul(argv[4], NULL, 0);
-	fd = vm_udmabuf(size);
-	if (fd < 0)
-		fd = vm_heap_buf(size);
-	if (fd < 0)
-		vm_skip("no udmabuf and no system heap: %s", strerror(-fd));
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		vm_fail("mmap: %s", strerror(errno));
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
+	fd = vm_hold_buf(size, &p);
+	vm_fill_bytes(p, size, salt);
 	munmap(p, size);
 	if (setgroups(0, NULL) < 0)
 		vm_fail("setgroups: %s", strerror(errno));

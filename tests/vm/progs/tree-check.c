@@ -39,12 +39,6 @@
 #ifdef HAVE_DMABUFFS_PUBLISH
 static const char *file;
 
-static void fill(uint8_t *p, size_t size, uint32_t salt)
-{
-	for (size_t i = 0; i < size; i++)
-		p[i] = vm_byte(i, salt);
-}
-
 /* 0 when p holds the pattern, else fails with where and how many differ. */
 static void compare(const uint8_t *p, size_t size, uint32_t salt, const char *what)
 {
@@ -67,25 +61,13 @@ static void *map(int fd, size_t size, off_t off, const char *what)
 	return p;
 }
 
-/* pwrite in chunks of awkward sizes: the daemon sees unaligned offsets and
- * lengths, as FUSE forwards write() ranges as they are. */
+/* pwrite in chunks of awkward sizes (vm_pwrite_chunks()). */
 static void write_file(int fd, const uint8_t *src, size_t size)
 {
 	static const size_t chunks[] = { 1, 4093, 7, 65543, 3, 131072, 12345, 2 };
-	size_t off = 0;
 
-	for (unsigned k = 0; off < size; k++) {
-		size_t n = chunks[k % (sizeof(chunks) / sizeof(chunks[0]))];
-		ssize_t w;
-
-		if (n > size - off)
-			n = size - off;
-		w = pwrite(fd, src + off, n, (off_t)off);
-		if (w != (ssize_t)n)
-			vm_fail("pwrite %s: %zu bytes at %zu: %zd (%s)", file, n, off, w,
-				w < 0 ? strerror(errno) : "short");
-		off += n;
-	}
+	vm_pwrite_chunks(fd, file, src, size, chunks,
+			 sizeof(chunks) / sizeof(chunks[0]));
 }
 
 static void read_file(int fd, uint8_t *dst, size_t size)
@@ -173,7 +155,7 @@ int main(int argc, char **argv)
 
 	/* A: file -> dma-buf (and card). */
 	fd = open_file(O_RDWR);
-	fill(pat, size, 0xa1);
+	vm_fill_bytes(pat, size, 0xa1);
 	write_file(fd, pat, size);
 	close(fd);
 	vm_sync_or_die(dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, "exported fd");
@@ -187,7 +169,7 @@ int main(int argc, char **argv)
 	/* B: independent mapping -> fresh open + read. */
 	if (!cmap)
 		vm_sync_or_die(dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, "exported fd");
-	fill(indep, size, 0xb2);
+	vm_fill_bytes(indep, size, 0xb2);
 	if (!cmap)
 		vm_sync_or_die(dbuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, "exported fd");
 	fd = open_file(O_RDONLY);
@@ -203,7 +185,7 @@ int main(int argc, char **argv)
 	fmap = map(fd, size, 0, "the buffer file");
 	compare(fmap, size, 0xb2, "C: file mmap before the dma-buf write");
 	vm_sync_or_die(dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, "exported fd");
-	fill(dmap, size, 0xc3);
+	vm_fill_bytes(dmap, size, 0xc3);
 	vm_sync_or_die(dbuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, "exported fd");
 	vm_sync_or_die(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, "the buffer file");
 	compare(fmap, size, 0xc3, "C: file mmap after dma-buf write + SYNC_START on the file");
@@ -212,7 +194,7 @@ int main(int argc, char **argv)
 
 	/* D: the file's mmap -> dma-buf, written back by SYNC_END|WRITE. */
 	vm_sync_or_die(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, "the buffer file");
-	fill(fmap, size, 0xd4);
+	vm_fill_bytes(fmap, size, 0xd4);
 	vm_sync_or_die(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, "the buffer file");
 	vm_sync_or_die(dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, "exported fd");
 	for (size_t i = 0; i < size; i++)

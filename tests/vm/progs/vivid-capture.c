@@ -28,23 +28,12 @@
 #include <linux/videodev2.h>
 
 #ifdef HAVE_DMABUFFS_PUBLISH
-#include <sys/xattr.h>
 #include <dmabuffs/client.h>
 #endif
 
-#include "vmtest.h"
+#include "vmxattr.h"
 
 #define NBUF 2
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
 
 /* The vivid capture node of one instance; node numbers depend on probe
  * order, bus_info does not. */
@@ -68,7 +57,7 @@ static int open_vivid(int instance, char *path, size_t len)
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (!xioctl(fd, VIDIOC_QUERYCAP, &cap) &&
+		if (!vm_xioctl(fd, VIDIOC_QUERYCAP, &cap) &&
 		    !strcmp((char *)cap.driver, "vivid") &&
 		    !strcmp((char *)cap.bus_info, want) &&
 		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE))
@@ -81,21 +70,6 @@ static int open_vivid(int instance, char *path, size_t len)
 }
 
 #ifdef HAVE_DMABUFFS_PUBLISH
-/* user.dmabuf.KEY of path must be want. */
-static void expect_xattr(const char *path, const char *key, const char *want)
-{
-	char name[64], val[256];
-	ssize_t n;
-
-	snprintf(name, sizeof(name), "user.dmabuf.%s", key);
-	n = getxattr(path, name, val, sizeof(val) - 1);
-	if (n < 0)
-		vm_fail("getxattr %s %s: %s", path, name, strerror(errno));
-	val[n] = '\0';
-	if (strcmp(val, want))
-		vm_fail("%s: %s is '%s', expected '%s'", path, name, val, want);
-}
-
 static void publish(int buf, const char *name, const char *exp_name,
 		    const uint8_t *frame, size_t len, bool ro)
 {
@@ -125,9 +99,9 @@ static void publish(int buf, const char *name, const char *exp_name,
 		vm_fail("%s differs from the V4L2 mapping", path);
 	vm_log("published as %s, %zu bytes read back through dmabuffs", path, len);
 	/* videobuf2 allocates from RAM in both allocators: system memory. */
-	expect_xattr(path, "exporter", exp_name);
-	expect_xattr(path, "iomem", "0");
-	expect_xattr(path, "origin", "published");
+	vm_expect_xattr(path, "exporter", exp_name);
+	vm_expect_xattr(path, "iomem", "0");
+	vm_expect_xattr(path, "origin", "published");
 	vm_log("%s: exporter %s, iomem 0, origin published", path, exp_name);
 	if (ro) {
 		int wfd = open(path, O_WRONLY | O_CLOEXEC);
@@ -189,13 +163,13 @@ int main(int argc, char **argv)
 	fd = open_vivid(atoi(argv[1]), path, sizeof(path));
 	if (fd < 0)
 		vm_skip("no vivid capture device for instance %s", argv[1]);
-	if (xioctl(fd, VIDIOC_G_FMT, &fmt) < 0)
+	if (vm_xioctl(fd, VIDIOC_G_FMT, &fmt) < 0)
 		vm_fail("G_FMT: %s", strerror(errno));
 	vm_log("%s: %ux%u fourcc %.4s sizeimage %u", path, fmt.fmt.pix.width,
 	       fmt.fmt.pix.height, (char *)&fmt.fmt.pix.pixelformat,
 	       fmt.fmt.pix.sizeimage);
 
-	if (xioctl(fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 1)
+	if (vm_xioctl(fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 1)
 		vm_fail("REQBUFS(MMAP): %s", strerror(errno));
 	if (rb.count > NBUF)
 		rb.count = NBUF;
@@ -204,16 +178,16 @@ int main(int argc, char **argv)
 		b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 		b.memory = V4L2_MEMORY_MMAP;
 		b.index = i;
-		if (xioctl(fd, VIDIOC_QUERYBUF, &b) < 0)
+		if (vm_xioctl(fd, VIDIOC_QUERYBUF, &b) < 0)
 			vm_fail("QUERYBUF %u: %s", i, strerror(errno));
 		lens[i] = b.length;
 		maps[i] = mmap(NULL, b.length, PROT_READ, MAP_SHARED, fd, b.m.offset);
 		if (maps[i] == MAP_FAILED)
 			vm_fail("mmap buffer %u: %s", i, strerror(errno));
-		if (xioctl(fd, VIDIOC_QBUF, &b) < 0)
+		if (vm_xioctl(fd, VIDIOC_QBUF, &b) < 0)
 			vm_fail("QBUF %u: %s", i, strerror(errno));
 	}
-	if (xioctl(fd, VIDIOC_STREAMON, &type) < 0)
+	if (vm_xioctl(fd, VIDIOC_STREAMON, &type) < 0)
 		vm_fail("STREAMON: %s", strerror(errno));
 
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
@@ -222,7 +196,7 @@ int main(int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	b.memory = V4L2_MEMORY_MMAP;
-	if (xioctl(fd, VIDIOC_DQBUF, &b) < 0)
+	if (vm_xioctl(fd, VIDIOC_DQBUF, &b) < 0)
 		vm_fail("DQBUF: %s", strerror(errno));
 	vm_log("dequeued buffer %u, %u bytes used, sequence %u", b.index,
 	       b.bytesused, b.sequence);
@@ -231,7 +205,7 @@ int main(int argc, char **argv)
 	eb.index = b.index;
 	/* A writable export for --publish: the daemon maps it read-write. */
 	eb.flags = (publish_name && !publish_ro ? O_RDWR : O_RDONLY) | O_CLOEXEC;
-	if (xioctl(fd, VIDIOC_EXPBUF, &eb) < 0)
+	if (vm_xioctl(fd, VIDIOC_EXPBUF, &eb) < 0)
 		vm_fail("EXPBUF: %s", strerror(errno));
 	if (vm_fdinfo(eb.fd, exp_name, sizeof(exp_name), &count) < 0)
 		vm_fail("no exp_name in fdinfo of the exported buffer");
@@ -244,7 +218,7 @@ int main(int argc, char **argv)
 	if (dmap == MAP_FAILED)
 		vm_fail("mmap of the exported dma-buf: %s", strerror(errno));
 	sync.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ;
-	if (xioctl(eb.fd, DMA_BUF_IOCTL_SYNC, &sync) < 0)
+	if (vm_xioctl(eb.fd, DMA_BUF_IOCTL_SYNC, &sync) < 0)
 		vm_fail("DMA_BUF_IOCTL_SYNC: %s", strerror(errno));
 	for (size_t i = 0; i < b.bytesused; i++) {
 		uint8_t v = ((uint8_t *)maps[b.index])[i];
@@ -255,7 +229,7 @@ int main(int argc, char **argv)
 				i, v, dmap[i]);
 	}
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
-	xioctl(eb.fd, DMA_BUF_IOCTL_SYNC, &sync);
+	vm_xioctl(eb.fd, DMA_BUF_IOCTL_SYNC, &sync);
 	if (!b.bytesused || !nonzero)
 		vm_fail("the frame is empty (%u bytes used, all zero)", b.bytesused);
 	vm_log("%u bytes identical through the V4L2 and the dma-buf mapping",
@@ -265,7 +239,7 @@ int main(int argc, char **argv)
 	if (publish_name)
 		publish(eb.fd, publish_name, argv[2], maps[b.index], b.bytesused, publish_ro);
 #endif
-	xioctl(fd, VIDIOC_STREAMOFF, &type);
+	vm_xioctl(fd, VIDIOC_STREAMOFF, &type);
 	munmap(dmap, lens[b.index]);
 	close(eb.fd);
 	close(fd);

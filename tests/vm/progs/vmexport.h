@@ -2,7 +2,8 @@
 /*
  * Making dma-bufs with the guest's plain exporters, for the guest test
  * programs. The callers decide what a missing device means (skip, or go
- * on without it), so these return -errno instead of exiting.
+ * on without it), so these return -errno instead of exiting; only
+ * vm_hold_buf(), for the programs that need some buffer to hold, skips.
  */
 #ifndef VMEXPORT_H
 #define VMEXPORT_H
@@ -51,6 +52,23 @@ static inline int vm_heap_buf(size_t size)
 	err = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a) < 0 ? -errno : (int)a.fd;
 	close(heap);
 	return err;
+}
+
+/* A dma-buf of size bytes to hold: a udmabuf, else a system-heap buffer;
+ * the test skips when neither can be made. *map gets its shared, writable
+ * mapping (munmap() it when done). Returns the fd. */
+static inline int vm_hold_buf(size_t size, uint8_t **map)
+{
+	int fd = vm_udmabuf(size);
+
+	if (fd < 0)
+		fd = vm_heap_buf(size);
+	if (fd < 0)
+		vm_skip("no udmabuf and no system heap: %s", strerror(-fd));
+	*map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*map == MAP_FAILED)
+		vm_fail("mmap: %s", strerror(errno));
+	return fd;
 }
 
 #endif

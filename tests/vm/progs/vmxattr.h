@@ -11,10 +11,14 @@
 
 #include "vmtest.h"
 
-/* user.dmabuf.KEY of path must be want (any value when want is NULL). */
-static inline void vm_expect_xattr(const char *path, const char *key, const char *want)
+/* user.dmabuf.KEY of path must be want (any value when want is NULL).
+ * Returns the value, in a buffer of this function's that the next call
+ * overwrites (for the caller that prints it). */
+static inline const char *vm_expect_xattr(const char *path, const char *key,
+					  const char *want)
 {
-	char name[64], val[256];
+	static char val[256];
+	char name[64];
 	ssize_t n;
 
 	snprintf(name, sizeof(name), "user.dmabuf.%s", key);
@@ -24,6 +28,7 @@ static inline void vm_expect_xattr(const char *path, const char *key, const char
 	val[n] = '\0';
 	if (want && strcmp(val, want))
 		vm_fail("%s: %s is '%s', expected '%s'", path, name, val, want);
+	return val;
 }
 
 /* ioctl() restarted on EINTR, as V4L2 programs do. */

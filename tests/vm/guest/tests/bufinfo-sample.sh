@@ -37,18 +37,8 @@ cleanup() {
 	wait "$bg" 2>/dev/null
 }
 trap cleanup EXIT
-i=0
-while ! grep -q '^READY' "$VMT/out"; do
-	if ! kill -0 "$bg" 2>/dev/null || [ $i -ge 100 ]; then
-		wait "$bg"
-		st=$?
-		sed 's/^/# holders: /' "$VMT/out"
-		[ "$st" -eq 77 ] && skip "holders: $(tail -n1 "$VMT/out")"
-		fail "holders did not come up (exit $st)"
-	fi
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_output "$bg" "$VMT/out" '^READY' ||
+	not_up "$bg" "$VMT/out" holders holders "holders did not come up"
 sed 's/^/# holders: /' "$VMT/out"
 grep '^HOLD ' "$VMT/out" >"$VMT/hold"
 

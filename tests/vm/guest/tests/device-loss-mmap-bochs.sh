@@ -43,12 +43,7 @@ fi
 # in close() (measured with qxl: the old device's qxl_device_fini ->
 # qxl_fence_wait).
 kill -TERM "$DAEMON_PID" 2>/dev/null
-i=0
-while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 "$DAEMON_PID" 2>/dev/null; then
+if ! wait_exit "$DAEMON_PID"; then
 	note "dmabuffs ignored SIGTERM for 5 s after the removal"
 	kill -KILL "$DAEMON_PID"
 fi

@@ -24,18 +24,8 @@ holders <"$VMT/in" >"$VMT/out" 2>&1 &
 hp=$!
 exec 9>"$VMT/in"
 trap 'rc=$?; exec 9>&-; wait $hp 2>/dev/null; (exit $rc); stop_daemon' EXIT
-i=0
-while ! grep -q '^READY' "$VMT/out"; do
-	if ! kill -0 "$hp" 2>/dev/null || [ $i -ge 100 ]; then
-		wait "$hp"
-		st=$?
-		sed 's/^/# holders: /' "$VMT/out"
-		[ "$st" -eq 77 ] && skip "holders: $(tail -n1 "$VMT/out")"
-		fail "holders did not come up (exit $st)"
-	fi
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_output "$hp" "$VMT/out" '^READY' ||
+	not_up "$hp" "$VMT/out" holders holders "holders did not come up"
 sed 's/^/# holders: /' "$VMT/out"
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n1; }
 

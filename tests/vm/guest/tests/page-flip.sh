@@ -16,19 +16,9 @@ exec 3>"$VMT/in"
 
 # wait_for N: the Nth SHOWING line within 10 s.
 wait_for() {
-	i=0
-	while [ "$(grep -c '^SHOWING' "$VMT/out")" -lt "$1" ]; do
-		if ! kill -0 "$bg" 2>/dev/null || [ $i -ge 100 ]; then
-			exec 3>&-
-			wait "$bg"
-			st=$?
-			sed 's/^/# page-flip: /' "$VMT/out"
-			[ "$st" -eq 77 ] && skip "page-flip: $(tail -n1 "$VMT/out")"
-			fail "page-flip: no SHOWING line $1 (exit $st)"
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_output "$bg" "$VMT/out" '^SHOWING' "$1" && return
+	exec 3>&- # at EOF page-flip ends
+	not_up "$bg" "$VMT/out" page-flip page-flip "page-flip: no SHOWING line $1"
 }
 wait_for 1
 echo flip >&3
