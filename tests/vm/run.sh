@@ -23,8 +23,8 @@
 #
 # Environment: VM_KERNELS (default "6.12 trixie-backports:newest": SERIES of
 # <release>-backports, or SUITE:SERIES), VM_URING=0 (no io_uring pass),
-# VM_JOBS (boots at once, default 1), VM_TESTS=GLOB[,GLOB] (only those guest
-# tests), VM_TIMEOUT (one boot, s, default 170), VM_TEST_TIMEOUT (per guest
+# VM_JOBS (boots at once, default: the number of CPUs), VM_TESTS=GLOB[,GLOB]
+# (only those guest tests), VM_TIMEOUT (one boot, s, default 240), VM_TEST_TIMEOUT (per guest
 # test, s, default 60), VM_INTEGRATION=0 (not tests/integration/*.sh),
 # VM_APPEND (more kernel arguments), VM_PROJECT=no (no `make install` of
 # the project).
@@ -177,8 +177,9 @@ fi
 [ -n "${VM_APPEND:-}" ] && append="$append $VM_APPEND"
 limit=${VM_TIMEOUT:-240}
 [ -n "$bench" ] && limit=${VM_TIMEOUT:-240}
-# Boots at once: each QEMU (TCG, one vCPU) keeps a core busy.
-jobs=${VM_JOBS:-1}
+# Boots at once: each QEMU (TCG, one vCPU) keeps a core busy, so one per
+# core (tests/vm/README.md has the figures).
+jobs=${VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
 
 # boot_vm DIR PFX VMLINUZ INITRD APPEND: one QEMU run, its console in
 # DIR/PFXserial.raw (and .log), its exit status in DIR/PFXqemu.rc and the
