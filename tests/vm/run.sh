@@ -24,8 +24,9 @@
 # Environment: VM_KERNELS (default "6.12 trixie-backports:newest": SERIES of
 # <release>-backports, or SUITE:SERIES), VM_URING=0 (no io_uring pass),
 # VM_JOBS (boots at once, default: the number of CPUs), VM_TESTS=GLOB[,GLOB]
-# (only those guest tests), VM_TIMEOUT (one boot, s, default 240), VM_TEST_TIMEOUT (per guest
-# test, s, default 60), VM_INTEGRATION=0 (not tests/integration/*.sh),
+# (only those guest tests), VM_TIMEOUT (one boot, s, default 240),
+# VM_TEST_TIMEOUT (per guest test, s, default 60), VM_INTEGRATION=0 (not
+# tests/integration/*.sh),
 # VM_APPEND (more kernel arguments), VM_PROJECT=no (no `make install` of
 # the project).
 #
