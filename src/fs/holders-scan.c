@@ -40,7 +40,7 @@ struct hkey {
 	bool dmabuf; /* else a memfd: no mappings looked at, as for one */
 	unsigned int kinds; /* the process being looked at */
 	char *out;
-	size_t used, outsz;
+	size_t used, cap, outsz; /* outsz: at most, with the NUL */
 	bool full; /* a holder did not fit: none after it either */
 	int r;
 };
@@ -172,17 +172,33 @@ static void scan_maps(struct scan *s, pid_t pid)
 		mark_kino(s, maps[i].ino, NULL, 0, true, HOLDER_MAP);
 }
 
-/* " PID:KINDS" at the end of k's answer, unless it would not fit. */
+/* " PID:KINDS" at the end of k's answer, unless it would not fit. The
+ * answer grows as needed: a LIST chunk asks about hundreds of buffers,
+ * most held by a process or two. */
 static void append_holder(struct hkey *k, pid_t pid)
 {
 	char item[48], kinds[16];
 	int len = snprintf(item, sizeof(item), "%s%d:%s", k->used ? " " : "",
 			   (int)pid,
 			   holders_kinds_str(k->kinds, kinds, sizeof(kinds)));
+	size_t need;
 
 	if (len < 0 || k->used + (size_t)len >= k->outsz) {
 		k->full = true;
 		return;
+	}
+	need = k->used + (size_t)len + 1;
+	if (need > k->cap) {
+		size_t c = MIN(MAX(2 * k->cap, need), k->outsz);
+		char *v = realloc(k->out, c);
+
+		if (!v) {
+			k->r = -ENOMEM;
+			k->full = true;
+			return;
+		}
+		k->out = v;
+		k->cap = c;
 	}
 	memcpy(k->out + k->used, item, (size_t)len + 1);
 	k->used += (size_t)len;
@@ -232,7 +248,8 @@ static int key_init(struct scan *s, struct hkey *k)
 		s->dev = st.st_dev;
 	}
 	s->any_dmabuf |= k->dmabuf;
-	k->out = malloc(k->outsz);
+	k->cap = MIN(k->outsz, 64);
+	k->out = malloc(k->cap);
 	if (!k->out)
 		return -ENOMEM;
 	k->out[0] = '\0';
