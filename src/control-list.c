@@ -198,10 +198,11 @@ static int list_add_holders(struct list_ctx *x, size_t room)
 		const char *v = p->buf ? vals[j++] : NULL;
 		size_t need = p->len + (v ? json_str_len(v) - 4 : 0);
 
+		if (used + need > room && i == 0) {
+			r = -EOVERFLOW; /* cannot happen: an item is < 7 KiB */
+			break;
+		}
 		if (used + need > room) {
-			/* cannot happen for the first: an item is < 7 KiB */
-			if (i == 0)
-				r = -EOVERFLOW;
 			x->full = true;
 			x->last = x->pending[i - 1].id;
 			break;
