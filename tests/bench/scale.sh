@@ -20,12 +20,14 @@
 #   DMABUFFS_SCALE_N=10000     how many buffers
 #   DMABUFFS_SCALE_REPS=5      repeats of each timing (median reported)
 #   DMABUFFS_SCALE_DAEMON, DMABUFFS_SCALE_CTL: other binaries (e.g. an
-#                              older build's, to compare before and after)
+#                              older build's, to compare before and after;
+#                              give both sides' .libs binaries: BUILDDIR's
+#                              dmabufctl is libtool's wrapper, ~20 ms a run)
 #   DMABUFFS_SCALE_TOP_MOUNT=1 time top through the mount too (one run)
 set -eu
 
 if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-	sed -n '2,25s/^# \{0,1\}//p' "$0"
+	sed -n '2,27s/^# \{0,1\}//p' "$0"
 	[ $# -ge 1 ] && exit 0 || exit 2
 fi
 build=$(cd "$1" && pwd)
