@@ -35,4 +35,4 @@ void closer_stop(void);
 void close_received(int fd);
 
 /* control-list.c: LIST */
-void do_list(struct conn *c, const char *cursor);
+void do_list(struct conn *c, const char *cursor, uint32_t flags);

@@ -4,6 +4,12 @@
  * JSON document, a chunk at a time (proto.h). It is the one request that
  * builds a reply of its own format and size, and the only user of json-c
  * in the control server; the other requests stay in control.c.
+ *
+ * With PROTO_LIST_HOLDERS each buffer also gets its holders: the chunk is
+ * taken under the tree lock as usual, holding a reference on each buffer,
+ * and the holders of all of them are found after it, with one walk of
+ * /proc and no lock held (fs/holders-scan.c); the chunk then keeps as many
+ * buffers as still fit.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -16,6 +22,7 @@
 
 #include <json-c/json.h>
 
+#include "buffer.h"
 #include "conf.h"
 #include "control-internal.h"
 #include "fs/tree.h"
@@ -24,8 +31,19 @@
 #include "shared/macro.h"
 #include "shared/util.h"
 
+/* A buffer of the chunk waiting for its holders (PROTO_LIST_HOLDERS). */
+struct list_pending {
+	json_object *o;
+	uint64_t id;
+	size_t len;         /* what it takes as JSON, but the holders' value */
+	struct buffer *buf; /* a reference; NULL: holders null */
+};
+
 struct list_ctx {
 	json_object *buffers;
+	bool holders;                 /* PROTO_LIST_HOLDERS */
+	struct list_pending *pending; /* the chunk's buffers, when holders */
+	size_t npending, cap;
 	const struct ucred *cred;
 	gid_t *groups; /* the peer's supplementary groups (peer_groups) */
 	size_t ngroups;
@@ -103,6 +121,29 @@ static size_t json_str_len(const char *s)
 	return n;
 }
 
+/* Keep o for its holders (a reference on the buffer, if the caller may
+ * read them), added to the chunk after the walk. */
+static int list_defer(struct list_ctx *x, const struct tree_item *it, json_object *o,
+		      size_t len)
+{
+	struct list_pending *p;
+
+	if (x->npending == x->cap) {
+		size_t c = x->cap ? 2 * x->cap : 256;
+
+		p = realloc(x->pending, c * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		x->pending = p;
+		x->cap = c;
+	}
+	p = &x->pending[x->npending++];
+	*p = (struct list_pending){ .o = o, .id = it->id, .len = len };
+	if (it->buf && list_may_read(x, it->st))
+		p->buf = buffer_ref(it->buf);
+	return 0;
+}
+
 /* Take items while they fit in the chunk (1 stops the walk when full). */
 static int list_item(const struct tree_item *it, void *data)
 {
@@ -114,13 +155,20 @@ static int list_item(const struct tree_item *it, void *data)
 	size_t len = 2 * strlen(it->name) + json_str_len(it->exporter) +
 		     json_str_len(origin_name(it->origin)) + 100 + 2 * 20 + 2 * 10 + 2 * 4;
 	json_object *o;
+	int r;
 
+	/* ,"holders": and a null, at least. */
+	if (x->holders)
+		len += 11 + 4;
 	if (len > x->room) {
 		x->full = true;
 		return 1;
 	}
 	o = list_object(x, it);
-	if (!o || json_object_array_add(x->buffers, o) < 0) {
+	if (!o)
+		return -ENOMEM;
+	r = x->holders ? list_defer(x, it, o, len) : json_object_array_add(x->buffers, o);
+	if (r < 0) {
 		json_object_put(o);
 		return -ENOMEM;
 	}
@@ -129,11 +177,63 @@ static int list_item(const struct tree_item *it, void *data)
 	return 0;
 }
 
+/* The holders of the chunk's buffers, in one walk, and the buffers into
+ * the chunk while they fit in room with them; the first that does not fit
+ * is where the next chunk starts. */
+static int list_add_holders(struct list_ctx *x, size_t room)
+{
+	_cleanup_free_ struct buffer **bufs = calloc(x->npending + 1, sizeof(*bufs));
+	_cleanup_free_ char **vals = calloc(x->npending + 1, sizeof(*vals));
+	size_t nbufs = 0, used = 0, i, j = 0;
+	int r;
+
+	if (!bufs || !vals)
+		return -ENOMEM;
+	for (i = 0; i < x->npending; i++)
+		if (x->pending[i].buf)
+			bufs[nbufs++] = x->pending[i].buf;
+	r = nbufs ? tree_holders(bufs, nbufs, vals) : 0;
+	for (i = 0; r == 0 && i < x->npending; i++) {
+		struct list_pending *p = &x->pending[i];
+		const char *v = p->buf ? vals[j++] : NULL;
+		size_t need = p->len + (v ? json_str_len(v) - 4 : 0);
+
+		if (used + need > room && i == 0) {
+			r = -EOVERFLOW; /* cannot happen: an item is < 7 KiB */
+			break;
+		}
+		if (used + need > room) {
+			x->full = true;
+			x->last = x->pending[i - 1].id;
+			break;
+		}
+		json_object_object_add(p->o, "holders", v ? json_object_new_string(v) : NULL);
+		if (json_object_array_add(x->buffers, p->o) < 0)
+			r = -ENOMEM;
+		else
+			p->o = NULL;
+		used += need;
+	}
+	for (i = 0; i < nbufs; i++)
+		free(vals[i]);
+	return r;
+}
+
+static void list_pending_free(struct list_ctx *x)
+{
+	for (size_t i = 0; i < x->npending; i++) {
+		json_object_put(x->pending[i].o);
+		if (x->pending[i].buf)
+			buffer_unref(x->pending[i].buf);
+	}
+	free(x->pending);
+}
+
 /* One chunk of the listing (proto.h): the buffer files below the cursor,
  * as many as fit, and where the next chunk starts. */
-void do_list(struct conn *c, const char *cursor)
+void do_list(struct conn *c, const char *cursor, uint32_t flags)
 {
-	struct list_ctx x = { .cred = &c->cred };
+	struct list_ctx x = { .cred = &c->cred, .holders = flags & PROTO_LIST_HOLDERS };
 	_cleanup_free_ gid_t *groups = NULL;
 	const char *mount = tree_config()->mountpoint;
 	json_object *doc = json_object_new_object();
@@ -141,9 +241,14 @@ void do_list(struct conn *c, const char *cursor)
 	char next[32];
 	uint64_t before = 0;
 	const char *text;
-	size_t len;
+	size_t len, room = 0;
 	int r = 0;
 
+	if (flags & ~PROTO_LIST_FLAGS) {
+		json_object_put(doc);
+		send_reply(c, -EINVAL, -1, "list: unknown flags 0x%x", flags & ~PROTO_LIST_FLAGS);
+		return;
+	}
 	if (*cursor && (parse_u64(cursor, 10, &before) < 0 || before == 0))
 		r = -EINVAL;
 	/* Best effort: without them, attributes are shown by uid and gid only. */
@@ -157,13 +262,16 @@ void do_list(struct conn *c, const char *cursor)
 	if (r == 0) {
 		/* Room for the envelope: the mount (escaped, at most 6 bytes a
 		 * byte) and the cursor. */
-		x.room = PROTO_LIST_CHUNK - 64 - 6 * strlen(mount);
+		room = x.room = PROTO_LIST_CHUNK - 64 - 6 * strlen(mount);
 		json_object_object_add(doc, "mount", json_object_new_string(mount));
 		json_object_object_add(doc, "buffers", json_object_get(x.buffers));
 		r = tree_list(before, list_item, &x);
-		if (r == 1 && !json_object_array_length(x.buffers))
+		if (r == 1 && !json_object_array_length(x.buffers) && !x.npending)
 			r = -EOVERFLOW; /* cannot happen: one item is < 2 KiB */
 	}
+	if (r >= 0 && x.holders)
+		r = list_add_holders(&x, room);
+	list_pending_free(&x);
 	if (r >= 0) {
 		snprintf(next, sizeof(next), "%llu", (unsigned long long)x.last);
 		json_object_object_add(doc, "next", x.full ? json_object_new_string(next) : NULL);

@@ -310,7 +310,7 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		do_publish(c, &rq, fd);
 		return;
 	case PROTO_OP_LIST:
-		do_list(c, rq.name);
+		do_list(c, rq.name, rq.flags);
 		return;
 	case PROTO_OP_UNPUBLISH:
 		r = tree_unpublish(rq.name, c->cred.uid);

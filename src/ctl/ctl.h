@@ -85,7 +85,7 @@ int cmd_snapshot(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 
-/* ---- top.c: one look at every buffer the caller may see (top, watch) ---- */
+/* ---- inspect.c: one look at every buffer the caller may see (top, watch) ---- */
 struct inspect_name {
 	uint64_t ino;
 	char *name; /* a buffer file's name, or proc/PID/NODE */
@@ -106,6 +106,8 @@ struct inspect_snapshot {
 int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s);
 void inspect_snapshot_free(struct inspect_snapshot *s);
 const char *inspect_name(const struct inspect_snapshot *s, uint64_t ino);
+
+/* ---- top.c: the refresh loop top and watch share ---- */
 /* --json, --interval SECONDS (0.1 to 86400) and the common options, then
  * the signals set up; -1 to go on, else an exit status. */
 int inspect_options(int argc, char **argv, bool *json, double *interval);

@@ -12,20 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <dmabuffs/client.h>
 #include <json-c/json.h>
 
 #include "ctl/ctl.h"
 #include "ctl/escape.h"
-#include "lib/proto.h"
+#include "ctl/list-socket.h"
 #include "shared/macro.h"
 #include "shared/util.h"
 
@@ -226,96 +222,6 @@ static void free_entries(struct entry *ents, size_t n)
 	free(ents);
 }
 
-/* ---- the listing from the daemon (LIST, src/lib/proto.h) ---- */
-
-static int list_connect(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = dmabuffs_control_path();
-	int sock;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return -errno;
-	/* A daemon that does not answer: read the mount instead. */
-	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 5 },
-		       sizeof(struct timeval)) < 0 ||
-	    connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-
-		close(sock);
-		return r;
-	}
-	return sock;
-}
-
-/* One chunk: the request with cursor, its JSON parsed into *doc. */
-static int list_chunk(int sock, const char *cursor, json_object **doc)
-{
-	unsigned char req[PROTO_MAX_REQUEST];
-	_cleanup_free_ unsigned char *data = malloc(PROTO_MAX_LIST_REPLY + 1);
-	struct proto_reply err;
-	json_tokener *tok;
-	const char *text;
-	size_t len, tlen;
-	ssize_t got;
-	int r;
-
-	if (!data)
-		return -ENOMEM;
-	r = proto_encode_request(req, sizeof(req), PROTO_OP_LIST, 0, cursor, &len);
-	if (r < 0)
-		return r;
-	if (send(sock, req, len, MSG_NOSIGNAL) != (ssize_t)len)
-		return -EPIPE;
-	/* No room for fds: the kernel closes any that came with the reply. */
-	got = RETRY_EINTR(recv(sock, data, PROTO_MAX_LIST_REPLY + 1, 0));
-	if (got < 0)
-		return -errno;
-	r = proto_decode_list_reply(data, (size_t)got, &err, &text, &tlen);
-	if (r < 0)
-		return r;
-	if (!text)
-		return err.status < 0 ? err.status : -EPROTO;
-	tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	*doc = json_tokener_parse_ex(tok, text, (int)tlen);
-	r = *doc && json_tokener_get_error(tok) == json_tokener_success ? 0 : -EPROTO;
-	json_tokener_free(tok);
-	return r;
-}
-static int hex_value(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* A name_hex back to its bytes; NULL for anything that is not a name. */
-static char *hex_name(const char *hex)
-{
-	size_t len = strlen(hex);
-	char *name;
-
-	if (len == 0 || len % 2 || len > 2 * 255)
-		return NULL;
-	name = malloc(len / 2 + 1);
-	for (size_t i = 0; name && i < len / 2; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-			free(name);
-			return NULL;
-		}
-		name[i] = (char)(hi << 4 | lo);
-	}
-	if (name)
-		name[len / 2] = '\0';
-	return name;
-}
-
 /* An optional text field as entry_load() would have read the attribute. */
 static bool json_text(json_object *o, const char *key, char *buf, size_t bufsz)
 {
@@ -340,91 +246,58 @@ static int cmp_entry(const void *a, const void *b)
 	return strcoll(((const struct entry *)a)->name, ((const struct entry *)b)->name);
 }
 
-/* Append a chunk's buffers to ents (n of them, room for cap). */
-static int parse_chunk(json_object *doc, struct entry **ents, size_t *n, size_t *cap)
-{
-	json_object *arr;
-	size_t k;
+struct socket_list {
+	struct entry *ents;
+	size_t n, cap;
+};
 
-	if (!json_object_object_get_ex(doc, "buffers", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
-		return -EPROTO;
-	k = json_object_array_length(arr);
-	if (*n + k + 1 > *cap) {
-		size_t c = MAX(*cap * 2, *n + k + 1);
-		struct entry *v = realloc(*ents, c * sizeof(*v));
+/* One buffer of the daemon's listing as entry_load() would have read it. */
+static int socket_entry(json_object *o, void *data)
+{
+	struct socket_list *l = data;
+	struct entry *e;
+
+	if (l->n + 1 >= l->cap) {
+		size_t c = MAX(l->cap * 2, 64);
+		struct entry *v = realloc(l->ents, c * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
-		memset(v + *cap, 0, (c - *cap) * sizeof(*v));
-		*ents = v;
-		*cap = c;
+		memset(v + l->cap, 0, (c - l->cap) * sizeof(*v));
+		l->ents = v;
+		l->cap = c;
 	}
-	for (size_t i = 0; i < k; i++) {
-		json_object *o = json_object_array_get_idx(arr, i), *hex;
-		struct entry *e = &(*ents)[*n];
-
-		if (!json_object_object_get_ex(o, "name_hex", &hex) ||
-		    !(e->name = hex_name(json_object_get_string(hex))))
-			return -EPROTO;
-		e->st.st_mode = S_IFREG | (mode_t)(json_int(o, "mode") & 07777);
-		e->st.st_size = (off_t)json_int(o, "size");
-		e->st.st_uid = (uid_t)json_int(o, "uid");
-		e->st.st_gid = (gid_t)json_int(o, "gid");
-		e->has_exporter = json_text(o, "exporter", e->exporter, sizeof(e->exporter));
-		e->has_iomem = json_text(o, "iomem", e->iomem, sizeof(e->iomem));
-		e->has_origin = json_text(o, "origin", e->origin, sizeof(e->origin));
-		e->has_inode = json_text(o, "inode", e->inode, sizeof(e->inode));
-		(*n)++;
-	}
+	e = &l->ents[l->n];
+	e->name = list_hex_name(o);
+	if (!e->name)
+		return -EPROTO;
+	e->st.st_mode = S_IFREG | (mode_t)(json_int(o, "mode") & 07777);
+	e->st.st_size = (off_t)json_int(o, "size");
+	e->st.st_uid = (uid_t)json_int(o, "uid");
+	e->st.st_gid = (gid_t)json_int(o, "gid");
+	e->has_exporter = json_text(o, "exporter", e->exporter, sizeof(e->exporter));
+	e->has_iomem = json_text(o, "iomem", e->iomem, sizeof(e->iomem));
+	e->has_origin = json_text(o, "origin", e->origin, sizeof(e->origin));
+	e->has_inode = json_text(o, "inode", e->inode, sizeof(e->inode));
+	l->n++;
 	return 0;
 }
 
-/* The listing from the daemon, chunk by chunk on one connection, if the
- * control socket is reachable and serves dir; -errno otherwise (read the
- * mount instead). */
+/* The listing from the daemon, if the control socket is reachable and
+ * serves dir; -errno otherwise (read the mount instead). */
 static int load_socket(const char *dir, struct entry **out, size_t *nout)
 {
-	_cleanup_close_ int sock = -1;
-	char real[PATH_MAX], cursor[PROTO_LIST_CURSOR_MAX + 1] = "";
-	struct entry *ents = NULL;
-	size_t n = 0, cap = 0;
-	int r;
+	struct socket_list l = { 0 };
+	int r = list_socket_each(dir, 0, socket_entry, &l);
 
-	if (!realpath(dir, real))
-		return -errno;
-	sock = list_connect();
-	if (sock < 0)
-		return sock;
-	for (;;) {
-		json_object *doc = NULL, *v;
-		const char *next;
-
-		r = list_chunk(sock, cursor, &doc);
-		/* Another daemon's socket: its tree is not dir. */
-		if (r == 0 && (!json_object_object_get_ex(doc, "mount", &v) ||
-			       strcmp(json_object_get_string(v), real) != 0))
-			r = -EXDEV;
-		if (r == 0)
-			r = parse_chunk(doc, &ents, &n, &cap);
-		next = r == 0 && json_object_object_get_ex(doc, "next", &v) && v
-			       ? json_object_get_string(v)
-			       : NULL;
-		if (next && strlen(next) < sizeof(cursor) && strcmp(next, cursor) != 0)
-			snprintf(cursor, sizeof(cursor), "%s", next);
-		else if (next)
-			r = -EPROTO; /* a cursor that does not move on */
-		json_object_put(doc);
-		if (r < 0 || !next)
-			break;
-	}
 	if (r < 0) {
-		free_entries(ents, n);
+		free_entries(l.ents, l.n);
 		return r;
 	}
-	qsort(ents, n, sizeof(*ents), cmp_entry);
-	*out = ents;
-	*nout = n;
+	if (l.n)
+		qsort(l.ents, l.n, sizeof(*l.ents), cmp_entry);
+	*out = l.ents;
+	*nout = l.n;
 	return 0;
 }
 

@@ -6,16 +6,16 @@
  * reference; opening proc/PID/FD takes the fd with pidfd_getfd(2) for as
  * long as the file is open.
  *
- * This file lists, stats and opens those entries and finds the holders of
- * the daemon's own buffers. Who may look is discover-rules.c (ptrace's
- * rules); taking the fd and proving what it is, discover-take.c.
+ * This file lists, stats and opens those entries. Who may look is
+ * discover-rules.c (ptrace's rules); taking the fd and proving what it is,
+ * discover-take.c; the holders of the daemon's own buffers,
+ * holders-scan.c.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -384,101 +384,6 @@ int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode,
 	}
 	*owner_out = owner;
 	return buffer_new(bfd, NULL, mode, out);
-}
-
-/* ---- holders of one of the daemon's buffers ---- */
-
-static int add_holder(char *out, size_t outsz, size_t *used, pid_t pid,
-		      unsigned int kinds)
-{
-	char k[16];
-	int n = snprintf(out + *used, outsz - *used, "%s%d:%s",
-			 *used ? " " : "", (int)pid,
-			 holders_kinds_str(kinds, k, sizeof(k)));
-
-	if (n < 0 || (size_t)n >= outsz - *used)
-		return -E2BIG;
-	*used += (size_t)n;
-	return 0;
-}
-
-int discover_holders(int fd, uint64_t kino, char *out, size_t outsz)
-{
-	_cleanup_closedir_ DIR *proc = NULL;
-	char self[64], link[256];
-	struct dmabuf_fdinfo mine;
-	struct dirent *de;
-	size_t used = 0;
-	bool dmabuf;
-	dev_t dev = 0;
-	ssize_t len;
-
-	out[0] = '\0';
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	len = readlink(self, link, sizeof(link) - 1);
-	if (len <= 0)
-		return -errno;
-	link[len] = '\0';
-	dmabuf = fdinfo_read(0, fd, &mine) == 0 && mine.is_dmabuf;
-	if (dmabuf && !dmabuf_dev_get(&dev)) {
-		struct stat st;
-
-		if (fstat(fd, &st) < 0)
-			return -errno;
-		dmabuf_dev_set(st.st_dev);
-		dev = st.st_dev;
-	}
-	proc = opendir("/proc");
-	if (!proc)
-		return -errno;
-	while ((de = readdir(proc))) {
-		_cleanup_closedir_ DIR *fds = NULL;
-		_cleanup_free_ struct dmabuf_mapping *maps = NULL;
-		unsigned int kinds = 0;
-		char path[64];
-		struct dirent *fe;
-		size_t nmaps = 0;
-		pid_t pid;
-
-		if (!is_number(de->d_name))
-			continue;
-		pid = (pid_t)atoi(de->d_name);
-		/* The daemon holds fd itself: no need to look among the
-		 * thousands of fds it may have. */
-		if (pid == getpid())
-			kinds = HOLDER_FD;
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-		fds = kinds ? NULL : opendir(path);
-		while (fds && !(kinds & HOLDER_FD) && (fe = readdir(fds))) {
-			char fdpath[96], target[256];
-			struct dmabuf_fdinfo info;
-			ssize_t n;
-
-			if (!is_number(fe->d_name))
-				continue;
-			/* The link first (no file system call), then the
-			 * inode the kernel prints: never stat() a file of
-			 * someone else's. */
-			snprintf(fdpath, sizeof(fdpath), "%s/%.20s", path,
-				 fe->d_name);
-			n = readlink(fdpath, target, sizeof(target) - 1);
-			if (n != len || memcmp(target, link, (size_t)len) != 0)
-				continue;
-			if (fdinfo_read(pid, atoi(fe->d_name), &info) == 0 &&
-			    info.ino == kino && info.is_dmabuf == dmabuf)
-				kinds |= HOLDER_FD;
-		}
-		if (dmabuf && maps_read_pid(pid, &maps, &nmaps) == 0) {
-			nmaps = maps_filter_dev(maps, nmaps, major(dev),
-						minor(dev));
-			for (size_t i = 0; i < nmaps; i++)
-				if (maps[i].ino == kino)
-					kinds |= HOLDER_MAP;
-		}
-		if (kinds && add_holder(out, outsz, &used, pid, kinds) < 0)
-			break;
-	}
-	return 0;
 }
 
 /* ---- by-inode/INO for discovered buffers ---- */

@@ -157,8 +157,11 @@ int discover_ino_link_target(uint64_t ino, char *buf, size_t bufsz);
 int discover_by_inode(uint64_t kino, uint64_t *link);
 /* add(d, kino, link) for every discovered buffer (duplicates included). */
 int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link), void *d);
+
+/* ---- holders-scan.c: who holds the daemon's buffers (tree_holders()) ---- */
 /* user.dmabuf.holders of the daemon's buffer (its fd, kernel inode):
- * "PID:KINDS" per holding process, blank-separated (KINDS fd, map, fd,map). */
+ * "PID:KINDS" per holding process, blank-separated (KINDS fd, map, fd,map),
+ * as many as fit in outsz with the NUL. */
 int discover_holders(int fd, uint64_t kino, char *out, size_t outsz);
 
 /* ---- scanout.c: what each KMS plane shows, scanout/CARD/crtc-N/plane-K ---- */

@@ -246,6 +246,7 @@ static int list_cb(struct entry *e, void *data)
 		.exporter = e->buf ? e->buf->exporter : "none",
 		.origin = e->origin,
 		.kino = e->buf ? e->buf->kino : 0,
+		.buf = e->buf,
 	};
 
 	if (a->before && e->id >= a->before)

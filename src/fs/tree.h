@@ -126,6 +126,7 @@ struct tree_item {
 	int iomem;            /* the map flag, decided by the policy until allocated */
 	enum origin origin;
 	uint64_t kino;        /* the dma-buf's inode, 0 while unallocated */
+	struct buffer *buf;   /* NULL while unallocated; buffer_ref() to keep */
 };
 
 /* Tell the kernel that name (inode ino) left the root behind its back. */
@@ -161,5 +162,13 @@ void tree_drop_conn(uint64_t conn_id);
  * all), newest (highest id) first, under the tree lock (fn must not call
  * tree verbs); stops at and returns fn's first nonzero. */
 int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data), void *data);
+/* The largest user.dmabuf.holders value, its NUL included. */
+#define TREE_HOLDERS_MAX 4096
+/* user.dmabuf.holders of n of the daemon's buffers (the caller's
+ * references) with one walk of /proc for all of them, not one each
+ * (fs/holders-scan.c): out[i] gets bufs[i]'s value, malloc'ed, or NULL
+ * where that one could not be had (logged). 0, or -errno when /proc could
+ * not be walked at all (every out[i] NULL). No lock is held meanwhile. */
+int tree_holders(struct buffer *const *bufs, size_t n, char **out);
 /* Mark every buffer of a backend dead (device gone); a backend_gone_cb. */
 void tree_backend_gone(struct backend *be, void *data);

@@ -24,6 +24,8 @@
 
 #define PREFIX "user.dmabuf."
 #define XATTR_VALUE_MAX 4096
+/* A LIST's holders are the attribute's value: the same bound. */
+_Static_assert(XATTR_VALUE_MAX == TREE_HOLDERS_MAX, "holders: one bound");
 
 enum xattr_id {
 	X_EXPORTER,
@@ -103,8 +105,8 @@ static int xattr_lookup(const char *name, enum xattr_id *out)
 	return -ENODATA;
 }
 
-/* Every process holding the buffer, by fd, by mapping or both (discover.c
- * walks /proc without stat()ing anyone's files). */
+/* Every process holding the buffer, by fd, by mapping or both
+ * (holders-scan.c walks /proc without stat()ing anyone's files). */
 static int holders(struct buffer *b, char *out, size_t outsz)
 {
 	return discover_holders(b->fd, b->kino, out, outsz);

@@ -38,6 +38,13 @@
  * The encoder takes "" or a cursor as LIST's name; the decoder refuses
  * anything else with -EBADMSG.
  *
+ * LIST's flags: PROTO_LIST_HOLDERS adds "holders" to every buffer, what
+ * its user.dmabuf.holders reads ("PID:KINDS ...", null where the caller
+ * may not read the file or it has no buffer), computed with one walk of
+ * /proc for the whole chunk. A daemon refuses flags it does not know with
+ * EINVAL; daemons from before the flag ignore LIST's flags, so a buffer
+ * without the "holders" key tells the client to read the attribute.
+ *
  * When the decoder refuses a name (-EINVAL/-ENAMETOOLONG), out->op is set
  * all the same, so that the reply can say which request had it.
  */
@@ -57,6 +64,8 @@ enum proto_op {
 	PROTO_OP_EXPORT = 3,
 	PROTO_OP_LIST = 4,
 };
+#define PROTO_LIST_HOLDERS (1u << 0)
+#define PROTO_LIST_FLAGS PROTO_LIST_HOLDERS /* every flag LIST knows */
 #define PROTO_LIST_CHUNK (128u << 10) /* below the default socket buffer (208 KiB) */
 #define PROTO_LIST_CURSOR_MAX 20 /* digits of a uint64 */
 #define PROTO_MAX_LIST_REPLY (sizeof(struct proto_reply_hdr) + PROTO_LIST_CHUNK)

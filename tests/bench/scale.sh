@@ -10,17 +10,24 @@
 #                   machine-wide, so not by default)
 #   dmabufctl list  and list --json (target: 0.3 s), and the CPU time
 #                   one run takes, its own and the daemon's
+#   dmabufctl top   --json over the socket (LIST with the holders: one walk
+#                   of /proc per chunk) and its CPU time, and once through
+#                   the mount only (a user.dmabuf.holders, so a walk of
+#                   /proc, per buffer; DMABUFFS_SCALE_TOP_MOUNT=0: not)
 # and reports the daemon's RSS and fd count. A benchmark: the targets are
 # reported, never asserted; only a run that could not happen exits non-zero.
 #
 #   DMABUFFS_SCALE_N=10000     how many buffers
 #   DMABUFFS_SCALE_REPS=5      repeats of each timing (median reported)
 #   DMABUFFS_SCALE_DAEMON, DMABUFFS_SCALE_CTL: other binaries (e.g. an
-#                              older build's, to compare before and after)
+#                              older build's, to compare before and after;
+#                              give both sides' .libs binaries: BUILDDIR's
+#                              dmabufctl is libtool's wrapper, ~20 ms a run)
+#   DMABUFFS_SCALE_TOP_MOUNT=1 time top through the mount too (one run)
 set -eu
 
 if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-	sed -n '2,20s/^# \{0,1\}//p' "$0"
+	sed -n '2,27s/^# \{0,1\}//p' "$0"
 	[ $# -ge 1 ] && exit 0 || exit 2
 fi
 build=$(cd "$1" && pwd)
@@ -136,6 +143,13 @@ if [ -x /usr/bin/time ]; then
 	list_cpu=$(cpu "$ctl" list)
 	json_cpu=$(cpu "$ctl" list --json)
 fi
+top=$(median "$ctl" top --json)
+top_cpu=na
+[ -x /usr/bin/time ] && top_cpu=$(cpu "$ctl" top --json)
+top_mount=na
+if [ "${DMABUFFS_SCALE_TOP_MOUNT:-1}" = 1 ]; then
+	top_mount=$(secs env DMABUFFS_CONTROL="$T/no-such-socket" "$ctl" top --json)
+fi
 rows=$("$ctl" list | tail -n +2 | wc -l)
 [ "$rows" = "$n" ] || echo "scale.sh: dmabufctl list shows $rows rows, not $n" >&2
 rss=$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
@@ -156,6 +170,9 @@ printf '%-28s %9ss %10s %8s %s\n' "dmabufctl list" "$list" - - "0.3 s"
 printf '%-28s %9ss %10s %8s %s\n' "dmabufctl list --json" "$json" - - "0.3 s"
 printf '%-28s %9ss %10s\n' "  CPU, client + daemon" "$list_cpu" -
 printf '%-28s %9ss %10s\n' "  --json CPU" "$json_cpu" -
+printf '%-28s %9ss %10s\n' "dmabufctl top --json" "$top" -
+printf '%-28s %9ss %10s\n' "  CPU, client + daemon" "$top_cpu" -
+printf '%-28s %9ss %10s\n' "  through the mount, once" "$top_mount" -
 printf '%-28s %8sMB %10s\n' "daemon RSS" "$rss" -
 printf '%-28s %10s %10s\n' "daemon fds" "$fds" -
 echo
@@ -168,5 +185,8 @@ echo "BENCH name=scale_list value=$list unit=s target=0.3 status=$(status "$list
 echo "BENCH name=scale_list_json value=$json unit=s target=0.3 status=$(status "$json" 0.3)"
 echo "BENCH name=scale_list_cpu value=$list_cpu unit=s status=info"
 echo "BENCH name=scale_list_json_cpu value=$json_cpu unit=s status=info"
+echo "BENCH name=scale_top value=$top unit=s status=info"
+echo "BENCH name=scale_top_cpu value=$top_cpu unit=s status=info"
+echo "BENCH name=scale_top_mount value=$top_mount unit=s status=info"
 echo "BENCH name=scale_rss value=$rss unit=MB status=info"
 echo "BENCH name=scale_fds value=$fds unit=fds status=info"

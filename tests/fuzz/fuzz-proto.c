@@ -76,7 +76,8 @@ static void check_reply(const uint8_t *data, size_t size)
 }
 
 /* The input as a name handed to the encoder (the client side): what the
- * encoder accepts, the daemon's decoder must accept unchanged. */
+ * encoder accepts, the daemon's decoder must accept unchanged, flags too
+ * (LIST's PROTO_LIST_HOLDERS, when the second byte is odd). */
 static void check_encode(const uint8_t *data, size_t size)
 {
 	unsigned char msg[PROTO_MAX_REQUEST];
@@ -84,14 +85,18 @@ static void check_encode(const uint8_t *data, size_t size)
 	char *name;
 	size_t len;
 	uint16_t op = size ? (uint16_t)(data[0] % 5) : 0;
+	uint32_t flags = op == PROTO_OP_LIST && size > 1 && data[1] & 1 ?
+				 PROTO_LIST_HOLDERS :
+				 0;
 
 	name = malloc(size + 1);
 	FUZZ_ASSERT(name);
 	memcpy(name, data, size);
 	name[size] = '\0';
-	if (proto_encode_request(msg, sizeof(msg), op, 0, name, &len) == 0) {
+	if (proto_encode_request(msg, sizeof(msg), op, flags, name, &len) == 0) {
 		FUZZ_ASSERT(proto_decode_request(msg, len, &req) == 0);
 		FUZZ_ASSERT(req.op == op && strcmp(req.name, name) == 0);
+		FUZZ_ASSERT(req.flags == flags);
 	}
 	free(name);
 }

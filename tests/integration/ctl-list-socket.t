@@ -43,12 +43,8 @@ for form in "" --json; do
 	ok $? "dmabufctl list $form through the socket succeeds"
 	DMABUFFS_CONTROL=$T/no-such-socket dmabufctl list $form >"$T/mount$form.out" 2>"$T/mount.err"
 	ok $? "dmabufctl list $form through the mount succeeds"
-	if cmp -s "$T/socket$form.out" "$T/mount$form.out"; then
-		pass "list $form: the socket's output is byte-identical to the mount's"
-	else
-		fail "list $form: the socket's output differs from the mount's"
-		diff "$T/mount$form.out" "$T/socket$form.out" | sed 's/^/# /' | head -20
-	fi
+	same_file "$T/mount$form.out" "$T/socket$form.out" \
+		"list $form: the socket's output is byte-identical to the mount's"
 done
 like "$(grep -c . "$T/socket.out")" '^8$' "the table has a header and the 7 buffers"
 
@@ -177,12 +173,8 @@ PYEOF
 for form in "" --json; do
 	dmabufctl list $form >"$T/many-socket$form.out" 2>&1
 	DMABUFFS_CONTROL=$T/no-such-socket dmabufctl list $form >"$T/many-mount$form.out" 2>&1
-	if cmp -s "$T/many-socket$form.out" "$T/many-mount$form.out"; then
-		pass "list $form of 507 buffers in chunks: byte-identical to the mount's"
-	else
-		fail "list $form of 507 buffers in chunks: byte-identical to the mount's"
-		diff "$T/many-mount$form.out" "$T/many-socket$form.out" | sed 's/^/# /' | head -10
-	fi
+	same_file "$T/many-mount$form.out" "$T/many-socket$form.out" \
+		"list $form of 507 buffers in chunks: byte-identical to the mount's"
 done
 is "$(tail -n +2 "$T/many-socket.out" | wc -l)" 507 "all 507 buffers are listed"
 

@@ -340,6 +340,18 @@ like() {
 	fi
 }
 
+# same_file WANT GOT DESCRIPTION: the two files are byte-identical (else
+# the first lines of their diff).
+same_file() {
+	if cmp -s "$1" "$2"; then
+		pass "$3"
+	else
+		fail "$3"
+		diff "$1" "$2" | sed 's/^/# /' | head -20
+		return 1
+	fi
+}
+
 done_testing() {
 	echo "1..$(cat "$TAP_COUNTER")"
 }

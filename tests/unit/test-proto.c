@@ -347,6 +347,34 @@ START_TEST(test_list_has_no_name)
 }
 END_TEST
 
+/* LIST's PROTO_LIST_HOLDERS travels in the header's flags word, beside a
+ * cursor; a flag LIST does not know reaches the daemon, which refuses it
+ * (an old daemon ignores it: the client sees no "holders" in the reply). */
+START_TEST(test_list_holders_flag)
+{
+	struct proto_request_hdr hdr;
+	struct proto_request req;
+	size_t len;
+
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_LIST,
+					      PROTO_LIST_HOLDERS, "42", &len),
+			 0);
+	ck_assert_uint_eq(len, HDR + 2);
+	memcpy(&hdr, buf, sizeof(hdr));
+	ck_assert_uint_eq(hdr.flags, 1u);
+	ck_assert_uint_eq(hdr.op, PROTO_OP_LIST);
+	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
+	ck_assert_uint_eq(req.flags, PROTO_LIST_HOLDERS);
+	ck_assert_str_eq(req.name, "42");
+
+	ck_assert_uint_eq(PROTO_LIST_FLAGS & ~PROTO_LIST_HOLDERS, 0);
+	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_LIST, 0x3, 0, "", 0);
+	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
+	ck_assert_uint_eq(req.flags, 0x3u);
+	ck_assert_uint_ne(req.flags & ~PROTO_LIST_FLAGS, 0);
+}
+END_TEST
+
 /* A LIST chunk goes through whole, past PROTO_MSG_MAX; an error reply to
  * a LIST is told apart; a chunk that lies about its length is not one. */
 START_TEST(test_list_reply)
@@ -579,6 +607,7 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, test_decode_op);
 	tcase_add_test(tc, test_decode_name_len_lies);
 	tcase_add_test(tc, test_list_has_no_name);
+	tcase_add_test(tc, test_list_holders_flag);
 	tcase_add_test(tc, test_list_reply);
 	tcase_add_test(tc, test_decode_bad_name_keeps_op);
 	tcase_add_test(tc, test_decode_bad_names);
