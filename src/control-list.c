@@ -9,9 +9,12 @@
  * taken under the tree lock as usual, holding a reference on each buffer,
  * and the holders of all of them are found after it, with one walk of
  * /proc and no lock held (fs/holders-scan.c); the chunk then keeps as many
- * buffers as still fit.
+ * buffers as still fit. Such a LIST runs on a thread of its own (see
+ * list_offload()).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -231,7 +235,7 @@ static void list_pending_free(struct list_ctx *x)
 
 /* One chunk of the listing (proto.h): the buffer files below the cursor,
  * as many as fit, and where the next chunk starts. */
-void do_list(struct conn *c, const char *cursor, uint32_t flags)
+static void list_chunk(struct conn *c, const char *cursor, uint32_t flags)
 {
 	struct list_ctx x = { .cred = &c->cred, .holders = flags & PROTO_LIST_HOLDERS };
 	_cleanup_free_ gid_t *groups = NULL;
@@ -244,11 +248,6 @@ void do_list(struct conn *c, const char *cursor, uint32_t flags)
 	size_t len, room = 0;
 	int r = 0;
 
-	if (flags & ~PROTO_LIST_FLAGS) {
-		json_object_put(doc);
-		send_reply(c, -EINVAL, -1, "list: unknown flags 0x%x", flags & ~PROTO_LIST_FLAGS);
-		return;
-	}
 	if (*cursor && (parse_u64(cursor, 10, &before) < 0 || before == 0))
 		r = -EINVAL;
 	/* Best effort: without them, attributes are shown by uid and gid only. */
@@ -296,4 +295,91 @@ void do_list(struct conn *c, const char *cursor, uint32_t flags)
 		else
 			log_info("control: list reply to pid %d lost: %m", (int)c->cred.pid);
 	}
+}
+
+/*
+ * The holders take a walk of all of /proc, and reading a process's maps
+ * waits for its mmap lock, which a process can keep from us (a writer
+ * queued behind a reader stuck in a fault on a hung file system); the
+ * control thread must wait for nobody (control.c). So a LIST with holders
+ * runs on a thread of its own, on a dup of the connection, at most
+ * LIST_HOLDERS_MAX at once; beyond that it gets EAGAIN, and the client
+ * reads the files' user.dmabuf.holders instead (dmabufctl top does).
+ */
+#define LIST_HOLDERS_MAX 4
+static int list_jobs; /* running; atomic */
+
+struct list_job {
+	struct conn c; /* a copy, with a dup of the socket */
+	char cursor[PROTO_LIST_CURSOR_MAX + 1];
+	uint32_t flags;
+};
+
+static void *list_thread(void *arg)
+{
+	struct list_job *j = arg;
+
+	list_chunk(&j->c, j->cursor, j->flags);
+	close(j->c.fd);
+	free(j);
+	__atomic_sub_fetch(&list_jobs, 1, __ATOMIC_ACQ_REL);
+	return NULL;
+}
+
+static int list_offload(const struct conn *c, const char *cursor, uint32_t flags)
+{
+	struct list_job *j;
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	if (__atomic_add_fetch(&list_jobs, 1, __ATOMIC_ACQ_REL) > LIST_HOLDERS_MAX) {
+		r = -EAGAIN;
+		goto out;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		r = -ENOMEM;
+		goto out;
+	}
+	j->c = *c;
+	j->flags = flags;
+	snprintf(j->cursor, sizeof(j->cursor), "%s", cursor); /* proto.c checked it */
+	j->c.fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+	if (j->c.fd < 0) {
+		r = -errno;
+		free(j);
+		goto out;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = -pthread_create(&t, &attr, list_thread, j);
+	pthread_attr_destroy(&attr);
+	if (r == 0)
+		return 0;
+	close(j->c.fd);
+	free(j);
+out:
+	__atomic_sub_fetch(&list_jobs, 1, __ATOMIC_ACQ_REL);
+	return r;
+}
+
+void do_list(struct conn *c, const char *cursor, uint32_t flags)
+{
+	int r;
+
+	if (flags & ~PROTO_LIST_FLAGS) {
+		send_reply(c, -EINVAL, -1, "list: unknown flags 0x%x", flags & ~PROTO_LIST_FLAGS);
+		return;
+	}
+	if (!(flags & PROTO_LIST_HOLDERS)) {
+		list_chunk(c, cursor, flags);
+		return;
+	}
+	r = list_offload(c, cursor, flags);
+	if (r == -EAGAIN)
+		send_reply(c, r, -1, "list: %d listings with holders are running; read the "
+			   "files' user.dmabuf.holders", LIST_HOLDERS_MAX);
+	else if (r < 0)
+		send_reply(c, r, -1, "list: no thread for the holders");
 }
