@@ -31,31 +31,6 @@ py <<'PYEOF'
 import json, os, time
 from tap import *
 
-def as_nobody(fn):
-    """Run fn() as uid 65534 in a child; its JSON-able result."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            out = fn()
-        except Exception as e:
-            out = {"error": repr(e)}
-        os.write(w, json.dumps(out).encode())
-        os._exit(0)
-    os.close(w)
-    data = b""
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.waitpid(pid, 0)
-    return json.loads(data)
-
 def three_conns():
     socks = [ctl_connect(timeout=2.0) for _ in range(3)]
     # The daemon answers the refused one at once; the others stay quiet.

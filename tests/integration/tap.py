@@ -10,6 +10,7 @@ the code they check), and small helpers for memfds and dma-buf ioctls.
 
 import array
 import errno
+import json
 import mmap
 import os
 import socket
@@ -236,3 +237,30 @@ def status_name(st):
     if st == 0:
         return "OK"
     return ename(-st)
+
+
+def as_nobody(fn):
+    """Run fn() as uid and gid 65534 (no supplementary groups) in a child;
+    its JSON-able result, or {"error": repr(exception)}."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            out = fn()
+        except Exception as e:
+            out = {"error": repr(e)}
+        os.write(w, json.dumps(out).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.waitpid(pid, 0)
+    return json.loads(data)
