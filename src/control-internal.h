@@ -35,4 +35,6 @@ void closer_stop(void);
 void close_received(int fd);
 
 /* control-list.c: LIST */
+/* The mount point LIST replies name (kept: the config outlives the thread). */
+void list_init(const char *mountpoint);
 void do_list(struct conn *c, const char *cursor, uint32_t flags);

@@ -29,6 +29,7 @@
 #include "buffer.h"
 #include "conf.h"
 #include "control-internal.h"
+#include "fs/holders-scan.h"
 #include "fs/tree.h"
 #include "lib/proto.h"
 #include "shared/log.h"
@@ -196,7 +197,7 @@ static int list_add_holders(struct list_ctx *x, size_t room)
 	for (i = 0; i < x->npending; i++)
 		if (x->pending[i].buf)
 			bufs[nbufs++] = x->pending[i].buf;
-	r = nbufs ? tree_holders(bufs, nbufs, vals) : 0;
+	r = nbufs ? holders_scan(bufs, nbufs, vals) : 0;
 	for (i = 0; r == 0 && i < x->npending; i++) {
 		struct list_pending *p = &x->pending[i];
 		const char *v = p->buf ? vals[j++] : NULL;
@@ -235,11 +236,19 @@ static void list_pending_free(struct list_ctx *x)
 
 /* One chunk of the listing (proto.h): the buffer files below the cursor,
  * as many as fit, and where the next chunk starts. */
+/* The mount point LIST names, from control_start(). */
+static const char *list_mount;
+
+void list_init(const char *mountpoint)
+{
+	list_mount = mountpoint;
+}
+
 static void list_chunk(struct conn *c, const char *cursor, uint32_t flags)
 {
 	struct list_ctx x = { .cred = &c->cred, .holders = flags & PROTO_LIST_HOLDERS };
 	_cleanup_free_ gid_t *groups = NULL;
-	const char *mount = tree_config()->mountpoint;
+	const char *mount = list_mount;
 	json_object *doc = json_object_new_object();
 	_cleanup_free_ char *buf = NULL;
 	char next[32];

@@ -60,6 +60,8 @@ static char *sock_path;
 static pthread_t thread;
 static bool running;
 static struct control_limits limits;
+/* The daemon's options (the map-flag mode of received buffers). */
+static const struct config *cfg;
 static struct conn *conns;
 static struct pollfd *pfds;
 static int nconns, max_conns;
@@ -218,7 +220,7 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 			   rq->name);
 		return;
 	}
-	r = buffer_new(fd, NULL, tree_config()->iomem_mode, &buf);
+	r = buffer_new(fd, NULL, cfg->iomem_mode, &buf);
 	if (r < 0) {
 		send_reply(c, r, -1, "publish %s: cannot map the buffer", rq->name);
 		return;
@@ -558,15 +560,17 @@ static void *control_thread(void *arg)
 	return NULL;
 }
 
-int control_start(void)
+int control_start(const struct config *config)
 {
-	return control_start_limits(NULL);
+	return control_start_limits(config, NULL);
 }
 
-int control_start_limits(const struct control_limits *lim)
+int control_start_limits(const struct config *config, const struct control_limits *lim)
 {
 	int r;
 
+	cfg = config;
+	list_init(cfg->mountpoint);
 	limits = lim ? *lim : (struct control_limits){ 0 };
 	if (!limits.max_conns)
 		limits.max_conns = CONTROL_MAX_CONNS;

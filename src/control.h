@@ -25,8 +25,10 @@ struct control_limits {
 #define CONTROL_IDLE_TIMEOUT_MS 5000
 
 int control_bind(const char *path, bool group_set, gid_t group);
-/* Start serving with the default limits above. */
-int control_start(void);
+struct config;
+/* Start serving with the default limits above; cfg (the map-flag mode,
+ * the mount point LIST names) is kept until control_stop(). */
+int control_start(const struct config *cfg);
 /* Start serving with these limits (a 0 field takes its default). */
-int control_start_limits(const struct control_limits *lim);
+int control_start_limits(const struct config *cfg, const struct control_limits *lim);
 void control_stop(void);

@@ -112,19 +112,6 @@ static const struct format_desc *find_fourcc(uint32_t fourcc)
 	return NULL;
 }
 
-void fourcc_str(uint32_t fourcc, char out[5])
-{
-	for (int i = 0; i < 4; i++) {
-		char c = (char)((fourcc >> (8 * i)) & 0xff);
-
-		out[i] = isprint((unsigned char)c) ? c : '?';
-	}
-	out[4] = '\0';
-	/* DRM pads short codes with spaces ("R8  "). */
-	for (int i = 3; i > 0 && out[i] == ' '; i--)
-		out[i] = '\0';
-}
-
 const char *format_names(void)
 {
 	return "XRGB8888 (XR24), ARGB8888 (AR24), XBGR8888 (XB24), ABGR8888 (AB24), "

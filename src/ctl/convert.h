@@ -97,6 +97,5 @@ int format_parse(const char *s, uint32_t *fourcc);
 /* The long name ("XRGB8888"), NULL when unsupported. */
 const char *format_name(uint32_t fourcc);
 /* Fourcc as its four characters ("XR24"), for messages. */
-void fourcc_str(uint32_t fourcc, char out[5]);
 /* "XRGB8888 (XR24), ..." */
 const char *format_names(void);

@@ -289,7 +289,8 @@ static void remove_from_store(char **names, int n)
 	}
 }
 
-static int restore_all(json_object *list, char **names, int *fds, int n)
+static int restore_all(const struct config *cfg, json_object *list, char **names, int *fds,
+		       int n)
 {
 	int restored = 0;
 
@@ -316,7 +317,7 @@ static int restore_all(json_object *list, char **names, int *fds, int n)
 			log_warn(
 				"%s: backend %s is gone; restored as an imported buffer",
 				rec.name, bename);
-		r = buffer_new(fds[k], be, tree_config()->iomem_mode, &buf);
+		r = buffer_new(fds[k], be, cfg->iomem_mode, &buf);
 		fds[k] = -1; /* buffer_new() owns it now, also on error */
 		if (r < 0) {
 			log_err("%s: cannot restore the stored buffer: %s",
@@ -325,7 +326,7 @@ static int restore_all(json_object *list, char **names, int *fds, int n)
 		}
 		if (rec.iomem_override >= 0)
 			buffer_set_iomem(buf, rec.iomem_override,
-					 tree_config()->iomem_mode);
+					 cfg->iomem_mode);
 		buffer_set_dmabuf_name(buf, rec.name);
 		r = tree_restore(&rec, buf);
 		buffer_unref(buf);
@@ -339,7 +340,7 @@ static int restore_all(json_object *list, char **names, int *fds, int n)
 	return restored;
 }
 
-int fdstore_restore(void)
+int fdstore_restore(const struct config *cfg)
 {
 	char **names = NULL;
 	json_object *root = NULL, *list;
@@ -371,7 +372,7 @@ int fdstore_restore(void)
 			n);
 		goto out;
 	}
-	restored = restore_all(list, names, fds, n);
+	restored = restore_all(cfg, list, names, fds, n);
 	log_info("fd store: %d buffers restored from the previous run",
 		 restored);
 out:

@@ -14,7 +14,8 @@
 /* Bring back what the previous run stored; the tree and the registry are
  * up. Every fd received is consumed (and removed from the store). Returns
  * how many buffers came back; problems are logged, never fatal. */
-int fdstore_restore(void);
+struct config;
+int fdstore_restore(const struct config *cfg);
 /* Hand every buffer that must survive to the store. -errno, logged. */
 int fdstore_save(void);
 /* READY=1 to the service manager, with a status line. */

@@ -296,7 +296,7 @@ int main(int argc, char *argv[])
 		goto out_registry;
 	tree_init(&cfg, fs_notify_gone, &fs_data);
 	/* Before the mount: the tree is whole when anyone can see it. */
-	fdstore_restore();
+	fdstore_restore(&cfg);
 
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs_data);
 	if (!se)
@@ -321,7 +321,7 @@ int main(int argc, char *argv[])
 	if (!fopts.foreground)
 		log_init("dmabuffs", true, fopts.debug ? LOG_DEBUG : LOG_INFO);
 
-	r = control_start_limits(&(struct control_limits){
+	r = control_start_limits(&cfg, &(struct control_limits){
 		.max_conns = cfg.control_max_conns,
 		.max_conns_per_uid = cfg.control_max_per_uid,
 		.root_reserve = cfg.control_root_reserve,

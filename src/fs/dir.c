@@ -26,13 +26,10 @@ struct dir_snapshot {
 	struct tree_held held; /* while the kernel has it open */
 };
 
-uid_t dir_caller(const struct dir_snapshot *d)
+static int dir_add(void *data, const char *name, fuse_ino_t ino, mode_t type)
 {
-	return d->caller;
-}
+	struct dir_snapshot *d = data;
 
-int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t type)
-{
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
 		struct dir_item *v = realloc(d->items, cap * sizeof(*v));
@@ -78,7 +75,8 @@ void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	d->caller = fuse_req_ctx(req)->uid;
 	r = dir_add(d, ".", ino, S_IFDIR);
 	r = r ?: dir_add(d, "..", INO_ROOT, S_IFDIR);
-	r = r ?: node_fill(fs_config(req), d, ino);
+	r = r ?: node_fill(fs_config(req),
+			   &(struct node_filler){ .add = dir_add, .d = d, .caller = d->caller }, ino);
 	if (r < 0) {
 		dir_free(d);
 		fuse_reply_err(req, -r);

@@ -36,7 +36,7 @@ static const char *fd_limit_hint(int r)
  */
 static bool wants_backing(struct entry *e)
 {
-	const struct config *cfg = tree_config();
+	const struct config *cfg = entry_config();
 
 	return e->be && e->be->ops->adopt_memfd && cfg->passthrough == PASSTHROUGH_AUTO &&
 	       cfg->iomem_mode != IOMEM_ALWAYS;
@@ -94,16 +94,16 @@ static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t s
 			return r;
 		}
 	}
-	r = buffer_new(fd, be, tree_config()->iomem_mode, out);
+	r = buffer_new(fd, be, entry_config()->iomem_mode, out);
 	if (r < 0) {
 		log_err("%s: cannot map the new %s buffer: %s%s", e->name, be->name, strerror(-r),
 			fd_limit_hint(r));
 		return r;
 	}
 	if (e->iomem_override >= 0)
-		buffer_set_iomem(*out, e->iomem_override, tree_config()->iomem_mode);
+		buffer_set_iomem(*out, e->iomem_override, entry_config()->iomem_mode);
 	if (!adopted && staged_fd >= 0 && staged_len > 0) {
-		r = buffer_fill_from_fd(*out, staged_fd, staged_len, tree_config()->fence_timeout_ms);
+		r = buffer_fill_from_fd(*out, staged_fd, staged_len, entry_config()->fence_timeout_ms);
 		if (r < 0) {
 			log_err("%s: copying staged data into the buffer failed: %s", e->name,
 				strerror(-r));
@@ -269,7 +269,7 @@ ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, 
 	for (;;) {
 		pthread_rwlock_rdlock(&e->io);
 		if (e->buf) {
-			n = buffer_write(e->buf, src, len, off, nonblock, tree_config()->fence_timeout_ms);
+			n = buffer_write(e->buf, src, len, off, nonblock, entry_config()->fence_timeout_ms);
 			break;
 		}
 		if (e->staged_fd >= 0) {

@@ -29,7 +29,6 @@
 #include "conf.h"
 #include "fs/entry.h"
 #include "fs/fs-internal.h"
-#include "fs/fuse.h"
 #include "fs/persist.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -55,11 +54,12 @@ static void now(struct timespec *ts)
 void tree_init(const struct config *config, tree_gone_cb gone, void *data)
 {
 	cfg = config;
+	quota_init(config);
 	gone_cb = gone;
 	gone_data = data;
 }
 
-const struct config *tree_config(void)
+const struct config *entry_config(void)
 {
 	return cfg;
 }
@@ -391,27 +391,27 @@ static void set_time(struct timespec *ts, const struct timespec *value, bool to_
 		*ts = *value;
 }
 
-int entry_setattr(struct entry *e, const struct stat *attr, int to_set)
+int entry_setattr(struct entry *e, const struct stat *attr, unsigned int to_set)
 {
 	int r;
 
-	if (to_set & FUSE_SET_ATTR_SIZE) {
+	if (to_set & ENTRY_SET_SIZE) {
 		r = entry_allocate(e, (uint64_t)attr->st_size);
 		if (r < 0)
 			return r;
 	}
 	pthread_mutex_lock(&tree_lock);
-	if (to_set & FUSE_SET_ATTR_MODE)
+	if (to_set & ENTRY_SET_MODE)
 		e->mode = attr->st_mode & 07777;
-	if (to_set & FUSE_SET_ATTR_UID)
+	if (to_set & ENTRY_SET_UID)
 		e->uid = attr->st_uid;
-	if (to_set & FUSE_SET_ATTR_GID)
+	if (to_set & ENTRY_SET_GID)
 		e->gid = attr->st_gid;
-	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW))
-		set_time(&e->atime, &attr->st_atim, to_set & FUSE_SET_ATTR_ATIME_NOW);
-	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))
-		set_time(&e->mtime, &attr->st_mtim, to_set & FUSE_SET_ATTR_MTIME_NOW);
-	if (to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))
+	if (to_set & (ENTRY_SET_ATIME | ENTRY_SET_ATIME_NOW))
+		set_time(&e->atime, &attr->st_atim, to_set & ENTRY_SET_ATIME_NOW);
+	if (to_set & (ENTRY_SET_MTIME | ENTRY_SET_MTIME_NOW))
+		set_time(&e->mtime, &attr->st_mtim, to_set & ENTRY_SET_MTIME_NOW);
+	if (to_set & ~(ENTRY_SET_ATIME | ENTRY_SET_MTIME))
 		now(&e->ctime);
 	pthread_mutex_unlock(&tree_lock);
 	return 0;

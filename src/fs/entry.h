@@ -140,8 +140,24 @@ int entry_create(const char *name, uid_t uid, gid_t gid, mode_t mode, struct bac
 int entry_unlink(const char *name);
 /* Rename within the root; noreplace: -EEXIST if newname exists. */
 int entry_rename(const char *name, const char *newname, bool noreplace);
-/* chmod/chown/utimens/truncate: fields per FUSE_SET_ATTR_* in to_set. */
-int entry_setattr(struct entry *e, const struct stat *attr, int to_set);
+/* What entry_setattr() changes: the model's own flags, so that it needs no
+ * FUSE header (ops.c translates FUSE_SET_ATTR_*). Any change but the two
+ * explicit times also sets ctime. */
+enum entry_set {
+	ENTRY_SET_SIZE = 1 << 0,
+	ENTRY_SET_MODE = 1 << 1,
+	ENTRY_SET_UID = 1 << 2,
+	ENTRY_SET_GID = 1 << 3,
+	ENTRY_SET_ATIME = 1 << 4,     /* to attr->st_atim */
+	ENTRY_SET_ATIME_NOW = 1 << 5,
+	ENTRY_SET_MTIME = 1 << 6,     /* to attr->st_mtim */
+	ENTRY_SET_MTIME_NOW = 1 << 7,
+	ENTRY_SET_CTIME = 1 << 8,     /* ctime only (FUSE_SET_ATTR_CTIME and the rest) */
+};
+/* chmod/chown/utimens/truncate: the fields to_set (enum entry_set) names. */
+/* The configuration given to tree_init(), for the model's own files. */
+const struct config *entry_config(void);
+int entry_setattr(struct entry *e, const struct stat *attr, unsigned int to_set);
 
 /* ---- open files ---- */
 /* Count an open of entry id. */

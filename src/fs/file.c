@@ -564,11 +564,11 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 
 /* A passthrough open maps the buffer's own pages: its SYNC is the
  * dma-buf's (cache maintenance where the exporter needs it). */
-static int pt_sync(struct handle *h, uint64_t flags)
+static int pt_sync(struct handle *h, uint64_t flags, unsigned int timeout_ms)
 {
 	_cleanup_buffer_ struct buffer *b = entry_buffer(h->e);
 
-	return b ? b->ops->sync(b, flags, tree_config()->fence_timeout_ms) : 0;
+	return b ? b->ops->sync(b, flags, timeout_ms) : 0;
 }
 
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
@@ -592,7 +592,7 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		return;
 	}
 	if (handle_of(fi)->passthrough) {
-		r = pt_sync(handle_of(fi), sync->flags);
+		r = pt_sync(handle_of(fi), sync->flags, fs_config(req)->fence_timeout_ms);
 		if (r < 0)
 			fuse_reply_err(req, -r);
 		else

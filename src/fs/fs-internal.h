@@ -43,17 +43,6 @@ static inline const struct config *fs_config(fuse_req_t req)
 #define ENTRY_TIMEOUT_FILE 60.0
 #define ATTR_TIMEOUT_FILE 60.0
 
-/* A DRM fourcc as the format xattr spells it: "XR24", "R8" (padding
- * spaces dropped). */
-static inline void fourcc_str(uint32_t fourcc, char out[5])
-{
-	for (int i = 0; i < 4; i++)
-		out[i] = (char)(fourcc >> (8 * i));
-	out[4] = '\0';
-	for (int i = 3; i > 0 && out[i] == ' '; i--)
-		out[i] = '\0';
-}
-
 /* ---- node.c: the kinds of inode, each with its stat, lookup and fill ---- */
 /* Attributes of any inode; *timeout gets the attribute timeout. */
 int node_getattr(const struct config *cfg, fuse_ino_t ino, struct stat *st, double *timeout);
@@ -68,17 +57,28 @@ int node_readlink(fuse_ino_t ino, char *buf, size_t bufsz);
  * listing. */
 int node_plus(const struct config *cfg, fuse_ino_t ino, const char *name,
 	      struct fuse_entry_param *ep);
-struct dir_snapshot;
-/* Fill a snapshot of directory ino; -ENOTDIR, -ENOENT. */
-int node_fill(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino);
-/* The uid of the caller that opened the directory. */
-uid_t dir_caller(const struct dir_snapshot *d);
+/* Where a directory's listing goes (dir.c's snapshot): add() once per
+ * child, in order; a nonzero return stops the listing and is returned.
+ * node.c and scanout.c list through it and so never call into dir.c. */
+struct node_filler {
+	int (*add)(void *d, const char *name, fuse_ino_t ino, mode_t type);
+	void *d;
+	uid_t caller; /* who opened the directory: what proc/ shows depends on it */
+};
+
+static inline int node_add(const struct node_filler *f, const char *name, fuse_ino_t ino,
+			   mode_t type)
+{
+	return f->add(f->d, name, ino, type);
+}
+
+/* List directory ino into f; -ENOTDIR, -ENOENT. */
+int node_fill(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino);
 /* The directory new/BACKEND's backend name (copied), for create; -EPERM
  * for any other inode. */
 int node_newdir_backend(fuse_ino_t ino, char *name, size_t namesz);
 
 /* ---- dir.c: directory snapshots ---- */
-int dir_add(struct dir_snapshot *d, const char *name, fuse_ino_t ino, mode_t type);
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi);
@@ -158,12 +158,6 @@ int discover_by_inode(uint64_t kino, uint64_t *link);
 /* add(d, kino, link) for every discovered buffer (duplicates included). */
 int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link), void *d);
 
-/* ---- holders-scan.c: who holds the daemon's buffers (tree_holders()) ---- */
-/* user.dmabuf.holders of the daemon's buffer (its fd, kernel inode):
- * "PID:KINDS" per holding process, blank-separated (KINDS fd, map, fd,map),
- * as many as fit in outsz with the NUL. */
-int discover_holders(int fd, uint64_t kino, char *out, size_t outsz);
-
 /* ---- scanout.c: what each KMS plane shows, scanout/CARD/crtc-N/plane-K ---- */
 /* Whether the machine has a KMS card, so scanout/ is shown. */
 bool scanout_present(void);
@@ -171,8 +165,7 @@ bool scanout_present(void);
 int scanout_stat(const struct config *cfg, fuse_ino_t ino, struct stat *st);
 fuse_ino_t scanout_lookup(const struct config *cfg, fuse_ino_t parent,
 			  const char *name);
-int scanout_fill(const struct config *cfg, struct dir_snapshot *d,
-		 fuse_ino_t ino);
+int scanout_fill(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino);
 /* The framebuffer a plane file shows now, as a buffer (root only, else
  * -EACCES); -ENOENT when the plane shows nothing there any more. */
 int scanout_open(fuse_ino_t ino, uid_t uid, enum iomem_mode mode,
@@ -183,7 +176,7 @@ int scanout_xattr(const struct config *cfg, fuse_ino_t ino, const char *key,
 
 /* ---- mount.c: mount tuning ---- */
 /* The INIT request: capabilities wanted, the mount's time. */
-void mount_init(struct fuse_conn_info *conn);
+void mount_init(const struct config *cfg, struct fuse_conn_info *conn);
 /* The first request after INIT raises the mount's readahead, once. */
 void mount_after_init(const struct config *cfg);
 /* Synthetic directories and links carry the mount's time, not 1970. */

@@ -25,6 +25,7 @@
 #include "buffer.h"
 #include "fs/discover-internal.h"
 #include "fs/fs-internal.h"
+#include "fs/holders-scan.h"
 #include "shared/fdinfo.h"
 #include "shared/holders.h"
 #include "shared/log.h"
@@ -304,7 +305,7 @@ static int scan_run(struct hkey *keys, size_t n)
 	return r;
 }
 
-int discover_holders(int fd, uint64_t kino, char *out, size_t outsz)
+int holders_scan_one(int fd, uint64_t kino, char *out, size_t outsz)
 {
 	struct hkey k = { .fd = fd, .kino = kino, .outsz = outsz };
 	int r;
@@ -321,7 +322,7 @@ int discover_holders(int fd, uint64_t kino, char *out, size_t outsz)
 	return r;
 }
 
-int tree_holders(struct buffer *const *bufs, size_t n, char **out)
+int holders_scan(struct buffer *const *bufs, size_t n, char **out)
 {
 	_cleanup_free_ struct hkey *keys = calloc(n ? n : 1, sizeof(*keys));
 	int r;
@@ -333,7 +334,7 @@ int tree_holders(struct buffer *const *bufs, size_t n, char **out)
 	for (size_t i = 0; i < n; i++)
 		keys[i] = (struct hkey){ .fd = bufs[i]->fd,
 					 .kino = bufs[i]->kino,
-					 .outsz = TREE_HOLDERS_MAX };
+					 .outsz = HOLDERS_MAX };
 	r = scan_run(keys, n);
 	if (r < 0)
 		log_warn("holders of %zu buffers: %s", n, strerror(-r));

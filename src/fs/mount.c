@@ -130,10 +130,8 @@ static void init_io_uring(const struct config *cfg, struct fuse_conn_info *conn)
 			 "/dev/fuse");
 }
 
-void mount_init(struct fuse_conn_info *conn)
+void mount_init(const struct config *cfg, struct fuse_conn_info *conn)
 {
-	const struct config *cfg = tree_config();
-
 	clock_gettime(CLOCK_REALTIME, &mounted_at);
 	/* O_TRUNC must arrive in open() instead of as a truncate to 0 first:
 	 * the truncate would be refused (EPERM) for an allocated buffer. */

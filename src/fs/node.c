@@ -344,17 +344,17 @@ static fuse_ino_t lookup_proc_pid(const struct config *cfg, fuse_ino_t parent, c
 
 static int fill_root_cb(const struct entry_view *v, void *data)
 {
-	return dir_add(data, v->name, ino_entry(v->id), S_IFREG);
+	return node_add(data, v->name, ino_entry(v->id), S_IFREG);
 }
 
-static int fill_root(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
+static int fill_root(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	int r = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(root_dirs) && !r; i++)
 		if (root_dir_shown(cfg, i))
-			r = dir_add(d, root_dirs[i].name, root_dirs[i].ino, S_IFDIR);
-	return r ?: tree_walk(fill_root_cb, d);
+			r = node_add(f, root_dirs[i].name, root_dirs[i].ino, S_IFDIR);
+	return r ?: tree_walk(fill_root_cb, (void *)f);
 }
 
 /* by-inode's listing: a copy of (kernel inode, entry) pairs taken under the
@@ -409,7 +409,7 @@ static int fill_by_inode_discovered(void *data, uint64_t kino, uint64_t link)
 	return kino_push(data, kino, link);
 }
 
-static int fill_by_inode(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
+static int fill_by_inode(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	struct kino_list l = { 0 };
 	char num[32];
@@ -426,7 +426,7 @@ static int fill_by_inode(const struct config *cfg, struct dir_snapshot *d, fuse_
 		if (i > 0 && l.v[i].kino == l.v[i - 1].kino)
 			continue;
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)l.v[i].kino);
-		r = dir_add(d, num, l.v[i].link, S_IFLNK);
+		r = node_add(f, num, l.v[i].link, S_IFLNK);
 	}
 	free(l.v);
 	return r;
@@ -439,45 +439,45 @@ static int register_exporter_cb(const struct entry_view *v, void *data)
 	return 0;
 }
 
-static int fill_by_exporter(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
+static int fill_by_exporter(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	char exp[64];
 	int r = 0;
 
 	tree_walk(register_exporter_cb, NULL);
 	for (int i = 0; !r && table_name(&exporters, (uint64_t)i, exp, sizeof(exp)) == 0; i++) {
-		struct find f = { .exporter = exp };
+		struct find fd = { .exporter = exp };
 
-		if (find_allocated(&f))
-			r = dir_add(d, exp, ino_make(NODE_EXP_DIR, (uint64_t)i), S_IFDIR);
+		if (find_allocated(&fd))
+			r = node_add(f, exp, ino_make(NODE_EXP_DIR, (uint64_t)i), S_IFDIR);
 	}
 	return r;
 }
 
 struct fill_exp {
-	struct dir_snapshot *d;
+	const struct node_filler *f;
 	const char *exporter;
 };
 
 static int fill_exp_dir_cb(const struct entry_view *v, void *data)
 {
-	struct fill_exp *f = data;
+	struct fill_exp *fe = data;
 
-	if (!v->buf || strcmp(v->buf->exporter, f->exporter) != 0)
+	if (!v->buf || strcmp(v->buf->exporter, fe->exporter) != 0)
 		return 0;
-	return dir_add(f->d, v->name, ino_make(NODE_EXP_LINK, v->id), S_IFLNK);
+	return node_add(fe->f, v->name, ino_make(NODE_EXP_LINK, v->id), S_IFLNK);
 }
 
-static int fill_exp_dir(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
+static int fill_exp_dir(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	char exp[64];
-	struct fill_exp f = { d, exp };
+	struct fill_exp fe = { f, exp };
 	int r = table_name(&exporters, ino_id(ino), exp, sizeof(exp));
 
-	return r ?: tree_walk(fill_exp_dir_cb, &f);
+	return r ?: tree_walk(fill_exp_dir_cb, &fe);
 }
 
-static int fill_new(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
+static int fill_new(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	char names[32][64];
 	int n = registry_list(names, 32), r = 0;
@@ -486,19 +486,19 @@ static int fill_new(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t
 		int idx = table_index(&newdirs, names[i], true);
 
 		if (idx >= 0)
-			r = dir_add(d, names[i], ino_make(NODE_NEW_DIR, (uint64_t)idx), S_IFDIR);
+			r = node_add(f, names[i], ino_make(NODE_NEW_DIR, (uint64_t)idx), S_IFDIR);
 	}
 	return r;
 }
 
-static int fill_new_dir(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
+static int fill_new_dir(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	char name[64];
 
 	return table_name(&newdirs, ino_id(ino), name, sizeof(name));
 }
 
-static int fill_proc(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
+static int fill_proc(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	char num[32];
@@ -511,16 +511,16 @@ static int fill_proc(const struct config *cfg, struct dir_snapshot *d, fuse_ino_
 
 		/* Only the processes the caller could inspect (proc/PID's
 		 * owner is decided by ptrace's rules, see discover_owner). */
-		if (dir_caller(d) != 0 &&
-		    (discover_owner(pids[i], &owner) < 0 || owner != dir_caller(d)))
+		if (f->caller != 0 &&
+		    (discover_owner(pids[i], &owner) < 0 || owner != f->caller))
 			continue;
 		snprintf(num, sizeof(num), "%d", (int)pids[i]);
-		r = dir_add(d, num, ino_make(NODE_PROC_PID, (uint64_t)pids[i]), S_IFDIR);
+		r = node_add(f, num, ino_make(NODE_PROC_PID, (uint64_t)pids[i]), S_IFDIR);
 	}
 	return r < 0 ? r : 0;
 }
 
-static int fill_proc_pid(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
+static int fill_proc_pid(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	_cleanup_free_ struct discover_item *items = NULL;
 	size_t n = 0;
@@ -528,7 +528,7 @@ static int fill_proc_pid(const struct config *cfg, struct dir_snapshot *d, fuse_
 
 	r = discover_list((pid_t)ino_id(ino), &items, &n);
 	for (size_t i = 0; i < n && r >= 0; i++)
-		r = dir_add(d, items[i].name, items[i].node, S_IFREG);
+		r = node_add(f, items[i].name, items[i].node, S_IFREG);
 	return r < 0 ? r : 0;
 }
 
@@ -557,7 +557,7 @@ struct node_type_ops {
 	 * that is not a child is looked up among the buffer files. */
 	fuse_ino_t (*lookup)(const struct config *cfg, fuse_ino_t parent, const char *name);
 	bool lookup_entry;
-	int (*fill)(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino);
+	int (*fill)(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino);
 	/* What the kernel may cache: proc/ changes with other processes. */
 	double attr_timeout, entry_timeout;
 };
@@ -684,11 +684,11 @@ int node_plus(const struct config *cfg, fuse_ino_t ino, const char *name,
 	return r;
 }
 
-int node_fill(const struct config *cfg, struct dir_snapshot *d, fuse_ino_t ino)
+int node_fill(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	const struct node_type_ops *t = node_type(ino);
 
-	return t && t->fill ? t->fill(cfg, d, ino) : -ENOTDIR;
+	return t && t->fill ? t->fill(cfg, f, ino) : -ENOTDIR;
 }
 
 int node_newdir_backend(fuse_ino_t ino, char *name, size_t namesz)

@@ -20,7 +20,9 @@
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
 {
-	mount_init(conn);
+	const struct fs_data *data = userdata;
+
+	mount_init(data->cfg, conn);
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -75,6 +77,34 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	reply_attr(req, ino);
 }
 
+/* FUSE_SET_ATTR_* as the model's enum entry_set. */
+static unsigned int entry_set_flags(int to_set)
+{
+	static const struct {
+		int fuse;
+		unsigned int entry;
+	} map[] = {
+		{ FUSE_SET_ATTR_SIZE, ENTRY_SET_SIZE },
+		{ FUSE_SET_ATTR_MODE, ENTRY_SET_MODE },
+		{ FUSE_SET_ATTR_UID, ENTRY_SET_UID },
+		{ FUSE_SET_ATTR_GID, ENTRY_SET_GID },
+		{ FUSE_SET_ATTR_ATIME, ENTRY_SET_ATIME },
+		{ FUSE_SET_ATTR_ATIME_NOW, ENTRY_SET_ATIME_NOW },
+		{ FUSE_SET_ATTR_MTIME, ENTRY_SET_MTIME },
+		{ FUSE_SET_ATTR_MTIME_NOW, ENTRY_SET_MTIME_NOW },
+	};
+	unsigned int out = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (to_set & map[i].fuse) {
+			out |= map[i].entry;
+			to_set &= ~map[i].fuse;
+		}
+	}
+	/* FUSE_SET_ATTR_CTIME, and whatever a newer kernel adds: ctime. */
+	return out | (to_set ? ENTRY_SET_CTIME : 0);
+}
+
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
@@ -87,7 +117,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 					    ? EPERM : ENOENT);
 		return;
 	}
-	r = entry_setattr(e, attr, to_set);
+	r = entry_setattr(e, attr, entry_set_flags(to_set));
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else

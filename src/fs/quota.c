@@ -11,7 +11,6 @@
 
 #include "conf.h"
 #include "fs/quota.h"
-#include "fs/tree.h"
 #include "shared/log.h"
 
 struct usage {
@@ -25,10 +24,16 @@ struct usage {
 static pthread_mutex_t quota_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct usage *users;
 
+/* The limits, from tree_init(): read-only once threads run. */
+static const struct config *cfg;
+
+void quota_init(const struct config *config)
+{
+	cfg = config;
+}
+
 static void limits(uid_t uid, uint64_t *max_bytes, uint64_t *max_buffers)
 {
-	const struct config *cfg = tree_config();
-
 	*max_bytes = *max_buffers = 0;
 	if (!cfg)
 		return;

@@ -16,6 +16,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct config;
+
+/* The limits come from cfg (max_bytes_per_user, ...), kept for the
+ * tree's life (tree_init() passes it on). */
+void quota_init(const struct config *cfg);
+
 struct quota_ref {
 	uid_t uid;
 	uint64_t bytes;

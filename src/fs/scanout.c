@@ -374,11 +374,10 @@ static int fill_card_cb(struct backend *be, unsigned int idx, void *data)
 	char name[192];
 
 	card_name(be, name, sizeof(name));
-	return dir_add(data, name, sc_ino(idx, 0, 0), S_IFDIR);
+	return node_add(data, name, sc_ino(idx, 0, 0), S_IFDIR);
 }
 
-int scanout_fill(const struct config *cfg, struct dir_snapshot *d,
-		 fuse_ino_t ino)
+int scanout_fill(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
 {
 	unsigned int card;
 	uint32_t crtc, plane;
@@ -392,7 +391,7 @@ int scanout_fill(const struct config *cfg, struct dir_snapshot *d,
 	if (plane)
 		return -ENOTDIR;
 	if (!card)
-		return for_each_card(fill_card_cb, d);
+		return for_each_card(fill_card_cb, (void *)f);
 	be = card_at(card);
 	if (!be)
 		return -ENOENT;
@@ -401,7 +400,7 @@ int scanout_fill(const struct config *cfg, struct dir_snapshot *d,
 		for (int i = 0; res && i < res->count_crtcs && !r; i++) {
 			snprintf(name, sizeof(name), "crtc-%" PRIu32,
 				 res->crtcs[i]);
-			r = dir_add(d, name, sc_ino(card, res->crtcs[i], 0),
+			r = node_add(f, name, sc_ino(card, res->crtcs[i], 0),
 				    S_IFDIR);
 		}
 		drmModeFreeResources(res);
@@ -415,7 +414,7 @@ int scanout_fill(const struct config *cfg, struct dir_snapshot *d,
 		if (p && p->crtc_id == crtc && p->fb_id) {
 			snprintf(name, sizeof(name), "plane-%" PRIu32,
 				 p->plane_id);
-			r = dir_add(d, name, sc_ino(card, crtc, p->plane_id),
+			r = node_add(f, name, sc_ino(card, crtc, p->plane_id),
 				    S_IFREG);
 		}
 		drmModeFreePlane(p);

@@ -19,7 +19,6 @@
 #include "buffer.h"
 #include "conf.h"
 #include "fs/entry.h"
-#include "fs/fs-internal.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
@@ -74,7 +73,7 @@ int tree_publish_image(struct buffer *buf, const char *name, uid_t uid,
 		.name = name,
 		.uid = uid,
 		.gid = gid,
-		.mode = 0666 & ~tree_config()->umask,
+		.mode = 0666 & ~entry_config()->umask,
 		.origin = origin,
 		.conn_id = conn_id,
 		.iomem_override = iomem_override,
@@ -236,7 +235,7 @@ struct list_arg {
 static int list_cb(struct entry *e, void *data)
 {
 	const struct list_arg *a = data;
-	const struct config *cfg = tree_config();
+	const struct config *cfg = entry_config();
 	const char *why;
 	struct stat st;
 	struct tree_item it = {

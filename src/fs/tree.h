@@ -136,8 +136,6 @@ typedef void (*tree_gone_cb)(const char *name, uint64_t ino, void *data);
  * gone (may be NULL) is called with no lock held. */
 void tree_init(const struct config *cfg, tree_gone_cb gone, void *gone_data);
 void tree_exit(void);
-/* The configuration given to tree_init(), for callers with no request. */
-const struct config *tree_config(void);
 
 /* ---- used by the control socket ---- */
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
@@ -162,13 +160,5 @@ void tree_drop_conn(uint64_t conn_id);
  * all), newest (highest id) first, under the tree lock (fn must not call
  * tree verbs); stops at and returns fn's first nonzero. */
 int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data), void *data);
-/* The largest user.dmabuf.holders value, its NUL included. */
-#define TREE_HOLDERS_MAX 4096
-/* user.dmabuf.holders of n of the daemon's buffers (the caller's
- * references) with one walk of /proc for all of them, not one each
- * (fs/holders-scan.c): out[i] gets bufs[i]'s value, malloc'ed, or NULL
- * where that one could not be had (logged). 0, or -errno when /proc could
- * not be walked at all (every out[i] NULL). No lock is held meanwhile. */
-int tree_holders(struct buffer *const *bufs, size_t n, char **out);
 /* Mark every buffer of a backend dead (device gone); a backend_gone_cb. */
 void tree_backend_gone(struct backend *be, void *data);

@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "fs/entry.h"
 #include "fs/fs-internal.h"
+#include "fs/holders-scan.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
@@ -25,7 +26,7 @@
 #define PREFIX "user.dmabuf."
 #define XATTR_VALUE_MAX 4096
 /* A LIST's holders are the attribute's value: the same bound. */
-_Static_assert(XATTR_VALUE_MAX == TREE_HOLDERS_MAX, "holders: one bound");
+_Static_assert(XATTR_VALUE_MAX == HOLDERS_MAX, "holders: one bound");
 
 enum xattr_id {
 	X_EXPORTER,
@@ -109,7 +110,7 @@ static int xattr_lookup(const char *name, enum xattr_id *out)
  * (holders-scan.c walks /proc without stat()ing anyone's files). */
 static int holders(struct buffer *b, char *out, size_t outsz)
 {
-	return discover_holders(b->fd, b->kino, out, outsz);
+	return holders_scan_one(b->fd, b->kino, out, outsz);
 }
 
 /* The value of one attribute of an entry. -ENODATA when it has none. */

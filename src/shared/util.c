@@ -167,3 +167,16 @@ bool mode_may_access(mode_t mode, uid_t owner, gid_t group, uid_t uid, gid_t gid
 		mode >>= 3;
 	return (mode & mask & 7) == (mode_t)(mask & 7);
 }
+
+void fourcc_str(uint32_t fourcc, char out[5])
+{
+	for (int i = 0; i < 4; i++) {
+		char c = (char)((fourcc >> (8 * i)) & 0xff);
+
+		out[i] = isprint((unsigned char)c) ? c : '?';
+	}
+	out[4] = '\0';
+	/* DRM pads short codes with spaces ("R8  "). */
+	for (int i = 3; i > 0 && out[i] == ' '; i--)
+		out[i] = '\0';
+}

@@ -13,6 +13,9 @@ int parse_size(const char *s, uint64_t *out);
 /* Strict unsigned parse in base (0 = auto). */
 int parse_u64(const char *s, int base, uint64_t *out);
 size_t page_size(void);
+/* A DRM fourcc as the format xattr and dmabufctl spell it: "XR24", "R8"
+ * (DRM's padding spaces dropped, unprintable bytes as '?'). */
+void fourcc_str(uint32_t fourcc, char out[5]);
 /* Whether uid/gid (with supplementary groups) may access a file of
  * owner:group and mode with the rwx mask, by the kernel's rule
  * (generic_permission): the owner's bits for the owner, else the group's

@@ -121,7 +121,7 @@ def list_all(flags):
         cursor = doc["next"].encode()
 PYEOF
 
-# What /proc says, under discover_holders' rules: the daemon holds each of
+# What /proc says, under holders_scan's rules: the daemon holds each of
 # its buffers; another process holds one when one of its fds links where
 # the daemon's does and its fdinfo names the buffer's inode.
 cat >"$T/ref.py" <<'PYEOF'

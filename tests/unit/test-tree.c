@@ -18,7 +18,6 @@
 #include "buffer.h"
 #include "conf.h"
 #include "fs/entry.h"
-#include "fs/fuse.h"
 #include "fs/tree.h"
 #include "testsuite.h"
 
@@ -299,7 +298,7 @@ START_TEST(export_follows_kernel_rule)
 	e = entry_find(ino_id(st.st_ino));
 	ck_assert_ptr_nonnull(e);
 	st.st_mode = 0640;
-	ck_assert_int_eq(entry_setattr(e, &st, FUSE_SET_ATTR_MODE), 0);
+	ck_assert_int_eq(entry_setattr(e, &st, ENTRY_SET_MODE), 0);
 
 	/* A supplementary group that owns the file: read, so a read-only fd. */
 	ck_assert_int_eq(tree_export_groups("grp", 2000, 2000, with, 2, &fd), 0);
@@ -323,7 +322,7 @@ START_TEST(export_follows_kernel_rule)
 	close(fd);
 	/* g+w: the group member may write now, so gets read-write. */
 	st.st_mode = 0660;
-	ck_assert_int_eq(entry_setattr(e, &st, FUSE_SET_ATTR_MODE), 0);
+	ck_assert_int_eq(entry_setattr(e, &st, ENTRY_SET_MODE), 0);
 	ck_assert_int_eq(tree_export_groups("grp", 2000, 2000, with, 2, &fd), 0);
 	ck_assert_int_eq(accmode(fd), O_RDWR);
 	close(fd);
