@@ -4,9 +4,11 @@
  * one const struct fuse_lowlevel_ops, each handler replies exactly once,
  * and no lock is held across a fuse_reply_*() call (the kernel may send
  * another request into this daemon before the reply returns) — which holds
- * by construction, since only entry.c and node.c have locks, and their
- * verbs return with none held. The handlers here are thin: node.c resolves
- * and stats, entry.c changes names, dir.c lists, file.c does open files.
+ * by construction: every lock is static in its own file and taken only by
+ * that file's functions, which return with none held (HACKING.md lists
+ * them), and no file that holds one calls fuse_reply_*(). The handlers here
+ * are thin: node.c resolves and stats, the model (src/tree) changes names,
+ * dir.c lists, file.c does open files.
  */
 #include <errno.h>
 #include <stdio.h>
