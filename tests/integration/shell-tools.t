@@ -149,7 +149,7 @@ is "$(head -c 12 "$M/txt")" "hello there" "... the text changed (the tail stays 
 head -c $GIVEN "$T/src/big" | sponge "$M/sp"
 ok "${PIPESTATUS[1]}" "sponge into a new name exits 0"
 given_bytes "$M/sp" "$T/src/big" "... its bytes"
-tr a-z A-Z <"$M/txt" | sponge "$M/txt"
+tr '[:lower:]' '[:upper:]' <"$M/txt" | sponge "$M/txt"
 ok "${PIPESTATUS[1]}" "sponge over an allocated file (same length) exits 0"
 is "$(head -c 12 "$M/txt")" "HELLO THERE" "... overwritten in place"
 tee "$M/tee" <"$T/src/big" >/dev/null
@@ -163,7 +163,8 @@ check "dd seek=2 conv=notrunc over the buffer exits 0" -- \
 cmp -s -n 4096 -i 0:8192 "$T/patch" "$M/dd"
 ok $? "... the page is written at 8192"
 check "split -b 1000000 into the mount exits 0" -- split -b 1000000 "$T/src/big" "$M/part."
-is "$(ls "$M" | grep -c '^part\.')" 3 "... three parts"
+parts=("$M"/part.*)
+is "${#parts[@]}" 3 "... three parts"
 for p in "$M"/part.*; do head -c 1000000 "$p"; done >"$T/joined"
 same_file "$T/src/big" "$T/joined" "... joined with head -c 1000000 of each, the file comes back"
 
@@ -216,5 +217,14 @@ cp "$T/src/small" "$M/watched"
 wait "$ino"
 ok $? "inotifywait -e close_write on the mount exits 0 on a cp"
 is "$(cat "$T/ino.out")" watched "... naming the file"
+
+# --- the root's mode lasts until the daemon stops: a start applies the options
+chmod 0700 "$M"
+touch -d 2001-01-01T00:00:00Z "$M"
+stop_daemon
+start_daemon "allow_other" || bail_out "dmabuffs did not mount again"
+is "$(stat -c %a "$M")" 1777 "after a restart the root's mode is the options' again (1777)"
+[ "$(stat -c %Y "$M")" != 978307200 ]
+ok $? "... and its mtime is the mount's"
 
 done_testing
