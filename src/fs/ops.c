@@ -221,8 +221,9 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 	tree_usage(&bytes, &files);
 	/* Without a byte quota, what the default backend can still give:
 	 * memfds, udmabuf, the heaps and shmem GEM objects take RAM, so
-	 * MemAvailable (for a VRAM card, an estimate: the kernel tells no
-	 * VRAM left). Free space 0 made df show a healthy mount 100% full. */
+	 * MemAvailable (for a VRAM card only an estimate: no kernel
+	 * interface tells the VRAM left). Free space 0 made df show a
+	 * healthy mount 100% full. */
 	if (mem_available(&avail) < 0)
 		avail = 0;
 	sv.f_blocks = (bytes + 4095) / 4096 + avail / 4096;
