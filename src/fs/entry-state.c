@@ -130,7 +130,10 @@ int entry_allocate(struct entry *e, uint64_t size)
 
 	pthread_rwlock_wrlock(&e->io);
 	if (e->buf) {
-		r = size == e->buf->size ? 0 : -EPERM;
+		/* A buffer is whole pages: the size a user gave it (3000000,
+		 * for 3002368 bytes) is a no-op, as `truncate -s` of the
+		 * original's size and rsync --inplace's last ftruncate do. */
+		r = size_rounds_to(size, e->buf->size, page_size()) ? 0 : -EPERM;
 		if (r < 0)
 			log_info("%s: refusing to resize an allocated buffer (%llu -> %llu)",
 				 e->name, (unsigned long long)e->buf->size,

@@ -46,6 +46,10 @@ static inline const struct config *fs_config(fuse_req_t req)
 /* ---- node.c: the kinds of inode, each with its stat, lookup and fill ---- */
 /* Attributes of any inode; *timeout gets the attribute timeout. */
 int node_getattr(const struct config *cfg, fuse_ino_t ino, struct stat *st, double *timeout);
+/* setattr of any inode but a buffer file: the root's mode, owner and
+ * times (the kernel has checked the caller), -EPERM for every other
+ * node, -ENOENT for one that is gone. */
+int node_setattr(const struct config *cfg, fuse_ino_t ino, const struct stat *attr, int to_set);
 /* Resolve name in parent: fills ep (a counted lookup for buffer files). */
 int node_lookup(const struct config *cfg, fuse_ino_t parent, const char *name,
 		struct fuse_entry_param *ep);

@@ -146,14 +146,82 @@ int node_readlink(fuse_ino_t ino, char *buf, size_t bufsz)
 	return 0;
 }
 
+/* ---- the root's own attributes ---- */
+
+/* The root directory's mode and owner are the mount's access policy, set
+ * from the options at each start (group=) and changed only by what the
+ * kernel lets through (default_permissions: chmod and chown by the owner,
+ * root; times by the owner, or "now" by anyone who may write), for the
+ * life of this daemon: a restart sets them from the options again, so that
+ * an edited group= takes effect. rsync -a dir/ MNT/ and touch set them. */
+static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	bool set;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	struct timespec atime, mtime, ctime;
+} root_attr;
+
+static void root_attr_init_locked(const struct config *cfg)
+{
+	if (root_attr.set)
+		return;
+	root_attr.mode = ROOT_MODE;
+	/* group=: only its members (and root) reach the tree at all. */
+	if (cfg && cfg->group_set) {
+		root_attr.mode = S_IFDIR | 01770;
+		root_attr.gid = cfg->group;
+	}
+	root_attr.atime = root_attr.mtime = root_attr.ctime = mount_time();
+	root_attr.set = true;
+}
+
+static void stat_root(const struct config *cfg, struct stat *st)
+{
+	pthread_mutex_lock(&root_lock);
+	root_attr_init_locked(cfg);
+	stat_synthetic(st, INO_ROOT, root_attr.mode);
+	st->st_uid = root_attr.uid;
+	st->st_gid = root_attr.gid;
+	st->st_atim = root_attr.atime;
+	st->st_mtim = root_attr.mtime;
+	st->st_ctim = root_attr.ctime;
+	pthread_mutex_unlock(&root_lock);
+}
+
+static void root_time(struct timespec *ts, const struct timespec *value, bool to_now)
+{
+	if (to_now)
+		clock_gettime(CLOCK_REALTIME, ts);
+	else
+		*ts = *value;
+}
+
+static void root_setattr(const struct config *cfg, const struct stat *attr, int to_set)
+{
+	pthread_mutex_lock(&root_lock);
+	root_attr_init_locked(cfg);
+	if (to_set & FUSE_SET_ATTR_MODE)
+		root_attr.mode = S_IFDIR | (attr->st_mode & 07777);
+	if (to_set & FUSE_SET_ATTR_UID)
+		root_attr.uid = attr->st_uid;
+	if (to_set & FUSE_SET_ATTR_GID)
+		root_attr.gid = attr->st_gid;
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW))
+		root_time(&root_attr.atime, &attr->st_atim, to_set & FUSE_SET_ATTR_ATIME_NOW);
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))
+		root_time(&root_attr.mtime, &attr->st_mtim, to_set & FUSE_SET_ATTR_MTIME_NOW);
+	root_time(&root_attr.ctime, NULL, true);
+	pthread_mutex_unlock(&root_lock);
+}
+
 static int stat_fixed_dir(const struct config *cfg, fuse_ino_t ino, struct stat *st)
 {
-	stat_synthetic(st, ino, ino == INO_ROOT ? ROOT_MODE : DIR_MODE);
-	/* group=: only its members (and root) reach the tree at all. */
-	if (ino == INO_ROOT && cfg && cfg->group_set) {
-		st->st_mode = S_IFDIR | 01770;
-		st->st_gid = cfg->group;
-	}
+	if (ino == INO_ROOT)
+		stat_root(cfg, st);
+	else
+		stat_synthetic(st, ino, DIR_MODE);
 	return 0;
 }
 
@@ -622,6 +690,25 @@ int node_getattr(const struct config *cfg, fuse_ino_t ino, struct stat *st, doub
 	}
 	*timeout = t->attr_timeout;
 	return t->stat(cfg, ino, st);
+}
+
+int node_setattr(const struct config *cfg, fuse_ino_t ino, const struct stat *attr, int to_set)
+{
+	struct stat st;
+	double timeout;
+	int r;
+
+	r = node_getattr(cfg, ino, &st, &timeout);
+	if (r < 0)
+		return r;
+	/* Everything but the root is a view the daemon derives (by-inode,
+	 * by-exporter, new/BACKEND, proc, scanout): fixed, even for root. */
+	if (ino != INO_ROOT)
+		return -EPERM;
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		return -EISDIR;
+	root_setattr(cfg, attr, to_set);
+	return 0;
 }
 
 int node_lookup(const struct config *cfg, fuse_ino_t parent, const char *name,

@@ -19,6 +19,7 @@
 #include "fs/fs-internal.h"
 #include "fs/quota.h"
 #include "shared/log.h"
+#include "shared/util.h"
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
 {
@@ -113,13 +114,14 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct entry *e = ino_kind(ino) == NODE_ENTRY ? entry_find(ino_id(ino)) : NULL;
 	int r;
 
-	if (!e) {
-		/* Synthetic nodes and discovered buffers have fixed attributes. */
-		fuse_reply_err(req, ino_kind(ino) == NODE_FIXED || ino_kind(ino) == NODE_PROC_FD
-					    ? EPERM : ENOENT);
-		return;
-	}
-	r = entry_setattr(e, attr, entry_set_flags(to_set));
+	/* The root's attributes change; the tree's other nodes and
+	 * discovered buffers have fixed ones. */
+	if (e)
+		r = entry_setattr(e, attr, entry_set_flags(to_set));
+	else if (ino_kind(ino) == NODE_ENTRY)
+		r = -ENOENT;
+	else
+		r = node_setattr(fs_config(req), ino, attr, to_set);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -246,10 +248,18 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 		.f_frsize = 4096,
 		.f_namemax = 255,
 	};
-	uint64_t bytes, files;
+	uint64_t bytes, files, avail;
 
 	tree_usage(&bytes, &files);
-	sv.f_blocks = (bytes + 4095) / 4096;
+	/* Without a byte quota, what the default backend can still give:
+	 * memfds, udmabuf, the heaps and shmem GEM objects take RAM, so
+	 * MemAvailable (for a VRAM card only an estimate: no kernel
+	 * interface tells the VRAM left). Free space 0 made df show a
+	 * healthy mount 100% full. */
+	if (mem_available(&avail) < 0)
+		avail = 0;
+	sv.f_blocks = (bytes + 4095) / 4096 + avail / 4096;
+	sv.f_bfree = sv.f_bavail = avail / 4096;
 	sv.f_files = files;
 	/* As the caller sees it: its limits and what is left of them. */
 	quota_statfs(fuse_req_ctx(req)->uid, &sv);

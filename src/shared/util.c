@@ -152,6 +152,55 @@ size_t page_size(void)
 	return ps;
 }
 
+bool size_rounds_to(uint64_t size, uint64_t buf_size, size_t page)
+{
+	if (size == buf_size)
+		return true;
+	/* size < buf_size, so the rounding cannot wrap. */
+	return size > 0 && size < buf_size && page && ALIGN_UP(size, (uint64_t)page) >= buf_size;
+}
+
+int meminfo_field(const char *text, const char *key, uint64_t *bytes)
+{
+	size_t klen = strlen(key);
+	const char *p, *end;
+	char num[32];
+	uint64_t kb;
+	size_t n;
+	int r;
+
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, key, klen) == 0 && p[klen] == ':')
+			break;
+	if (!p || !*p)
+		return -ENOENT;
+	p += klen + 1;
+	p += strspn(p, " \t");
+	n = strspn(p, "0123456789");
+	end = p + n;
+	if (n == 0 || n >= sizeof(num) || strncmp(end, " kB", 3) != 0 ||
+	    (end[3] != '\n' && end[3] != '\0'))
+		return -EINVAL;
+	memcpy(num, p, n);
+	num[n] = '\0';
+	r = parse_u64(num, 10, &kb);
+	if (r < 0)
+		return r;
+	if (kb > UINT64_MAX / 1024)
+		return -ERANGE;
+	*bytes = kb * 1024;
+	return 0;
+}
+
+int mem_available(uint64_t *bytes)
+{
+	char buf[8192];
+	int r;
+
+	r = read_file("/proc/meminfo", buf, sizeof(buf), NULL);
+	return r < 0 ? r : meminfo_field(buf, "MemAvailable", bytes);
+}
+
 bool mode_may_access(mode_t mode, uid_t owner, gid_t group, uid_t uid, gid_t gid,
 		     const gid_t *groups, size_t ngroups, int mask)
 {

@@ -16,6 +16,17 @@ size_t page_size(void);
 /* A DRM fourcc as the format xattr and dmabufctl spell it: "XR24", "R8"
  * (DRM's padding spaces dropped, unprintable bytes as '?'). */
 void fourcc_str(uint32_t fourcc, char out[5]);
+/* Whether a truncate to size names a buffer of buf_size bytes as it is:
+ * its exact size, or a size that rounds up to it in whole pages of page
+ * bytes (3000000 for a buffer of 3002368 with 4 KiB pages), so that the
+ * size a user gave a buffer is accepted back as a no-op. */
+bool size_rounds_to(uint64_t size, uint64_t buf_size, size_t page);
+/* The "KEY:   N kB" line of a /proc/meminfo text, in bytes: -ENOENT
+ * without one, -EINVAL/-ERANGE for a value that is no number of kB. */
+int meminfo_field(const char *text, const char *key, uint64_t *bytes);
+/* The kernel's estimate of the memory it can still give without
+ * swapping (MemAvailable of /proc/meminfo), in bytes. */
+int mem_available(uint64_t *bytes);
 /* Whether uid/gid (with supplementary groups) may access a file of
  * owner:group and mode with the rwx mask, by the kernel's rule
  * (generic_permission): the owner's bits for the owner, else the group's

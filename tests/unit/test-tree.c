@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "fs/entry.h"
 #include "fs/tree.h"
+#include "shared/macro.h"
 #include "testsuite.h"
 
 static struct config cfg = {
@@ -377,6 +378,42 @@ START_TEST(state_staged_until_last_close)
 }
 END_TEST
 
+/* A buffer is whole pages: truncating it to the size its user gave it (or
+ * anything else that rounds up to it) is a no-op, a real resize EPERM. */
+START_TEST(state_truncate_to_given_size_is_noop)
+{
+	uint64_t id;
+	struct entry *e = create("rounded", &id);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t given = 3000000, size = ALIGN_UP(given, page);
+	struct stat st = { .st_size = (off_t)given };
+	char data[4] = "";
+
+	ck_assert_int_eq(entry_setattr(e, &st, ENTRY_SET_SIZE), 0);
+	ck_assert_int_eq(entry_stat(id, &st, NULL), 0);
+	ck_assert_uint_eq((uint64_t)st.st_size, size);
+	ck_assert_int_eq(entry_write(e, "abc", 3, size - 3, false), 3);
+	for (uint64_t want = size - page + 1; want <= size; want += 997) {
+		st.st_size = (off_t)want;
+		ck_assert_int_eq(entry_setattr(e, &st, ENTRY_SET_SIZE), 0);
+		ck_assert_int_eq(entry_fallocate(e, want), 0);
+	}
+	st.st_size = (off_t)given;
+	ck_assert_int_eq(entry_setattr(e, &st, ENTRY_SET_SIZE), 0);
+	/* Nothing changed: the size, nor the bytes past the given size. */
+	ck_assert_int_eq(entry_stat(id, &st, NULL), 0);
+	ck_assert_uint_eq((uint64_t)st.st_size, size);
+	ck_assert_int_eq(entry_read(e, data, 3, size - 3, false, 0), 3);
+	ck_assert_str_eq(data, "abc");
+	/* A page less, a byte more, or empty: a resize. */
+	ck_assert_int_eq(entry_allocate(e, size - page), -EPERM);
+	ck_assert_int_eq(entry_allocate(e, size + 1), -EPERM);
+	ck_assert_int_eq(entry_allocate(e, 0), -EPERM);
+	ck_assert_int_eq(entry_fallocate(e, size + 1), -EPERM);
+	entry_release(e);
+}
+END_TEST
+
 START_TEST(state_truncate_empties_staged_only)
 {
 	uint64_t id;
@@ -443,6 +480,7 @@ static Suite *tree_suite(void)
 	tcase_add_test(conn, unpublish_by_owner_only);
 	tcase_add_test(conn, export_follows_kernel_rule);
 	tcase_add_test(state, state_staged_until_last_close);
+	tcase_add_test(state, state_truncate_to_given_size_is_noop);
 	tcase_add_test(state, state_truncate_empties_staged_only);
 	tcase_add_test(state, state_discovered_is_an_unlinked_entry);
 	tcase_add_checked_fixture(lifetime, setup, teardown);

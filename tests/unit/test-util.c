@@ -124,6 +124,56 @@ START_TEST(test_page_size)
 }
 END_TEST
 
+START_TEST(test_size_rounds_to)
+{
+	/* 3,000,000 bytes are 3,002,368 in 4 KiB pages. */
+	ck_assert(size_rounds_to(3002368, 3002368, 4096));
+	ck_assert(size_rounds_to(3000000, 3002368, 4096));
+	ck_assert(size_rounds_to(2998273, 3002368, 4096));
+	ck_assert(!size_rounds_to(2998272, 3002368, 4096)); /* a page less */
+	ck_assert(!size_rounds_to(3002369, 3002368, 4096));
+	ck_assert(!size_rounds_to(0, 3002368, 4096));
+	ck_assert(size_rounds_to(1, 4096, 4096));
+	/* 64 KiB pages (arm64, ppc64) */
+	ck_assert(size_rounds_to(3000000, 3014656, 65536));
+	ck_assert(!size_rounds_to(2949120, 3014656, 65536)); /* a page less */
+	/* A buffer that is no page multiple (an import): at most its size. */
+	ck_assert(size_rounds_to(5000, 5000, 4096));
+	ck_assert(size_rounds_to(4097, 5000, 4096));
+	ck_assert(!size_rounds_to(6000, 5000, 4096));
+	ck_assert(!size_rounds_to(4096, 5000, 4096));
+	ck_assert(!size_rounds_to(UINT64_MAX, 4096, 4096));
+}
+END_TEST
+
+START_TEST(test_meminfo_field)
+{
+	const char *text = "MemTotal:       16314856 kB\n"
+			   "MemFree:          123456 kB\n"
+			   "MemAvailable:    8000000 kB\n"
+			   "HugePages_Total:       0\n";
+	uint64_t v = 0;
+
+	ck_assert_int_eq(meminfo_field(text, "MemAvailable", &v), 0);
+	ck_assert_uint_eq(v, 8000000ULL * 1024);
+	ck_assert_int_eq(meminfo_field(text, "MemTotal", &v), 0);
+	ck_assert_uint_eq(v, 16314856ULL * 1024);
+	ck_assert_int_eq(meminfo_field(text, "Mem", &v), -ENOENT);
+	ck_assert_int_eq(meminfo_field(text, "Cached", &v), -ENOENT);
+	ck_assert_int_eq(meminfo_field(text, "HugePages_Total", &v), -EINVAL);
+	ck_assert_int_eq(meminfo_field("MemAvailable: 12 kB", "MemAvailable", &v), 0);
+	ck_assert_uint_eq(v, 12 * 1024);
+	ck_assert_int_eq(meminfo_field("MemAvailable: -1 kB\n", "MemAvailable", &v), -EINVAL);
+	ck_assert_int_eq(meminfo_field("MemAvailable: 1 MB\n", "MemAvailable", &v), -EINVAL);
+	ck_assert_int_eq(meminfo_field("MemAvailable: 18446744073709551615 kB\n",
+				       "MemAvailable", &v), -ERANGE);
+	ck_assert_int_eq(meminfo_field("", "MemAvailable", &v), -ENOENT);
+	/* The machine's own */
+	ck_assert_int_eq(mem_available(&v), 0);
+	ck_assert_uint_gt(v, 0);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -135,6 +185,14 @@ static Suite *util_suite(void)
 
 	tc = tcase_create("parse_u64");
 	tcase_add_test(tc, test_parse_u64_strict);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rounding");
+	tcase_add_test(tc, test_size_rounds_to);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("meminfo");
+	tcase_add_test(tc, test_meminfo_field);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
