@@ -158,11 +158,13 @@ int discover_by_inode(uint64_t kino, uint64_t *link);
 /* add(d, kino, link) for every discovered buffer (duplicates included). */
 int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link), void *d);
 
-/* ---- holders-scan.c: who holds the daemon's buffers (tree_holders()) ---- */
-/* user.dmabuf.holders of the daemon's buffer (its fd, kernel inode):
- * "PID:KINDS" per holding process, blank-separated (KINDS fd, map, fd,map),
- * as many as fit in outsz with the NUL. */
-int discover_holders(int fd, uint64_t kino, char *out, size_t outsz);
+/* ---- holders-pool.c: user.dmabuf.holders off the FUSE workers ---- */
+/* user.dmabuf.holders of the daemon's buffer b, asked by uid: "PID:KINDS"
+ * per holding process, blank-separated (KINDS fd, map, fd,map), from a
+ * walk (holders-scan.c's tree_holders()) at most 2 s old; -EAGAIN when
+ * there is none and the walker cannot give one within a second, or too
+ * many (of uid) wait already; -ERANGE when it does not fit in outsz. */
+int holders_cached(uid_t uid, struct buffer *b, char *out, size_t outsz);
 
 /* ---- scanout.c: what each KMS plane shows, scanout/CARD/crtc-N/plane-K ---- */
 /* Whether the machine has a KMS card, so scanout/ is shown. */
