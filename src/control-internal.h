@@ -28,11 +28,17 @@ int peer_groups(int fd, gid_t **out, size_t *n);
 void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
 	_printf_(4, 5);
 
-/* control-closer.c: the closer thread */
+/* control-closer.c: the closer threads */
+/* Fds of one uid queued for a close or in one, beyond which the uid's
+ * messages are not read and its connections are refused. */
+#define CLOSER_MAX_PER_UID 64
 int closer_start(void);
 void closer_stop(void);
-/* Close a received fd on the closer thread (here if it cannot take it). */
-void close_received(int fd);
+/* Close a received fd (or a connection socket, which may carry fds in
+ * flight) on a closer thread, charged to uid; never on the caller's. */
+void close_received(int fd, uid_t uid);
+/* Whether uid has CLOSER_MAX_PER_UID fds waiting for a close. */
+bool closer_over_limit(uid_t uid);
 
 /* control-list.c: LIST */
 /* The mount point LIST replies name (kept: the config outlives the thread). */

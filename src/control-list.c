@@ -312,11 +312,46 @@ static void list_chunk(struct conn *c, const char *cursor, uint32_t flags)
  * queued behind a reader stuck in a fault on a hung file system); the
  * control thread must wait for nobody (control.c). So a LIST with holders
  * runs on a thread of its own, on a dup of the connection, at most
- * LIST_HOLDERS_MAX at once; beyond that it gets EAGAIN, and the client
- * reads the files' user.dmabuf.holders instead (dmabufctl top does).
+ * LIST_HOLDERS_MAX at once and LIST_HOLDERS_PER_UID of one uid (measured
+ * before, with one global bound: one user kept all 4 and the others got
+ * 180,931 EAGAINs; 2, not 1, since a client's next chunk may come before
+ * the thread of its last one let go of its slot); beyond that it gets
+ * EAGAIN, and the client reads the files' user.dmabuf.holders instead
+ * (dmabufctl top does).
  */
 #define LIST_HOLDERS_MAX 4
-static int list_jobs; /* running; atomic */
+#define LIST_HOLDERS_PER_UID 2
+static pthread_mutex_t list_jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+static uid_t list_jobs[LIST_HOLDERS_MAX]; /* the uids of the running ones */
+static unsigned int nlist_jobs;
+
+/* A slot for a LIST with holders of uid: 0, or -EAGAIN. */
+static int list_slot_get(uid_t uid)
+{
+	unsigned int mine = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&list_jobs_lock);
+	for (unsigned int i = 0; i < nlist_jobs; i++)
+		mine += list_jobs[i] == uid;
+	if (nlist_jobs >= LIST_HOLDERS_MAX || mine >= LIST_HOLDERS_PER_UID)
+		r = -EAGAIN;
+	else
+		list_jobs[nlist_jobs++] = uid;
+	pthread_mutex_unlock(&list_jobs_lock);
+	return r;
+}
+
+static void list_slot_put(uid_t uid)
+{
+	pthread_mutex_lock(&list_jobs_lock);
+	for (unsigned int i = 0; i < nlist_jobs; i++)
+		if (list_jobs[i] == uid) {
+			list_jobs[i] = list_jobs[--nlist_jobs];
+			break;
+		}
+	pthread_mutex_unlock(&list_jobs_lock);
+}
 
 struct list_job {
 	struct conn c; /* a copy, with a dup of the socket */
@@ -329,9 +364,11 @@ static void *list_thread(void *arg)
 	struct list_job *j = arg;
 
 	list_chunk(&j->c, j->cursor, j->flags);
-	close(j->c.fd);
+	/* The last reference if the control thread dropped the connection:
+	 * fds in flight go with it. */
+	close_received(j->c.fd, j->c.cred.uid);
+	list_slot_put(j->c.cred.uid);
 	free(j);
-	__atomic_sub_fetch(&list_jobs, 1, __ATOMIC_ACQ_REL);
 	return NULL;
 }
 
@@ -342,10 +379,9 @@ static int list_offload(const struct conn *c, const char *cursor, uint32_t flags
 	pthread_t t;
 	int r;
 
-	if (__atomic_add_fetch(&list_jobs, 1, __ATOMIC_ACQ_REL) > LIST_HOLDERS_MAX) {
-		r = -EAGAIN;
-		goto out;
-	}
+	r = list_slot_get(c->cred.uid);
+	if (r < 0)
+		return r;
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		r = -ENOMEM;
@@ -369,7 +405,7 @@ static int list_offload(const struct conn *c, const char *cursor, uint32_t flags
 	close(j->c.fd);
 	free(j);
 out:
-	__atomic_sub_fetch(&list_jobs, 1, __ATOMIC_ACQ_REL);
+	list_slot_put(c->cred.uid);
 	return r;
 }
 
@@ -387,8 +423,9 @@ void do_list(struct conn *c, const char *cursor, uint32_t flags)
 	}
 	r = list_offload(c, cursor, flags);
 	if (r == -EAGAIN)
-		send_reply(c, r, -1, "list: %d listings with holders are running; read the "
-			   "files' user.dmabuf.holders", LIST_HOLDERS_MAX);
+		send_reply(c, r, -1, "list: %d listings with holders are running (%d of this "
+			   "user's); read the files' user.dmabuf.holders", LIST_HOLDERS_MAX,
+			   LIST_HOLDERS_PER_UID);
 	else if (r < 0)
 		send_reply(c, r, -1, "list: no thread for the holders");
 }

@@ -10,11 +10,13 @@
  * dmabuf_fd_identify), so nothing in it may block, and one thread with a
  * table of connections makes the limits (per uid, idle time) a plain count
  * with no locking. What could block -- the close() of a file some other
- * FUSE server holds, whose FLUSH may never be answered -- is handed to a
- * closer thread so that it wedges nobody.
+ * FUSE server holds, whose FLUSH may never be answered, or of a socket
+ * lingering on unsent data -- is handed to the closer threads
+ * (control-closer.c), so that it wedges nobody: nothing a client sent is
+ * ever closed on this thread.
  *
  * Here: the socket, the poll loop with its table of connections, and the
- * requests but one. The closer thread is control-closer.c, LIST (the one
+ * requests but one. The closer threads are control-closer.c, LIST (the one
  * reply built as JSON) control-list.c; what they share, control-internal.h.
  *
  * No caller can lock the others out: each non-root uid has a connection
@@ -49,8 +51,11 @@
 #include "shared/macro.h"
 #include "shared/util.h"
 
-/* Room for more fds than allowed, to tell "too many" from a truncation. */
-#define MAX_RECV_FDS 8
+/* Room for as many fds as one message can carry (the kernel's SCM_MAX_FD):
+ * fds that do not fit are released by the kernel inside our recvmsg(), on
+ * the control thread, and such a release may block (control-closer.c).
+ * Also room for more than allowed, to tell "too many" from a truncation. */
+#define MAX_RECV_FDS 253
 /* How long to stop accepting when the daemon is out of fds. */
 #define ACCEPT_BACKOFF_MS 100
 
@@ -198,7 +203,7 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 	if (rq->flags & ~(DMABUFFS_PUBLISH_TRANSIENT | DMABUFFS_PUBLISH_IOMEM |
 			  DMABUFFS_PUBLISH_SYSMEM | DMABUFFS_PUBLISH_IMPORTED) ||
 	    (rq->flags & DMABUFFS_PUBLISH_IOMEM && rq->flags & DMABUFFS_PUBLISH_SYSMEM)) {
-		close_received(fd);
+		close_received(fd, c->cred.uid);
 		send_reply(c, -EINVAL, -1, "publish %s: bad flags 0x%x", rq->name, rq->flags);
 		return;
 	}
@@ -208,12 +213,12 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 		explicit = 0;
 	r = dmabuf_fd_identify(fd, &info, &is_memfd);
 	if (r < 0) {
-		close_received(fd);
+		close_received(fd, c->cred.uid);
 		send_reply(c, -EINVAL, -1, "publish %s: the fd is not a dma-buf", rq->name);
 		return;
 	}
 	if (is_memfd && !registry_memfd_only()) {
-		close(fd);
+		close_received(fd, c->cred.uid);
 		send_reply(c, -EINVAL, -1,
 			   "publish %s: the fd is a memfd, not a dma-buf (memfds are accepted "
 			   "only when the daemon runs the memfd backend)",
@@ -304,7 +309,7 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 	/* Only PUBLISH takes an fd; a stray one is closed and the request
 	 * served as if it were not there. */
 	if (rq.op != PROTO_OP_PUBLISH && fd >= 0) {
-		close_received(fd);
+		close_received(fd, c->cred.uid);
 		fd = -1;
 	}
 	switch (rq.op) {
@@ -355,7 +360,8 @@ static bool peer_gone(int fd)
 /* Receive one message: its length or -errno; the fds that came with it in
  * fds[]. MSG_CTRUNC: the kernel dropped fds that did not fit or that it
  * could not install. */
-static ssize_t recv_request(int sock, void *buf, size_t size, int *fds, int *nfds, int *flags)
+static ssize_t recv_request(int sock, uid_t uid, void *buf, size_t size, int *fds, int *nfds,
+			    int *flags)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * MAX_RECV_FDS)];
 	struct iovec iov = { .iov_base = buf, .iov_len = size };
@@ -381,7 +387,7 @@ static ssize_t recv_request(int sock, void *buf, size_t size, int *fds, int *nfd
 			if (*nfds < MAX_RECV_FDS)
 				fds[(*nfds)++] = fd;
 			else
-				close_received(fd);
+				close_received(fd, uid);
 		}
 	}
 	*flags = mh.msg_flags;
@@ -397,7 +403,16 @@ static bool serve_one(struct conn *c)
 	bool ctrunc;
 	ssize_t n;
 
-	n = recv_request(c->fd, buf, sizeof(buf), fds, &nfds, &flags);
+	/* A uid whose fds wait for their close gets nothing more read (each
+	 * message may bring more): its connections go, new ones are refused,
+	 * until the closes end. */
+	if (closer_over_limit(c->cred.uid)) {
+		log_warn("control: pid %d uid %u has %d fds waiting for a close, closing its "
+			 "connection", (int)c->cred.pid, (unsigned)c->cred.uid, CLOSER_MAX_PER_UID);
+		send_reply(c, -EUSERS, -1, "too many of this user's fds are still being closed");
+		return false;
+	}
+	n = recv_request(c->fd, c->cred.uid, buf, sizeof(buf), fds, &nfds, &flags);
 	if (n < 0)
 		return n == -EAGAIN || n == -EINTR;
 	if (n == 0 && nfds == 0 && peer_gone(c->fd))
@@ -409,7 +424,7 @@ static bool serve_one(struct conn *c)
 	handle_request(c, buf, (size_t)n, fds, ctrunc ? MAX(nfds, 2) : nfds,
 		       (flags & (MSG_TRUNC | MSG_CTRUNC)) != 0, ctrunc && nfds < MAX_RECV_FDS);
 	for (int i = 0; i < nfds; i++)
-		close_received(fds[i]);
+		close_received(fds[i], c->cred.uid);
 	return true;
 }
 
@@ -431,6 +446,8 @@ static const char *conn_refusal(uid_t uid)
 		return NULL;
 	if (mine >= limits.max_conns_per_uid)
 		return "too many connections of this user";
+	if (closer_over_limit(uid))
+		return "too many of this user's fds are still being closed";
 	if (nonroot >= limits.max_conns)
 		return "too many connections of non-root users";
 	return NULL;
@@ -444,11 +461,12 @@ static void refuse(struct conn *c, const char *why)
 	char buf[PROTO_MAX_REQUEST_IMAGE + 1];
 	int fds[MAX_RECV_FDS], nfds, flags;
 
-	if (recv_request(c->fd, buf, sizeof(buf), fds, &nfds, &flags) >= 0)
+	if (!closer_over_limit(c->cred.uid) &&
+	    recv_request(c->fd, c->cred.uid, buf, sizeof(buf), fds, &nfds, &flags) >= 0)
 		for (int i = 0; i < nfds; i++)
-			close_received(fds[i]);
+			close_received(fds[i], c->cred.uid);
 	send_reply(c, -EUSERS, -1, "%s (uid %u)", why, (unsigned)c->cred.uid);
-	close(c->fd);
+	close_received(c->fd, c->cred.uid);
 }
 
 /* Accept every pending connection; false when accepting must pause. */
@@ -471,7 +489,7 @@ static bool accept_all(void)
 		}
 		nc = (struct conn){ .fd = fd };
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &nc.cred, &len) < 0) {
-			close(fd);
+			close_received(fd, (uid_t)-1);
 			continue;
 		}
 		why = conn_refusal(nc.cred.uid);
@@ -491,7 +509,8 @@ static void drop_conn(int i)
 {
 	uint64_t id = conns[i].id;
 
-	close(conns[i].fd);
+	/* Fds sent and not yet read are released with the socket. */
+	close_received(conns[i].fd, conns[i].cred.uid);
 	conns[i] = conns[--nconns];
 	/* Transient publications end with their publisher's connection. */
 	tree_drop_conn(id);
@@ -610,7 +629,8 @@ void control_stop(void)
 	while (nconns > 0)
 		drop_conn(nconns - 1);
 	if (listen_fd >= 0) {
-		close(listen_fd);
+		/* Connections not accepted yet may carry fds. */
+		close_received(listen_fd, (uid_t)-1);
 		listen_fd = -1;
 	}
 	if (sock_path) {

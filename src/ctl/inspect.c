@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "ctl/ctl.h"
@@ -110,13 +111,19 @@ static int add_holders_text(struct inspect_snapshot *s, char *v, uint64_t ino,
 	return r;
 }
 
-/* The holders of the buffer file path, from its user.dmabuf.holders. */
+/* The holders of the buffer file path, from its user.dmabuf.holders. The
+ * daemon answers EAGAIN when its walker of /proc is busy for others (see
+ * dmabuffs(5)): ask again, for up to 5 s. */
 static int add_holders(struct inspect_snapshot *s, const char *path,
 		       uint64_t ino, uint64_t size, const char *exp)
 {
+	const struct timespec pause = { 0, 50 * 1000000L };
 	char v[4096];
-	int r = get_xattr(path, XATTR_PREFIX "holders", v, sizeof(v));
+	int r;
 
+	for (int i = 0; (r = get_xattr(path, XATTR_PREFIX "holders", v, sizeof(v))) == -EAGAIN &&
+			i < 100; i++)
+		nanosleep(&pause, NULL);
 	return r < 0 ? r : add_holders_text(s, v, ino, size, exp);
 }
 

@@ -239,7 +239,7 @@ int main(int argc, char *argv[])
 	struct fuse_session *se = NULL;
 	pthread_t hotplug;
 	struct rlimit rl;
-	bool hotplug_running = false, mounted = false, signals = false;
+	bool hotplug_running = false, mounted = false, signals = false, tree_up = false;
 	char mp[PATH_MAX];
 	int r, ret = EXIT_FAILURE;
 
@@ -287,21 +287,23 @@ int main(int argc, char *argv[])
 	if (r < 0) {
 		log_err("backend %s: %s", cfg.backend ? cfg.backend : "(auto)",
 			strerror(-r));
-		goto out_control;
+		goto out_stop;
 	}
 	log_info("default backend: %s%s", registry_default()->name,
 		 registry_memfd_only() ? " (no dma-buf device on this machine)" : "");
 	r = buffer_init_sigbus_guard();
 	if (r < 0)
-		goto out_registry;
+		goto out_stop;
+	/* Before the restore: the options libfuse refuses must not cost the
+	 * buffers the service manager handed over. */
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs_data);
+	if (!se)
+		goto out_stop;
+	fs_data.se = se;
 	tree_init(&cfg, fs_notify_gone, &fs_data);
 	/* Before the mount: the tree is whole when anyone can see it. */
 	fdstore_restore(&cfg);
-
-	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs_data);
-	if (!se)
-		goto out_registry;
-	fs_data.se = se;
+	tree_up = true;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
 	signals = true;
@@ -362,22 +364,30 @@ int main(int argc, char *argv[])
 		close(hotplug_stop);
 		hotplug_stop = -1;
 	}
-	/* Under a service manager the buffers outlive this run. */
-	fdstore_save();
 out_session:
-	control_stop();
+	/* Unmount first: a stop must end the mount whatever the other threads
+	 * are doing (the control thread never blocks, but the mount must not
+	 * depend on it). */
 	if (mounted)
 		fuse_session_unmount(se);
+out_stop:
+	/* One path for every failure after the socket was bound, so each
+	 * step runs once: control_stop() before the session goes (a removed
+	 * name notifies the kernel through it) and before tree_exit() (its
+	 * thread works on the tree); tree_exit() and registry_exit() are
+	 * no-ops on what was never set up. */
+	control_stop();
+	/* Under a service manager the buffers outlive this run, also one
+	 * that failed once it had taken them from the store. */
+	if (tree_up)
+		fdstore_save();
 	if (signals)
 		fuse_remove_signal_handlers(se);
 	fs_data.se = NULL;
 	if (se)
 		fuse_session_destroy(se);
 	tree_exit();
-out_registry:
 	registry_exit();
-out_control:
-	control_stop();
 out_args:
 	free(fopts.mountpoint);
 	fuse_opt_free_args(&args);

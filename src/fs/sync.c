@@ -82,6 +82,9 @@ static void *inval_thread(void *arg)
 	if (reply) {
 		fuse_reply_ioctl(job->req, 0, NULL, 0);
 		free(job);
+		/* The abandoning ring thread left its slot to this job: only
+		 * now does the invalidation stop holding a worker. */
+		sync_slot_put();
 	}
 	return NULL;
 }
@@ -96,7 +99,10 @@ static void *inval_thread(void *arg)
  * dirty pages) does the ring thread return and leave the reply to it:
  * libfuse 3.18 replies from other threads are racy (a later request fails
  * with ECANCELED now and then, measured), so that stays the exception.
- * 0, or -errno to do it inline.
+ * 0 when replied, 1 when abandoned to the thread (which then owns the
+ * caller's slot and releases it when the invalidation ends, so that
+ * SYNC_INVAL_MAX bounds the invalidations still running, not only the ones
+ * a ring thread waits for), or -errno to do it inline.
  */
 #define INVAL_WAIT_MS 200
 
@@ -145,20 +151,30 @@ static int inval_async(fuse_req_t req, fuse_ino_t ino)
 	done = job->done;
 	job->abandoned = !done;
 	pthread_mutex_unlock(&job->lock);
-	if (done) {
-		free(job);
-		fuse_reply_ioctl(req, 0, NULL, 0);
-	}
+	if (!done)
+		return 1;
+	free(job);
+	fuse_reply_ioctl(req, 0, NULL, 0);
 	return 0;
 }
 
 void sync_invalidate(fuse_req_t req, fuse_ino_t ino)
 {
+	int r;
+
 	if (sync_slot_get() < 0) {
 		fuse_reply_err(req, EAGAIN);
 		return;
 	}
-	if (!fuse_req_is_uring(req) || inval_async(req, ino) < 0)
-		inval_and_reply(req, ino);
+	if (fuse_req_is_uring(req)) {
+		r = inval_async(req, ino);
+		if (r > 0)
+			return; /* the slot went with the abandoned job */
+		if (r == 0) {
+			sync_slot_put();
+			return;
+		}
+	}
+	inval_and_reply(req, ino);
 	sync_slot_put();
 }

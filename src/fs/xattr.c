@@ -106,16 +106,10 @@ static int xattr_lookup(const char *name, enum xattr_id *out)
 	return -ENODATA;
 }
 
-/* Every process holding the buffer, by fd, by mapping or both
- * (holders-scan.c walks /proc without stat()ing anyone's files). */
-static int holders(struct buffer *b, char *out, size_t outsz)
-{
-	return holders_scan_one(b->fd, b->kino, out, outsz);
-}
-
-/* The value of one attribute of an entry. -ENODATA when it has none. */
-static int xattr_value(const struct config *cfg, struct entry *e, enum xattr_id id, char *val,
-		       size_t valsz)
+/* The value of one attribute of an entry, asked by uid. -ENODATA when it
+ * has none. */
+static int xattr_value(const struct config *cfg, uid_t uid, struct entry *e, enum xattr_id id,
+		       char *val, size_t valsz)
 {
 	struct entry_info info;
 	struct buffer *buf;
@@ -169,8 +163,11 @@ static int xattr_value(const struct config *cfg, struct entry *e, enum xattr_id 
 		snprintf(val, valsz, "%s", file_access(cfg, e));
 		break;
 	case X_HOLDERS:
-		/* Walking /proc is slow: on the copy, not under the tree lock. */
-		r = buf ? holders(buf, val, valsz) : -ENODATA;
+		/* Every process holding the buffer, by fd, by mapping or
+		 * both: a walk of /proc, on the walker thread, answered from
+		 * its cache (holders-pool.c), on the copy, not under the tree
+		 * lock. */
+		r = buf ? holders_cached(uid, buf, val, valsz) : -ENODATA;
 		break;
 	default:
 		if (is_meta(id) && info.meta[id - X_FORMAT][0])
@@ -231,7 +228,7 @@ static bool xattr_exists(const struct config *cfg, struct entry *e, enum xattr_i
 {
 	char val[META_VALUE_MAX + 64];
 
-	return xattr_value(cfg, e, id, val, sizeof(val)) == 0;
+	return xattr_value(cfg, 0, e, id, val, sizeof(val)) == 0;
 }
 
 static struct entry *xattr_entry(fuse_ino_t ino)
@@ -274,7 +271,8 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		return;
 	}
 	if (e)
-		r = xattr_value(fs_config(req), e, id, val, XATTR_VALUE_MAX);
+		r = xattr_value(fs_config(req), fuse_req_ctx(req)->uid, e, id, val,
+				XATTR_VALUE_MAX);
 	else if (ino_kind(ino) == NODE_SCANOUT)
 		r = scanout_xattr(fs_config(req), ino, xattr_names[id], val,
 				  XATTR_VALUE_MAX);
@@ -309,9 +307,9 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		else if (!e)
 			r = proc_fd_value(cfg, ino, (enum xattr_id)i, val, sizeof(val));
 		else if (i == X_HOLDERS)
-			r = xattr_value(cfg, e, X_INODE, val, sizeof(val));
+			r = xattr_value(cfg, 0, e, X_INODE, val, sizeof(val));
 		else
-			r = xattr_value(cfg, e, (enum xattr_id)i, val, sizeof(val));
+			r = xattr_value(cfg, 0, e, (enum xattr_id)i, val, sizeof(val));
 		if (r < 0)
 			continue;
 		n = snprintf(list + used, sizeof(list) - used, PREFIX "%s", xattr_names[i]);

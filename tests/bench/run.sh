@@ -6,7 +6,9 @@
 # example/passthrough_hp beside dmabuffs on the same rows, with the issue's
 # target ratios (DMABUFFS_BENCH_PEERS=0: not; extra options for it in
 # DMABUFFS_PEERS_ARGS, e.g. "--reps 5 --size 512"). Between the two, the
-# 10,000-buffer figures of tests/bench/scale.sh (DMABUFFS_BENCH_SCALE=0: not).
+# 10,000-buffer figures of tests/bench/scale.sh (DMABUFFS_BENCH_SCALE=0: not)
+# and a victim's create latency under a holders attack
+# (tests/bench/holders-starve.py, DMABUFFS_BENCH_STARVE=0: not).
 # Benchmarks are reported, never asserted: a missed target still exits 0;
 # only a benchmark that could not run exits non-zero.
 #
@@ -19,7 +21,7 @@
 set -eu
 
 if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-	sed -n '2,17s/^# \{0,1\}//p' "$0"
+	sed -n '2,20s/^# \{0,1\}//p' "$0"
 	[ $# -ge 1 ] && exit 0 || exit 2
 fi
 build=$(cd "$1" && pwd)
@@ -37,6 +39,11 @@ if [ "${DMABUFFS_BENCH_SCALE:-1}" != 0 ]; then
 	[ -n "${DMABUFFS_BENCH_NOBUILD:-}" ] ||
 		make -C "$build" --no-print-directory -s src/dmabufctl
 	sh "$(dirname "$0")/scale.sh" "$build"
+fi
+# A victim's create while another uid starves the holders lookups (issue
+# 16; DMABUFFS_BENCH_STARVE=0: not; see holders-starve.py).
+if [ "${DMABUFFS_BENCH_STARVE:-1}" != 0 ]; then
+	python3 "$(dirname "$0")/holders-starve.py" "$build"
 fi
 [ "${DMABUFFS_BENCH_PEERS:-1}" = 0 ] && exit 0
 # shellcheck disable=SC2086

@@ -14,11 +14,15 @@ with LISTEN_FDS=N, LISTEN_FDNAMES=a:b:... and LISTEN_PID=<the new pid>.
     h.wait_ready(pid, timeout)     # pump messages until READY=1
     h.pump(timeout)                # read what is queued
     h.store                        # [(name, fd)], in the order received
+    pid = h.start_logged(argv, log) # h.start with stdout and stderr to log
+    h.wait_exit(pid, sig, timeout) # (send sig,) pump until it exits: its
+                                   # exit code, or "TIMEOUT" (then killed)
 """
 
 import array
 import os
 import select
+import signal
 import socket
 import time
 
@@ -109,3 +113,33 @@ class Harness:
             os.execvpe(argv[0], argv, env)
         finally:
             os._exit(127)
+
+    def start_logged(self, argv, log_path, env=None):
+        """start(), the program's stdout and stderr going to log_path."""
+        with open(log_path, "w") as log:
+            saved = os.dup(1), os.dup(2)
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            try:
+                return self.start(argv, env)
+            finally:
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+                os.close(saved[0])
+                os.close(saved[1])
+
+    def wait_exit(self, pid, sig=None, timeout=10.0):
+        """Send sig (if any), pump until pid exits: its exit code, or
+        "TIMEOUT" (it is then killed)."""
+        if sig:
+            os.kill(pid, sig)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump(0.05)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                self.pump(0.2)
+                return os.waitstatus_to_exitcode(status)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return "TIMEOUT"

@@ -31,34 +31,12 @@ logs = []
 
 
 def start(n):
-    log = open(os.path.join(T, "daemon.%d.log" % n), "w")
-    logs.append(log.name)
-    # The daemon's stdout and stderr go to the log (h.start forks).
-    saved = os.dup(1), os.dup(2)
-    os.dup2(log.fileno(), 1)
-    os.dup2(log.fileno(), 2)
-    try:
-        pid = h.start(argv)
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        os.close(saved[0])
-        os.close(saved[1])
-    return pid
+    logs.append(os.path.join(T, "daemon.%d.log" % n))
+    return h.start_logged(argv, logs[-1])
 
 
 def stop(pid):
-    os.kill(pid, signal.SIGTERM)
-    end = time.monotonic() + 10
-    while time.monotonic() < end:
-        h.pump(0.05)
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            h.pump(0.2)
-            return os.waitstatus_to_exitcode(status)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return "TIMEOUT"
+    return h.wait_exit(pid, signal.SIGTERM)
 
 
 def log_tail(n=15):
