@@ -86,14 +86,6 @@ int peer_groups(int fd, gid_t **out, size_t *n)
 	}
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int control_bind(const char *path, bool group_set, gid_t group)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

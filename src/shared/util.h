@@ -13,6 +13,8 @@ int parse_size(const char *s, uint64_t *out);
 /* Strict unsigned parse in base (0 = auto). */
 int parse_u64(const char *s, int base, uint64_t *out);
 size_t page_size(void);
+/* CLOCK_MONOTONIC in milliseconds: for deadlines and timeouts. */
+int64_t now_ms(void);
 /* Whether uid/gid (with supplementary groups) may access a file of
  * owner:group and mode with the rwx mask, by the kernel's rule
  * (generic_permission): the owner's bits for the owner, else the group's
