@@ -25,6 +25,7 @@
 #include "shared/fdinfo.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/util.h"
 
 /* ---- SIGBUS guard ----
  * An exporter whose device disappears may tear down the pages behind the
@@ -59,14 +60,6 @@ int buffer_init_sigbus_guard(void)
 
 /* ---- ops ---- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Tries of a SYNC that keeps failing with EINTR/EAGAIN, whatever the
  * timeout: a signal or a busy exporter now and then is no failure. */
 #define SYNC_TRIES_MIN 3
@@ -74,7 +67,7 @@ static int64_t mono_ms(void)
 static int dmabuf_sync(struct buffer *b, uint64_t flags, int timeout_ms)
 {
 	struct dma_buf_sync sync = { .flags = flags };
-	int64_t start = mono_ms();
+	int64_t start = now_ms();
 	int r;
 
 	/* The kernel restarts nothing here: EAGAIN/EINTR mean "try again",
@@ -83,7 +76,7 @@ static int dmabuf_sync(struct buffer *b, uint64_t flags, int timeout_ms)
 		r = ioctl(b->fd, DMA_BUF_IOCTL_SYNC, &sync);
 		if (r == 0 || (errno != EINTR && errno != EAGAIN))
 			break;
-		if (tries >= SYNC_TRIES_MIN && mono_ms() - start >= timeout_ms) {
+		if (tries >= SYNC_TRIES_MIN && now_ms() - start >= timeout_ms) {
 			errno = ETIME;
 			break;
 		}

@@ -49,6 +49,7 @@
 #include "shared/fdinfo.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 #include "shared/util.h"
 
 /* Room for as many fds as one message can carry (the kernel's SCM_MAX_FD):
@@ -91,14 +92,6 @@ int peer_groups(int fd, gid_t **out, size_t *n)
 		if (errno != ERANGE)
 			return -errno;
 	}
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int control_bind(const char *path, bool group_set, gid_t group)
@@ -289,13 +282,17 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 	}
 	r = proto_decode_request(msg, len, &rq);
 	if (r == -EINVAL || r == -ENAMETOOLONG) {
+		char dirs[64];
+
 		/* The header was fine: the name is what was refused. */
-		send_reply(c, r, -1, "%s: invalid name (%s)", op_name(rq.op),
-			   r == -ENAMETOOLONG
-				   ? "longer than 255 bytes"
-				   : "empty, \".\", \"..\", with a '/' or a control character, or one "
-				     "of the root's directories new, by-inode, by-exporter, proc, "
-				     "scanout");
+		name_root_dirs_join(dirs, sizeof(dirs));
+		if (r == -ENAMETOOLONG)
+			send_reply(c, r, -1, "%s: invalid name (longer than 255 bytes)",
+				   op_name(rq.op));
+		else
+			send_reply(c, r, -1, "%s: invalid name (empty, \".\", \"..\", with a '/' "
+				   "or a control character, or one of the root's directories %s)",
+				   op_name(rq.op), dirs);
 		return;
 	}
 	if (r < 0) {

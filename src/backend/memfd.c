@@ -20,8 +20,8 @@
 #include "shared/util.h"
 
 /*
- * A buffer's size is fixed once it exists (SPEC: truncate to another size is
- * EPERM). Sealing makes the kernel enforce that for every holder of the fd,
+ * A buffer's size is fixed once it exists (dmabuffs(5), OPERATIONS: truncate to
+ * another size is EPERM). Sealing makes the kernel enforce that for every holder of the fd,
  * including clients it was exported to, as udmabuf does for its memfds.
  */
 #define MEMFD_SIZE_SEALS (F_SEAL_SHRINK | F_SEAL_GROW)

@@ -11,53 +11,72 @@
 #include "shared/log.h"
 #include "shared/util.h"
 
-struct raw_options {
-	char *backend;
-	char *iomem;
-	int discover;
-	int nodiscover;
-	char *fence_timeout;
-	char *read_ahead_kb;
-	char *max_bytes_per_user;
-	char *max_buffers_per_user;
-	char *max_bytes_root;
-	char *max_buffers_root;
-	char *group;
-	char *umask;
-	char *control;
-	char *control_limit[4];
-	char *passthrough;
-	int io_uring;
+/*
+ * Every option dmabuffs takes out of the command line, one row each: the
+ * -o name, its --long form, what kind of value it takes and where that
+ * goes in struct config. A value is checked and stored as its option comes
+ * (the last of a repeated option counts); a bad one is reported with the
+ * name and what was expected, and the others are still read, so that one
+ * run reports every mistake.
+ */
+enum opt_kind {
+	OPT_STRING,	 /* char *, strdup'ed; a repeat frees the one before */
+	OPT_FLAG,	 /* bool, set to .flag; the option takes no value */
+	OPT_INT,	 /* int in min..max (0 stored as -1 with .zero_unset) */
+	OPT_UINT,	 /* unsigned int in min..max */
+	OPT_U64,	 /* uint64_t, any number */
+	OPT_SIZE,	 /* uint64_t, parse_size(): K, M, G suffixes */
+	OPT_OCTAL,	 /* mode_t up to 0777 */
+	OPT_GROUP,	 /* gid_t, a number or a group name; sets group_set */
+	OPT_IOMEM,	 /* enum iomem_mode, policy_parse_mode() */
+	OPT_PASSTHROUGH, /* enum passthrough_mode: auto or never */
 };
 
-#define OPT(t, f) { t, offsetof(struct raw_options, f), 1 }
+struct option_def {
+	const char *name;  /* -o NAME or -o NAME=VALUE */
+	const char *alias; /* the same as --ALIAS[=VALUE], or NULL */
+	enum opt_kind kind;
+	size_t offset; /* of the field in struct config */
+	bool flag;     /* OPT_FLAG: the value it sets */
+	bool zero_unset;
+	uint64_t min, max;  /* OPT_INT, OPT_UINT */
+	const char *expect; /* what the message says of a bad value */
+};
 
-static const struct fuse_opt option_spec[] = {
-	OPT("backend=%s", backend),
-	OPT("--backend=%s", backend),
-	OPT("iomem=%s", iomem),
-	OPT("--iomem=%s", iomem),
-	OPT("discover", discover),
-	OPT("--discover", discover),
-	OPT("nodiscover", nodiscover),
-	OPT("--no-discover", nodiscover),
-	OPT("fence_timeout=%s", fence_timeout),
-	OPT("read_ahead_kb=%s", read_ahead_kb),
-	OPT("max_bytes_per_user=%s", max_bytes_per_user),
-	OPT("max_buffers_per_user=%s", max_buffers_per_user),
-	OPT("max_bytes_root=%s", max_bytes_root),
-	OPT("max_buffers_root=%s", max_buffers_root),
-	OPT("group=%s", group),
-	OPT("umask=%s", umask),
-	OPT("control=%s", control),
-	OPT("--control=%s", control),
-	OPT("control_max_conns=%s", control_limit[0]),
-	OPT("control_max_per_uid=%s", control_limit[1]),
-	OPT("control_root_reserve=%s", control_limit[2]),
-	OPT("control_idle_timeout=%s", control_limit[3]),
-	OPT("passthrough=%s", passthrough),
-	OPT("io_uring", io_uring),
-	FUSE_OPT_END,
+#define OPT(n, a, k, f, ...) \
+	{ .name = n, .alias = a, .kind = k, .offset = offsetof(struct config, f), __VA_ARGS__ }
+#define MS_MAX (3600 * 1000)
+
+static const struct option_def options[] = {
+	OPT("backend", "backend", OPT_STRING, backend),
+	OPT("iomem", "iomem", OPT_IOMEM, iomem_mode, .expect = "expected auto, always or never"),
+	OPT("discover", "discover", OPT_FLAG, discover, .flag = true),
+	OPT("nodiscover", "no-discover", OPT_FLAG, discover, .flag = false),
+	OPT("fence_timeout", NULL, OPT_INT, fence_timeout_ms, .max = MS_MAX,
+	  .expect = "expected milliseconds"),
+	OPT("read_ahead_kb", NULL, OPT_INT, read_ahead_kb, .zero_unset = true, .max = 65536,
+	  .expect = "expected 0..65536"),
+	OPT("max_bytes_per_user", NULL, OPT_SIZE, max_bytes_per_user,
+	  .expect = "expected a size in bytes (K, M, G suffixes) (0: no limit)"),
+	OPT("max_buffers_per_user", NULL, OPT_U64, max_buffers_per_user,
+	  .expect = "expected a number (0: no limit)"),
+	OPT("max_bytes_root", NULL, OPT_SIZE, max_bytes_root,
+	  .expect = "expected a size in bytes (K, M, G suffixes) (0: no limit)"),
+	OPT("max_buffers_root", NULL, OPT_U64, max_buffers_root,
+	  .expect = "expected a number (0: no limit)"),
+	OPT("group", NULL, OPT_GROUP, group, .expect = "no such group"),
+	OPT("umask", NULL, OPT_OCTAL, umask, .expect = "expected an octal mask"),
+	OPT("control", "control", OPT_STRING, control_path),
+	OPT("control_max_conns", NULL, OPT_UINT, control_max_conns, .min = 1, .max = 65536,
+	  .expect = "expected a count, 1..65536"),
+	OPT("control_max_per_uid", NULL, OPT_UINT, control_max_per_uid, .min = 1,
+	  .max = 65536, .expect = "expected a count, 1..65536"),
+	OPT("control_root_reserve", NULL, OPT_UINT, control_root_reserve, .min = 1,
+	  .max = 65536, .expect = "expected a count, 1..65536"),
+	OPT("control_idle_timeout", NULL, OPT_UINT, control_idle_timeout_ms, .min = 1,
+	  .max = MS_MAX, .expect = "expected milliseconds, 1..3600000"),
+	OPT("passthrough", NULL, OPT_PASSTHROUGH, passthrough, .expect = "expected auto or never"),
+	OPT("io_uring", NULL, OPT_FLAG, io_uring, .flag = true),
 };
 
 void options_usage(const char *prog)
@@ -96,35 +115,6 @@ void options_usage(const char *prog)
 	       prog);
 }
 
-/* control_*=: each a count from 1 (the idle timeout in ms, up to an hour);
- * the strings are freed here. */
-static int parse_control_limits(struct raw_options *o, struct config *cfg)
-{
-	static const char *const names[4] = { "control_max_conns", "control_max_per_uid",
-					       "control_root_reserve", "control_idle_timeout" };
-	unsigned int *fields[4] = { &cfg->control_max_conns, &cfg->control_max_per_uid,
-				    &cfg->control_root_reserve, &cfg->control_idle_timeout_ms };
-	int r = 0;
-
-	for (int i = 0; i < 4; i++) {
-		const char *s = o->control_limit[i];
-		uint64_t v;
-
-		if (!s)
-			continue;
-		if (parse_u64(s, 10, &v) < 0 || v == 0 || v > (i == 3 ? 3600 * 1000 : 65536)) {
-			fprintf(stderr, "dmabuffs: %s=%s: expected %s\n", names[i], s,
-				i == 3 ? "milliseconds, 1..3600000" : "a count, 1..65536");
-			r = -EINVAL;
-		} else {
-			*fields[i] = (unsigned int)v;
-		}
-		free(o->control_limit[i]);
-		o->control_limit[i] = NULL;
-	}
-	return r;
-}
-
 static int parse_group(const char *s, gid_t *out)
 {
 	uint64_t v;
@@ -139,16 +129,6 @@ static int parse_group(const char *s, gid_t *out)
 		return -EINVAL;
 	*out = g->gr_gid;
 	return 0;
-}
-
-/* A limit option: a size (parse_size's suffixes) or a plain count. */
-static int parse_limit(const char *opt, const char *s, bool size, uint64_t *out)
-{
-	if ((size ? parse_size(s, out) : parse_u64(s, 10, out)) == 0)
-		return 0;
-	fprintf(stderr, "dmabuffs: %s=%s: expected %s (0: no limit)\n", opt, s,
-		size ? "a size in bytes (K, M, G suffixes)" : "a number");
-	return -EINVAL;
 }
 
 /* Defaults that leave room for real pipelines: a user may hold half of
@@ -166,102 +146,138 @@ static void default_limits(struct config *cfg)
 	cfg->max_buffers_root = 0;
 }
 
+/* Whether arg is the option o (flags) or o=VALUE (the others); VALUE in
+ * *value. arg is as fuse_opt hands it: "-o" options without the "-o",
+ * others whole ("--backend=memfd"). */
+static bool option_matches(const struct option_def *o, const char *arg, const char **value)
+{
+	const char *names[2] = { o->name, o->alias };
+
+	for (int i = 0; i < 2; i++) {
+		const char *p = arg;
+		size_t len;
+
+		if (!names[i])
+			continue;
+		if (i == 1) {
+			if (strncmp(p, "--", 2) != 0)
+				continue;
+			p += 2;
+		}
+		len = strlen(names[i]);
+		if (strncmp(p, names[i], len) != 0)
+			continue;
+		p += len;
+		if (o->kind == OPT_FLAG ? *p == '\0' : *p == '=') {
+			*value = o->kind == OPT_FLAG ? NULL : p + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Store v into o's field in cfg: 0, -EINVAL (not a value o takes) or
+ * -ENOMEM. */
+static int option_set(const struct option_def *o, const char *v, struct config *cfg)
+{
+	void *field = (char *)cfg + o->offset;
+	uint64_t n;
+	char *copy;
+
+	switch (o->kind) {
+	case OPT_STRING:
+		copy = strdup(v);
+		if (!copy)
+			return -ENOMEM;
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	case OPT_FLAG:
+		*(bool *)field = o->flag;
+		return 0;
+	case OPT_INT:
+		if (parse_u64(v, 10, &n) < 0 || n < o->min || n > o->max)
+			return -EINVAL;
+		*(int *)field = n == 0 && o->zero_unset ? -1 : (int)n;
+		return 0;
+	case OPT_UINT:
+		if (parse_u64(v, 10, &n) < 0 || n < o->min || n > o->max)
+			return -EINVAL;
+		*(unsigned int *)field = (unsigned int)n;
+		return 0;
+	case OPT_U64:
+		return parse_u64(v, 10, (uint64_t *)field) < 0 ? -EINVAL : 0;
+	case OPT_SIZE:
+		return parse_size(v, (uint64_t *)field) < 0 ? -EINVAL : 0;
+	case OPT_OCTAL:
+		if (parse_u64(v, 8, &n) < 0 || n > 0777)
+			return -EINVAL;
+		*(mode_t *)field = (mode_t)n;
+		return 0;
+	case OPT_GROUP:
+		if (parse_group(v, (gid_t *)field) < 0)
+			return -EINVAL;
+		cfg->group_set = true;
+		return 0;
+	case OPT_IOMEM:
+		return policy_parse_mode(v, (enum iomem_mode *)field) < 0 ? -EINVAL : 0;
+	case OPT_PASSTHROUGH:
+		if (strcmp(v, "auto") == 0)
+			*(enum passthrough_mode *)field = PASSTHROUGH_AUTO;
+		else if (strcmp(v, "never") == 0)
+			*(enum passthrough_mode *)field = PASSTHROUGH_NEVER;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+struct parse_state {
+	struct config *cfg;
+	int r; /* the first error: -EINVAL, or -ENOMEM (which stops the parse) */
+};
+
+/* fuse_opt's callback for every argument no template took (there are
+ * none): ours are consumed (0), the rest stay for libfuse (1). */
+static int option_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct parse_state *ps = data;
+	const char *v;
+	int r;
+
+	(void)outargs;
+	if (key != FUSE_OPT_KEY_OPT)
+		return 1;
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+		const struct option_def *o = &options[i];
+
+		if (!option_matches(o, arg, &v))
+			continue;
+		r = option_set(o, v, ps->cfg);
+		if (r == -ENOMEM) {
+			fprintf(stderr, "dmabuffs: %s: out of memory\n", arg);
+			ps->r = r;
+			return -1;
+		}
+		if (r < 0) {
+			fprintf(stderr, "dmabuffs: %s=%s: %s\n", o->name, v, o->expect);
+			ps->r = ps->r ?: r;
+		}
+		return 0;
+	}
+	return 1;
+}
+
 int options_parse(struct fuse_args *args, struct config *cfg)
 {
-	struct raw_options o = { 0 };
-	uint64_t v;
-	int r = 0;
+	static const struct fuse_opt none[] = { FUSE_OPT_END };
+	struct parse_state ps = { .cfg = cfg };
 
-	/* A failed parse may already have strdup'ed the options before the
-	 * bad one: they are freed below like those of a good parse. */
-	if (fuse_opt_parse(args, &o, option_spec, NULL) < 0) {
-		r = -EINVAL;
-		goto out;
-	}
-	if (o.backend)
-		cfg->backend = strdup(o.backend);
-	if (o.iomem && policy_parse_mode(o.iomem, &cfg->iomem_mode) < 0) {
-		fprintf(stderr, "dmabuffs: iomem=%s: expected auto, always or never\n", o.iomem);
-		r = -EINVAL;
-	}
 	cfg->discover = geteuid() == 0;
-	if (o.discover)
-		cfg->discover = true;
-	if (o.nodiscover)
-		cfg->discover = false;
-	if (o.passthrough && strcmp(o.passthrough, "auto") && strcmp(o.passthrough, "never")) {
-		fprintf(stderr, "dmabuffs: passthrough=%s: expected auto or never\n", o.passthrough);
-		r = -EINVAL;
-	}
-	cfg->passthrough = o.passthrough && !strcmp(o.passthrough, "never") ? PASSTHROUGH_NEVER
-									    : PASSTHROUGH_AUTO;
-	cfg->io_uring = o.io_uring;
-	if (o.fence_timeout) {
-		if (parse_u64(o.fence_timeout, 10, &v) < 0 || v > 3600 * 1000) {
-			fprintf(stderr, "dmabuffs: fence_timeout=%s: expected milliseconds\n",
-				o.fence_timeout);
-			r = -EINVAL;
-		} else {
-			cfg->fence_timeout_ms = (int)v;
-		}
-	}
-	if (parse_control_limits(&o, cfg) < 0)
-		r = -EINVAL;
-	if (o.read_ahead_kb) {
-		if (parse_u64(o.read_ahead_kb, 10, &v) < 0 || v > 65536) {
-			fprintf(stderr, "dmabuffs: read_ahead_kb=%s: expected 0..65536\n",
-				o.read_ahead_kb);
-			r = -EINVAL;
-		} else {
-			cfg->read_ahead_kb = v ? (int)v : -1;
-		}
-	}
-	if (o.group) {
-		if (parse_group(o.group, &cfg->group) < 0) {
-			fprintf(stderr, "dmabuffs: group=%s: no such group\n", o.group);
-			r = -EINVAL;
-		} else {
-			cfg->group_set = true;
-		}
-	}
-	if (o.umask) {
-		if (parse_u64(o.umask, 8, &v) < 0 || v > 0777) {
-			fprintf(stderr, "dmabuffs: umask=%s: expected an octal mask\n", o.umask);
-			r = -EINVAL;
-		} else {
-			cfg->umask = (mode_t)v;
-		}
-	}
-	if (o.control)
-		cfg->control_path = strdup(o.control);
+	cfg->passthrough = PASSTHROUGH_AUTO;
 	default_limits(cfg);
-	if (o.max_bytes_per_user &&
-	    parse_limit("max_bytes_per_user", o.max_bytes_per_user, true, &cfg->max_bytes_per_user) < 0)
-		r = -EINVAL;
-	if (o.max_buffers_per_user &&
-	    parse_limit("max_buffers_per_user", o.max_buffers_per_user, false,
-			&cfg->max_buffers_per_user) < 0)
-		r = -EINVAL;
-	if (o.max_bytes_root &&
-	    parse_limit("max_bytes_root", o.max_bytes_root, true, &cfg->max_bytes_root) < 0)
-		r = -EINVAL;
-	if (o.max_buffers_root &&
-	    parse_limit("max_buffers_root", o.max_buffers_root, false, &cfg->max_buffers_root) < 0)
-		r = -EINVAL;
-out:
-	free(o.backend);
-	free(o.iomem);
-	free(o.fence_timeout);
-	free(o.read_ahead_kb);
-	free(o.max_bytes_per_user);
-	free(o.max_buffers_per_user);
-	free(o.max_bytes_root);
-	free(o.max_buffers_root);
-	free(o.group);
-	free(o.umask);
-	free(o.control);
-	for (size_t i = 0; i < ARRAY_SIZE(o.control_limit); i++)
-		free(o.control_limit[i]); /* left only by a failed fuse_opt_parse */
-	free(o.passthrough);
-	return r;
+	if (fuse_opt_parse(args, &ps, none, option_proc) < 0)
+		return ps.r ?: -EINVAL;
+	return ps.r;
 }

@@ -24,6 +24,7 @@
 #include "fs/fs-internal.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/util.h"
 
 struct handle {
 	struct tree_held held; /* once the open is replied: a stop frees it */
@@ -329,14 +330,6 @@ static void *bounce_get(size_t size)
 		b->size = MAX(size, (size_t)4096);
 	pthread_setspecific(bounce_key, b);
 	return b ? b->data : NULL;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*

@@ -30,17 +30,16 @@
 #define PROC_PID_MODE (S_IFDIR | 0500)
 #define LINK_MODE (S_IFLNK | 0777)
 
-/* The root's directories, spelled once. */
+/* The root's directories, by their names in shared/names.h. */
 static const struct {
-	const char *name;
 	fuse_ino_t ino;
 	bool discover_only;
-} root_dirs[] = {
-	{ "by-inode", INO_BY_INODE, false },
-	{ "by-exporter", INO_BY_EXPORTER, false },
-	{ "new", INO_NEW, false },
-	{ "proc", INO_PROC, true },
-	{ "scanout", INO_SCANOUT, false },
+} root_dirs[NAME_ROOT_DIRS] = {
+	[NAME_ROOT_BY_INODE] = { INO_BY_INODE, false },
+	[NAME_ROOT_BY_EXPORTER] = { INO_BY_EXPORTER, false },
+	[NAME_ROOT_NEW] = { INO_NEW, false },
+	[NAME_ROOT_PROC] = { INO_PROC, true },
+	[NAME_ROOT_SCANOUT] = { INO_SCANOUT, false },
 };
 
 /* ---- name tables ---- */
@@ -331,7 +330,7 @@ static bool root_dir_shown(const struct config *cfg, size_t i)
 static fuse_ino_t lookup_root(const struct config *cfg, fuse_ino_t parent, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(root_dirs); i++)
-		if (strcmp(name, root_dirs[i].name) == 0 &&
+		if (strcmp(name, name_root_dirs[i]) == 0 &&
 		    root_dir_shown(cfg, i))
 			return root_dirs[i].ino;
 	return 0; /* a buffer file */
@@ -421,7 +420,7 @@ static int fill_root(const struct config *cfg, const struct node_filler *f, fuse
 
 	for (size_t i = 0; i < ARRAY_SIZE(root_dirs) && !r; i++)
 		if (root_dir_shown(cfg, i))
-			r = node_add(f, root_dirs[i].name, root_dirs[i].ino, S_IFDIR);
+			r = node_add(f, name_root_dirs[i], root_dirs[i].ino, S_IFDIR);
 	return r ?: tree_walk(fill_root_cb, (void *)f);
 }
 

@@ -57,13 +57,6 @@ static const char *const xattr_names[X_COUNT] = {
 	[X_ACCESS] = "access",
 };
 
-static const char *const origin_names[] = {
-	[ORIGIN_CREATED] = "created",
-	[ORIGIN_PUBLISHED] = "published",
-	[ORIGIN_IMPORTED] = "imported",
-	[ORIGIN_DISCOVERED] = "discovered",
-};
-
 static bool is_meta(enum xattr_id id)
 {
 	return id >= X_FORMAT && id <= X_OFFSETS;
@@ -154,7 +147,7 @@ static int xattr_value(const struct config *cfg, uid_t uid, struct entry *e, enu
 			r = -ENODATA;
 		break;
 	case X_ORIGIN:
-		snprintf(val, valsz, "%s", origin_names[info.origin]);
+		snprintf(val, valsz, "%s", origin_name(info.origin));
 		break;
 	case X_BACKEND:
 		snprintf(val, valsz, "%s", info.be ? info.be->name : "import");
@@ -209,7 +202,7 @@ static int proc_fd_value(const struct config *cfg, fuse_ino_t ino, enum xattr_id
 		snprintf(val, valsz, "%llu", (unsigned long long)info.ino);
 		return 0;
 	case X_ORIGIN:
-		snprintf(val, valsz, "%s", origin_names[ORIGIN_DISCOVERED]);
+		snprintf(val, valsz, "%s", origin_name(ORIGIN_DISCOVERED));
 		return 0;
 	case X_IOMEM:
 	case X_IOMEM_REASON:

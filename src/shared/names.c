@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "shared/macro.h"
@@ -7,12 +8,30 @@
 
 #define NAME_MAX_BYTES 255
 
-/* The mount root's own directories: a buffer with one of these names could
- * never be reached (lookup finds the directory) and readdir would list the
- * name twice. "proc" is reserved even when discovery is off, so that turning
- * it on never hides a buffer. */
-static const char *const reserved[] = { "new", "by-inode", "by-exporter",
-					"proc", "scanout" };
+/* A buffer named as one of the root's directories could never be reached
+ * (lookup finds the directory) and readdir would list the name twice.
+ * "proc" is reserved even when discovery is off, so that turning it on
+ * never hides a buffer. */
+const char *const name_root_dirs[NAME_ROOT_DIRS] = {
+	[NAME_ROOT_BY_INODE] = "by-inode", [NAME_ROOT_BY_EXPORTER] = "by-exporter",
+	[NAME_ROOT_NEW] = "new",	   [NAME_ROOT_PROC] = "proc",
+	[NAME_ROOT_SCANOUT] = "scanout",
+};
+
+void name_root_dirs_join(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < NAME_ROOT_DIRS && n < size; i++) {
+		int r = snprintf(buf + n, size - n, "%s%s", i ? ", " : "", name_root_dirs[i]);
+
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
 
 int name_validate(const char *name, size_t len)
 {
@@ -32,9 +51,8 @@ int name_validate(const char *name, size_t len)
 		if (ch == '/' || ch < 0x20 || ch == 0x7f)
 			return -EINVAL;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
-		if (len == strlen(reserved[i]) &&
-		    memcmp(name, reserved[i], len) == 0)
+	for (size_t i = 0; i < NAME_ROOT_DIRS; i++)
+		if (len == strlen(name_root_dirs[i]) && memcmp(name, name_root_dirs[i], len) == 0)
 			return -EINVAL;
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stddef.h>
+
 /*
  * Buffer names, as they appear in the tree and on the control socket.
  * Returns 0, -EINVAL (empty, ".", "..", contains '/', a NUL or another
@@ -10,3 +12,20 @@
  * name (create, rename, publish, import) goes through this.
  */
 int name_validate(const char *name, size_t len);
+
+/*
+ * The mount root's own directories, in the order the root lists them, and
+ * so the names name_validate() refuses: spelled here once for the tree
+ * (fs/node.c), the check and the control socket's message.
+ */
+enum name_root_dir {
+	NAME_ROOT_BY_INODE,
+	NAME_ROOT_BY_EXPORTER,
+	NAME_ROOT_NEW,
+	NAME_ROOT_PROC,
+	NAME_ROOT_SCANOUT,
+	NAME_ROOT_DIRS /* how many */
+};
+extern const char *const name_root_dirs[NAME_ROOT_DIRS];
+/* "by-inode, by-exporter, ...", for messages: into buf, cut to size. */
+void name_root_dirs_join(char *buf, size_t size);

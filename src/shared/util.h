@@ -27,6 +27,8 @@ int meminfo_field(const char *text, const char *key, uint64_t *bytes);
 /* The kernel's estimate of the memory it can still give without
  * swapping (MemAvailable of /proc/meminfo), in bytes. */
 int mem_available(uint64_t *bytes);
+/* CLOCK_MONOTONIC in milliseconds: for deadlines and timeouts. */
+int64_t now_ms(void);
 /* Whether uid/gid (with supplementary groups) may access a file of
  * owner:group and mode with the rwx mask, by the kernel's rule
  * (generic_permission): the owner's bits for the owner, else the group's

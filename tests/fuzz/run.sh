@@ -44,8 +44,10 @@ fi
 
 mkdir -p "$out" "$crashes" || exit 1
 
+# -D_GNU_SOURCE: what configure's config.h gives the real build
+# (AC_USE_SYSTEM_EXTENSIONS; memmem, reallocarray).
 # shellcheck disable=SC2054 # (-fsanitize= takes a comma list)
-cflags=(-std=gnu11 -g -O1 -fno-omit-frame-pointer
+cflags=(-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-Wall -Wextra -Wno-unused-parameter -Werror
 	-I"$top/include" -I"$top/src" -I"$top/tests/fuzz")

@@ -50,6 +50,7 @@
 #include "lib/proto.h"
 #include "shared/macro.h"
 #include "shared/util.h"
+#include "../unit/test-common.h"
 
 #define MAX_SEND_FDS 64
 
@@ -175,23 +176,6 @@ static void exchange(const void *msg, size_t len, const int *fds, int nfds,
 	}
 	res->status = rep.status;
 	snprintf(res->msg, sizeof(res->msg), "%s", rep.msg);
-}
-
-static size_t build(void *buf, uint32_t magic, uint16_t version, uint16_t op,
-		    uint32_t flags, uint32_t name_len, const void *name,
-		    size_t real_len)
-{
-	struct proto_request_hdr h = {
-		.magic = magic,
-		.version = version,
-		.op = op,
-		.flags = flags,
-		.name_len = name_len,
-	};
-
-	memcpy(buf, &h, sizeof(h));
-	memcpy((char *)buf + sizeof(h), name, real_len);
-	return sizeof(h) + real_len;
 }
 
 /* Pipes whose read ends we hand over: afterwards, a write to each write
@@ -349,7 +333,7 @@ int main(int argc, char **argv)
 		}
 		/* Raw, not via the library: a persistent transient-less
 		 * publish that does not depend on the client code. */
-		len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0,
+		len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0,
 			    (uint32_t)strlen(own_name), own_name, strlen(own_name));
 		exchange(msg, len, &m, 1, &r2);
 		report("publish-known", &r2, 0);
@@ -369,72 +353,72 @@ int main(int argc, char **argv)
 	 * daemon may well treat it as a hang-up. */
 	run("empty", msg, 0);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1, "a", 1);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1, "a", 1);
 	run("short-header", msg, 10);
 
-	len = build(msg, 0x46534244u, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1, "a", 1);
+	len = raw_request(msg, 0x46534244u, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1, "a", 1);
 	run("wrong-magic", msg, len);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION + 1, PROTO_OP_EXPORT, 0, 1, "a", 1);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION + 1, PROTO_OP_EXPORT, 0, 1, "a", 1);
 	run("wrong-version", msg, len);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, 99, 0, 1, "a", 1);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, 99, 0, 1, "a", 1);
 	run("unknown-op", msg, len);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 200,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 200,
 		    "abcde", 5);
 	run("name-len-long", msg, len);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2,
 		    "abcde", 5);
 	run("name-len-short", msg, len);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3, "a/b", 3);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3, "a/b", 3);
 	run("name-slash", msg, len);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3,
 		    "a\0b", 3);
 	run("name-nul", msg, len);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2, "..", 2);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2, "..", 2);
 	run("name-dot", msg, len);
 
 	memset(msg + 1024, 'n', 256);
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 256,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 256,
 		    msg + 1024, 256);
 	run("name-too-long", msg, len);
 
 	memset(msg + 4096, 'o', 4096);
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 4000,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 4000,
 		    msg + 4096, 4000);
 	run("oversize", msg, len);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9,
 		    "fuzz-nofd", 9);
 	run("publish-no-fd", msg, len);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9,
 		    "fuzz-2fds", 9);
 	run_with_pipes("two-fds", msg, len, 2);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 10,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 10,
 		    "fuzz-64fds", 10);
 	run_with_pipes("64-fds", msg, len, 64);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9,
 		    "fuzz-pipe", 9);
 	run_with_pipes("pipe-fd", msg, len, 1);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0,
 		    (uint32_t)strlen(known), known, strlen(known));
 	run_with_pipes("fd-on-export", msg, len, 1);
 
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 17,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 17,
 		    "no-such-buffer-xx", 17);
 	run("export-unknown", msg, len);
 
 	/* The daemon must still serve a well-formed request. */
-	len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0,
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0,
 		    (uint32_t)strlen(known), known, strlen(known));
 	exchange(msg, len, NULL, 0, &res);
 	report("export-known", &res, 0);
@@ -444,7 +428,7 @@ int main(int argc, char **argv)
 		close(res.fd);
 
 	if (own_name[0]) {
-		len = build(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_UNPUBLISH, 0,
+		len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_UNPUBLISH, 0,
 			    (uint32_t)strlen(own_name), own_name, strlen(own_name));
 		exchange(msg, len, NULL, 0, &res);
 		report("unpublish-known", &res, 0);

@@ -24,7 +24,8 @@
  *	    "CASE: GOT (expected WANT) ok|MISMATCH"
  *	where GOT/WANT are errno names (EEXIST) or OK. Finally unpublishes
  *	BASE. Exit 0 when every case matched, 1 otherwise. The expected
- *	errnos are those of HACKING.md ("Decisions where SPEC.md is silent");
+ *	errnos are those of HACKING.md ("Decisions the man pages do not
+ *	spell out") and dmabuffs_publish(3);
  *	the name cases are refused by the library before anything is sent
  *	(ctl-fuzz sends them raw to the daemon).
  *

@@ -5,7 +5,7 @@
 # outside the group get EACCES on the mount root and on the control
 # socket. Checked as non-root users (setpriv), the daemon running as root.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-. "$top_srcdir/tests/helpers/daemon-lib.sh"
+. "$top_srcdir/tests/integration/daemon-lib.sh"
 require_host
 require_users_video
 # Two unprivileged users: the tests need no account, only the ids.

@@ -5,7 +5,7 @@
 # and the first one keeps serving its buffers. Only a dead mount
 # (ENOTCONN) is cleaned up (lifecycle.t covers that part).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-. "$top_srcdir/tests/helpers/daemon-lib.sh"
+. "$top_srcdir/tests/integration/daemon-lib.sh"
 require_host
 
 CTL=$T/first.control start_daemon || bail_out "the first dmabuffs did not mount"

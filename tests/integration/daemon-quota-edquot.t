@@ -5,7 +5,7 @@
 # and nothing is left half-made; other users and root are not affected;
 # freeing gives the room back. Run as non-root users (setpriv).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-. "$top_srcdir/tests/helpers/daemon-lib.sh"
+. "$top_srcdir/tests/integration/daemon-lib.sh"
 require_host
 require_users_video
 U1=64011 U2=64012

@@ -3,7 +3,7 @@
 # also when the daemon was started with SIGHUP ignored (nohup), which
 # libfuse's own handlers leave alone.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-. "$top_srcdir/tests/helpers/daemon-lib.sh"
+. "$top_srcdir/tests/integration/daemon-lib.sh"
 require_host
 
 for how in default nohup; do

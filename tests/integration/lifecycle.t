@@ -2,18 +2,8 @@
 # Starting and stopping the daemon: signals, stale mounts, a second
 # instance, --help/--version, bad options, and detaching without -f.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/daemon-lib.sh"
 require_host
-
-# wait_exit PID: wait up to 5 s for our child PID; its exit status (or
-# TIMEOUT) in $ST. Not in $(...): only this shell can reap its children.
-wait_exit() {
-	if wait_for "! pid_alive $1" 50; then
-		wait "$1"
-		ST=$?
-	else
-		ST=TIMEOUT
-	fi
-}
 
 # --- SIGTERM and SIGINT
 for sig in TERM INT; do

@@ -49,7 +49,8 @@ check "setting the name does not rename the file" -- test -f "$F"
 check_fails "setfattr name of 32 bytes fails" -- setfattr -n user.dmabuf.name -v "${n31}5" "$F"
 is "$(xattr "$F" user.dmabuf.name)" "$n31" "a refused name leaves the old one"
 
-# rename sets the dma-buf name (SPEC.md: "renames (and sets the dma-buf name)")
+# rename sets the dma-buf name (dmabuffs(5), OPERATIONS: "Renames the file and sets
+# the dma-buf's name")
 check "mv buf renamed" -- mv "$F" "$M/renamed"
 F=$M/renamed
 is "$(xattr "$F" user.dmabuf.name)" renamed "after rename, name is the new file name"

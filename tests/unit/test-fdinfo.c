@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * src/shared/fdinfo.c: the parser of /proc/PID/fdinfo/FD, on samples of
- * every exporter measured in the VM (see FACTS.md) and on malformed text,
+ * every exporter measured in the VM (HACKING.md, "Exporters as measured in
+ * the VM tier") and on malformed text,
  * and fdinfo_read() on real fds of this process.
  */
 #include <check.h>

@@ -14,23 +14,12 @@
 #include <string.h>
 
 #include "dmabuffs/map.h"
+#include "test-common.h"
 #include "testsuite.h"
 
 #define BUF_SIZE (3 * 4096 + 512)
 
 static unsigned char *buf, *ref, *other;
-
-static void fill_random(unsigned char *p, size_t n, uint32_t seed)
-{
-	uint32_t x = seed | 1;
-
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (unsigned char)(x >> 9);
-	}
-}
 
 static void setup(void)
 {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/proto.h"
+#include "test-common.h"
 #include "testsuite.h"
 
 #define HDR sizeof(struct proto_request_hdr)
@@ -18,25 +19,6 @@
 /* Room for the largest legal request plus slack, so tests can build
  * over-long messages too. */
 static unsigned char buf[PROTO_MAX_REQUEST + PROTO_MAX_REPLY + 64];
-
-/* Build a raw request by hand, independent of the encoder under test. */
-static size_t raw_request(uint32_t magic, uint16_t version, uint16_t op,
-			  uint32_t flags, uint32_t name_len, const void *name,
-			  size_t real_len)
-{
-	struct proto_request_hdr h = {
-		.magic = magic,
-		.version = version,
-		.op = op,
-		.flags = flags,
-		.name_len = name_len,
-	};
-
-	memcpy(buf, &h, sizeof(h));
-	if (real_len)
-		memcpy(buf + sizeof(h), name, real_len);
-	return sizeof(h) + real_len;
-}
 
 static size_t raw_reply(uint32_t magic, int32_t status, uint32_t msg_len,
 			const void *msg, size_t real_len)
@@ -55,7 +37,7 @@ static size_t raw_reply(uint32_t magic, int32_t status, uint32_t msg_len,
 
 static size_t good_request(uint16_t op, const char *name)
 {
-	return raw_request(PROTO_MAGIC, PROTO_VERSION, op, 0, strlen(name),
+	return raw_request(buf, PROTO_MAGIC, PROTO_VERSION, op, 0, strlen(name),
 			   name, strlen(name));
 }
 
@@ -275,13 +257,13 @@ START_TEST(test_decode_magic)
 	struct proto_request req;
 	size_t len;
 
-	len = raw_request(PROTO_MAGIC ^ 1, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1,
+	len = raw_request(buf, PROTO_MAGIC ^ 1, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1,
 			  "a", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
-	len = raw_request(0, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1, "a", 1);
+	len = raw_request(buf, 0, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1, "a", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
 	/* Byte-swapped magic: a peer of the other endianness. */
-	len = raw_request(__builtin_bswap32(PROTO_MAGIC), PROTO_VERSION,
+	len = raw_request(buf, __builtin_bswap32(PROTO_MAGIC), PROTO_VERSION,
 			  PROTO_OP_EXPORT, 0, 1, "a", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
 }
@@ -294,14 +276,14 @@ START_TEST(test_decode_version)
 	size_t len;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		len = raw_request(PROTO_MAGIC, bad[i], PROTO_OP_EXPORT, 0, 1,
+		len = raw_request(buf, PROTO_MAGIC, bad[i], PROTO_OP_EXPORT, 0, 1,
 				  "a", 1);
 		ck_assert_int_eq(proto_decode_request(buf, len, &req),
 				 -EPROTONOSUPPORT);
 	}
 	/* A future version may lay out its body differently: the version is
 	 * reported even when the lengths do not match ours. */
-	len = raw_request(PROTO_MAGIC, 2, PROTO_OP_EXPORT, 0, 99, "a", 1);
+	len = raw_request(buf, PROTO_MAGIC, 2, PROTO_OP_EXPORT, 0, 99, "a", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EPROTONOSUPPORT);
 }
 END_TEST
@@ -313,7 +295,7 @@ START_TEST(test_decode_op)
 	size_t len;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		len = raw_request(PROTO_MAGIC, PROTO_VERSION, bad[i], 0, 1, "a", 1);
+		len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, bad[i], 0, 1, "a", 1);
 		ck_assert_int_eq(proto_decode_request(buf, len, &req),
 				 -EOPNOTSUPP);
 	}
@@ -330,7 +312,7 @@ START_TEST(test_list_has_no_name)
 			 0);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
 	ck_assert_str_eq(req.name, "12345");
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_LIST, 0, 21,
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_LIST, 0, 21,
 			  "123456789012345678901", 21);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
 
@@ -339,10 +321,10 @@ START_TEST(test_list_has_no_name)
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
 	ck_assert_uint_eq(req.op, PROTO_OP_LIST);
 	ck_assert_str_eq(req.name, "");
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_LIST, 0, 1, "a", 1);
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_LIST, 0, 1, "a", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
 	/* Other ops still need one. */
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 0, "", 0);
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 0, "", 0);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
 }
 END_TEST
@@ -368,7 +350,7 @@ START_TEST(test_list_holders_flag)
 	ck_assert_str_eq(req.name, "42");
 
 	ck_assert_uint_eq(PROTO_LIST_FLAGS & ~PROTO_LIST_HOLDERS, 0);
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_LIST, 0x3, 0, "", 0);
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_LIST, 0x3, 0, "", 0);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
 	ck_assert_uint_eq(req.flags, 0x3u);
 	ck_assert_uint_ne(req.flags & ~PROTO_LIST_FLAGS, 0);
@@ -405,7 +387,7 @@ END_TEST
 START_TEST(test_decode_bad_name_keeps_op)
 {
 	struct proto_request req;
-	size_t len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 3, "a\nb", 3);
+	size_t len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 3, "a\nb", 3);
 
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
 	ck_assert_uint_eq(req.op, PROTO_OP_PUBLISH);
@@ -420,7 +402,7 @@ START_TEST(test_decode_name_len_lies)
 	size_t len;
 
 	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
-		len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0,
+		len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0,
 				  lies[i], "abcdef", 6);
 		ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
 	}
@@ -434,7 +416,7 @@ START_TEST(test_decode_bad_names)
 	size_t len;
 
 	/* Empty: a header with name_len 0 and nothing behind it. */
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 0, "", 0);
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 0, "", 0);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
 	len = good_request(PROTO_OP_EXPORT, ".");
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
@@ -448,19 +430,19 @@ START_TEST(test_decode_bad_names)
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
 	/* An embedded NUL would make the daemon see another name than the
 	 * length says. */
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3,
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3,
 			  "a\0b", 3);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2,
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2,
 			  "a\0", 2);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
 
 	/* 256 bytes, lengths consistent: the name's own error. */
 	memset(big, 'n', sizeof(big));
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 256,
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 256,
 			  big, 256);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -ENAMETOOLONG);
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 255,
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 255,
 			  big, 255);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
 	ck_assert_uint_eq(strlen(req.name), 255);
@@ -473,7 +455,7 @@ START_TEST(test_decode_flags_pass_through)
 	size_t len;
 
 	/* Flags are the daemon's business (it knows which it supports). */
-	len = raw_request(PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH,
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH,
 			  0xdeadbeef, 1, "f", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
 	ck_assert_uint_eq(req.flags, 0xdeadbeef);

@@ -31,6 +31,7 @@
 
 #include "dmabuffs/map.h"
 #include "lib/io-access.h"
+#include "test-common.h"
 #include "testsuite.h"
 
 #define MAX_OFF 64
@@ -99,18 +100,6 @@ void dmabuf_io_trace(enum dmabuf_io_dir dir, const volatile void *addr,
 		memcpy(val, (const void *)a, width);
 	else
 		memcpy((void *)a, val, width);
-}
-
-static void fill_random(unsigned char *p, size_t n, uint32_t seed)
-{
-	uint32_t x = seed | 1;
-
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (unsigned char)(x >> 7);
-	}
 }
 
 static void setup_memory(void)

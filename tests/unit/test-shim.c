@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dmabuffs/map.h"
+#include "test-common.h"
 #include "testsuite.h"
 
 #define GUARD 64
@@ -21,18 +22,6 @@
 
 static unsigned char *src_buf, *dst_buf, *exp_buf;
 static size_t buf_size;
-
-static void fill_random(unsigned char *p, size_t n, uint32_t seed)
-{
-	uint32_t x = seed | 1;
-
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (unsigned char)(x >> 11);
-	}
-}
 
 static void setup(void)
 {

@@ -208,7 +208,7 @@ done
 # The shell device tests of the host suite and what they source; the
 # runner only runs them when asked (vmintegration=1, README.md).
 for t in "$srcdir"/tests/integration/*.sh; do
-	case $t in */lib.sh) continue ;; esac
+	case $t in */lib.sh | */daemon-lib.sh) continue ;; esac # sourced, not tests
 	[ -e "$t" ] && install -m 0755 "$t" "$root/vm/integration/"
 done
 # The test helpers they drive, as built by `make check` (not installed):

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared by the daemon-*.t integration tests, sourced after lib.sh.
+# Shared by the daemon-*.t integration tests and lifecycle.t, sourced after
+# lib.sh.
 
 # wait_exit PID: wait up to 5 s for our child PID; its exit status (or
 # TIMEOUT) in $ST. Not in $(...): only this shell can reap its children.
