@@ -153,7 +153,7 @@ int entry_allocate(struct entry *e, uint64_t size)
 	/* A buffer to be passed through is made of a memfd of our own, which
 	 * the backend adopts like a staged one. */
 	if (e->staged_fd < 0 && wants_backing(e))
-		fresh = memfd_create("dmabuffs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		fresh = memfd_create_private("dmabuffs");
 	r = make_buffer(e, size, e->staged_fd >= 0 ? e->staged_fd : fresh, staged_len, &buf);
 	if (r < 0) {
 		quota_shrink(&e->quota, charged);
@@ -231,10 +231,10 @@ static int stage(struct entry *e)
 
 	pthread_rwlock_wrlock(&e->io);
 	if (!e->buf && e->staged_fd < 0) {
-		int fd = memfd_create("dmabuffs-staged", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		int fd = memfd_create_private("dmabuffs-staged");
 
 		if (fd < 0) {
-			r = -errno;
+			r = fd;
 			log_err("%s: cannot stage the data: %s%s", e->name, strerror(-r),
 				fd_limit_hint(r));
 		} else {
