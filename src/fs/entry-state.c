@@ -138,9 +138,11 @@ int entry_allocate(struct entry *e, uint64_t size)
 		goto out;
 	}
 	if (size == 0) {
-		/* Emptying a staged file keeps it staged. */
+		/* Emptying a staged file keeps it staged, and charges nothing. */
 		if (e->staged_fd >= 0 && ftruncate(e->staged_fd, 0) < 0)
 			r = -errno;
+		else
+			quota_shrink(&e->quota, 0);
 		goto out;
 	}
 	size = ALIGN_UP(size, (uint64_t)page_size());
@@ -159,6 +161,9 @@ int entry_allocate(struct entry *e, uint64_t size)
 		quota_shrink(&e->quota, charged);
 		goto out;
 	}
+	/* A staged file truncated smaller is charged what it holds now, not
+	 * the most it ever held. */
+	quota_shrink(&e->quota, buf->size);
 	entry_install_buffer(e, buf);
 out:
 	pthread_rwlock_unlock(&e->io);

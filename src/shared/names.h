@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /*
  * Buffer names, as they appear in the tree and on the control socket.
  * Returns 0, -EINVAL (empty, ".", "..", contains '/', a NUL or another
@@ -10,3 +13,7 @@
  * name (create, rename, publish, import) goes through this.
  */
 int name_validate(const char *name, size_t len);
+
+/* Whether the len bytes at s hold a control byte (< 0x20, 0x7f), which
+ * names and the dma-buf name (user.dmabuf.name) refuse. */
+bool name_has_control(const char *s, size_t len);
