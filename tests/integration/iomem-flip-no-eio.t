@@ -63,7 +63,10 @@ is_(os.read(r1, 6), b"WRITER", "the reader sees the owner's write")
 os.waitpid(pid, 0)
 os.close(r1); os.close(w2)
 
-time.sleep(0.2) # the reader's RELEASE comes after its close()
+# The reader's RELEASE reaches the daemon some time after its exit.
+end = time.monotonic() + 5
+while os.getxattr(p, "user.dmabuf.access") != b"direct" and time.monotonic() < end:
+    time.sleep(0.05)
 is_(os.getxattr(p, "user.dmabuf.access"), b"direct", "with the reader gone, opens take the daemon's path")
 fd = os.open(p, os.O_RDWR)
 is_(os.pread(fd, 6, 200), b"WRITER", "... and work")

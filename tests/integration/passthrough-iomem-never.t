@@ -15,7 +15,7 @@ if [ "$(xattr "$M/probe" user.dmabuf.access)" != passthrough ]; then
 fi
 
 py <<'EOF2' || fail "the python part exited with status $?"
-import os, mmap
+import os, mmap, time
 from tap import *
 
 def access(p):
@@ -56,6 +56,9 @@ os.pwrite(fd2, b"SECOND", 200)
 is_(os.pread(fd1, 6, 200), b"SECOND", "that open works (the kernel would fail any other kind with EIO)")
 ok(mapped_store_in_buffer(fd2, "late", 32), "... and maps the buffer's own pages")
 os.close(fd1); os.close(fd2)
+end = time.monotonic() + 5 # RELEASE reaches the daemon after close() returned
+while access(p) != "direct" and time.monotonic() < end:
+    time.sleep(0.05)
 is_(access(p), "direct", "once no passthrough open remains, the flag keeps opens off passthrough")
 fd3 = os.open(p, os.O_RDWR)
 ok(not mapped_store_in_buffer(fd3, "late", 64), "... a new open maps through the page cache (not passed through)")
