@@ -164,6 +164,16 @@ int buffer_new(int fd, struct backend *be, enum iomem_mode mode, struct buffer *
 		b->ops = &buffer_memfd_ops;
 		snprintf(b->exporter, sizeof(b->exporter), "memfd");
 		b->kino = st.st_ino;
+		/* Before any fd of it can leave the daemon (exports, by
+		 * reference): a published memfd is still its publisher's,
+		 * mode 0777, and a read-only export of it could be reopened
+		 * read-write through /proc/self/fd. */
+		r = memfd_make_private(fd);
+		if (r < 0) {
+			log_err("buffer: cannot make the memfd the daemon's own (owner, mode 0600): %s",
+				strerror(-r));
+			return r;
+		}
 	}
 	if (be)
 		snprintf(b->driver, sizeof(b->driver), "%s", be->driver);

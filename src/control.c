@@ -187,6 +187,7 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 	struct dmabuf_fdinfo info;
 	struct buffer *buf = NULL;
 	bool is_memfd = false;
+	const char *why;
 	int explicit = -1, r;
 
 	if (fd < 0) {
@@ -216,6 +217,16 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 			   "publish %s: the fd is a memfd, not a dma-buf (memfds are accepted "
 			   "only when the daemon runs the memfd backend)",
 			   rq->name);
+		return;
+	}
+	/* The quota charges the size seen now: it must stay that size. */
+	if (is_memfd && (r = memfd_fix_size(fd, &why)) < 0) {
+		close(fd);
+		send_reply(c, r, -1,
+			   "publish %s: a published memfd must keep its size, but %s (create it "
+			   "with MFD_ALLOW_SEALING and send it writable, or add "
+			   "F_SEAL_GROW|F_SEAL_SHRINK first)",
+			   rq->name, why);
 		return;
 	}
 	r = buffer_new(fd, NULL, cfg->iomem_mode, &buf);

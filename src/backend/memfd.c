@@ -20,37 +20,35 @@
 #include "shared/util.h"
 
 /*
- * A buffer's size is fixed once it exists (dmabuffs(5), OPERATIONS: truncate to
- * another size is EPERM). Sealing makes the kernel enforce that for every holder of the fd,
- * including clients it was exported to, as udmabuf does for its memfds.
+ * A buffer's size is fixed once it exists (dmabuffs(5), OPERATIONS: truncate
+ * to another size is EPERM). Sealing makes the kernel enforce that for every holder of the fd,
+ * including clients it was exported to, as udmabuf does for its memfds; and
+ * these memfds are the daemon's alone (0600), so that a client's read-only
+ * export cannot be reopened read-write (memfd_create_private()).
  */
-#define MEMFD_SIZE_SEALS (F_SEAL_SHRINK | F_SEAL_GROW)
-
 static int memfd_alloc(struct backend *be, size_t size, int *out_fd)
 {
 	_cleanup_close_ int fd = -1;
+	const char *why;
+	int r;
 
 	if (!out_fd || size == 0 || size % page_size() != 0)
 		return -EINVAL;
 
-	fd = memfd_create("dmabuffs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = memfd_create_private("dmabuffs");
 	if (fd < 0) {
-		int r = -errno;
-
-		log_err("memfd: memfd_create: %s", strerror(-r));
-		return r;
+		log_err("memfd: memfd_create: %s", strerror(-fd));
+		return fd;
 	}
 	if (ftruncate(fd, (off_t)size) < 0) {
-		int r = -errno;
-
+		r = -errno;
 		log_err("memfd: cannot size a buffer to %zu bytes: %s", size,
 			strerror(-r));
 		return r;
 	}
-	if (fcntl(fd, F_ADD_SEALS, MEMFD_SIZE_SEALS) < 0) {
-		int r = -errno;
-
-		log_err("memfd: F_ADD_SEALS: %s", strerror(-r));
+	r = memfd_fix_size(fd, &why);
+	if (r < 0) {
+		log_err("memfd: cannot seal a new buffer: %s", why);
 		return r;
 	}
 	*out_fd = TAKE_FD(fd);
@@ -60,8 +58,9 @@ static int memfd_alloc(struct backend *be, size_t size, int *out_fd)
 /* The staged memfd becomes the buffer itself: no copy, just a new fd. */
 static int memfd_adopt(struct backend *be, int memfd, size_t size, int *out_fd)
 {
+	const char *why;
 	struct stat st;
-	int fd;
+	int fd, r;
 
 	if (memfd < 0 || !out_fd || size == 0 || size % page_size() != 0)
 		return -EINVAL;
@@ -71,10 +70,12 @@ static int memfd_adopt(struct backend *be, int memfd, size_t size, int *out_fd)
 		return -EINVAL;
 	if ((uint64_t)st.st_size < size && ftruncate(memfd, (off_t)size) < 0)
 		return -errno;
-	/* A memfd made without MFD_ALLOW_SEALING refuses seals (EPERM): the
-	 * size is then only fixed by convention, which is still correct. */
-	if (fcntl(memfd, F_ADD_SEALS, MEMFD_SIZE_SEALS) < 0 && errno != EPERM)
-		return -errno;
+	/* The daemon stages in memfds of its own, made to take seals. */
+	r = memfd_fix_size(memfd, &why);
+	if (r < 0) {
+		log_err("memfd: cannot seal the staged data: %s", why);
+		return r;
+	}
 
 	fd = fcntl(memfd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)

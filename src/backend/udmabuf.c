@@ -126,12 +126,10 @@ static int udmabuf_alloc(struct backend *be, size_t size, int *out_fd)
 	if (backend_is_gone(be))
 		return -ENODEV;
 
-	memfd = memfd_create("dmabuffs-udmabuf",
-			     MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	memfd = memfd_create_private("dmabuffs-udmabuf");
 	if (memfd < 0) {
-		r = -errno;
-		log_err("udmabuf: memfd_create: %s", strerror(-r));
-		return r;
+		log_err("udmabuf: memfd_create: %s", strerror(-memfd));
+		return memfd;
 	}
 	if (ftruncate(memfd, (off_t)size) < 0) {
 		r = -errno;

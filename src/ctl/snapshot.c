@@ -40,6 +40,9 @@ struct snap_args {
 	enum yuv_range range;
 };
 
+/* An image metadata value: up to 64 bytes (dmabuffs(5)) and the NUL. */
+#define META_BUF (64 + 1)
+
 /* The override, else the xattr; -ENODATA when neither is there (a message
  * only when required). */
 static int meta_str(const char *path, const char *override, const char *key,
@@ -65,7 +68,7 @@ static int meta_str(const char *path, const char *override, const char *key,
 static int meta_u32(const char *path, const char *override, const char *key,
 		    uint32_t *out, bool required)
 {
-	char buf[64];
+	char buf[META_BUF];
 	uint64_t v;
 	int r = meta_str(path, override, key, buf, sizeof(buf), required);
 
@@ -83,7 +86,7 @@ static int meta_u32(const char *path, const char *override, const char *key,
 static int check_modifier(const char *path, const char *override)
 {
 	_cleanup_free_ char *vendor = NULL, *name = NULL;
-	char buf[64];
+	char buf[META_BUF];
 	uint64_t mod;
 	int r = meta_str(path, override, "modifier", buf, sizeof(buf), false);
 
@@ -364,7 +367,7 @@ int cmd_snapshot(int argc, char **argv)
 	_cleanup_close_ int fd = -1;
 	struct frame_layout l = { 0 }, full;
 	struct image img;
-	char fbuf[64], fcc[5], where[256];
+	char fbuf[META_BUF], fcc[5], where[256];
 	uint64_t end;
 	struct stat st;
 	size_t got = 0;

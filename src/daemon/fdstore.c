@@ -22,8 +22,10 @@
 #include "conf.h"
 #include "daemon/fdstore.h"
 #include "fs/persist.h"
+#include "shared/fdinfo.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/util.h"
 
 #define STATE_NAME "state"
 #define STATE_VERSION 1
@@ -155,7 +157,9 @@ int fdstore_save(void)
 	json_object_object_add(root, "buffers", sv.list);
 	text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN,
 						 &len);
-	fd = memfd_create("dmabuffs-state", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = memfd_create_private("dmabuffs-state");
+	if (fd < 0)
+		errno = -fd;
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
 	    fcntl(fd, F_ADD_SEALS,
 		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) <
@@ -289,14 +293,44 @@ static void remove_from_store(char **names, int n)
 	}
 }
 
+/*
+ * Whether a stored fd may become a buffer: what the control socket accepts
+ * in a PUBLISH (a dma-buf, or while the memfd backend runs a memfd whose
+ * size is sealed), and never the state record itself. Decided as there,
+ * without calling into the fd's file system: a file of a hung FUSE server
+ * would stop the start for good. 0, or -EINVAL with *why.
+ */
+static int restore_check(int fd, bool is_state, const char **why)
+{
+	struct dmabuf_fdinfo info;
+	bool is_memfd = false;
+
+	*why = NULL;
+	if (is_state) {
+		*why = "it is the state record";
+		return -EINVAL;
+	}
+	if (dmabuf_fd_identify(fd, &info, &is_memfd) < 0) {
+		*why = "it is neither a dma-buf nor a memfd";
+		return -EINVAL;
+	}
+	if (!is_memfd)
+		return 0;
+	if (!registry_memfd_only()) {
+		*why = "it is a memfd, and the daemon does not run the memfd backend";
+		return -EINVAL;
+	}
+	return memfd_fix_size(fd, why);
+}
+
 static int restore_all(const struct config *cfg, json_object *list, char **names, int *fds,
-		       int n)
+		       int n, int state)
 {
 	int restored = 0;
 
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		struct tree_record rec;
-		const char *fdname, *bename;
+		const char *fdname, *bename, *why;
 		struct backend *be = NULL;
 		struct buffer *buf;
 		int k, r;
@@ -312,6 +346,12 @@ static int restore_all(const struct config *cfg, json_object *list, char **names
 			log_err("%s: its fd (%s) is not in the store, not restored",
 				rec.name, fdname);
 			continue;
+		}
+		r = restore_check(fds[k], k == state, &why);
+		if (r < 0) {
+			log_err("%s: the stored fd (%s) is not restored: %s", rec.name, fdname,
+				why);
+			continue; /* closed with the rest */
 		}
 		if (bename && !(be = registry_find(bename)))
 			log_warn(
@@ -345,6 +385,8 @@ int fdstore_restore(const struct config *cfg)
 	char **names = NULL;
 	json_object *root = NULL, *list;
 	int n, *fds = NULL, state, restored = 0;
+	struct dmabuf_fdinfo info;
+	bool is_memfd = false;
 	int64_t version;
 
 	n = sd_listen_fds_with_names(1, &names);
@@ -363,6 +405,10 @@ int fdstore_restore(const struct config *cfg)
 			n);
 		goto out;
 	}
+	if (dmabuf_fd_identify(fds[state], &info, &is_memfd) < 0 || !is_memfd) {
+		log_err("fd store: the state record is not a memfd; %d stored fds closed", n);
+		goto out;
+	}
 	root = read_state(fds[state]);
 	if (!root || json_int(root, "version", &version) < 0 ||
 	    version != STATE_VERSION ||
@@ -372,7 +418,7 @@ int fdstore_restore(const struct config *cfg)
 			n);
 		goto out;
 	}
-	restored = restore_all(cfg, list, names, fds, n);
+	restored = restore_all(cfg, list, names, fds, n, state);
 	log_info("fd store: %d buffers restored from the previous run",
 		 restored);
 out:

@@ -141,9 +141,11 @@ int entry_allocate(struct entry *e, uint64_t size)
 		goto out;
 	}
 	if (size == 0) {
-		/* Emptying a staged file keeps it staged. */
+		/* Emptying a staged file keeps it staged, and charges nothing. */
 		if (e->staged_fd >= 0 && ftruncate(e->staged_fd, 0) < 0)
 			r = -errno;
+		else
+			quota_shrink(&e->quota, 0);
 		goto out;
 	}
 	size = ALIGN_UP(size, (uint64_t)page_size());
@@ -156,12 +158,15 @@ int entry_allocate(struct entry *e, uint64_t size)
 	/* A buffer to be passed through is made of a memfd of our own, which
 	 * the backend adopts like a staged one. */
 	if (e->staged_fd < 0 && wants_backing(e))
-		fresh = memfd_create("dmabuffs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		fresh = memfd_create_private("dmabuffs");
 	r = make_buffer(e, size, e->staged_fd >= 0 ? e->staged_fd : fresh, staged_len, &buf);
 	if (r < 0) {
 		quota_shrink(&e->quota, charged);
 		goto out;
 	}
+	/* A staged file truncated smaller is charged what it holds now, not
+	 * the most it ever held. */
+	quota_shrink(&e->quota, buf->size);
 	entry_install_buffer(e, buf);
 out:
 	pthread_rwlock_unlock(&e->io);
@@ -234,10 +239,10 @@ static int stage(struct entry *e)
 
 	pthread_rwlock_wrlock(&e->io);
 	if (!e->buf && e->staged_fd < 0) {
-		int fd = memfd_create("dmabuffs-staged", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		int fd = memfd_create_private("dmabuffs-staged");
 
 		if (fd < 0) {
-			r = -errno;
+			r = fd;
 			log_err("%s: cannot stage the data: %s%s", e->name, strerror(-r),
 				fd_limit_hint(r));
 		} else {

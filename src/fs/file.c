@@ -49,12 +49,15 @@ static void handle_free(struct tree_held *held)
 /* ---- the I/O path of an open ---- */
 
 /*
- * The kernel does not let passthrough opens and cached ones (page cache,
- * or a direct-I/O open once mapped) share an inode: the second kind fails
- * to open (EIO). So an open is passed through only while no other kind of
- * open remains, and one made while passthrough opens remain is direct I/O
- * (which the kernel keeps out of the page cache). pt_lock guards the
- * counts and the entries' backing ids; open and release are rare enough.
+ * The kernel does not let passthrough opens and other ones share an inode:
+ * a cached open beside a passthrough one fails (EIO), and while an inode
+ * has passthrough opens, every open of it must be passed through too
+ * (fuse_file_io_open(): EIO, direct I/O included). So an open is passed
+ * through only while no other kind of open remains, and one made while
+ * passthrough opens remain is passed through whatever else changed (the
+ * map flag set to 1 meanwhile): its bytes are a memfd's pages either way.
+ * pt_lock guards the counts and the entries' backing ids; open and release
+ * are rare enough.
  */
 static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -97,18 +100,23 @@ static void io_open(fuse_req_t req, struct handle *h, struct fuse_file_info *fi)
 {
 	const struct config *cfg = fs_config(req);
 	struct entry *e = h->e;
-	bool eligible, direct;
+	bool eligible;
 	int fd;
 
 	eligible = pt_eligible(cfg, e, &fd);
 	pthread_mutex_lock(&pt_lock);
-	if (eligible && e->other_opens == 0 && (fi->backing_id = pt_backing_id(req, e, fd))) {
+	if (e->pt_opens > 0 && e->backing_id) {
+		/* Beside passthrough opens, any other kind is EIO. */
+		fi->backing_id = e->backing_id;
+		h->passthrough = true;
+		e->pt_opens++;
+	} else if (eligible && e->other_opens == 0 &&
+		   (fi->backing_id = pt_backing_id(req, e, fd))) {
 		h->passthrough = true;
 		e->pt_opens++;
 	} else {
 		e->other_opens++;
 	}
-	direct = e->pt_opens > 0;
 	pthread_mutex_unlock(&pt_lock);
 	if (h->passthrough)
 		return;
@@ -119,12 +127,12 @@ static void io_open(fuse_req_t req, struct handle *h, struct fuse_file_info *fi)
 	 * between. With FUSE_DIRECT_IO_ALLOW_MMAP such opens can still be
 	 * mapped MAP_SHARED (through the page cache, which the kernel drops
 	 * around each direct write). Without it, page cache except where
-	 * mmap cannot happen or is not wanted: O_DIRECT, write-only opens
-	 * (dd of=, cp, `cat >`), and opens beside passthrough ones.
+	 * mmap cannot happen or is not wanted: O_DIRECT and write-only opens
+	 * (dd of=, cp, `cat >`).
 	 */
 	/* A direct_io the caller set stays (scanout planes: two opens of one
 	 * inode hold different buffers). */
-	fi->direct_io = fi->direct_io || mount_direct_io_mmap() || direct || (fi->flags & O_DIRECT) ||
+	fi->direct_io = fi->direct_io || mount_direct_io_mmap() || (fi->flags & O_DIRECT) ||
 			(fi->flags & O_ACCMODE) == O_WRONLY;
 	fi->parallel_direct_writes = fi->direct_io;
 }
@@ -150,17 +158,16 @@ static void io_release(fuse_req_t req, struct handle *h)
 
 const char *file_access(const struct config *cfg, struct entry *e)
 {
-	bool eligible, pt, beside;
+	bool eligible, pt;
 	int fd;
 
 	eligible = pt_eligible(cfg, e, &fd);
 	pthread_mutex_lock(&pt_lock);
-	pt = eligible && e->other_opens == 0;
-	beside = e->pt_opens > 0;
+	pt = (eligible && e->other_opens == 0) || (e->pt_opens > 0 && e->backing_id);
 	pthread_mutex_unlock(&pt_lock);
 	if (pt)
 		return "passthrough";
-	return mount_direct_io_mmap() || beside ? "direct" : "page-cache";
+	return mount_direct_io_mmap() ? "direct" : "page-cache";
 }
 
 static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle *h,

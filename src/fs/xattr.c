@@ -21,6 +21,7 @@
 #include "fs/holders-scan.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 #include "shared/util.h"
 
 #define PREFIX "user.dmabuf."
@@ -352,7 +353,8 @@ static int set_name(struct entry *e, const char *value, size_t size)
 
 	while (size > 0 && value[size - 1] == '\0')
 		size--;
-	if (size > 31 || memchr(value, '\0', size))
+	/* As buffer names: a newline would reach fdinfo's name: line. */
+	if (size > 31 || name_has_control(value, size))
 		return -EINVAL;
 	memcpy(n, value, size);
 	n[size] = '\0';

@@ -33,6 +33,14 @@ void name_root_dirs_join(char *buf, size_t size)
 	}
 }
 
+bool name_has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return true;
+	return false;
+}
+
 int name_validate(const char *name, size_t len)
 {
 	if (!name || len == 0)
@@ -45,12 +53,8 @@ int name_validate(const char *name, size_t len)
 	/* The control socket hands us counted strings: no '/' and no NUL.
 	 * Control bytes (newline, escape) would inject lines into logs and
 	 * into fdinfo once the name is copied into the dma-buf's name. */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		if (ch == '/' || ch < 0x20 || ch == 0x7f)
-			return -EINVAL;
-	}
+	if (memchr(name, '/', len) || name_has_control(name, len))
+		return -EINVAL;
 	for (size_t i = 0; i < NAME_ROOT_DIRS; i++)
 		if (len == strlen(name_root_dirs[i]) && memcmp(name, name_root_dirs[i], len) == 0)
 			return -EINVAL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -29,3 +30,6 @@ enum name_root_dir {
 extern const char *const name_root_dirs[NAME_ROOT_DIRS];
 /* "by-inode, by-exporter, ...", for messages: into buf, cut to size. */
 void name_root_dirs_join(char *buf, size_t size);
+/* Whether the len bytes at s hold a control byte (< 0x20, 0x7f), which
+ * names and the dma-buf name (user.dmabuf.name) refuse. */
+bool name_has_control(const char *s, size_t len);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shared/macro.h"
@@ -237,4 +239,63 @@ void fourcc_str(uint32_t fourcc, char out[5])
 	/* DRM pads short codes with spaces ("R8  "). */
 	for (int i = 3; i > 0 && out[i] == ' '; i--)
 		out[i] = '\0';
+}
+
+int memfd_make_private(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	/* The owner first: a publisher who still owned the inode could
+	 * fchmod it back. As the owner, the fchmod needs no CAP_FOWNER. */
+	if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+	    fchown(fd, geteuid(), getegid()) < 0)
+		return -errno;
+	if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
+		return -errno;
+	return 0;
+}
+
+int memfd_create_private(const char *name)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), r;
+
+	if (fd < 0)
+		return -errno;
+	r = memfd_make_private(fd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+#define MEMFD_SIZE_SEALS (F_SEAL_GROW | F_SEAL_SHRINK)
+
+int memfd_fix_size(int fd, const char **why)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	*why = NULL;
+	if (seals < 0) {
+		*why = "it is not a memfd (F_GET_SEALS failed)";
+		return -EINVAL;
+	}
+	if ((seals & MEMFD_SIZE_SEALS) != MEMFD_SIZE_SEALS &&
+	    fcntl(fd, F_ADD_SEALS, MEMFD_SIZE_SEALS) < 0) {
+		/* F_ADD_SEALS needs a writable fd, and no F_SEAL_SEAL (which a
+		 * memfd made without MFD_ALLOW_SEALING is born with). */
+		*why = seals & F_SEAL_SEAL ? "it lacks F_SEAL_GROW|F_SEAL_SHRINK and takes no more "
+					     "seals (F_SEAL_SEAL; made without MFD_ALLOW_SEALING?)"
+		       : errno == EPERM    ? "it lacks F_SEAL_GROW|F_SEAL_SHRINK and is read-only, so "
+					     "they cannot be added"
+					   : "it lacks F_SEAL_GROW|F_SEAL_SHRINK and adding them failed";
+		return -EINVAL;
+	}
+	/* A read-only fd takes no seal: the buffer is read-only through the
+	 * daemon then, so a seal its publisher adds stops only its own writes. */
+	if (!(seals & F_SEAL_SEAL))
+		(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL);
+	return 0;
 }

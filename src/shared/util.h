@@ -36,3 +36,26 @@ int64_t now_ms(void);
  * others'; root always may (CAP_DAC_OVERRIDE, for a regular file). */
 bool mode_may_access(mode_t mode, uid_t owner, gid_t group, uid_t uid, gid_t gid,
 		     const gid_t *groups, size_t ngroups, int mask);
+
+/*
+ * The memfds the daemon holds. memfd_create() makes an inode of mode 0777
+ * owned by its caller: whoever holds any fd of it, a read-only one
+ * included, may reopen it read-write through /proc/self/fd/N. Owned by the
+ * daemon with mode 0600, only the daemon (root) can; an fd it hands out
+ * can do no more than its open mode allows.
+ */
+/* Make fd the daemon's alone: fchown to the effective uid and gid where it
+ * is another's (a publisher's memfd), then fchmod 0600. 0 or -errno. */
+int memfd_make_private(int fd);
+/* memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), made private as
+ * above before anyone can see it. The fd, or -errno. */
+int memfd_create_private(const char *name);
+/*
+ * Fix a memfd's size for as long as the daemon holds it: add
+ * F_SEAL_GROW|F_SEAL_SHRINK where they are missing (the quota charges the
+ * size the daemon saw, and pages cut away under its mapping would fault),
+ * then F_SEAL_SEAL where the fd allows, so that no writer can add
+ * F_SEAL_FUTURE_WRITE and stop every other writer. 0, or -EINVAL with *why
+ * saying why the size seals are missing and cannot be added.
+ */
+int memfd_fix_size(int fd, const char **why);

@@ -323,7 +323,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (!known) {
-		_cleanup_close_ int m = memfd_create("ctl-fuzz", MFD_CLOEXEC);
+		_cleanup_close_ int m = memfd_create("ctl-fuzz", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		struct result r2;
 
 		snprintf(own_name, sizeof(own_name), "ctl-fuzz-%d", (int)getpid());

@@ -42,7 +42,7 @@ EOF2
 # import makes a name as well
 python3 -c "
 import os, time
-fd = os.memfd_create('held')
+fd = os.memfd_create('held', os.MFD_ALLOW_SEALING)
 os.ftruncate(fd, 4096)
 print(fd, flush=True)
 time.sleep(30)" >"$T/holder.out" &

@@ -369,7 +369,7 @@ fi
 sleep_holder() {
 	python3 -c "
 import os, sys, time
-fd = os.memfd_create('held')
+fd = os.memfd_create('held', os.MFD_ALLOW_SEALING)
 os.ftruncate(fd, 8192)
 os.pwrite(fd, b'HELD-BY-ANOTHER-PROCESS', 100)
 print(fd, flush=True)
@@ -377,7 +377,7 @@ time.sleep(30)" &
 }
 coproc HOLDER { sleep_holder; wait; }
 read -r held_fd <&"${HOLDER[0]}"
-holder_pid=$(pgrep -n -f "memfd_create\('held'\)")
+holder_pid=$(pgrep -n -f "memfd_create\('held'")
 check "dmabufctl import --pid --fd publishes another process's buffer" -- \
 	dmabufctl import --pid "$holder_pid" --fd "$held_fd" taken
 is "$(getfattr --absolute-names --only-values -n user.dmabuf.origin "$M/taken" 2>&1)" imported \

@@ -95,7 +95,7 @@ EOF
 xval() { getfattr --absolute-names --only-values -n "user.dmabuf.$2" "$1" 2>&1; }
 pub() {
 	python3 -c 'import os, sys
-fd = os.memfd_create("frame")
+fd = os.memfd_create("frame", os.MFD_ALLOW_SEALING)
 os.ftruncate(fd, 8192)
 os.set_inheritable(fd, True)
 os.execvp("dmabufctl", ["dmabufctl", "publish", "--fd", str(fd)] + sys.argv[1:])' "$@"
