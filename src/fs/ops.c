@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "charge.h"
 #include "fs/entry.h"
 #include "fs/fs-internal.h"
 #include "fs/quota.h"
@@ -87,7 +88,12 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 					    ? EPERM : ENOENT);
 		return;
 	}
-	r = entry_setattr(e, attr, to_set);
+	{
+		/* A truncate allocates: in the caller's memory cgroup. */
+		CHARGE_CALLER(fuse_req_ctx(req)->pid);
+
+		r = entry_setattr(e, attr, to_set);
+	}
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
