@@ -52,12 +52,13 @@
  * a cgroup does not stay populated (and cannot be removed) because of it;
  * the helper leaves by itself after the longer one. */
 #define HELPER_IDLE_MS 5000
-#define HELPER_IDLE_EXIT_MS 30000
+#define HELPER_IDLE_EXIT_MS 10000
 /* Start-up (exec, join) and one request; a request is one fallocate or
- * allocation ioctl, a second or so for a GiB. A helper frozen with its
- * cgroup must not hold a FUSE worker for good. */
+ * allocation ioctl, well under a second for a GiB. A helper frozen with
+ * its cgroup (a user may freeze a delegated cgroup) must not hold a FUSE
+ * worker for long: the request fails with ETIMEDOUT. */
 #define HELPER_START_MS 5000
-#define HELPER_REQUEST_MS 60000
+#define HELPER_REQUEST_MS 10000
 #define ARG_MAX_BYTES 64
 
 enum cg_mode { CG_NONE, CG_V1, CG_V2 };
@@ -567,12 +568,14 @@ static int helper_call(const char *dir, struct msg *m, int send_fd, int *out_fd)
 	}
 	pthread_mutex_lock(&h->lock);
 	for (int tries = 0; tries < 2 && r == -EPIPE; tries++) {
+		bool sent = false;
 		int status = 0;
 		pid_t pid;
 
 		if (h->sock < 0 && (r = helper_start(h)) < 0)
 			break;
 		r = send_msg(h->sock, &in, send_fd);
+		sent = r == 0;
 		if (r == 0)
 			r = helper_recv(h, m, out_fd, HELPER_REQUEST_MS);
 		if (r == 0)
@@ -581,14 +584,15 @@ static int helper_call(const char *dir, struct msg *m, int send_fd, int *out_fd)
 		if (r != -EPIPE && r != -ECONNRESET && r != -ECONNREFUSED) {
 			log_err("memory cgroup helper %d (%s): %s", (int)pid, h->dir, strerror(-r));
 			helper_stop(h, true);
-			r = -EIO;
+			if (r != -ETIMEDOUT)
+				r = -EIO;
 			break;
 		}
 		/* Gone: at its idle exit (between requests), or killed. */
 		close(h->sock);
 		h->sock = -1;
 		if (RETRY_EINTR(waitpid(pid, &status, 0)) == pid && WIFSIGNALED(status) &&
-		    WTERMSIG(status) == SIGKILL) {
+		    WTERMSIG(status) == SIGKILL && sent) {
 			log_err("the memory cgroup helper in %s was killed during an allocation "
 				"(the cgroup's OOM killer): ENOMEM", h->dir);
 			r = -ENOMEM;

@@ -293,11 +293,12 @@ static uint64_t staged_max(void)
  * Pages the daemon writes into a staged memfd would be charged to the
  * daemon: allocate them first in the writer's memory cgroup (charge.h),
  * ahead of the data, doubling up to 64 MiB a step, so that a file written
- * in 1 MiB requests costs a helper round trip per step, not per request.
- * A step refused (ENOMEM) is tried again at just what this write needs.
- * e->io held shared: two writers may both populate, which only costs time.
+ * in 1 MiB requests costs a helper round trip per doubling, not per
+ * request; a small file's first step is just its first write (no 4 KiB
+ * file has pages zeroed for it that its allocation gives back). A step refused
+ * (ENOMEM) is tried again at just what this write needs. e->io held
+ * shared: two writers may both populate, which only costs time.
  */
-#define STAGE_STEP_MIN (64 * 1024)
 #define STAGE_STEP_MAX (64 * 1024 * 1024)
 
 static int staged_charge(struct entry *e, uint64_t end)
@@ -308,7 +309,7 @@ static int staged_charge(struct entry *e, uint64_t end)
 	if (end <= done)
 		return 0;
 	need = ALIGN_UP(end, (uint64_t)page_size());
-	want = MAX(ALIGN_UP(end, (uint64_t)STAGE_STEP_MIN), done + MIN(done, STAGE_STEP_MAX));
+	want = MAX(need, done + MIN(done, STAGE_STEP_MAX));
 	r = charge_populate(e->staged_fd, done, want - done);
 	if (r == -ENOMEM && want > need) {
 		want = need;
