@@ -384,6 +384,25 @@ static int cgroup_of(pid_t pid, char *dir, size_t dirsz)
 	return -ENOENT;
 }
 
+/* The daemon's own memory cgroup, read again at most once a second (it
+ * can be moved, but seldom is: one /proc read less per allocation). */
+static void own_cgroup(char *dir, size_t dirsz)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char cached[PATH_MAX];
+	static uint64_t read_ms;
+	uint64_t now = now_ms();
+
+	pthread_mutex_lock(&lock);
+	if (!read_ms || now - read_ms >= 1000) {
+		if (cgroup_of(0, cached, sizeof(cached)) < 0)
+			cached[0] = '\0';
+		read_ms = now;
+	}
+	snprintf(dir, dirsz, "%s", cached);
+	pthread_mutex_unlock(&lock);
+}
+
 /* Where the current caller's pages go: 0 with dir, or 1 for "the daemon
  * itself" (no controller, no caller, the daemon's own cgroup, a caller we
  * cannot place; the last logged once). */
@@ -402,9 +421,8 @@ static int target(char *dir, size_t dirsz)
 				 "daemon's cgroup (logged once)", (int)caller, strerror(-r));
 		return 1;
 	}
-	if (cgroup_of(0, own, sizeof(own)) == 0 && !strcmp(own, dir))
-		return 1;
-	return 0;
+	own_cgroup(own, sizeof(own));
+	return !strcmp(own, dir);
 }
 
 pid_t charge_caller_set(pid_t pid)

@@ -5,7 +5,8 @@
 # buffer: written (open O_CREAT, write 4 KiB, close: a staged file
 # allocated at close) and truncated (open, ftruncate 4 KiB, close), by a
 # caller in the daemon's own memory cgroup and by one in a child memory
-# cgroup (whose pages a helper allocates). With DMABUFFS_MEMCG_BEFORE=BIN
+# cgroup (whose pages a helper allocates); wall clock and CPU time (the
+# caller's, the daemon's and its helpers'). With DMABUFFS_MEMCG_BEFORE=BIN
 # (an older dmabuffs, e.g. main's build before the change) both daemons run,
 # interleaved, and the ratio after/before is printed (target: 2x at most).
 # A benchmark: reported, never asserted.
@@ -94,17 +95,32 @@ start() {
 	done
 }
 
-# make HOW CGROUP: microseconds per buffer for N buffers, then removes them
+# make HOW CGROUP: microseconds per buffer for N buffers, wall clock and
+# CPU (the caller's, the daemon's and its helpers': on a loaded machine
+# the wall clock mostly measures the wait for a CPU), then removes them
 # (not timed). CGROUP "-": the caller stays where it is.
 make() {
-	python3 - "$mnt" "$n" "$1" "$2" <<-'EOF'
-		import os, sys, time
-		d, n, how, cg = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+	python3 - "$mnt" "$n" "$1" "$2" "$pid" <<-'EOF'
+		import glob, os, sys, time
+		d, n, how, cg, daemon = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 		if cg != "-":
 		    with open(os.path.join(cg, "cgroup.procs"), "w") as f:
 		        f.write(str(os.getpid()))
+		def ticks(pid):
+		    try:
+		        with open(f"/proc/{pid}/stat") as f:
+		            v = f.read().rsplit(")", 1)[1].split()
+		        return int(v[11]) + int(v[12])
+		    except OSError:
+		        return 0
+		def others():
+		    pids = {daemon}
+		    for c in glob.glob(f"/proc/{daemon}/task/*/children"):
+		        with open(c) as f:
+		            pids.update(f.read().split())
+		    return {p: ticks(p) for p in pids}
 		block = b"\x5a" * 4096
-		t0 = time.monotonic()
+		o0, c0, t0 = others(), os.times(), time.monotonic()
 		for i in range(n):
 		    fd = os.open(f"{d}/b{i:05d}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 		    if how == "write":
@@ -112,10 +128,13 @@ make() {
 		    else:
 		        os.ftruncate(fd, 4096)
 		    os.close(fd)
-		t1 = time.monotonic()
+		t1, c1, o1 = time.monotonic(), os.times(), others()
 		for i in range(n):
 		    os.unlink(f"{d}/b{i:05d}")
-		print("%.1f" % ((t1 - t0) / n * 1e6))
+		hz = os.sysconf("SC_CLK_TCK")
+		cpu = (c1.user - c0.user + c1.system - c0.system +
+		       sum(v - o0.get(p, 0) for p, v in o1.items()) / hz)
+		print("%.1f %.1f" % ((t1 - t0) / n * 1e6, cpu / n * 1e6))
 	EOF
 }
 
@@ -138,24 +157,31 @@ while [ $r -lt "$reps" ]; do
 	r=$((r + 1))
 done
 
+# median KEY COLUMN: "median (min, max)" of a column (4 wall, 5 CPU).
 median() {
-	awk -v k="$1" '$1 " " $2 " " $3 == k { print $4 }' "$T/results" | sort -n |
+	awk -v k="$1" -v c="$2" '$1 " " $2 " " $3 == k { print $c }' "$T/results" | sort -n |
 		awk '{ v[NR] = $1 } END { if (NR) printf "%s (min %s, max %s)", v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
-echo "memcg-alloc: $n buffers of 4 KiB through the mount, $reps runs, microseconds per buffer (median)"
+echo "memcg-alloc: $n buffers of 4 KiB through the mount, $reps runs, microseconds per buffer" \
+	"(median, min, max)"
+: >"$T/bench"
 for how in write truncate; do
 	for where in own child; do
 		[ $where = own ] || [ -n "$cg" ] || continue
-		a=$(median "after $how $where")
-		line="  $how, caller in the $where cgroup: after $a"
-		if [ -n "$before" ]; then
-			b=$(median "before $how $where")
-			ratio=$(awk -v a="${a%% *}" -v b="${b%% *}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-			line="$line, before $b, ratio ${ratio}x"
-			echo "BENCH name=memcg_${how}_${where}_before_us value=${b%% *}" >>"$T/bench"
-		fi
-		echo "$line"
-		echo "BENCH name=memcg_${how}_${where}_us value=${a%% *}" >>"$T/bench"
+		for col in 4:wall 5:cpu; do
+			a=$(median "after $how $where" "${col%%:*}")
+			line="  $how, caller in the $where cgroup, ${col#*:}: after $a"
+			name=memcg_${how}_${where}_${col#*:}_us
+			if [ -n "$before" ]; then
+				b=$(median "before $how $where" "${col%%:*}")
+				ratio=$(awk -v a="${a%% *}" -v b="${b%% *}" \
+					'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+				line="$line, before $b, ratio ${ratio}x"
+				echo "BENCH name=${name}_before value=${b%% *}" >>"$T/bench"
+			fi
+			echo "$line"
+			echo "BENCH name=$name value=${a%% *}" >>"$T/bench"
+		done
 	done
 done
 cat "$T/bench"
