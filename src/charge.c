@@ -360,8 +360,8 @@ static int cgroup_of(pid_t pid, char *dir, size_t dirsz)
 
 		if (!cg)
 			continue;
-		*cg++ = '\0';
-		ctl++;
+		*ctl++ = '\0'; /* l: the hierarchy id */
+		*cg++ = '\0';  /* ctl: its controllers; cg: the path */
 		if (mode == CG_V2) {
 			match = !strcmp(l, "0") && !ctl[0];
 		} else {
