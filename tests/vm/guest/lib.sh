@@ -340,6 +340,16 @@ memcg_cleanup() {
 memcg_usage() {
 	cat "$1/memory.current"
 }
+# memcg_settle DIR: wait up to 5 s for DIR's usage to fall under 2 MiB (a
+# removed file's buffer is freed once the kernel forgets it, in the
+# background).
+memcg_settle() {
+	i=0
+	while [ "$(memcg_usage "$1")" -ge $((2 * MIB)) ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 memcg_in() {
 	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"
 }
