@@ -32,6 +32,8 @@ ok $((u2 - u1 < 60 * MIB)) "... the user's cgroup grew by at least 60 MiB again"
 ok $((d2 - d1 >= 8 * MIB)) "... the daemon's by less than 8 MiB"
 
 rm -f "$M/staged" "$M/sized"
+# The kernel forgets the files (and the daemon frees them) in the background.
+wait_for '[ $((u2 - $(memcg_usage "$MEMCG_USER"))) -ge $((120 * MIB)) ]' 50
 u3=$(memcg_usage "$MEMCG_USER")
 diag "after rm: user cgroup $u3"
 ok $((u2 - u3 < 120 * MIB)) "removing both gives the user's cgroup at least 120 MiB back"
