@@ -17,6 +17,7 @@
 #include <xf86drm.h>
 
 #include "backend/backend.h"
+#include "charge.h"
 #include "policy.h"
 #include "shared/fdinfo.h"
 #include "shared/log.h"
@@ -58,9 +59,9 @@ static int dumb_export(int devfd, const char *what, size_t size, int *out_fd)
 	}
 	create.height = (uint32_t)((size + DUMB_PITCH - 1) / DUMB_PITCH);
 
-	/* drmIoctl() restarts on EINTR and EAGAIN. */
-	if (drmIoctl(devfd, DRM_IOCTL_MODE_CREATE_DUMB, &create) < 0) {
-		r = -errno;
+	/* In the caller's memory cgroup: what the driver accounts is theirs. */
+	r = charge_ioctl(devfd, DRM_IOCTL_MODE_CREATE_DUMB, &create, sizeof(create), -1);
+	if (r < 0) {
 		log_err("%s: CREATE_DUMB %ux%u@%u (%zu bytes): %s", what,
 			create.width, create.height, create.bpp, size,
 			strerror(-r));

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/dma-heap.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "charge.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
@@ -28,15 +30,17 @@ static int heap_alloc(struct backend *be, size_t size, int *out_fd)
 		.fd_flags = O_RDWR | O_CLOEXEC,
 		.heap_flags = 0,
 	};
+	int r;
 
 	if (!out_fd || size == 0 || size % page_size() != 0)
 		return -EINVAL;
 	if (backend_is_gone(be))
 		return -ENODEV;
 
-	if (RETRY_EINTR(ioctl(be->devfd, DMA_HEAP_IOCTL_ALLOC, &data)) < 0) {
-		int r = -errno;
-
+	/* In the caller's memory cgroup: what the heap accounts is theirs. */
+	r = charge_ioctl(be->devfd, DMA_HEAP_IOCTL_ALLOC, &data, sizeof(data),
+			 offsetof(struct dma_heap_allocation_data, fd));
+	if (r < 0) {
 		log_err("%s: DMA_HEAP_IOCTL_ALLOC of %zu bytes: %s", be->name,
 			size, strerror(-r));
 		return r;

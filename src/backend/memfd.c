@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "charge.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
@@ -35,15 +36,10 @@ static int memfd_alloc(struct backend *be, size_t size, int *out_fd)
 	if (!out_fd || size == 0 || size % page_size() != 0)
 		return -EINVAL;
 
-	fd = memfd_create_private("dmabuffs");
-	if (fd < 0) {
-		log_err("memfd: memfd_create: %s", strerror(-fd));
-		return fd;
-	}
-	if (ftruncate(fd, (off_t)size) < 0) {
-		r = -errno;
-		log_err("memfd: cannot size a buffer to %zu bytes: %s", size,
-			strerror(-r));
+	/* Made, and its pages allocated, in the caller's memory cgroup. */
+	r = charge_memfd("dmabuffs", size, &fd);
+	if (r < 0) {
+		log_err("memfd: cannot make a buffer of %zu bytes: %s", size, strerror(-r));
 		return r;
 	}
 	r = memfd_fix_size(fd, &why);

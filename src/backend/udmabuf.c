@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "charge.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
@@ -126,15 +127,11 @@ static int udmabuf_alloc(struct backend *be, size_t size, int *out_fd)
 	if (backend_is_gone(be))
 		return -ENODEV;
 
-	memfd = memfd_create_private("dmabuffs-udmabuf");
-	if (memfd < 0) {
-		log_err("udmabuf: memfd_create: %s", strerror(-memfd));
-		return memfd;
-	}
-	if (ftruncate(memfd, (off_t)size) < 0) {
-		r = -errno;
-		log_err("udmabuf: cannot size the memfd to %zu bytes: %s", size,
-			strerror(-r));
+	/* The pages are allocated in the caller's memory cgroup; the ioctl
+	 * below only pins them. */
+	r = charge_memfd("dmabuffs-udmabuf", size, &memfd);
+	if (r < 0) {
+		log_err("udmabuf: cannot make a memfd of %zu bytes: %s", size, strerror(-r));
 		return r;
 	}
 	/* The dma-buf holds its own references to the pages: the memfd can be

@@ -23,6 +23,7 @@
 
 #include "backend/backend.h"
 #include "buffer.h"
+#include "charge.h"
 #include "conf.h"
 #include "control.h"
 #include "daemon/fdstore.h"
@@ -243,6 +244,10 @@ int main(int argc, char *argv[])
 	char mp[PATH_MAX];
 	int r, ret = EXIT_FAILURE;
 
+	/* A helper that allocates in a caller's memory cgroup (charge.c):
+	 * nothing of the daemon's start-up runs in it. */
+	if (argc >= 2 && !strcmp(argv[1], CHARGE_HELPER_ARG))
+		return charge_helper_main(argc, argv);
 	log_init("dmabuffs", false, LOG_INFO);
 	raise_fd_limit();
 	if (options_parse(&args, &cfg) < 0)
@@ -289,6 +294,7 @@ int main(int argc, char *argv[])
 			strerror(-r));
 		goto out_stop;
 	}
+	charge_init();
 	log_info("default backend: %s%s", registry_default()->name,
 		 registry_memfd_only() ? " (no dma-buf device on this machine)" : "");
 	r = buffer_init_sigbus_guard();
@@ -387,6 +393,7 @@ out_stop:
 	if (se)
 		fuse_session_destroy(se);
 	tree_exit();
+	charge_exit();
 	registry_exit();
 out_args:
 	free(fopts.mountpoint);

@@ -15,6 +15,7 @@
 
 #include "backend/backend.h"
 #include "buffer.h"
+#include "charge.h"
 #include "conf.h"
 #include "fs/entry.h"
 #include "shared/log.h"
@@ -120,6 +121,29 @@ static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t s
 	return 0;
 }
 
+/*
+ * A staged memfd about to become the buffer itself (adopted): its pages up
+ * to size allocated in the caller's memory cgroup (a truncate past the
+ * data), and those written ahead past size given back, so that the buffer
+ * holds no page nobody can reach. e->io held exclusive.
+ */
+static int staged_fit(struct entry *e, uint64_t size)
+{
+	uint64_t done = __atomic_load_n(&e->staged_charged, __ATOMIC_RELAXED);
+	int r = 0;
+
+	if (!e->be || !e->be->ops->adopt_memfd)
+		return 0; /* copied into another buffer: the memfd goes */
+	if (done > size)
+		fallocate(e->staged_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)size,
+			  (off_t)(done - size));
+	else
+		r = charge_populate(e->staged_fd, done, size - done);
+	if (r == 0)
+		__atomic_store_n(&e->staged_charged, size, __ATOMIC_RELAXED);
+	return r;
+}
+
 int entry_allocate(struct entry *e, uint64_t size)
 {
 	struct buffer *buf = NULL;
@@ -144,8 +168,10 @@ int entry_allocate(struct entry *e, uint64_t size)
 		/* Emptying a staged file keeps it staged, and charges nothing. */
 		if (e->staged_fd >= 0 && ftruncate(e->staged_fd, 0) < 0)
 			r = -errno;
-		else
+		else {
 			quota_shrink(&e->quota, 0);
+			__atomic_store_n(&e->staged_charged, 0, __ATOMIC_RELAXED);
+		}
 		goto out;
 	}
 	size = ALIGN_UP(size, (uint64_t)page_size());
@@ -156,10 +182,15 @@ int entry_allocate(struct entry *e, uint64_t size)
 	if (r < 0)
 		goto out;
 	/* A buffer to be passed through is made of a memfd of our own, which
-	 * the backend adopts like a staged one. */
+	 * the backend adopts like a staged one; its pages, like a staged
+	 * file's, are allocated in the caller's memory cgroup. */
 	if (e->staged_fd < 0 && wants_backing(e))
-		fresh = memfd_create_private("dmabuffs");
-	r = make_buffer(e, size, e->staged_fd >= 0 ? e->staged_fd : fresh, staged_len, &buf);
+		r = charge_memfd("dmabuffs", size, &fresh);
+	else if (e->staged_fd >= 0)
+		r = staged_fit(e, size);
+	if (r == 0)
+		r = make_buffer(e, size, e->staged_fd >= 0 ? e->staged_fd : fresh, staged_len,
+				&buf);
 	if (r < 0) {
 		quota_shrink(&e->quota, charged);
 		goto out;
@@ -199,6 +230,9 @@ int entry_truncate_staged(struct entry *e)
 		r = -errno;
 	else if (!e->buf)
 		quota_shrink(&e->quota, 0);
+	/* ftruncate frees the pages written ahead too. */
+	if (!e->buf && r == 0)
+		__atomic_store_n(&e->staged_charged, 0, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&e->io);
 	return r;
 }
@@ -263,6 +297,41 @@ static uint64_t staged_max(void)
 	return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : UINT64_MAX;
 }
 
+/*
+ * Pages the daemon writes into a staged memfd would be charged to the
+ * daemon: allocate them first in the writer's memory cgroup (charge.h),
+ * ahead of the data, doubling up to 64 MiB a step, so that a file written
+ * in 1 MiB requests costs a helper round trip per doubling, not per
+ * request; a small file's first step is just its first write (no 4 KiB
+ * file has pages zeroed for it that its allocation gives back). A step refused
+ * (ENOMEM) is tried again at just what this write needs. e->io held
+ * shared: two writers may both populate, which only costs time.
+ */
+#define STAGE_STEP_MAX (64 * 1024 * 1024)
+
+static int staged_charge(struct entry *e, uint64_t end)
+{
+	uint64_t done = __atomic_load_n(&e->staged_charged, __ATOMIC_RELAXED), want, need;
+	int r;
+
+	if (end <= done)
+		return 0;
+	need = ALIGN_UP(end, (uint64_t)page_size());
+	want = MAX(need, done + MIN(done, STAGE_STEP_MAX));
+	r = charge_populate(e->staged_fd, done, want - done);
+	if (r == -ENOMEM && want > need) {
+		want = need;
+		r = charge_populate(e->staged_fd, done, want - done);
+	}
+	if (r < 0)
+		return r;
+	while (done < want &&
+	       !__atomic_compare_exchange_n(&e->staged_charged, &done, want, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return 0;
+}
+
 ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, bool nonblock)
 {
 	ssize_t n;
@@ -284,6 +353,8 @@ ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, 
 			/* A staged file is memory too: charged as it grows. */
 			n = quota_grow(&e->quota, off > UINT64_MAX - len ? UINT64_MAX : off + len,
 				       e->name);
+			if (n == 0)
+				n = staged_charge(e, off + len);
 			if (n == 0 && (n = pwrite(e->staged_fd, src, len, (off_t)off)) < 0)
 				n = -errno;
 			break;

@@ -523,6 +523,7 @@ void entry_install_staged(struct entry *e, int fd)
 {
 	pthread_mutex_lock(&tree_lock);
 	e->staged_fd = fd;
+	__atomic_store_n(&e->staged_charged, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tree_lock);
 }
 

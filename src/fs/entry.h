@@ -66,6 +66,9 @@ struct entry {
 	pthread_rwlock_t io;
 	struct buffer *buf; /* NULL while unallocated or staged */
 	int staged_fd;      /* memfd holding data written before allocation */
+	/* Bytes of staged_fd whose pages were allocated in the writer's
+	 * memory cgroup ahead of the writes (charge.h); atomic. */
+	uint64_t staged_charged;
 	/* FUSE passthrough: the memfd whose pages are buf (udmabuf, memfd
 	 * backends), kept at allocation when opens may be passed through;
 	 * set with buf, under io. The kernel's backing id of it while

@@ -19,6 +19,7 @@
 
 #include "backend/backend.h"
 #include "buffer.h"
+#include "charge.h"
 #include "conf.h"
 #include "fs/entry.h"
 #include "fs/fs-internal.h"
@@ -443,6 +444,7 @@ static void reply_written(fuse_req_t req, ssize_t n, size_t size, off_t off)
 void fs_write(fuse_req_t req, fuse_ino_t ino, const char *src, size_t size, off_t off,
 	      struct fuse_file_info *fi)
 {
+	CHARGE_CALLER(fuse_req_ctx(req)->pid); /* a staged file's pages */
 	ssize_t n = entry_write(handle_of(fi)->e, src, size, (uint64_t)off, fi->flags & O_NONBLOCK);
 
 	reply_written(req, n, size, off);
@@ -528,6 +530,7 @@ void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct handle *h = handle_of(fi);
 	pid_t pid = fuse_req_ctx(req)->pid;
 	bool opener = pid == h->opener || (pid > 0 && tgid_of(pid) == tgid_of(h->opener));
+	CHARGE_CALLER(pid);
 
 	fuse_reply_err(req, -entry_flush(h->e, opener));
 }
@@ -535,6 +538,8 @@ void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
+	/* RELEASE carries no caller: the opener allocates what is still staged. */
+	CHARGE_CALLER(h->opener);
 
 	tree_unhold(&h->held);
 	io_release(req, h);
@@ -559,6 +564,7 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	}
 	/* Like ftruncate: allocates an unallocated or staged file, and never
 	 * resizes an allocated one (EPERM). */
+	CHARGE_CALLER(fuse_req_ctx(req)->pid);
 	fuse_reply_err(req, -entry_fallocate(handle_of(fi)->e, (uint64_t)offset + (uint64_t)length));
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "charge.h"
 #include "fs/entry.h"
 #include "fs/fs-internal.h"
 #include "fs/quota.h"
@@ -116,12 +117,16 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 
 	/* The root's attributes change; the tree's other nodes and
 	 * discovered buffers have fixed ones. */
-	if (e)
+	if (e) {
+		/* A truncate allocates: in the caller's memory cgroup. */
+		CHARGE_CALLER(fuse_req_ctx(req)->pid);
+
 		r = entry_setattr(e, attr, entry_set_flags(to_set));
-	else if (ino_kind(ino) == NODE_ENTRY)
+	} else if (ino_kind(ino) == NODE_ENTRY) {
 		r = -ENOENT;
-	else
+	} else {
 		r = node_setattr(fs_config(req), ino, attr, to_set);
+	}
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else

@@ -307,3 +307,50 @@ device_loss() {
 	rm /run/dmabuf/lost || fail "rm of the gone buffer failed"
 	kill -0 "$DAEMON_PID" 2>/dev/null || fail "dmabuffs died after the removal"
 }
+
+# Memory cgroups (cgroup v2, which the guest mounts nowhere by itself):
+# memcg_setup LIMIT-BYTES mounts cgroup2 on /sys/fs/cgroup if needed,
+# enables the memory controller for the root's children and makes
+# $MEMCG_USER (limited, no swap) and $MEMCG_DAEMON; the EXIT trap removes
+# them after the daemon stopped. memcg_usage DIR: memory.current.
+# memcg_in DIR CMD...: CMD run inside DIR.
+memcg_setup() {
+	CG=/sys/fs/cgroup
+	if ! grep -q " $CG cgroup2 " /proc/mounts; then
+		mount -t cgroup2 cgroup2 $CG || skip "cannot mount cgroup2 on $CG"
+	fi
+	grep -qw memory $CG/cgroup.controllers ||
+		skip "cgroup2 has no memory controller on $(uname -r)"
+	echo +memory >$CG/cgroup.subtree_control || fail "cannot enable memory in $CG"
+	MEMCG_USER=$CG/vmt-user-$$ MEMCG_DAEMON=$CG/vmt-daemon-$$
+	mkdir $MEMCG_USER $MEMCG_DAEMON || fail "cannot make cgroups in $CG"
+	echo "$1" >$MEMCG_USER/memory.max || fail "cannot set memory.max"
+	echo 0 >$MEMCG_USER/memory.swap.max 2>/dev/null
+	trap 'stop_daemon; memcg_cleanup' EXIT
+}
+memcg_cleanup() {
+	for d in $MEMCG_USER $MEMCG_DAEMON; do
+		i=0
+		while [ -d $d ] && ! rmdir $d 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	done
+}
+memcg_usage() {
+	cat "$1/memory.current"
+}
+# memcg_settle DIR: wait up to 5 s for DIR's usage to fall under 2 MiB (a
+# removed file's buffer is freed once the kernel forgets it, in the
+# background).
+memcg_settle() {
+	i=0
+	while [ "$(memcg_usage "$1")" -ge $((2 * MIB)) ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+memcg_in() {
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"
+}
+MIB=1048576
