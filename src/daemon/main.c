@@ -27,6 +27,7 @@
 #include "control.h"
 #include "daemon/fdstore.h"
 #include "daemon/options.h"
+#include "daemon/reattach.h"
 #include "fs/ops.h"
 #include "fs/tree.h"
 #include "shared/log.h"
@@ -191,18 +192,21 @@ static int prepare_mountpoint(const char *mp)
 	char type[256];
 	int r;
 
-	for (int i = 0; i < 16 && stat(mp, &st) < 0 && errno == ENOTCONN; i++) {
+	for (int i = 0; i < 16 && fuse_mounted_on(mp, type, sizeof(type)) == 0; i++) {
+		enum fuse_probe p = fuse_probe(mp, 2000);
+
+		if (p != FUSE_PROBE_DEAD) {
+			log_err("%s: a live FUSE file system (%s) is mounted there%s; "
+				"refusing to mount over it (stop it first)",
+				mp, type, p == FUSE_PROBE_NOSERV ? ", kept open by another "
+				"process but not answering" : "");
+			return -EBUSY;
+		}
 		log_notice("%s: removing the stale mount of a daemon that died", mp);
 		if (umount2(mp, MNT_DETACH) < 0) {
 			log_err("%s: cannot remove the stale mount: %m", mp);
 			return -errno;
 		}
-	}
-	if (fuse_mounted_on(mp, type, sizeof(type)) == 0) {
-		log_err("%s: a live FUSE file system (%s) is mounted there; "
-			"refusing to mount over it (stop it first)",
-			mp, type);
-		return -EBUSY;
 	}
 	r = mkdir_p(mp, 0755);
 	if (r < 0) {
@@ -295,8 +299,12 @@ int main(int argc, char *argv[])
 	if (r < 0)
 		goto out_registry;
 	tree_init(&cfg, fs_notify_gone, &fs_data);
-	/* Before the mount: the tree is whole when anyone can see it. */
-	fdstore_restore();
+	/* Before the mount: the tree is whole when anyone can see it. A
+	 * store this daemon cannot read is left alone, and the start fails. */
+	if (fdstore_restore() < 0 || fdstore_attach() < 0) {
+		tree_exit();
+		goto out_registry;
+	}
 
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs_data);
 	if (!se)

@@ -14,12 +14,20 @@ with LISTEN_FDS=N, LISTEN_FDNAMES=a:b:... and LISTEN_PID=<the new pid>.
     h.wait_ready(pid, timeout)     # pump messages until READY=1
     h.pump(timeout)                # read what is queued
     h.store                        # [(name, fd)], in the order received
+    h.start_logged(argv, log)      # start() with stdout and stderr to log
+    h.stop(pid)                    # SIGTERM, wait: exit code or "TIMEOUT"
+    h.kill_all()                   # SIGKILL and reap whatever start() made
+    h.pump_in_background()         # a thread reads the socket from now on,
+                                   # as a service manager does (the daemon
+                                   # stores fds at every change; a full
+                                   # socket would block it)
 """
 
 import array
 import os
 import select
 import socket
+import threading
 import time
 
 
@@ -33,11 +41,21 @@ class Harness:
         self.store = []
         self.ready = False
         self.messages = []
+        self.lock = threading.RLock()
+        self.thread = None
+        self.started = []
 
     def _one(self):
+        with self.lock:
+            return self._one_locked()
+
+    def _one_locked(self):
         fds = array.array("i")
-        msg, anc, _flags, _addr = self.sock.recvmsg(
-            4096, socket.CMSG_SPACE(253 * fds.itemsize))
+        try:
+            msg, anc, _flags, _addr = self.sock.recvmsg(
+                4096, socket.CMSG_SPACE(253 * fds.itemsize), socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return {}
         for level, kind, data in anc:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.frombytes(data[:len(data) - (len(data) % fds.itemsize)])
@@ -62,8 +80,23 @@ class Harness:
             self.store = [e for e in self.store if e[0] != name]
         return fields
 
+    def pump_in_background(self):
+        def loop():
+            while True:
+                select.select([self.sock], [], [], 0.2)
+                self._one()
+        self.thread = threading.Thread(target=loop, daemon=True)
+        self.thread.start()
+
+    def names(self):
+        with self.lock:
+            return sorted(n for n, _ in self.store)
+
     def pump(self, timeout=0.0):
         """Read every message that arrives within timeout seconds."""
+        if self.thread:
+            time.sleep(timeout)
+            return
         end = time.monotonic() + timeout
         while True:
             left = max(0.0, end - time.monotonic())
@@ -87,9 +120,11 @@ class Harness:
         env["NOTIFY_SOCKET"] = self.path
         for k in ("LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID"):
             env.pop(k, None)
-        store = list(self.store)
-        pid = os.fork()
+        with self.lock:
+            store = list(self.store)
+            pid = os.fork()
         if pid:
+            self.started.append(pid)
             return pid
         try:
             # Out of the way first (above every target), so that no fd
@@ -109,3 +144,39 @@ class Harness:
             os.execvpe(argv[0], argv, env)
         finally:
             os._exit(127)
+
+    def start_logged(self, argv, path, env=None):
+        """start() with the daemon's stdout and stderr going to path."""
+        with open(path, "w") as log:
+            saved = os.dup(1), os.dup(2)
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            try:
+                return self.start(argv, env)
+            finally:
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+                os.close(saved[0])
+                os.close(saved[1])
+
+    def stop(self, pid, sig=15, timeout=10.0):
+        """Send sig, wait for the exit: its exit code, or "TIMEOUT"."""
+        os.kill(pid, sig)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump(0.05)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                self.pump(0.2)
+                return os.waitstatus_to_exitcode(status)
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        return "TIMEOUT"
+
+    def kill_all(self):
+        for pid in self.started:
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
