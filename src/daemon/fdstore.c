@@ -38,12 +38,14 @@
 #include "backend/backend.h"
 #include "buffer.h"
 #include "conf.h"
+#include "control.h"
 #include "daemon/fdstore.h"
 #include "fs/persist.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 
 #define STATE_NAME_V1 "state"
+#define CONTROL_NAME "control"
 #define STATE_VERSION 2
 #define STATE_MAX (64 << 20)
 
@@ -427,6 +429,15 @@ static int find_fd(const struct stored *st, const char *name)
 	return -1;
 }
 
+/* Whether any stored fd is a buffer's (b<id>, s<id>, or version 1's b<N>). */
+static bool holds_buffers(const struct stored *st)
+{
+	for (int i = 0; i < st->n; i++)
+		if (st->names[i] && st->fds[i] >= 0 && (st->names[i][0] == 'b' || st->names[i][0] == 's'))
+			return true;
+	return false;
+}
+
 /* A record's version and buffer list; NULL with *why set when unusable. */
 static json_object *record_list(json_object *root, int64_t *version, uint64_t *s,
 				const char **why)
@@ -575,28 +586,86 @@ static int pick_record(struct stored *st, json_object **root_out, json_object **
 	return best;
 }
 
+/* What the service manager handed over, read once (sd_listen_fds_with_names
+ * unsets the environment), for fdstore_take() and fdstore_restore(). */
+static struct stored loaded;
+static bool load_done;
+
+static int load(void)
+{
+	if (load_done)
+		return loaded.fds || loaded.n <= 0 ? 0 : -ENOMEM;
+	load_done = true;
+	loaded.n = sd_listen_fds_with_names(1, &loaded.names);
+	if (loaded.n <= 0)
+		return 0;
+	loaded.fds = calloc((size_t)loaded.n, sizeof(*loaded.fds));
+	if (!loaded.fds)
+		return -ENOMEM;
+	for (int i = 0; i < loaded.n; i++)
+		loaded.fds[i] = SD_LISTEN_FDS_START + i;
+	return 0;
+}
+
+/* The stored fd named name, taken (it stays in the store), or -1. */
+static int take(const char *name)
+{
+	int k, fd;
+
+	if (load() < 0 || (k = find_fd(&loaded, name)) < 0 || loaded.fds[k] < 0)
+		return -1;
+	fd = loaded.fds[k];
+	loaded.fds[k] = -1;
+	free(loaded.names[k]);
+	loaded.names[k] = NULL;
+	return fd;
+}
+
+int fdstore_control(const char *path, bool group_set, gid_t group)
+{
+	int fd = take(CONTROL_NAME), r;
+
+	if (fd >= 0 && control_adopt(fd, path) == 0) {
+		log_info("control socket %s: taken over from the previous run (clients that "
+			 "connected meanwhile are served now)",
+			 path);
+		return 0;
+	}
+	r = control_bind(path, group_set, group);
+	if (r < 0 || !getenv("NOTIFY_SOCKET"))
+		return r;
+	/* The previous run's socket (if any) leaves the store with its name. */
+	unstore(CONTROL_NAME);
+	if (store_fd(CONTROL_NAME, control_listen_fd()) == 0)
+		control_keep_path();
+	else
+		log_warn("control socket: cannot keep it in the fd store; clients get "
+			 "ECONNREFUSED while the daemon restarts");
+	return 0;
+}
+
 int fdstore_restore(void)
 {
-	struct stored st = { 0 };
+	struct stored st;
 	json_object *root = NULL, *list = NULL;
 	unsigned int unlinked = 0, extra = 0;
 	int restored = 0, failed = 0, r;
 	int64_t version = 0;
 
-	st.n = sd_listen_fds_with_names(1, &st.names);
-	if (st.n <= 0)
-		return 0;
-	st.fds = calloc((size_t)st.n, sizeof(*st.fds));
-	if (!st.fds) {
+	if (load() < 0) {
 		log_err("fd store: out of memory reading %d stored fds; refusing to start "
 			"rather than lose them",
-			st.n);
-		r = -ENOMEM;
-		goto refuse;
+			loaded.n);
+		return -ENOMEM;
 	}
-	for (int i = 0; i < st.n; i++)
-		st.fds[i] = SD_LISTEN_FDS_START + i;
+	st = loaded;
+	if (st.n <= 0)
+		return 0;
 	r = pick_record(&st, &root, &list, &version);
+	if (r == -ENOENT && !holds_buffers(&st)) {
+		r = 0;
+		goto refuse; /* nothing to bring back: what is left is closed */
+	}
 	if (r < 0) {
 		/* The buffers stay in the store, untouched: a dmabuffs that can
 		 * read the record (the one that wrote it) gets them back. */
@@ -630,7 +699,7 @@ int fdstore_restore(void)
 	restored -= (int)unlinked;
 	for (int i = 0; i < st.n; i++)
 		if (st.names[i] && st.fds[i] >= 0 && strcmp(st.names[i], STATE_NAME_V1) &&
-		    strncmp(st.names[i], "state.", 6))
+		    strncmp(st.names[i], "state.", 6) && strcmp(st.names[i], CONTROL_NAME))
 			extra++;
 	log_info("fd store: %d buffers restored from the previous run (record version %" PRId64
 		 ")%s",
@@ -650,13 +719,13 @@ int fdstore_restore(void)
 			unstore(st.names[i]);
 refuse:
 	for (int i = 0; i < st.n; i++) {
-		if (!st.fds || st.fds[i] >= 0)
-			close(SD_LISTEN_FDS_START + i);
-		if (st.names)
-			free(st.names[i]);
+		if (st.fds[i] >= 0)
+			close(st.fds[i]);
+		free(st.names[i]);
 	}
 	free(st.names);
 	free(st.fds);
+	loaded = (struct stored){ 0 };
 	json_object_put(root);
 	return r;
 }

@@ -12,6 +12,12 @@
  * this process, all of this does nothing.
  */
 
+/* control_bind(), or control_adopt() of the listening socket the previous
+ * run left in the store (FDNAME=control); a socket bound here goes to the
+ * store, so that clients wait in its backlog while the daemon restarts. */
+#include <stdbool.h>
+#include <sys/types.h>
+int fdstore_control(const char *path, bool group_set, gid_t group);
 /* Bring back what the previous run stored; the tree and the registry are
  * up. Returns how many buffers came back, or -EBADMSG when the store holds
  * fds but no record this daemon can read: the start must then fail (the

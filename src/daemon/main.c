@@ -282,7 +282,7 @@ int main(int argc, char *argv[])
 	if (cfg.io_uring)
 		want_io_uring(&args);
 
-	r = control_bind(cfg.control_path, cfg.group_set, cfg.group);
+	r = fdstore_control(cfg.control_path, cfg.group_set, cfg.group);
 	if (r < 0) {
 		log_err("control socket %s: %s", cfg.control_path, strerror(-r));
 		goto out_args;

@@ -79,7 +79,9 @@ try:
     names = h.names()
     ok("state.0" in names and "state.1" in names, "the state record is in the fd store "
        "while the daemon runs", names)
-    is_(len(names), 4, "... with the two lasting buffers (transients left out)") or diag(names)
+    is_(len(names), 5, "... with the two lasting buffers (transients left out) and the "
+        "control socket") or diag(names)
+    ok("control" in names, "... which is stored as control")
     is_(stop(pid), 0, "SIGTERM: the first daemon exits 0") or log_tail()
     is_(h.names(), names, "the stop leaves the store as it was")
 
@@ -111,7 +113,7 @@ try:
     os.unlink(os.path.join(M, "pubkeep"))
     is_(stop(pid), 0, "the second daemon exits 0")
     is_(h.names()[-2:], ["state.0", "state.1"], "the record is still there")
-    is_(len(h.store), 3, "... without the buffer removed meanwhile")
+    is_(len(h.store), 4, "... without the buffer removed meanwhile")
     pid = start(3)
     pids.append(pid)
     ok(h.wait_ready(pid), "a third start is READY")
@@ -122,7 +124,8 @@ try:
     for i in range(1500):
         with open(os.path.join(M, "many%04d" % i), "wb") as f:
             f.write(b"%04d" % i)
-    is_(len(h.store), 1503, "1,501 buffers: all stored as they were written, and the record")
+    is_(len(h.store), 1504, "1,501 buffers: all stored as they were written, the record and "
+        "the control socket")
     is_(stop(pid), 0, "the third daemon exits 0 with 1,501 buffers")
     pid = start(4)
     pids.append(pid)

@@ -12,7 +12,8 @@ require_host
 
 fdstore_mount
 py <<'PY'
-import os, random, signal, subprocess, sys, time
+import os, random, signal, socket, struct, subprocess, sys, time
+import tap
 from tap import ok, is_, diag, fdstore_harness
 
 T, M = os.environ["T"], os.environ["M"]
@@ -90,6 +91,15 @@ try:
         os.close(staged)  # its daemon is gone: the close may fail
     except OSError:
         pass
+    # The listening control socket outlives its daemon (in the store): a
+    # client connecting now waits in its backlog, no ECONNREFUSED.
+    try:
+        early = tap.ctl_connect(timeout=30)
+        early.send(tap.encode_request(tap.OP_EXPORT, "published"))
+        early_err = None
+    except OSError as e:
+        early, early_err = None, e.strerror
+    is_(early_err, None, "while no daemon runs, a client connects to the control socket")
     t0 = time.monotonic()
     pid = start()
     ok(h.wait_ready(pid, 20), "the first start right after the kill is READY") or \
@@ -125,6 +135,17 @@ try:
     exp = subprocess.run(["publish-memfd", "--export", "published", "--seed", "9"],
                          capture_output=True, text=True)
     is_(exp.returncode, 0, "the published buffer is back with its content")
+    reply = None
+    if early:
+        try:
+            data, rfds, _f, _a = socket.recv_fds(early, 4096, 4)
+            reply = struct.unpack_from(tap.REP_HDR, data)[1]
+            for fd in rfds:
+                os.close(fd)
+        except OSError as e:
+            reply = e.strerror
+        early.close()
+    is_(reply, 0, "... and the restarted daemon answers its request (EXPORT)")
     h.pump(0.3)
     is_(len(h.store), store_before,
         "the store holds as many fds as before the kill (nothing leaked, nothing lost)")
