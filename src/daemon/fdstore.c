@@ -471,7 +471,7 @@ static int restore_one(json_object *o, size_t i, struct stored *st, bool v1, uin
 	struct tree_record rec;
 	const char *fdname, *bename;
 	struct buffer *buf = NULL;
-	char want[32];
+	char want[32], byid[2][32];
 	int k, fd = -1, r;
 
 	if (parse_record(o, &rec, &fdname, &bename) < 0) {
@@ -483,6 +483,18 @@ static int restore_one(json_object *o, size_t i, struct stored *st, bool v1, uin
 	if (rec.id == 0) {
 		log_err("%s: its record has no id, not restored", rec.name);
 		return -EINVAL;
+	}
+	/* Version 2 finds the bytes by id, not by the record's fd: staging and
+	 * allocation store their fd before the write or close returns and do
+	 * not wait for a record (the buffer's fd wins over a staging memfd a
+	 * crash left beside it). */
+	if (!v1) {
+		fd_name(byid[0], sizeof(byid[0]), rec.id, STORED_BUF);
+		fd_name(byid[1], sizeof(byid[1]), rec.id, STORED_STAGED);
+		fdname = NULL;
+		for (int j = 0; j < 2 && !fdname; j++)
+			if (find_fd(st, byid[j]) >= 0)
+				fdname = byid[j];
 	}
 	if (!rec.linked) {
 		/* A file that was open but had no name: after a new mount

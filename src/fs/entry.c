@@ -559,8 +559,10 @@ void entry_install_buffer(struct entry *e, struct buffer *buf)
 	e->staged_fd = -1;
 	now(&e->ctime);
 	pthread_mutex_unlock(&tree_lock);
+	/* The next start finds the bytes by the entry's id: only the
+	 * record's times wait. */
 	if (keep)
-		persist_changed(true);
+		persist_changed(false);
 	persist_fd_remove(e, STORED_STAGED);
 	if (staged >= 0)
 		close(staged);
@@ -579,7 +581,7 @@ void entry_install_staged(struct entry *e, int fd)
 	e->staged_fd = fd;
 	pthread_mutex_unlock(&tree_lock);
 	if (keep)
-		persist_changed(true);
+		persist_changed(false);
 }
 
 /* ---- attributes ---- */
