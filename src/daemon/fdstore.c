@@ -153,6 +153,34 @@ struct save {
 	unsigned int n;
 };
 
+/* The tree's records, copied under the tree lock; JSON is made after it
+ * is dropped (about 5 us a buffer: 50 ms of stalled requests at 10,000
+ * buffers if made under it). buf and staged_fd only say which kind. */
+struct copy {
+	struct tree_record *recs;
+	size_t n, cap;
+	bool failed;
+};
+
+static int copy_one(const struct tree_record *rec, void *data)
+{
+	struct copy *c = data;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 256;
+		struct tree_record *more = realloc(c->recs, cap * sizeof(*more));
+
+		if (!more) {
+			c->failed = true;
+			return -ENOMEM;
+		}
+		c->recs = more;
+		c->cap = cap;
+	}
+	c->recs[c->n++] = *rec;
+	return 0;
+}
+
 static int save_one(const struct tree_record *rec, void *data)
 {
 	struct save *sv = data;
@@ -193,13 +221,24 @@ static int save_one(const struct tree_record *rec, void *data)
  * (writing is set: nobody else writes). */
 static int write_record(uint64_t s, unsigned int *count)
 {
-	struct save sv = { .list = json_object_new_array() };
-	json_object *root = json_object_new_object();
+	struct save sv = { .list = NULL };
+	struct copy c = { 0 };
+	json_object *root;
 	int fd = slot_fd[s % 2], r = 0;
 	const char *text;
 	size_t len;
 
-	tree_save(save_one, &sv);
+	/* A record cut short would drop buffers: none rather than that. */
+	tree_save(copy_one, &c);
+	if (c.failed) {
+		free(c.recs);
+		return -ENOMEM;
+	}
+	sv.list = json_object_new_array();
+	root = json_object_new_object();
+	for (size_t i = 0; i < c.n; i++)
+		save_one(&c.recs[i], &sv);
+	free(c.recs);
 	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
 	json_object_object_add(root, "seq", json_object_new_int64((int64_t)s));
 	json_object_object_add(root, "buffers", sv.list);
