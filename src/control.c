@@ -24,6 +24,8 @@
  * timeout is closed, and root has slots of its own.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <libgen.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -63,6 +65,10 @@
 static int listen_fd = -1;
 static int stop_fd = -1;
 static char *sock_path;
+/* The listening socket is in the service manager's fd store: a stop
+ * leaves its path, so that the next daemon serves the same socket and the
+ * clients that connect meanwhile wait in its backlog. */
+static bool keep_path;
 static pthread_t thread;
 static bool running;
 static struct control_limits limits;
@@ -145,6 +151,51 @@ int control_bind(const char *path, bool group_set, gid_t group)
 	sock_path = strdup(path);
 	listen_fd = TAKE_FD(fd);
 	return 0;
+}
+
+int control_adopt(int fd, const char *path)
+{
+	struct sockaddr_un sa = { 0 };
+	socklen_t len = sizeof(sa);
+	int type = 0, acc = 0;
+	socklen_t ilen = sizeof(int);
+	struct stat st;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ilen) < 0 || type != SOCK_SEQPACKET ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &ilen) < 0 || !acc ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    strncmp(sa.sun_path, path, sizeof(sa.sun_path)) != 0) {
+		log_info("control: the stored socket is not a listening socket on %s; binding anew",
+			 path);
+		close(fd);
+		return -ENOTSOCK;
+	}
+	/* Its path went (a RuntimeDirectory= removed at the stop): nobody can
+	 * reach it, and a bound socket cannot be bound again. */
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		log_info("control: %s is gone; binding anew", path);
+		close(fd);
+		return -ENOENT;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || !(sock_path = strdup(path))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	listen_fd = fd;
+	keep_path = true;
+	return 0;
+}
+
+int control_listen_fd(void)
+{
+	return listen_fd;
+}
+
+void control_keep_path(void)
+{
+	keep_path = true;
 }
 
 void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
@@ -642,7 +693,8 @@ void control_stop(void)
 		listen_fd = -1;
 	}
 	if (sock_path) {
-		unlink(sock_path);
+		if (!keep_path)
+			unlink(sock_path);
 		free(sock_path);
 		sock_path = NULL;
 	}

@@ -25,6 +25,14 @@ struct control_limits {
 #define CONTROL_IDLE_TIMEOUT_MS 5000
 
 int control_bind(const char *path, bool group_set, gid_t group);
+/* Serve fd, a listening socket a previous run left in the fd store, if it
+ * is still bound to path (taken over; closed when it is not: then
+ * control_bind()). */
+int control_adopt(int fd, const char *path);
+/* The listening socket, for the fd store; and the stop leaves its path
+ * (the store keeps the socket for the next run). */
+int control_listen_fd(void);
+void control_keep_path(void);
 struct config;
 /* Start serving with the default limits above; cfg (the map-flag mode,
  * the mount point LIST names) is kept until control_stop(). */

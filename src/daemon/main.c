@@ -28,6 +28,7 @@
 #include "control.h"
 #include "daemon/fdstore.h"
 #include "daemon/options.h"
+#include "daemon/reattach.h"
 #include "fs/ops.h"
 #include "fs/tree.h"
 #include "shared/log.h"
@@ -192,18 +193,21 @@ static int prepare_mountpoint(const char *mp)
 	char type[256];
 	int r;
 
-	for (int i = 0; i < 16 && stat(mp, &st) < 0 && errno == ENOTCONN; i++) {
+	for (int i = 0; i < 16 && fuse_mounted_on(mp, type, sizeof(type)) == 0; i++) {
+		enum fuse_probe p = fuse_probe(mp, 2000);
+
+		if (p != FUSE_PROBE_DEAD) {
+			log_err("%s: a live FUSE file system (%s) is mounted there%s; "
+				"refusing to mount over it (stop it first)",
+				mp, type, p == FUSE_PROBE_NOSERV ? ", kept open by another "
+				"process but not answering" : "");
+			return -EBUSY;
+		}
 		log_notice("%s: removing the stale mount of a daemon that died", mp);
 		if (umount2(mp, MNT_DETACH) < 0) {
 			log_err("%s: cannot remove the stale mount: %m", mp);
 			return -errno;
 		}
-	}
-	if (fuse_mounted_on(mp, type, sizeof(type)) == 0) {
-		log_err("%s: a live FUSE file system (%s) is mounted there; "
-			"refusing to mount over it (stop it first)",
-			mp, type);
-		return -EBUSY;
 	}
 	r = mkdir_p(mp, 0755);
 	if (r < 0) {
@@ -283,7 +287,7 @@ int main(int argc, char *argv[])
 	if (cfg.io_uring)
 		want_io_uring(&args);
 
-	r = control_bind(cfg.control_path, cfg.group_set, cfg.group);
+	r = fdstore_control(cfg.control_path, cfg.group_set, cfg.group);
 	if (r < 0) {
 		log_err("control socket %s: %s", cfg.control_path, strerror(-r));
 		goto out_args;
@@ -307,8 +311,10 @@ int main(int argc, char *argv[])
 		goto out_stop;
 	fs_data.se = se;
 	tree_init(&cfg, fs_notify_gone, &fs_data);
-	/* Before the mount: the tree is whole when anyone can see it. */
-	fdstore_restore(&cfg);
+	/* Before the mount: the tree is whole when anyone can see it. A
+	 * store this daemon cannot read is left alone, and the start fails. */
+	if (fdstore_restore(&cfg) < 0 || fdstore_attach() < 0)
+		goto out_stop;
 	tree_up = true;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;

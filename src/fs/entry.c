@@ -69,6 +69,13 @@ static void entry_free(struct entry *e)
 {
 	if (!e)
 		return;
+	/* Out of the record first, then out of the store: a crash in
+	 * between leaves an fd the next start closes, never a record naming
+	 * an fd that is gone. */
+	if (__atomic_load_n(&e->stored, __ATOMIC_ACQUIRE)) {
+		persist_changed(true);
+		persist_fd_remove(e, STORED_BUF | STORED_STAGED);
+	}
 	quota_drop(&e->quota);
 	buffer_unref(e->buf);
 	if (e->staged_fd >= 0)
@@ -83,6 +90,8 @@ void tree_exit(void)
 {
 	struct entry *e, *next;
 
+	/* What is freed here stays in the store for the next start. */
+	tree_set_store(NULL);
 	tree_free_held();
 	pthread_mutex_lock(&tree_lock);
 	for (e = entries; e; e = next) {
@@ -106,14 +115,16 @@ static struct entry *find_id_locked(uint64_t id)
 	return index_find_id(id);
 }
 
-static struct entry *add_locked(uid_t uid, gid_t gid, mode_t mode, enum origin origin,
-				struct backend *be)
+static struct entry *add_id_locked(uint64_t id, uid_t uid, gid_t gid, mode_t mode,
+				   enum origin origin, struct backend *be)
 {
 	struct entry *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return NULL;
-	e->id = next_id++;
+	e->id = id ? id : next_id++;
+	if (e->id >= next_id)
+		next_id = e->id + 1;
 	e->uid = uid;
 	e->gid = cfg && cfg->group_set ? cfg->group : gid;
 	e->mode = mode & 07777;
@@ -132,9 +143,17 @@ static struct entry *add_locked(uid_t uid, gid_t gid, mode_t mode, enum origin o
 	return e;
 }
 
-/* A new linked entry. -EINVAL/-ENAMETOOLONG, -EEXIST, -ENOMEM. */
-static int add_linked_locked(const char *name, uid_t uid, gid_t gid, mode_t mode,
-			     enum origin origin, struct backend *be, struct entry **out)
+static struct entry *add_locked(uid_t uid, gid_t gid, mode_t mode, enum origin origin,
+				struct backend *be)
+{
+	return add_id_locked(0, uid, gid, mode, origin, be);
+}
+
+/* A new linked entry (id 0: the next one). -EINVAL/-ENAMETOOLONG, -EEXIST,
+ * -ENOMEM. */
+static int add_linked_id_locked(uint64_t id, const char *name, uid_t uid, gid_t gid,
+				mode_t mode, enum origin origin, struct backend *be,
+				struct entry **out)
 {
 	struct entry *e;
 	int r;
@@ -144,7 +163,7 @@ static int add_linked_locked(const char *name, uid_t uid, gid_t gid, mode_t mode
 		return r;
 	if (find_name_locked(name))
 		return -EEXIST;
-	e = add_locked(uid, gid, mode, origin, be);
+	e = add_id_locked(id, uid, gid, mode, origin, be);
 	if (!e)
 		return -ENOMEM;
 	snprintf(e->name, sizeof(e->name), "%s", name);
@@ -152,6 +171,12 @@ static int add_linked_locked(const char *name, uid_t uid, gid_t gid, mode_t mode
 	index_add_name(e);
 	*out = e;
 	return 0;
+}
+
+static int add_linked_locked(const char *name, uid_t uid, gid_t gid, mode_t mode,
+			     enum origin origin, struct backend *be, struct entry **out)
+{
+	return add_linked_id_locked(0, name, uid, gid, mode, origin, be, out);
 }
 
 /* Take an entry nothing holds any more out of the list: true when the
@@ -326,6 +351,8 @@ int entry_create(const char *name, uid_t uid, gid_t gid, mode_t mode, struct bac
 		*out = e;
 	}
 	pthread_mutex_unlock(&tree_lock);
+	if (r == 0)
+		persist_changed(true);
 	return r;
 }
 
@@ -341,6 +368,8 @@ int entry_unlink(const char *name)
 	pthread_mutex_unlock(&tree_lock);
 	if (do_free)
 		entry_free(e);
+	else if (e)
+		persist_changed(true);
 	return e ? 0 : -ENOENT;
 }
 
@@ -374,6 +403,8 @@ int entry_rename(const char *name, const char *newname, bool noreplace)
 		}
 	}
 	pthread_mutex_unlock(&tree_lock);
+	if (r == 0)
+		persist_changed(true);
 	if (free_victim)
 		entry_free(victim);
 	if (buf) {
@@ -415,6 +446,7 @@ int entry_setattr(struct entry *e, const struct stat *attr, unsigned int to_set)
 	if (to_set & ~(ENTRY_SET_ATIME | ENTRY_SET_MTIME))
 		now(&e->ctime);
 	pthread_mutex_unlock(&tree_lock);
+	persist_changed(true);
 	return 0;
 }
 
@@ -505,26 +537,53 @@ void entry_touch(struct entry *e)
 	now(&e->mtime);
 	e->ctime = e->mtime;
 	pthread_mutex_unlock(&tree_lock);
+	/* Written data is in the buffer (the store holds its fd); only the
+	 * time waits for the next record. */
+	persist_changed(false);
 }
 
 void entry_install_buffer(struct entry *e, struct buffer *buf)
 {
+	int staged;
+	bool keep;
+
+	/* The buffer's fd is in the store before the record names it, and
+	 * the staging memfd leaves only once a record without it is. */
+	pthread_mutex_lock(&tree_lock);
+	keep = persist_keeps(e);
+	pthread_mutex_unlock(&tree_lock);
+	if (keep)
+		persist_fd_add(e, STORED_BUF, buf->fd);
 	pthread_mutex_lock(&tree_lock);
 	e->buf = buf;
-	if (e->staged_fd >= 0) {
-		close(e->staged_fd);
-		e->staged_fd = -1;
-	}
+	staged = e->staged_fd;
+	e->staged_fd = -1;
 	now(&e->ctime);
 	pthread_mutex_unlock(&tree_lock);
+	/* The next start finds the bytes by the entry's id: only the
+	 * record's times wait. */
+	if (keep)
+		persist_changed(false);
+	persist_fd_remove(e, STORED_STAGED);
+	if (staged >= 0)
+		close(staged);
 }
 
 void entry_install_staged(struct entry *e, int fd)
 {
+	bool keep;
+
+	pthread_mutex_lock(&tree_lock);
+	keep = persist_keeps(e);
+	pthread_mutex_unlock(&tree_lock);
+	if (keep)
+		persist_fd_add(e, STORED_STAGED, fd);
 	pthread_mutex_lock(&tree_lock);
 	e->staged_fd = fd;
 	__atomic_store_n(&e->staged_charged, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tree_lock);
+	if (keep)
+		persist_changed(false);
 }
 
 /* ---- attributes ---- */
@@ -556,6 +615,7 @@ void entry_set_iomem(struct entry *e, int iomem_override)
 	if (e->buf)
 		buffer_set_iomem(e->buf, iomem_override, cfg->iomem_mode);
 	pthread_mutex_unlock(&tree_lock);
+	persist_changed(true);
 }
 
 int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size,
@@ -577,6 +637,8 @@ int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t
 		e->meta[key][size] = '\0';
 	}
 	pthread_mutex_unlock(&tree_lock);
+	if (r == 0)
+		persist_changed(true);
 	return r;
 }
 
@@ -590,6 +652,8 @@ int entry_remove_meta(struct entry *e, enum meta_key key)
 	else
 		r = -ENODATA;
 	pthread_mutex_unlock(&tree_lock);
+	if (r == 0)
+		persist_changed(true);
 	return r;
 }
 
@@ -622,13 +686,24 @@ int entry_with_name(const char *name, int (*fn)(struct entry *e, void *data), vo
 int entry_link_buffer(struct buffer *buf, const struct entry_link *l)
 {
 	struct quota_ref q = { 0 };
+	unsigned int stored = 0;
 	struct entry *e;
+	uint64_t id;
 	int r;
 
+	/* A lasting buffer's fd is in the store under its id before the
+	 * name exists: an id taken first, so that nothing can unlink and
+	 * free the entry between its link and its upload. */
+	pthread_mutex_lock(&tree_lock);
+	id = next_id++;
+	pthread_mutex_unlock(&tree_lock);
+	if (!l->conn_id && persist_fd_add_id(id, STORED_BUF, buf->fd))
+		stored = STORED_BUF;
 	pthread_mutex_lock(&tree_lock);
 	r = quota_add(&q, l->uid, buf->size, l->name);
 	if (r == 0)
-		r = add_linked_locked(l->name, l->uid, l->gid, l->mode, l->origin, buf->be, &e);
+		r = add_linked_id_locked(id, l->name, l->uid, l->gid, l->mode, l->origin, buf->be,
+					 &e);
 	if (r < 0)
 		quota_drop(&q);
 	if (r == 0) {
@@ -645,8 +720,71 @@ int entry_link_buffer(struct buffer *buf, const struct entry_link *l)
 		/* With the name, so no reader sees the file without them. */
 		if (l->meta)
 			memcpy(e->meta, l->meta, sizeof(e->meta));
+		e->stored = stored;
 	}
 	pthread_mutex_unlock(&tree_lock);
+	/* Published or imported: in the record before the reply. */
+	if (r == 0 && !l->conn_id)
+		persist_changed(true);
+	else if (r < 0 && stored)
+		persist_fd_remove_id(id, stored);
+	return r;
+}
+
+static uint64_t staged_size(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+int entry_restore(struct buffer *buf, const struct entry_link *l)
+{
+	struct quota_ref q = { 0 };
+	struct entry *e = NULL;
+	int r;
+
+	pthread_mutex_lock(&tree_lock);
+	if (l->id == 0 || find_id_locked(l->id)) {
+		r = -EEXIST;
+		goto out;
+	}
+	r = quota_add(&q, l->uid, buf ? buf->size : staged_size(l->staged_fd), l->name);
+	if (r < 0)
+		goto out;
+	if (l->unlinked) {
+		e = add_id_locked(l->id, l->uid, l->gid, l->mode, l->origin, l->be);
+		if (e)
+			snprintf(e->name, sizeof(e->name), "%s", l->name);
+		else
+			r = -ENOMEM;
+	} else {
+		r = add_linked_id_locked(l->id, l->name, l->uid, l->gid, l->mode, l->origin,
+					 l->be, &e);
+	}
+	if (r < 0) {
+		quota_drop(&q);
+		goto out;
+	}
+	e->quota = q;
+	e->gid = l->gid;
+	e->iomem_override = l->iomem_override;
+	if (l->mtime)
+		e->mtime = *l->mtime;
+	if (l->meta)
+		memcpy(e->meta, l->meta, sizeof(e->meta));
+	e->stored = l->stored;
+	if (buf) {
+		e->buf = buffer_ref(buf);
+		if (l->iomem_override >= 0)
+			buffer_set_iomem(buf, l->iomem_override, cfg->iomem_mode);
+	} else if (l->staged_fd >= 0) {
+		e->staged_fd = l->staged_fd;
+	}
+out:
+	pthread_mutex_unlock(&tree_lock);
+	if (r < 0 && !buf && l->staged_fd >= 0)
+		close(l->staged_fd);
 	return r;
 }
 
@@ -676,6 +814,8 @@ int entry_unlink_first(int (*match)(const struct entry *e, const void *arg), con
 		return r;
 	if (do_free)
 		entry_free(e);
+	else
+		persist_changed(true);
 	notify_gone(name, ino);
 	return 0;
 }

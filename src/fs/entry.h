@@ -78,6 +78,9 @@ struct entry {
 	int backing_fd;
 	int backing_id;
 	unsigned int pt_opens, other_opens;
+	/* STORED_* (fs/persist.h): which of its fds the daemon's fd store
+	 * holds; atomic, set by persist.c. */
+	unsigned int stored;
 
 	struct entry *prev, *next;
 	struct entry *id_next, *name_next; /* entry-index.c's chains */
@@ -249,11 +252,24 @@ struct entry_link {
 	bool gid_exact;
 	const struct timespec *mtime;
 	const char (*meta)[META_VALUE_MAX + 1]; /* META_COUNT values */
+	/* entry_restore() only: the id it had (ids given later are above
+	 * it), not linked (an open file kept it), its backend, a staged
+	 * memfd instead of a buffer, its fds already in the store. */
+	uint64_t id;
+	bool unlinked;
+	struct backend *be;
+	int staged_fd;
+	unsigned int stored;
 };
 /* A new linked entry around buf (a reference is taken), charged to
  * l->uid's quota, all fields set under one lock so that no reader sees it
  * half made. -EINVAL/-ENAMETOOLONG, -EEXIST, -EDQUOT, -ENOMEM. */
 int entry_link_buffer(struct buffer *buf, const struct entry_link *l);
+/* A restart's entry_link_buffer() (fs/persist.c): buf (a reference is
+ * taken), or l->staged_fd (taken over, also on error), or neither; with
+ * l->id, linked or not. -EEXIST (the id or the name), -EINVAL, -EDQUOT,
+ * -ENOMEM. */
+int entry_restore(struct buffer *buf, const struct entry_link *l);
 /* Unlink the first linked entry match() accepts (called under the tree
  * lock: 1 not this one, 0 this one, < 0 this one but refused), saving its
  * name, tell the kernel, free it if unused. 0, or match()'s refusal

@@ -2,39 +2,58 @@
 /*
  * Handing the buffers over to the daemon's next start (fs/persist.h): the
  * records the fd store keeps, taken and given back under the tree lock
- * through entry.c's tree_each() and entry_link_buffer(). What a record
- * holds is decided here, how it is stored by the daemon's fdstore.c.
+ * through entry.c's tree_each() and entry_restore(), and the hooks entry.c
+ * calls at every change so that the store is current when a process dies
+ * without a stop (kill -9, a crash, the OOM killer). What a record holds
+ * is decided here, how it is stored by the daemon's fdstore.c. Part of the
+ * buffer model: no FUSE here.
  */
 #include <string.h>
 #include <stdio.h>
 
+#include "buffer.h"
 #include "fs/entry.h"
 #include "fs/persist.h"
+
+/* Set once before the mount and cleared at tree_exit(); read by every
+ * thread (an atomic pointer, no lock). */
+static const struct tree_store_ops *store;
 
 struct save_arg {
 	int (*fn)(const struct tree_record *rec, void *data);
 	void *data;
 };
 
+bool persist_keeps(const struct entry *e)
+{
+	/* A transient publication goes with its connection, which a restart
+	 * closes; a discovered buffer is its holder's. An unlinked entry
+	 * nobody has open is on its way out (FORGET). */
+	return !e->conn_id && e->origin != ORIGIN_DISCOVERED && (e->linked || e->nopen > 0);
+}
+
 static int save_cb(struct entry *e, void *data)
 {
 	const struct save_arg *a = data;
 	struct tree_record rec;
 
-	/* A transient publication goes with its connection, which a restart
-	 * closes; a discovered buffer is its holder's. */
-	if (!e->buf || e->conn_id || e->origin == ORIGIN_DISCOVERED)
+	if (!persist_keeps(e))
 		return 0;
 	memset(&rec, 0, sizeof(rec));
+	rec.id = e->id;
+	rec.linked = e->linked;
 	snprintf(rec.name, sizeof(rec.name), "%s", e->name);
 	rec.uid = e->uid;
 	rec.gid = e->gid;
 	rec.mode = e->mode;
 	rec.origin = e->origin;
+	rec.be = e->be;
 	rec.iomem_override = e->iomem_override;
 	memcpy(rec.meta, e->meta, sizeof(rec.meta));
 	rec.mtime = e->mtime;
 	rec.buf = e->buf;
+	rec.staged_fd = e->buf ? -1 : e->staged_fd;
+	rec.stored = __atomic_load_n(&e->stored, __ATOMIC_ACQUIRE);
 	return a->fn(&rec, a->data);
 }
 
@@ -42,10 +61,10 @@ int tree_save(int (*fn)(const struct tree_record *rec, void *data), void *data)
 {
 	struct save_arg a = { fn, data };
 
-	return tree_each(false, save_cb, &a);
+	return tree_each(true, save_cb, &a);
 }
 
-int tree_restore(const struct tree_record *rec, struct buffer *buf)
+int tree_restore(const struct tree_record *rec, struct buffer *buf, int staged_fd)
 {
 	const struct entry_link l = {
 		.name = rec->name,
@@ -57,7 +76,82 @@ int tree_restore(const struct tree_record *rec, struct buffer *buf)
 		.gid_exact = true,
 		.mtime = &rec->mtime,
 		.meta = rec->meta,
+		.id = rec->id,
+		.unlinked = !rec->linked,
+		.be = rec->be,
+		.staged_fd = staged_fd,
+		.stored = rec->stored,
 	};
 
-	return entry_link_buffer(buf, &l);
+	return entry_restore(buf, &l);
+}
+
+void tree_set_store(const struct tree_store_ops *ops)
+{
+	__atomic_store_n(&store, ops, __ATOMIC_RELEASE);
+}
+
+bool persist_fd_add_id(uint64_t id, unsigned int what, int fd)
+{
+	const struct tree_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
+
+	return s && fd >= 0 && s->fd_add(id, what, fd) == 0;
+}
+
+void persist_fd_remove_id(uint64_t id, unsigned int what)
+{
+	const struct tree_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
+
+	if (s)
+		s->fd_remove(id, what);
+}
+
+void persist_fd_add(struct entry *e, unsigned int what, int fd)
+{
+	if (persist_fd_add_id(e->id, what, fd))
+		__atomic_or_fetch(&e->stored, what, __ATOMIC_RELEASE);
+}
+
+void persist_fd_remove(struct entry *e, unsigned int what)
+{
+	const struct tree_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
+
+	if (!s || !(__atomic_load_n(&e->stored, __ATOMIC_ACQUIRE) & what))
+		return;
+	s->fd_remove(e->id, what);
+	__atomic_and_fetch(&e->stored, ~what, __ATOMIC_RELEASE);
+}
+
+void persist_changed(bool wait)
+{
+	const struct tree_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
+
+	if (s)
+		s->changed(wait);
+}
+
+static int store_cb(struct entry *e, void *data)
+{
+	unsigned int *n = data;
+	unsigned int stored = __atomic_load_n(&e->stored, __ATOMIC_ACQUIRE);
+
+	if (!persist_keeps(e))
+		return 0;
+	if (e->buf && !(stored & STORED_BUF)) {
+		persist_fd_add(e, STORED_BUF, e->buf->fd);
+		(*n)++;
+	} else if (!e->buf && e->staged_fd >= 0 && !(stored & STORED_STAGED)) {
+		persist_fd_add(e, STORED_STAGED, e->staged_fd);
+		(*n)++;
+	}
+	return 0;
+}
+
+unsigned int tree_store_all(void)
+{
+	unsigned int n = 0;
+
+	/* At start-up, before the mount: nobody waits on the tree lock. */
+	tree_each(true, store_cb, &n);
+	return n;
 }

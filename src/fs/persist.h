@@ -3,33 +3,82 @@
 
 /*
  * What the tree hands over to the daemon's next start (the daemon's fdstore.c
- * keeps it in systemd's fd store): one record per buffer that must survive
- * a restart. Implemented in fs/persist.c, under the tree lock.
+ * keeps it in the service manager's fd store): one record per buffer that
+ * must survive a restart, and the hooks that keep the store current as the
+ * tree changes. Implemented in fs/persist.c, under the tree lock. Part of
+ * the buffer model: no FUSE here.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "fs/entry.h"
 
 struct tree_record {
+	uint64_t id;      /* the entry's id (its inode is ino_entry(id)) */
+	bool linked;      /* false: unlinked, still open */
 	char name[256];
 	uid_t uid;
 	gid_t gid;
 	mode_t mode;
 	enum origin origin;
+	struct backend *be; /* the entry's backend (NULL: imported) */
 	int iomem_override; /* -1, 0, 1 */
 	char meta[META_COUNT][META_VALUE_MAX + 1];
 	struct timespec mtime;
-	struct buffer *buf; /* tree_save(): borrowed for the callback */
+	/* tree_save(): borrowed for the callback. At most one of the two:
+	 * an allocated entry's buffer, a staged one's memfd; neither for an
+	 * entry with no bytes yet. */
+	struct buffer *buf;
+	int staged_fd;
+	unsigned int stored; /* STORED_* of the fds already in the store */
 };
 
-/* Call fn on every linked, allocated entry that outlives its publisher:
- * created, imported, or published without DMABUFFS_PUBLISH_TRANSIENT
- * (a transient one goes with its connection, which a restart closes).
- * Under the tree lock: fn must not call tree or entry verbs. Stops at and
- * returns fn's first nonzero. */
+/* Which of an entry's fds are in the store (struct entry's stored). */
+#define STORED_BUF 1u
+#define STORED_STAGED 2u
+
+/* Call fn on every entry that outlives its publisher and has a name or an
+ * open file: created, imported, or published without
+ * DMABUFFS_PUBLISH_TRANSIENT (a transient one goes with its connection,
+ * which a restart closes), unallocated, staged or allocated, linked or
+ * unlinked and open. Under the tree lock: fn must not call tree or entry
+ * verbs. Stops at and returns fn's first nonzero. */
 int tree_save(int (*fn)(const struct tree_record *rec, void *data), void *data);
-/* Link rec's name around buf (a reference is taken) with rec's owner,
- * mode, times, metadata and map flag; charged to rec->uid's quota.
- * -EEXIST, -EINVAL, -EDQUOT, -ENOMEM. */
-int tree_restore(const struct tree_record *rec, struct buffer *buf);
+/* Bring rec back around buf (a reference is taken) or staged_fd (taken
+ * over, also on error), or with no bytes when both are absent, with rec's
+ * id, name (linked or not), owner, mode, times, metadata and map flag;
+ * charged to rec->uid's quota. Ids given later are above every restored
+ * one. -EEXIST, -EINVAL, -EDQUOT, -ENOMEM. */
+int tree_restore(const struct tree_record *rec, struct buffer *buf, int staged_fd);
+
+/*
+ * The fd store's side, set by the daemon (NULL: none, as in tests and at
+ * tree_exit()). Called with no lock of the tree held:
+ * - fd_add: entry id's bytes are now in fd (its buffer's, or its staging
+ *   memfd with what STORED_STAGED); put it in the store before the record
+ *   that names it.
+ * - fd_remove: the record no longer names that fd; take it out.
+ * - changed: the tree changed; with wait, return only once the record in
+ *   the store has the change (the caller acknowledges it next).
+ */
+struct tree_store_ops {
+	int (*fd_add)(uint64_t id, unsigned int what, int fd);
+	void (*fd_remove)(uint64_t id, unsigned int what);
+	void (*changed)(bool wait);
+};
+void tree_set_store(const struct tree_store_ops *ops);
+/* Hand every kept fd the store does not hold yet to the store set above
+ * (at start-up, after a restore); how many. */
+unsigned int tree_store_all(void);
+
+/* For entry.c: the hooks above, doing nothing without a store. */
+void persist_fd_add(struct entry *e, unsigned int what, int fd);
+void persist_fd_remove(struct entry *e, unsigned int what);
+/* The same by id, for an entry not linked yet: true when stored. */
+bool persist_fd_add_id(uint64_t id, unsigned int what, int fd);
+void persist_fd_remove_id(uint64_t id, unsigned int what);
+void persist_changed(bool wait);
+/* An entry the record keeps (its fds go to the store). */
+bool persist_keeps(const struct entry *e);

@@ -17,6 +17,12 @@ with LISTEN_FDS=N, LISTEN_FDNAMES=a:b:... and LISTEN_PID=<the new pid>.
     pid = h.start_logged(argv, log) # h.start with stdout and stderr to log
     h.wait_exit(pid, sig, timeout) # (send sig,) pump until it exits: its
                                    # exit code, or "TIMEOUT" (then killed)
+    h.stop(pid)                    # SIGTERM, wait: exit code or "TIMEOUT"
+    h.kill_all()                   # SIGKILL and reap whatever start() made
+    h.pump_in_background()         # a thread reads the socket from now on,
+                                   # as a service manager does (the daemon
+                                   # stores fds at every change; a full
+                                   # socket would block it)
 """
 
 import array
@@ -24,6 +30,7 @@ import os
 import select
 import signal
 import socket
+import threading
 import time
 
 
@@ -37,11 +44,21 @@ class Harness:
         self.store = []
         self.ready = False
         self.messages = []
+        self.lock = threading.RLock()
+        self.thread = None
+        self.started = []
 
     def _one(self):
+        with self.lock:
+            return self._one_locked()
+
+    def _one_locked(self):
         fds = array.array("i")
-        msg, anc, _flags, _addr = self.sock.recvmsg(
-            4096, socket.CMSG_SPACE(253 * fds.itemsize))
+        try:
+            msg, anc, _flags, _addr = self.sock.recvmsg(
+                4096, socket.CMSG_SPACE(253 * fds.itemsize), socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return {}
         for level, kind, data in anc:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.frombytes(data[:len(data) - (len(data) % fds.itemsize)])
@@ -66,8 +83,23 @@ class Harness:
             self.store = [e for e in self.store if e[0] != name]
         return fields
 
+    def pump_in_background(self):
+        def loop():
+            while True:
+                select.select([self.sock], [], [], 0.2)
+                self._one()
+        self.thread = threading.Thread(target=loop, daemon=True)
+        self.thread.start()
+
+    def names(self):
+        with self.lock:
+            return sorted(n for n, _ in self.store)
+
     def pump(self, timeout=0.0):
         """Read every message that arrives within timeout seconds."""
+        if self.thread:
+            time.sleep(timeout)
+            return
         end = time.monotonic() + timeout
         while True:
             left = max(0.0, end - time.monotonic())
@@ -91,9 +123,11 @@ class Harness:
         env["NOTIFY_SOCKET"] = self.path
         for k in ("LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID"):
             env.pop(k, None)
-        store = list(self.store)
-        pid = os.fork()
+        with self.lock:
+            store = list(self.store)
+            pid = os.fork()
         if pid:
+            self.started.append(pid)
             return pid
         try:
             # Out of the way first (above every target), so that no fd
@@ -114,9 +148,9 @@ class Harness:
         finally:
             os._exit(127)
 
-    def start_logged(self, argv, log_path, env=None):
-        """start(), the program's stdout and stderr going to log_path."""
-        with open(log_path, "w") as log:
+    def start_logged(self, argv, path, env=None):
+        """start() with the daemon's stdout and stderr going to path."""
+        with open(path, "w") as log:
             saved = os.dup(1), os.dup(2)
             os.dup2(log.fileno(), 1)
             os.dup2(log.fileno(), 2)
@@ -143,3 +177,15 @@ class Harness:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         return "TIMEOUT"
+
+    def stop(self, pid, sig=signal.SIGTERM, timeout=10.0):
+        """Send sig, wait for the exit: its exit code, or "TIMEOUT"."""
+        return self.wait_exit(pid, sig, timeout)
+
+    def kill_all(self):
+        for pid in self.started:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass

@@ -53,13 +53,13 @@ try:
     with open(os.path.join(M, "keep"), "wb") as f:
         f.write(data)
     is_(wait_exit(pid, signal.SIGTERM), 0, "SIGTERM: exit 0") or log_tail()
-    is_(sorted(n for n, _ in h.store), ["b0", "state"], "the buffer and the state are stored")
+    is_(sorted(n for n, _ in h.store), ["b1", "control", "state.0", "state.1"], "the buffer and the state are stored")
 
     pid = start(bad, 2)
     pids.append(pid)
     is_(wait_exit(pid), 1, "an option libfuse refuses: the start fails with exit 1") or log_tail()
     ok(not os.path.ismount(M), "... and mounts nothing")
-    is_(sorted(n for n, _ in h.store), ["b0", "state"],
+    is_(sorted(n for n, _ in h.store), ["b1", "control", "state.0", "state.1"],
         "the failed start left the buffer and the state in the store") or log_tail()
 
     pid = start(good, 3)

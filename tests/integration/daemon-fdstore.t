@@ -2,31 +2,23 @@
 # daemon-fdstore: buffers survive a restart through the service manager's
 # fd store. A harness plays systemd (tests/helpers/fdstore-harness.py: the
 # NOTIFY_SOCKET datagram socket, then LISTEN_FDS/LISTEN_FDNAMES/LISTEN_PID):
-# READY=1 comes once the mount is up; at SIGTERM the daemon stores every
-# buffer and a state record; the next start brings them back byte-exact
-# with name, owner, mode and xattrs, and takes them out of the store.
-# Transient publications (whose publisher is gone) are not brought back.
+# READY=1 comes once the mount is up; every lasting buffer's fd is in the
+# store while it exists, with a state record; the next start brings them
+# back byte-exact with name, owner, mode and xattrs, and leaves them in the
+# store (it is kept current, not filled at the stop). Transient
+# publications are never stored. A store whose record cannot be read is
+# refused, and left as it was.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 require_host
 command -v getfattr >/dev/null 2>&1 || skip_all "no getfattr (Debian package attr)"
 
-M=$T/mnt
-DMABUFFS_CONTROL=$T/control
-export M DMABUFFS_CONTROL DMABUFFS_MOUNT=$M
-mkdir -p "$M"
-MOUNTS="$MOUNTS $M"
+fdstore_mount
+py <<'PY'
+import os, signal, subprocess, time
+from tap import ok, is_, diag, fdstore_harness
 
-HARNESS=$top_srcdir/tests/helpers/fdstore-harness.py py <<'PY'
-import importlib.util, os, signal, subprocess, time
-from tap import ok, is_, diag
-
-spec = importlib.util.spec_from_file_location("harness", os.environ["HARNESS"])
-harness = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(harness)
-
-T, M, CTL = os.environ["T"], os.environ["M"], os.environ["DMABUFFS_CONTROL"]
-h = harness.Harness(os.path.join(T, "notify"))
-argv = ["dmabuffs", "-f", "-o", "backend=memfd,control=" + CTL, M]
+T, M = os.environ["T"], os.environ["M"]
+h, argv = fdstore_harness()
 logs = []
 
 
@@ -36,7 +28,7 @@ def start(n):
 
 
 def stop(pid):
-    return h.wait_exit(pid, signal.SIGTERM)
+    return h.stop(pid)
 
 
 def log_tail(n=15):
@@ -84,10 +76,14 @@ try:
     gone.kill()
     gone.wait()
 
+    names = h.names()
+    ok("state.0" in names and "state.1" in names, "the state record is in the fd store "
+       "while the daemon runs", names)
+    is_(len(names), 5, "... with the two lasting buffers (transients left out) and the "
+        "control socket") or diag(names)
+    ok("control" in names, "... which is stored as control")
     is_(stop(pid), 0, "SIGTERM: the first daemon exits 0") or log_tail()
-    names = sorted(n for n, _ in h.store)
-    ok("state" in names, "the state record is in the fd store", names)
-    is_(len(h.store), 3, "... with the two lasting buffers (transients left out)")
+    is_(h.names(), names, "the stop leaves the store as it was")
 
     pid = start(2)
     pids.append(pid)
@@ -109,15 +105,15 @@ try:
        "a transient buffer whose publisher died is not brought back")
     ok(not os.path.exists(os.path.join(M, "held")),
        "nor one whose publisher's connection the restart closed")
-    is_(len(h.store), 0, "the restored fds were taken out of the store (FDSTOREREMOVE)")
+    is_(h.names(), names, "the restored fds stay in the store under their names")
     with open(logs[-1]) as f:
         ok("2 buffers restored" in f.read(), "the log says how many came back") or log_tail()
 
     # A second cycle: what was restored is stored again.
     os.unlink(os.path.join(M, "pubkeep"))
     is_(stop(pid), 0, "the second daemon exits 0")
-    is_(sorted(n for n, _ in h.store)[-1], "state", "it stored the tree again")
-    is_(len(h.store), 2, "... without the buffer removed meanwhile")
+    is_(h.names()[-2:], ["state.0", "state.1"], "the record is still there")
+    is_(len(h.store), 4, "... without the buffer removed meanwhile")
     pid = start(3)
     pids.append(pid)
     ok(h.wait_ready(pid), "a third start is READY")
@@ -128,8 +124,9 @@ try:
     for i in range(1500):
         with open(os.path.join(M, "many%04d" % i), "wb") as f:
             f.write(b"%04d" % i)
+    is_(len(h.store), 1504, "1,501 buffers: all stored as they were written, the record and "
+        "the control socket")
     is_(stop(pid), 0, "the third daemon exits 0 with 1,501 buffers")
-    is_(len(h.store), 1502, "... all stored, and the state record")
     pid = start(4)
     pids.append(pid)
     ok(h.wait_ready(pid, 30), "a fourth start is READY")
@@ -142,15 +139,40 @@ try:
             pass
     is_(back, 1500, "all 1,500 small buffers came back with their data") or log_tail(8)
     is_(stop(pid), 0, "the fourth daemon exits 0")
+
+    # A record this daemon cannot read: refused, the store left alone.
+    with h.lock:
+        slots = [(n, fd) for n, fd in h.store if n.startswith("state.")]
+        saved = {n: os.pread(fd, os.fstat(fd).st_size, 0) for n, fd in slots}
+        for n, fd in slots:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, b'{"version": 99, "seq": 1, "buffers": []}', 0)
+        before = h.names()
+    pid = start(5)
+    pids.append(pid)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and os.waitpid(pid, os.WNOHANG) == (0, 0):
+        time.sleep(0.05)
+    ok(not os.path.ismount(M) and not h.ready, "a record of an unknown version: no mount")
+    with open(logs[-1]) as f:
+        text = f.read()
+    ok("refusing to start so that no buffer is dropped" in text and "version 99" in text,
+       "... and a log line says why and what to do") or log_tail()
+    is_(h.names(), before, "... and every stored fd is still in the store")
+    with h.lock:
+        for n, fd in slots:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, saved[n], 0)
+    pid = start(6)
+    pids.append(pid)
+    ok(h.wait_ready(pid, 30), "with the record put back, the next start is READY")
+    with open(keep, "rb") as f:
+        is_(f.read() == data, True, "... and has every buffer")
+    is_(stop(pid), 0, "the sixth daemon exits 0")
     held.stdin.close()
     held.wait()
 finally:
-    for p in pids:
-        try:
-            os.kill(p, signal.SIGKILL)
-            os.waitpid(p, 0)
-        except OSError:
-            pass
+    h.kill_all()
 PY
 
 # Without a service manager nothing is stored, and nothing changes.

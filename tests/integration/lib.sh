@@ -513,6 +513,18 @@ start_daemon() {
 	return 0
 }
 
+# fdstore_mount: M, DMABUFFS_CONTROL and HARNESS (exported) for daemons
+# that python code starts under the fd store harness (tap.fdstore_harness()).
+fdstore_mount() {
+	M=$T/mnt
+	DMABUFFS_CONTROL=$T/control
+	DMABUFFS_MOUNT=$M
+	HARNESS=$top_srcdir/tests/helpers/fdstore-harness.py
+	export M DMABUFFS_CONTROL DMABUFFS_MOUNT HARNESS
+	mkdir -p "$M"
+	MOUNTS="$MOUNTS $M"
+}
+
 # stop_daemon: SIGTERM the current daemon and wait for it and its mount.
 stop_daemon() {
 	kill_daemon "$DAEMON_PID"

@@ -264,3 +264,21 @@ def as_nobody(fn):
         data += chunk
     os.waitpid(pid, 0)
     return json.loads(data)
+
+
+# ------------------------------------------------------------ fd store
+
+
+def fdstore_harness():
+    """A stand-in service manager (tests/helpers/fdstore-harness.py, named
+    by $HARNESS) reading its socket in the background, and the daemon's
+    argv for the mount lib.sh's fdstore_mount set up."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("harness", os.environ["HARNESS"])
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    h = harness.Harness(os.path.join(T, "notify"))
+    h.pump_in_background()
+    argv = ["dmabuffs", "-f", "-o", "backend=memfd,control=" + os.environ["DMABUFFS_CONTROL"],
+            M]
+    return h, argv
