@@ -54,6 +54,11 @@ wait_up() {
 unit_start() {
 	systemctl start "$U" || { unit_log; fail "systemctl start $U failed"; }
 	wait_up || fail "$U did not come up after systemctl start"
+	# The unit's hardening must not give it a mount namespace: its mount
+	# would be seen by nobody.
+	ns=$(readlink "/proc/$(prop MainPID)/ns/mnt")
+	[ "$ns" = "$(readlink /proc/1/ns/mnt)" ] ||
+		fail "$U runs in a mount namespace of its own ($ns)"
 }
 
 # The buffers: one per backend the daemon offers among udmabuf,

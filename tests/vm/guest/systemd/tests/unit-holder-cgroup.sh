@@ -13,7 +13,7 @@ rm -f "$out"
 # Its stdin is a pipe that stays open (sleep): dmabuf-hold exits at EOF.
 systemd-run --unit="$h" --quiet -p StandardOutput="file:$out" \
 	-p StandardError="file:$out" \
-	/bin/sh -c 'sleep 600 | exec dmabuf-hold as 1000 hold udmabuf 131072 7' ||
+	/bin/sh -c 'sleep 600 | exec /vm/bin/dmabuf-hold as 1000 hold udmabuf 131072 7' ||
 	fail "systemd-run --unit=$h failed"
 trap 'rc=$?; systemctl stop "$h" 2>/dev/null; unit_reset; exit $rc' EXIT
 i=0
