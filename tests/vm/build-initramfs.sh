@@ -27,6 +27,14 @@
 # is then BUILDDIR/vm/initramfs-bench-RELEASE.cpio.gz, so that the tests'
 # archive stays as it is. Not safe to run twice at once on one BUILDDIR
 # (one staging tree): run.sh builds the kernels' archives one by one.
+# VM_SYSROOT=TREE (run.sh's systemd boot): the archive is a whole root file
+# system, TREE (fetch-systemd.sh: Debian's systemd and its libraries, glibc
+# included) with the project's programs, unit and libraries, busybox for
+# what TREE lacks, the modules, and the guest side of guest/systemd/ (its
+# /init starts systemd as PID 1; its tests instead of guest/tests/; no
+# integration tests, no fio): BUILDDIR/vm/initramfs-systemd-RELEASE.cpio.gz,
+# staged in BUILDDIR/vm/root-systemd. Libraries TREE has are not taken from
+# the build machine.
 set -euo pipefail
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
@@ -41,6 +49,13 @@ release=$(basename "$(ls -d "$ktree"/lib/modules/*/ | head -n1)")
 [ -n "$release" ] || die "no lib/modules/* in $ktree"
 out=$vm/initramfs-$release.cpio.gz
 [ "${VM_BENCH:-0}" = 1 ] && out=$vm/initramfs-bench-$release.cpio.gz
+sysroot=${VM_SYSROOT:-}
+if [ -n "$sysroot" ]; then
+	sysroot=$(cd "$sysroot" && pwd)
+	[ -x "$sysroot/usr/lib/systemd/systemd" ] || die "$sysroot has no usr/lib/systemd/systemd"
+	out=$vm/initramfs-systemd-$release.cpio.gz
+	root=$vm/root-systemd
+fi
 CC=${CC:-gcc}
 
 # Loaded by /init at boot, in this order (pvpanic-pci first, so that a panic
@@ -145,10 +160,19 @@ done
 
 # ---------------------------------------------------------------- stage
 rm -rf "$root"
-mkdir -p "$root"/{bin,dev,etc,proc,sys,run,tmp,root,lib64,usr/lib,vm/bin,vm/tests,vm/integration}
-ln -s bin "$root/sbin"
-ln -s ../bin "$root/usr/bin"
-ln -s ../bin "$root/usr/sbin"
+if [ -n "$sysroot" ]; then
+	# Merged /usr (bin, lib, ... are links into usr/), as on the system
+	# the packages come from.
+	mkdir -p "$root"
+	cp -a "$sysroot/." "$root/"
+	rm -f "$root/.complete" "$root/.packages"
+	mkdir -p "$root"/{dev,etc,proc,sys,run,tmp,root,vm/bin,vm/tests}
+else
+	mkdir -p "$root"/{bin,dev,etc,proc,sys,run,tmp,root,lib64,usr/lib,vm/bin,vm/tests,vm/integration}
+	ln -s bin "$root/sbin"
+	ln -s ../bin "$root/usr/bin"
+	ln -s ../bin "$root/usr/sbin"
+fi
 chmod 1777 "$root/tmp"
 
 busybox=$(command -v busybox) || die "busybox not found (package busybox-static)"
@@ -157,12 +181,16 @@ file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
 	die "$busybox is not static (install busybox-static)"
 cp "$busybox" "$root/bin/busybox"
 # --list names busybox itself: a link by that name would replace the binary.
-for applet in $("$root/bin/busybox" --list); do
-	case $applet in busybox|'['|'[[') continue ;; esac
+# In a sysroot the packages' own programs (systemctl, mount, ...) win, and
+# there is no busybox init.
+for applet in $("$root/bin/busybox" --list | grep -vxF -e '[' -e '[[') '[' '[['; do
+	case $applet in busybox) continue ;; esac
+	if [ -n "$sysroot" ]; then
+		[ "$applet" = init ] && continue
+		{ [ -e "$root/usr/bin/$applet" ] || [ -e "$root/usr/sbin/$applet" ]; } && continue
+	fi
 	ln -s busybox "$root/bin/$applet"
 done
-ln -s busybox "$root/bin/["
-ln -s busybox "$root/bin/[["
 
 # Modules keep their relative paths so that the guest's modprobe (busybox)
 # works from a modules.dep made for exactly this subset.
@@ -194,20 +222,44 @@ rm -f "$root/lib/modules/$release"/modules.*.bin
 echo "$BOOT_MODULES" >"$root/vm/boot-modules"
 
 # Guest scripts and programs.
-install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here/guest/runner.sh" "$root/vm/runner.sh"
 install -m 0644 "$here/guest/lib.sh" "$root/vm/lib.sh"
-install -m 0755 "$here/guest/bench.sh" "$root/vm/bench.sh"
-install -m 0755 "$here/guest/uring-mount.sh" "$root/vm/uring-mount.sh"
-for t in "$here"/guest/tests/*.sh; do
-	[ -e "$t" ] && install -m 0755 "$t" "$root/vm/tests/"
-done
+if [ -n "$sysroot" ]; then
+	sd=$here/guest/systemd
+	install -m 0755 "$sd/init" "$root/init"
+	install -m 0644 "$sd/lib.sh" "$root/vm/systemd-lib.sh"
+	install -m 0644 "$sd/crash.sh" "$root/vm/systemd-crash.sh"
+	for t in "$sd"/tests/*.sh; do
+		install -m 0755 "$t" "$root/vm/tests/"
+	done
+	for f in passwd group os-release machine-id; do
+		install -m 0644 "$sd/etc/$f" "$root/etc/$f"
+	done
+	mkdir -p "$root/etc/systemd/system"
+	install -m 0644 "$sd/vmtest.target" "$sd/vmtest.service" "$root/etc/systemd/system/"
+	ln -sfn vmtest.target "$root/etc/systemd/system/default.target"
+	# What a TCG boot cannot afford (each unit or generator costs seconds):
+	# the units guest/systemd/masked lists, and every generator (no fstab,
+	# no gettys, no GPT partitions here).
+	grep -v '^#' "$sd/masked" | while read -r u; do
+		[ -n "$u" ] && ln -sfn /dev/null "$root/etc/systemd/system/$u"
+	done
+	rm -f "$root"/usr/lib/systemd/system-generators/*
+else
+	install -m 0755 "$here/guest/init" "$root/init"
+	install -m 0755 "$here/guest/bench.sh" "$root/vm/bench.sh"
+	install -m 0755 "$here/guest/uring-mount.sh" "$root/vm/uring-mount.sh"
+	for t in "$here"/guest/tests/*.sh; do
+		[ -e "$t" ] && install -m 0755 "$t" "$root/vm/tests/"
+	done
+fi
 for p in "$vm"/progs/*; do
 	[ -x "$p" ] && install -m 0755 "$p" "$root/vm/bin/"
 done
 # The shell device tests of the host suite and what they source; the
 # runner only runs them when asked (vmintegration=1, README.md).
 for t in "$srcdir"/tests/integration/*.sh; do
+	[ -z "$sysroot" ] || break
 	case $t in */lib.sh | */daemon-lib.sh) continue ;; esac # sourced, not tests
 	[ -e "$t" ] && install -m 0755 "$t" "$root/vm/integration/"
 done
@@ -247,7 +299,9 @@ mkdir -p "$root/vm/src/tests/integration"
 # once into BUILDDIR/vm-cache/fio); without it those tests skip.
 install -m 0755 "$here/guest/fio-verify.sh" "$root/vm/fio-verify.sh"
 install -m 0755 "$srcdir/tests/integration/fio-verify.t" "$root/vm/src/tests/integration/"
-if fio=$("$here/build-fio.sh" "$builddir/vm-cache/fio"); then
+if [ -n "$sysroot" ]; then
+	:
+elif fio=$("$here/build-fio.sh" "$builddir/vm-cache/fio"); then
 	install -m 0755 "$fio" "$root/vm/bin/fio"
 else
 	echo "build-initramfs: warning: no static fio (build-fio.sh); the fio-verify-* tests skip" >&2
@@ -260,7 +314,9 @@ if [ $project = yes ]; then
 		mkdir -p "$root/usr/local/$d"
 		cp -a "$install_dir/usr/local/$d/." "$root/usr/local/$d/"
 	done
-	rm -rf "$root/usr/local/lib/pkgconfig" "$root/usr/local/lib/systemd"
+	rm -rf "$root/usr/local/lib/pkgconfig"
+	# The unit, as `make install` put it, is the systemd boot's subject.
+	[ -n "$sysroot" ] || rm -rf "$root/usr/local/lib/systemd"
 	find "$root/usr/local/lib" -name '*.la' -delete 2>/dev/null || true
 fi
 if [ ${#publish_flags[@]} -gt 0 ] && [ ! -e "$root/usr/local/lib/libdmabuffs.so.0" ]; then
@@ -272,6 +328,7 @@ fi
 # loader; then an ld.so.cache so that /usr/local/lib is searched too.
 printf '%s\n' /usr/local/lib /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu \
 	>"$root/etc/ld.so.conf"
+[ -z "$sysroot" ] || echo 'include /etc/ld.so.conf.d/*.conf' >>"$root/etc/ld.so.conf"
 while IFS= read -r -d '' f; do
 	head -c 4 "$f" 2>/dev/null | grep -q 'ELF' || continue
 	case $f in */lib/modules/*) continue ;; esac
@@ -291,12 +348,18 @@ while IFS= read -r -d '' f; do
 			cp -L "$lib" "$root$lib"
 		fi
 	done
-done < <(find "$root" -type f -perm -u+x ! -path "$root/bin/busybox" -print0;
-	 find "$root" -type f -name '*.so*' -print0)
+done < <(if [ -n "$sysroot" ]; then
+		# The packages' own files need nothing from the build machine.
+		find "$root/usr/local" "$root/vm" -type f \( -perm -u+x -o -name '*.so*' \) -print0
+	 else
+		find "$root" -type f -perm -u+x ! -path "$root/bin/busybox" -print0
+		find "$root" -type f -name '*.so*' -print0
+	 fi)
 # glibc dlopen()s libgcc_s.so.1 for pthread_cancel() and unwinding (libfuse
 # cancels its worker threads at unmount): ldd does not name it, a real
 # system always has it. Without it the daemon aborts on SIGTERM.
-if [ -e "$root/lib/x86_64-linux-gnu/libc.so.6" ]; then
+if [ -e "$root/lib/x86_64-linux-gnu/libc.so.6" ] &&
+   [ ! -e "$root/lib/x86_64-linux-gnu/libgcc_s.so.1" ]; then
 	gcc_s=$(readlink -f "$($CC -print-file-name=libgcc_s.so.1)")
 	[ -e "$gcc_s" ] || die "libgcc_s.so.1 not found (gcc -print-file-name)"
 	cp -L "$gcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"

@@ -36,13 +36,11 @@ skip() {
 [ $# -ge 1 ] && [ $# -le 3 ] || die "usage: $0 CACHEDIR [SUITE [SERIES]]"
 mkdir -p "$1"
 cache=$(cd "$1" && pwd)
-# The mirror is found by the machine's own release; SUITE (another
-# release's backports, say) lives on the same mirror.
-suite_base=bookworm
-[ -r /etc/os-release ] && suite_base=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=private-apt.sh
+. "$here/private-apt.sh"
 suite=${2:-$suite_base-backports}
 series=${3:-6.12}
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 # A tree unpacked by an earlier run: done, no network needed.
 current=$cache/kernel/current
@@ -52,72 +50,13 @@ if [ -z "${VM_KERNEL_REFRESH:-}" ] && [ -L "$current" ] &&
 	exit 0
 fi
 
-for t in apt-get apt-cache dpkg-deb; do
-	command -v $t >/dev/null || skip "$t not found"
-done
-[ -r "$keyring" ] || skip "$keyring missing (package debian-archive-keyring)"
-
-# The Debian archive URI from the machine's apt sources: deb822 *.sources
-# (URIs: + Suites:) or one-line *.list entries. Only an entry that serves
-# the release itself (not -security) is taken, since backports live beside
-# it on the same mirror.
-find_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk -v rel="$suite_base" '
-			function flush() {
-				if (uri != "" && types ~ /(^|[ \t])deb([ \t]|$)/ &&
-				    (" " suites " ") ~ (" " rel "[ /]") &&
-				    enabled != "no")
-					print uri
-				uri = ""; suites = ""; types = ""; enabled = ""
-			}
-			/^[ \t]*#/ { next }
-			/^[ \t]*$/ { flush(); next }
-			tolower($1) == "uris:" { uri = $2 }
-			tolower($1) == "suites:" { $1 = ""; suites = $0 }
-			tolower($1) == "types:" { $1 = ""; types = $0 }
-			tolower($1) == "enabled:" { enabled = tolower($2) }
-			END { flush() }' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		# deb [opts] URI SUITE COMPONENTS...
-		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
-		awk -v rel="$suite_base" '$1 == "deb" && $3 == rel { print $2 }'
-	done
-}
-mirror=$(find_mirror | grep -E '/debian/?$' | head -n1 || true)
-[ -n "$mirror" ] || mirror=$(find_mirror | head -n1 || true)
-[ -n "$mirror" ] || skip "no Debian $suite_base mirror in /etc/apt/sources.list*"
-mirror=${mirror%/}
-
 apt_dir=$cache/apt
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
-	"$apt_dir/debs" "$cache/kernel"
-sources=$apt_dir/sources.list
-echo "deb [signed-by=$keyring] $mirror $suite main" >"$sources.new"
-mv "$sources.new" "$sources"
-
-APT_OPTS=(
-	-o "Dir::Etc::SourceList=$sources"
-	-o "Dir::Etc::SourceParts=/dev/null"
-	-o "Dir::State::Lists=$apt_dir/lists"
-	-o "Dir::Cache=$apt_dir/cache"
-	-o "Dir::State::status=/dev/null"
-	-o "APT::Get::List-Cleanup=0"
-	-o "Acquire::Languages=none"
-	-o "Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled=false"
-	-o "Acquire::Retries=1"
-	-o "Acquire::http::Timeout=20"
-	-o "APT::Sandbox::User=root"
-)
+mkdir -p "$cache/kernel"
+private_apt "$apt_dir" "$suite" || skip "$private_apt_why"
 
 t0=$(date +%s.%N)
-echo "fetch-kernel: updating private lists for $suite from $mirror" >&2
-if ! timeout 120 apt-get -q "${APT_OPTS[@]}" update >"$apt_dir/update.log" 2>&1 ||
-   grep -qE '^(W|E): (Failed|Some index)' "$apt_dir/update.log"; then
+echo "fetch-kernel: updating private lists for $suite from $private_apt_mirror" >&2
+if ! private_apt_update "$apt_dir"; then
 	sed 's/^/  /' "$apt_dir/update.log" >&2
 	skip "apt-get update for $suite failed (no network?)"
 fi

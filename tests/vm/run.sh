@@ -8,10 +8,12 @@
 # trixie-backports in QEMU (TCG), each with an initramfs of the guest tests
 # and real dma-buf exporters (udmabuf, system heap, vgem, bochs, qxl,
 # virtio-gpu, vivid); a kernel with CONFIG_FUSE_IO_URING runs the suite a
-# second time with every daemon mounted -o io_uring. Reports
+# second time with every daemon mounted -o io_uring; and 7.3 boots once
+# more with Debian's systemd as PID 1 for the service tests. Reports
 #
 #	VMTEST PASS|FAIL|SKIP LABEL/name[: reason]  one line per test, LABEL
-#	                                           6.12, 7.3, 7.3-io_uring
+#	                                           6.12, 7.3, 7.3-io_uring,
+#	                                           7.3-systemd
 #	vm: P passed, F failed, S skipped           last line, all boots
 #
 # Exit 0 when every QEMU exited cleanly, each guest's VMRESULT line says 0
@@ -28,7 +30,7 @@
 # VM_TEST_TIMEOUT (per guest test, s, default 60), VM_INTEGRATION=0 (not
 # tests/integration/*.sh),
 # VM_APPEND (more kernel arguments), VM_PROJECT=no (no `make install` of
-# the project).
+# the project), VM_SYSTEMD=0 (no systemd boot).
 #
 # --bench: no tests; the benchmark in the guest instead (guest/bench.sh:
 # dmabuffs-bench --file on a udmabuf, a system-heap and a bochs VRAM
@@ -162,6 +164,50 @@ for i in "${!ktrees[@]}"; do
 		boot_append+=("vmlabel=$label-io_uring vmuring=1")
 	fi
 done
+# The systemd boot (VM_SYSTEMD=0: none): Debian's systemd as PID 1
+# (fetch-systemd.sh, cached in BUILDDIR/vm-cache/systemd-trixie/) on the 7.3
+# kernel (else the last one), the project's dmabuffs.service as `make
+# install` puts it; its tests are guest/systemd/tests/ (LABEL-systemd/NAME).
+# With VM_TESTS, only when one of them matches.
+sd_wanted=
+if [ -z "$bench" ] && [ "${VM_SYSTEMD:-1}" != 0 ]; then
+	sd_wanted=1
+	if [ -n "${VM_TESTS:-}" ]; then
+		sd_wanted=
+		for f in "$here"/guest/systemd/tests/*.sh; do
+			n=$(basename "$f" .sh)
+			for g in ${VM_TESTS//,/ }; do
+				# shellcheck disable=SC2254 # a glob on purpose
+				case $n in $g) sd_wanted=1 ;; esac
+			done
+		done
+	fi
+fi
+if [ -n "$sd_wanted" ]; then
+	si=$((${#ktrees[@]} - 1))
+	for i in "${!klabels[@]}"; do [ "${klabels[$i]}" = 7.3 ] && si=$i; done
+	sysroot=$("$here/fetch-systemd.sh" "$cache/systemd-trixie")
+	rc=$?
+	if [ $rc -eq $SKIP ]; then
+		kskips+=("systemd: fetch-systemd.sh could not download Debian's systemd (no network?)")
+	elif [ $rc -ne 0 ]; then
+		broken "fetch-systemd.sh $cache/systemd-trixie failed ($rc)"
+	else
+		kernel=${ktrees[$si]} label=${klabels[$si]}-systemd
+		initrd=$(VM_SYSROOT=$sysroot "$here/build-initramfs.sh" "$builddir" "$kernel") ||
+			broken "build-initramfs.sh failed for the systemd boot"
+		for f in "$kernel"/boot/vmlinuz-*; do vmlinuz=$f; done
+		# First: the longest boot (~200 s at load 8 here, mostly its
+		# systemctl calls) starts at once, the others fill the other CPU.
+		boots=("$label" "${boots[@]}") boot_kernel=("$vmlinuz" "${boot_kernel[@]}")
+		boot_initrd=("$initrd" "${boot_initrd[@]}")
+		# Each systemctl call takes a while in TCG: a test needs more
+		# than the default minute (VM_TEST_TIMEOUT overrides, as for all boots).
+		sd_append="vmlabel=$label vmintegration=0 systemd.show_status=error"
+		[ -n "${VM_TEST_TIMEOUT:-}" ] || sd_append+=" vmtimeout=150"
+		boot_append=("$sd_append" "${boot_append[@]}")
+	fi
+fi
 t_initrd=$(elapsed "$t")
 
 # ---------------------------------------------------------------- boot
