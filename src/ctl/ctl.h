@@ -98,8 +98,9 @@ struct inspect_snapshot {
 	size_t nnames, names_cap;
 	struct holders_model *model;
 	bool discovery;	     /* the mount has proc/ */
-	bool kernel_visible; /* bufinfo was read */
-	char kernel_note[64];	     /* why not */
+	bool kernel_visible; /* the kernel's list was read */
+	int kernel_source;   /* enum kbufs_source: where from */
+	char kernel_note[192]; /* why not, or why not the first source */
 	size_t hidden_files, hidden_procs; /* the caller may not look */
 };
 

@@ -27,6 +27,7 @@
 #include "lib/proto.h"
 #include "shared/bufinfo.h"
 #include "shared/holders.h"
+#include "shared/kbufs.h"
 #include "shared/util.h"
 
 /* ---- the snapshot ---- */
@@ -293,27 +294,29 @@ static int scan_proc(struct inspect_snapshot *s, const char *mnt)
 	return r;
 }
 
+/* Buffers no process holds: the kernel's list, from the first source that
+ * answers (kbufs.c: the BPF iterator, then debugfs bufinfo). */
 static int scan_kernel(struct inspect_snapshot *s)
 {
-	struct bufinfo bi = { 0 };
-	int r = bufinfo_read(getenv("DMABUFCTL_BUFINFO"), &bi);
+	struct kbufs k;
+	int r = kbufs_read(getenv("DMABUFCTL_BUFINFO"), &k);
 
-	if (r < 0) {
-		snprintf(s->kernel_note, sizeof(s->kernel_note), "%s",
-			 r == -ENOENT ? "no debugfs" :
-			 r == -EACCES ? "bufinfo is for root only" :
-					strerror(-r));
-		return 0;
-	}
-	s->kernel_visible = true;
-	for (size_t i = 0; i < bi.n && r == 0; i++) {
+	if (r < 0)
+		return r;
+	s->kernel_source = k.source;
+	snprintf(s->kernel_note, sizeof(s->kernel_note), "%s", k.reason);
+	s->kernel_visible = k.source != KBUFS_NONE;
+	for (size_t i = 0; i < k.list.n && r == 0; i++) {
 		struct holder_record rec;
 
-		bufinfo_entry_record(&bi.entries[i], &rec);
-		r = add_record(s, rec.ino, rec.size, 0, HOLDER_KERNEL,
-			       rec.exp_name);
+		bufinfo_entry_record(&k.list.entries[i], &rec);
+		r = add_record(s, rec.ino, rec.size, 0, HOLDER_KERNEL, rec.exp_name);
+		/* The kernel's name (DMA_BUF_SET_NAME): after the files', so
+		 * that it names only a buffer no file names. */
+		if (r == 0 && k.list.entries[i].name[0])
+			r = add_name(s, rec.ino, k.list.entries[i].name);
 	}
-	bufinfo_free(&bi);
+	kbufs_free(&k);
 	return r;
 }
 

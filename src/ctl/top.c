@@ -18,6 +18,7 @@
 
 #include "ctl/ctl.h"
 #include "shared/holders.h"
+#include "shared/kbufs.h"
 
 /* ---- the refresh loop ---- */
 
@@ -176,6 +177,8 @@ static json_object *top_json(const struct inspect_snapshot *s)
 	k = json_object_new_object();
 	json_object_object_add(k, "visible",
 			       json_object_new_boolean(s->kernel_visible));
+	json_object_object_add(k, "source",
+			       json_object_new_string(kbufs_source_name(s->kernel_source)));
 	if (s->kernel_visible) {
 		json_object_object_add(k, "kernel_only_buffers",
 				       json_u64(m->kernel_only_nbufs));
@@ -258,9 +261,10 @@ static void top_table(struct inspect_snapshot *s)
 	printf("\ntotal: %zu buffers, %llu bytes\n", m->nbuffers,
 	       (unsigned long long)m->total_size);
 	if (s->kernel_visible)
-		printf("kernel-only buffers: %zu, %llu bytes\n",
+		printf("kernel-only buffers: %zu, %llu bytes (source: %s)\n",
 		       m->kernel_only_nbufs,
-		       (unsigned long long)m->kernel_only_size);
+		       (unsigned long long)m->kernel_only_size,
+		       kbufs_source_name(s->kernel_source));
 	else
 		printf("kernel-only buffers: not visible (%s)\n",
 		       s->kernel_note);
