@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "shared/cgroup.h"
 #include "shared/holders.h"
 #include "shared/macro.h"
 
@@ -63,6 +64,7 @@ enum {
 	OPT_HEIGHT,
 	OPT_STRIDE,
 	OPT_INTERVAL,
+	OPT_BY,
 };
 
 #define COMMON_OPTS                                        \
@@ -102,6 +104,11 @@ struct inspect_snapshot {
 	int kernel_source;   /* enum kbufs_source: where from */
 	char kernel_note[192]; /* why not, or why not the first source */
 	size_t hidden_files, hidden_procs; /* the caller may not look */
+	/* Per process (model order, by pid): its cgroup ("" when unread);
+	 * and the totals per cgroup (cgroup.h). */
+	char **proc_cgroup;
+	struct cgroup_total *cgroups;
+	size_t ncgroups;
 };
 
 int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s);
@@ -109,9 +116,10 @@ void inspect_snapshot_free(struct inspect_snapshot *s);
 const char *inspect_name(const struct inspect_snapshot *s, uint64_t ino);
 
 /* ---- top.c: the refresh loop top and watch share ---- */
-/* --json, --interval SECONDS (0.1 to 86400) and the common options, then
- * the signals set up; -1 to go on, else an exit status. */
-int inspect_options(int argc, char **argv, bool *json, double *interval);
+/* --json, --interval SECONDS (0.1 to 86400), --by WHAT (when by is not
+ * NULL: top's only section) and the common options, then the signals set
+ * up; -1 to go on, else an exit status. */
+int inspect_options(int argc, char **argv, bool *json, double *interval, const char **by);
 /* --interval SECONDS: 0.1 to 86400. */
 int inspect_parse_interval(const char *arg, double *out);
 /* SIGINT/SIGTERM end the refresh loops cleanly. */

@@ -320,6 +320,28 @@ static int scan_kernel(struct inspect_snapshot *s)
 	return r;
 }
 
+/* Each holder's cgroup, then the totals per cgroup. A process gone
+ * meanwhile, or whose cgroup cannot be read, is counted under "?". */
+static int scan_cgroups(struct inspect_snapshot *s)
+{
+	const struct holders_model *m = s->model;
+
+	s->proc_cgroup = calloc(m->nprocs ? m->nprocs : 1, sizeof(*s->proc_cgroup));
+	if (!s->proc_cgroup)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		char path[CGROUP_PATH_MAX];
+
+		if (cgroup_of_pid(m->procs[i].pid, path, sizeof(path)) < 0)
+			path[0] = '\0';
+		s->proc_cgroup[i] = strdup(path);
+		if (!s->proc_cgroup[i])
+			return -ENOMEM;
+	}
+	return cgroup_totals(m, (const char *const *)s->proc_cgroup, &s->cgroups,
+			     &s->ncgroups);
+}
+
 int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s)
 {
 	int r;
@@ -332,6 +354,8 @@ int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s)
 		r = scan_kernel(s);
 	if (r == 0)
 		r = holders_build(s->recs, s->nrecs, &s->model);
+	if (r == 0)
+		r = scan_cgroups(s);
 	if (r < 0)
 		inspect_snapshot_free(s);
 	return r;
@@ -343,6 +367,10 @@ void inspect_snapshot_free(struct inspect_snapshot *s)
 		free(s->names[i].name);
 	free(s->names);
 	free(s->recs);
+	for (size_t i = 0; s->proc_cgroup && i < s->model->nprocs; i++)
+		free(s->proc_cgroup[i]);
+	free(s->proc_cgroup);
+	free(s->cgroups);
 	holders_model_free(s->model);
 	memset(s, 0, sizeof(*s));
 }

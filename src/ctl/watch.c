@@ -153,7 +153,7 @@ int cmd_watch(int argc, char **argv)
 	struct inspect_snapshot was, now;
 	double interval = 1.0;
 	bool json = false;
-	int r = inspect_options(argc, argv, &json, &interval);
+	int r = inspect_options(argc, argv, &json, &interval, NULL);
 
 	if (r >= 0)
 		return r;

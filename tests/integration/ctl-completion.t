@@ -33,6 +33,7 @@ is "$(DMABUFFS_MOUNT=/nonexistent complete_words dmabufctl --mount "$M" snapshot
 	"other " "--mount DIR decides where the names come from"
 is "$(complete_words dmabufctl list --j | tr '\n' ' ')" "--json " "list offers --json"
 is "$(complete_words dmabufctl top --i | tr '\n' ' ')" "--interval " "top offers --interval"
+is "$(complete_words dmabufctl top --by c | tr '\n' ' ')" "cgroup " "top --by completes cgroup"
 is "$(complete_words dmabufctl watch --j | tr '\n' ' ')" "--json " "watch offers --json"
 like "$(complete_words dmabufctl snapshot frame0 --ma)" "--matrix" "snapshot offers --matrix"
 is "$(complete_words dmabufctl snapshot frame0 --matrix "" | tr '\n' ' ')" "bt601 bt709 " \
