@@ -65,6 +65,7 @@ enum {
 	OPT_STRIDE,
 	OPT_INTERVAL,
 	OPT_BY,
+	OPT_TOP,
 };
 
 #define COMMON_OPTS                                        \
@@ -86,11 +87,18 @@ int cmd_import(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 
 /* ---- inspect.c: one look at every buffer the caller may see (top, watch) ---- */
 struct inspect_name {
 	uint64_t ino;
 	char *name; /* a buffer file's name, or proc/PID/NODE */
+};
+
+struct inspect_uid {
+	uid_t uid;
+	size_t nbufs;
+	uint64_t size;
 };
 
 struct inspect_snapshot {
@@ -106,6 +114,12 @@ struct inspect_snapshot {
 	size_t hidden_files, hidden_procs; /* the caller may not look */
 	/* Per process (model order, by pid): its cgroup ("" when unread);
 	 * and the totals per cgroup (cgroup.h). */
+	/* The daemon's own buffer files (those with a buffer), per owner uid
+	 * (what its quota counts), and where they were read: "control" (its
+	 * LIST) or "mount" (the files). */
+	struct inspect_uid *uids;
+	size_t nuids, uids_cap;
+	const char *files_source;
 	char **proc_cgroup;
 	struct cgroup_total *cgroups;
 	size_t ncgroups;

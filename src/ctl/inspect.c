@@ -76,6 +76,25 @@ static int add_name(struct inspect_snapshot *s, uint64_t ino, const char *name)
 	return n->name ? 0 : -ENOMEM;
 }
 
+/* One of the daemon's buffer files, owned by uid. */
+static int add_uid(struct inspect_snapshot *s, uid_t uid, uint64_t size)
+{
+	struct inspect_uid *u = NULL;
+
+	for (size_t i = 0; i < s->nuids && !u; i++)
+		if (s->uids[i].uid == uid)
+			u = &s->uids[i];
+	if (!u) {
+		if (grow((void **)&s->uids, &s->nuids, &s->uids_cap, sizeof(*u)) < 0)
+			return -ENOMEM;
+		u = &s->uids[s->nuids - 1];
+		u->uid = uid;
+	}
+	u->nbufs++;
+	u->size += size;
+	return 0;
+}
+
 static int xattr_u64(const char *path, const char *key, uint64_t *out)
 {
 	char v[64];
@@ -167,6 +186,8 @@ static int scan_root(struct inspect_snapshot *s, const char *mnt)
 					exp);
 		if (r == 0)
 			r = add_name(s, ino, de->d_name);
+		if (r == 0)
+			r = add_uid(s, st.st_uid, (uint64_t)st.st_size);
 		r = root_skip(s, r);
 	}
 	return r;
@@ -188,7 +209,7 @@ static int root_item(json_object *o, void *data)
 {
 	struct root_list *l = data;
 	_cleanup_free_ char *name = list_hex_name(o), *path = NULL;
-	json_object *exp, *ino, *size, *hold;
+	json_object *exp, *ino, *size, *hold, *uid;
 	char expname[64], v[4096];
 	uint64_t kino, bytes;
 	int r;
@@ -216,6 +237,8 @@ static int root_item(json_object *o, void *data)
 	}
 	if (r == 0)
 		r = add_name(l->s, kino, name);
+	if (r == 0 && json_object_object_get_ex(o, "uid", &uid))
+		r = add_uid(l->s, (uid_t)json_object_get_int64(uid), bytes);
 	return root_skip(l->s, r);
 }
 
@@ -224,10 +247,13 @@ static int scan_root_any(struct inspect_snapshot *s, const char *mnt)
 {
 	struct root_list l = { s, mnt };
 
-	if (list_socket_each(mnt, PROTO_LIST_HOLDERS, root_item, &l) == 0)
+	if (list_socket_each(mnt, PROTO_LIST_HOLDERS, root_item, &l) == 0) {
+		s->files_source = "control";
 		return 0;
+	}
 	/* What came before the socket failed goes: the mount says it all. */
 	inspect_snapshot_free(s);
+	s->files_source = "mount";
 	return scan_root(s, mnt);
 }
 
@@ -367,6 +393,7 @@ void inspect_snapshot_free(struct inspect_snapshot *s)
 		free(s->names[i].name);
 	free(s->names);
 	free(s->recs);
+	free(s->uids);
 	for (size_t i = 0; s->proc_cgroup && i < s->model->nprocs; i++)
 		free(s->proc_cgroup[i]);
 	free(s->proc_cgroup);

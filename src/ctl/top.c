@@ -192,6 +192,21 @@ static json_object *top_json(const struct inspect_snapshot *s)
 	}
 	json_object_object_add(doc, "cgroups", a);
 	k = json_object_new_object();
+	json_object_object_add(k, "source", json_object_new_string(s->files_source ?
+									   s->files_source :
+									   "mount"));
+	a = json_object_new_array();
+	for (size_t i = 0; i < s->nuids; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "uid", json_u64(s->uids[i].uid));
+		json_object_object_add(o, "buffers", json_u64(s->uids[i].nbufs));
+		json_object_object_add(o, "size", json_u64(s->uids[i].size));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(k, "uids", a);
+	json_object_object_add(doc, "daemon", k);
+	k = json_object_new_object();
 	json_object_object_add(k, "visible",
 			       json_object_new_boolean(s->kernel_visible));
 	json_object_object_add(k, "source",

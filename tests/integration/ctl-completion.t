@@ -24,7 +24,7 @@ complete_words() {
 }
 
 got=$(complete_words dmabufctl "" | tr '\n' ' ')
-is "$got" "alloc export import info list publish set-iomem snapshot top unpublish watch " \
+is "$got" "alloc export import info list metrics publish set-iomem snapshot top unpublish watch " \
 	"the subcommands"
 is "$(complete_words dmabufctl sn | tr '\n' ' ')" "snapshot " "a prefix completes to its subcommand"
 is "$(complete_words dmabufctl info fr | tr '\n' ' ')" "frame0 frame1 " \
