@@ -36,3 +36,6 @@ void close_received(int fd);
 
 /* control-list.c: LIST */
 void do_list(struct conn *c, const char *cursor, uint32_t flags);
+/* On the control thread: its open connections, and the daemon's clean
+ * restarts (control_set_restarts()), for LIST's "daemon". */
+void control_figures(int *conns, unsigned *restarts);

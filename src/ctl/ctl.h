@@ -120,6 +120,8 @@ struct inspect_snapshot {
 	struct inspect_uid *uids;
 	size_t nuids, uids_cap;
 	const char *files_source;
+	bool daemon_known; /* the daemon's LIST gave connections, restarts */
+	int64_t daemon_connections, daemon_restarts;
 	char **proc_cgroup;
 	struct cgroup_total *cgroups;
 	size_t ncgroups;

@@ -248,7 +248,12 @@ static int scan_root_any(struct inspect_snapshot *s, const char *mnt)
 	struct root_list l = { s, mnt };
 
 	if (list_socket_each(mnt, PROTO_LIST_HOLDERS, root_item, &l) == 0) {
+		const struct list_daemon *d = list_socket_daemon();
+
 		s->files_source = "control";
+		s->daemon_known = d->known;
+		s->daemon_connections = d->connections;
+		s->daemon_restarts = d->restarts;
 		return 0;
 	}
 	/* What came before the socket failed goes: the mount says it all. */

@@ -219,6 +219,16 @@ static void print_daemon(const struct inspect_snapshot *s)
 	fprintf(out, "dmabuffs_buffers %zu\n", n);
 	header("dmabuffs_bytes", "Bytes of the daemon's buffer files.");
 	fprintf(out, "dmabuffs_bytes %llu\n", (unsigned long long)bytes);
+	if (s->daemon_known) {
+		header("dmabuffs_control_connections",
+		       "The daemon's open control-socket connections (this one included).");
+		fprintf(out, "dmabuffs_control_connections %lld\n",
+			(long long)s->daemon_connections);
+		header("dmabuffs_restarts",
+		       "The daemon's clean restarts: runs before it that handed their buffers to "
+		       "the service manager's fd store.");
+		fprintf(out, "dmabuffs_restarts %lld\n", (long long)s->daemon_restarts);
+	}
 	header("dmabuffs_uid_buffers",
 	       "The daemon's buffer files per owner uid (what its per-user quota counts).");
 	for (size_t i = 0; i < s->nuids; i++)

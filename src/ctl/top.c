@@ -205,6 +205,12 @@ static json_object *top_json(const struct inspect_snapshot *s)
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(k, "uids", a);
+	json_object_object_add(k, "connections", s->daemon_known ?
+							 json_object_new_int64(s->daemon_connections) :
+							 NULL);
+	json_object_object_add(k, "restarts", s->daemon_known ?
+						      json_object_new_int64(s->daemon_restarts) :
+						      NULL);
 	json_object_object_add(doc, "daemon", k);
 	k = json_object_new_object();
 	json_object_object_add(k, "visible",

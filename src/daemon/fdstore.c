@@ -135,6 +135,15 @@ static int save_one(const struct tree_record *rec, void *data)
 	return 0;
 }
 
+/* Runs before this one that handed over their buffers (clean restarts):
+ * the state record carries the count from one run to the next. */
+static unsigned restarts;
+
+unsigned fdstore_restarts(void)
+{
+	return restarts;
+}
+
 int fdstore_save(void)
 {
 	struct save sv = { .list = json_object_new_array() };
@@ -153,6 +162,7 @@ int fdstore_save(void)
 	json_object_object_add(root, "version",
 			       json_object_new_int(STATE_VERSION));
 	json_object_object_add(root, "buffers", sv.list);
+	json_object_object_add(root, "restarts", json_object_new_int64((int64_t)restarts + 1));
 	text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN,
 						 &len);
 	fd = memfd_create("dmabuffs-state", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -371,6 +381,11 @@ int fdstore_restore(void)
 			n);
 		goto out;
 	}
+	/* A record from before the count: at least one run came before. */
+	restarts = json_int(root, "restarts", &version) == 0 && version > 0 &&
+				   version < UINT32_MAX ?
+			   (unsigned)version :
+			   1;
 	restored = restore_all(list, names, fds, n);
 	log_info("fd store: %d buffers restored from the previous run",
 		 restored);

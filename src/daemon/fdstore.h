@@ -15,6 +15,9 @@
  * up. Every fd received is consumed (and removed from the store). Returns
  * how many buffers came back; problems are logged, never fatal. */
 int fdstore_restore(void);
+/* Clean restarts so far: runs before this one that handed their buffers
+ * to the store (0 when nothing was restored). */
+unsigned fdstore_restarts(void);
 /* Hand every buffer that must survive to the store. -errno, logged. */
 int fdstore_save(void);
 /* READY=1 to the service manager, with a status line. */

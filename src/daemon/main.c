@@ -297,6 +297,7 @@ int main(int argc, char *argv[])
 	tree_init(&cfg, fs_notify_gone, &fs_data);
 	/* Before the mount: the tree is whole when anyone can see it. */
 	fdstore_restore();
+	control_set_restarts(fdstore_restarts());
 
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs_data);
 	if (!se)
