@@ -3,7 +3,7 @@
  * The kernel's list of every dma-buf (kbufs.h): the BPF iterator of
  * src/bpf/dmabuf-iter.bpf.c, loaded from the skeleton bpftool made of it
  * (the object is inside dmabufctl; nothing is pinned or left behind: the
- * program, its link and the iterator fd go when the read is done), else
+ * program and its link go with the process), else
  * debugfs bufinfo (bufinfo.c).
  */
 #include <errno.h>
@@ -105,36 +105,55 @@ static int read_records(int fd, struct bufinfo *out)
 	return 0;
 }
 
-int kbufs_bpf_read(struct bufinfo *out)
-{
-	struct dmabuf_iter *skel = NULL;
-	struct bpf_link *link = NULL;
-	int fd = -1, r;
+/*
+ * The program and its link are loaded once per dmabufctl and kept for the
+ * refreshes of top --interval, watch and metrics: each read is a new
+ * iterator fd on the same link. Loading costs what the refresh should not
+ * (BTF parsing and the verifier: ~0.3 s here). A failure is kept too, so
+ * that a user without CAP_BPF does not parse the kernel's BTF each time.
+ * The kernel drops both when the process exits.
+ */
+static struct dmabuf_iter *skel;
+static struct bpf_link *iter_link;
+static int load_error;
 
+static int load(void)
+{
+	int r;
+
+	if (iter_link || load_error)
+		return load_error;
 	libbpf_set_print(quiet);
 	r = kernel_has_iter();
+	if (r == 0) {
+		skel = dmabuf_iter__open_and_load();
+		if (!skel)
+			r = errno == EACCES ? -EPERM : -(errno ? errno : EINVAL);
+	}
+	if (r == 0) {
+		iter_link = bpf_program__attach_iter(skel->progs.dmabuffs_list, NULL);
+		if (!iter_link)
+			r = -(errno ? errno : EINVAL);
+	}
+	if (r < 0) {
+		dmabuf_iter__destroy(skel);
+		skel = NULL;
+		load_error = r;
+	}
+	return r;
+}
+
+int kbufs_bpf_read(struct bufinfo *out)
+{
+	_cleanup_close_ int fd = -1;
+	int r = load();
+
 	if (r < 0)
 		return r;
-	skel = dmabuf_iter__open_and_load();
-	if (!skel)
-		return errno == EACCES ? -EPERM : -(errno ? errno : EINVAL);
-	link = bpf_program__attach_iter(skel->progs.dmabuffs_list, NULL);
-	if (!link) {
-		r = -(errno ? errno : EINVAL);
-		goto out;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = read_records(fd, out);
-out:
-	if (fd >= 0)
-		close(fd);
-	bpf_link__destroy(link);
-	dmabuf_iter__destroy(skel);
-	return r;
+	fd = bpf_iter_create(bpf_link__fd(iter_link));
+	if (fd < 0)
+		return -errno;
+	return read_records(fd, out);
 }
 #else
 int kbufs_bpf_read(struct bufinfo *out)
