@@ -44,3 +44,6 @@ bool closer_over_limit(uid_t uid);
 /* The mount point LIST replies name (kept: the config outlives the thread). */
 void list_init(const char *mountpoint);
 void do_list(struct conn *c, const char *cursor, uint32_t flags);
+/* On the control thread: its open connections, and the daemon's clean
+ * restarts (control_set_restarts()), for LIST's "daemon". */
+void control_figures(int *conns, unsigned *restarts);

@@ -244,7 +244,8 @@ void list_init(const char *mountpoint)
 	list_mount = mountpoint;
 }
 
-static void list_chunk(struct conn *c, const char *cursor, uint32_t flags)
+static void list_chunk(struct conn *c, const char *cursor, uint32_t flags, int conns,
+		       unsigned restarts)
 {
 	struct list_ctx x = { .cred = &c->cred, .holders = flags & PROTO_LIST_HOLDERS };
 	_cleanup_free_ gid_t *groups = NULL;
@@ -273,6 +274,13 @@ static void list_chunk(struct conn *c, const char *cursor, uint32_t flags)
 		room = x.room = PROTO_LIST_CHUNK - 64 - 6 * strlen(mount);
 		json_object_object_add(doc, "mount", json_object_new_string(mount));
 		json_object_object_add(doc, "buffers", json_object_get(x.buffers));
+		if (!*cursor) {
+			json_object *d = json_object_new_object();
+
+			json_object_object_add(d, "connections", json_object_new_int(conns));
+			json_object_object_add(d, "restarts", json_object_new_int64(restarts));
+			json_object_object_add(doc, "daemon", d);
+		}
 		r = tree_list(before, list_item, &x);
 		if (r == 1 && !json_object_array_length(x.buffers) && !x.npending)
 			r = -EOVERFLOW; /* cannot happen: one item is < 2 KiB */
@@ -357,13 +365,15 @@ struct list_job {
 	struct conn c; /* a copy, with a dup of the socket */
 	char cursor[PROTO_LIST_CURSOR_MAX + 1];
 	uint32_t flags;
+	int conns;
+	unsigned restarts;
 };
 
 static void *list_thread(void *arg)
 {
 	struct list_job *j = arg;
 
-	list_chunk(&j->c, j->cursor, j->flags);
+	list_chunk(&j->c, j->cursor, j->flags, j->conns, j->restarts);
 	/* The last reference if the control thread dropped the connection:
 	 * fds in flight go with it. */
 	close_received(j->c.fd, j->c.cred.uid);
@@ -389,6 +399,7 @@ static int list_offload(const struct conn *c, const char *cursor, uint32_t flags
 	}
 	j->c = *c;
 	j->flags = flags;
+	control_figures(&j->conns, &j->restarts);
 	snprintf(j->cursor, sizeof(j->cursor), "%s", cursor); /* proto.c checked it */
 	j->c.fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
 	if (j->c.fd < 0) {
@@ -418,7 +429,11 @@ void do_list(struct conn *c, const char *cursor, uint32_t flags)
 		return;
 	}
 	if (!(flags & PROTO_LIST_HOLDERS)) {
-		list_chunk(c, cursor, flags);
+		int conns;
+		unsigned restarts;
+
+		control_figures(&conns, &restarts);
+		list_chunk(c, cursor, flags, conns, restarts);
 		return;
 	}
 	r = list_offload(c, cursor, flags);

@@ -77,6 +77,19 @@ static const struct config *cfg;
 static struct conn *conns;
 static struct pollfd *pfds;
 static int nconns, max_conns;
+static unsigned restarts; /* atomic: set at start, read by LIST's threads */
+
+void control_set_restarts(unsigned n)
+{
+	__atomic_store_n(&restarts, n, __ATOMIC_RELEASE);
+}
+
+void control_figures(int *nconn, unsigned *nrestarts)
+{
+	*nconn = nconns; /* the control thread's own count */
+	*nrestarts = __atomic_load_n(&restarts, __ATOMIC_ACQUIRE);
+}
+
 static uint64_t next_conn_id = 1;
 
 /* The supplementary groups of the peer (as at connect), malloc'ed. */

@@ -40,3 +40,5 @@ int control_start(const struct config *cfg);
 /* Start serving with these limits (a 0 field takes its default). */
 int control_start_limits(const struct config *cfg, const struct control_limits *lim);
 void control_stop(void);
+/* The daemon's clean restarts (the fd store's count), which LIST reports. */
+void control_set_restarts(unsigned n);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "shared/cgroup.h"
 #include "shared/holders.h"
 #include "shared/macro.h"
 
@@ -63,6 +64,8 @@ enum {
 	OPT_HEIGHT,
 	OPT_STRIDE,
 	OPT_INTERVAL,
+	OPT_BY,
+	OPT_TOP,
 };
 
 #define COMMON_OPTS                                        \
@@ -84,11 +87,18 @@ int cmd_import(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 
 /* ---- inspect.c: one look at every buffer the caller may see (top, watch) ---- */
 struct inspect_name {
 	uint64_t ino;
 	char *name; /* a buffer file's name, or proc/PID/NODE */
+};
+
+struct inspect_uid {
+	uid_t uid;
+	size_t nbufs;
+	uint64_t size;
 };
 
 struct inspect_snapshot {
@@ -98,9 +108,23 @@ struct inspect_snapshot {
 	size_t nnames, names_cap;
 	struct holders_model *model;
 	bool discovery;	     /* the mount has proc/ */
-	bool kernel_visible; /* bufinfo was read */
-	char kernel_note[64];	     /* why not */
+	bool kernel_visible; /* the kernel's list was read */
+	int kernel_source;   /* enum kbufs_source: where from */
+	char kernel_note[192]; /* why not, or why not the first source */
 	size_t hidden_files, hidden_procs; /* the caller may not look */
+	/* Per process (model order, by pid): its cgroup ("" when unread);
+	 * and the totals per cgroup (cgroup.h). */
+	/* The daemon's own buffer files (those with a buffer), per owner uid
+	 * (what its quota counts), and where they were read: "control" (its
+	 * LIST) or "mount" (the files). */
+	struct inspect_uid *uids;
+	size_t nuids, uids_cap;
+	const char *files_source;
+	bool daemon_known; /* the daemon's LIST gave connections, restarts */
+	int64_t daemon_connections, daemon_restarts;
+	char **proc_cgroup;
+	struct cgroup_total *cgroups;
+	size_t ncgroups;
 };
 
 int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s);
@@ -108,9 +132,10 @@ void inspect_snapshot_free(struct inspect_snapshot *s);
 const char *inspect_name(const struct inspect_snapshot *s, uint64_t ino);
 
 /* ---- top.c: the refresh loop top and watch share ---- */
-/* --json, --interval SECONDS (0.1 to 86400) and the common options, then
- * the signals set up; -1 to go on, else an exit status. */
-int inspect_options(int argc, char **argv, bool *json, double *interval);
+/* --json, --interval SECONDS (0.1 to 86400), --by WHAT (when by is not
+ * NULL: top's only section) and the common options, then the signals set
+ * up; -1 to go on, else an exit status. */
+int inspect_options(int argc, char **argv, bool *json, double *interval, const char **by);
 /* --interval SECONDS: 0.1 to 86400. */
 int inspect_parse_interval(const char *arg, double *out);
 /* SIGINT/SIGTERM end the refresh loops cleanly. */

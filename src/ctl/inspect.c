@@ -28,6 +28,7 @@
 #include "lib/proto.h"
 #include "shared/bufinfo.h"
 #include "shared/holders.h"
+#include "shared/kbufs.h"
 #include "shared/util.h"
 
 /* ---- the snapshot ---- */
@@ -74,6 +75,25 @@ static int add_name(struct inspect_snapshot *s, uint64_t ino, const char *name)
 	n->ino = ino;
 	n->name = strdup(name);
 	return n->name ? 0 : -ENOMEM;
+}
+
+/* One of the daemon's buffer files, owned by uid. */
+static int add_uid(struct inspect_snapshot *s, uid_t uid, uint64_t size)
+{
+	struct inspect_uid *u = NULL;
+
+	for (size_t i = 0; i < s->nuids && !u; i++)
+		if (s->uids[i].uid == uid)
+			u = &s->uids[i];
+	if (!u) {
+		if (grow((void **)&s->uids, &s->nuids, &s->uids_cap, sizeof(*u)) < 0)
+			return -ENOMEM;
+		u = &s->uids[s->nuids - 1];
+		u->uid = uid;
+	}
+	u->nbufs++;
+	u->size += size;
+	return 0;
 }
 
 static int xattr_u64(const char *path, const char *key, uint64_t *out)
@@ -173,6 +193,8 @@ static int scan_root(struct inspect_snapshot *s, const char *mnt)
 					exp);
 		if (r == 0)
 			r = add_name(s, ino, de->d_name);
+		if (r == 0)
+			r = add_uid(s, st.st_uid, (uint64_t)st.st_size);
 		r = root_skip(s, r);
 	}
 	return r;
@@ -194,7 +216,7 @@ static int root_item(json_object *o, void *data)
 {
 	struct root_list *l = data;
 	_cleanup_free_ char *name = list_hex_name(o), *path = NULL;
-	json_object *exp, *ino, *size, *hold;
+	json_object *exp, *ino, *size, *hold, *uid;
 	char expname[64], v[4096];
 	uint64_t kino, bytes;
 	int r;
@@ -222,6 +244,8 @@ static int root_item(json_object *o, void *data)
 	}
 	if (r == 0)
 		r = add_name(l->s, kino, name);
+	if (r == 0 && json_object_object_get_ex(o, "uid", &uid))
+		r = add_uid(l->s, (uid_t)json_object_get_int64(uid), bytes);
 	return root_skip(l->s, r);
 }
 
@@ -230,10 +254,18 @@ static int scan_root_any(struct inspect_snapshot *s, const char *mnt)
 {
 	struct root_list l = { s, mnt };
 
-	if (list_socket_each(mnt, PROTO_LIST_HOLDERS, root_item, &l) == 0)
+	if (list_socket_each(mnt, PROTO_LIST_HOLDERS, root_item, &l) == 0) {
+		const struct list_daemon *d = list_socket_daemon();
+
+		s->files_source = "control";
+		s->daemon_known = d->known;
+		s->daemon_connections = d->connections;
+		s->daemon_restarts = d->restarts;
 		return 0;
+	}
 	/* What came before the socket failed goes: the mount says it all. */
 	inspect_snapshot_free(s);
+	s->files_source = "mount";
 	return scan_root(s, mnt);
 }
 
@@ -300,28 +332,52 @@ static int scan_proc(struct inspect_snapshot *s, const char *mnt)
 	return r;
 }
 
+/* Buffers no process holds: the kernel's list, from the first source that
+ * answers (kbufs.c: the BPF iterator, then debugfs bufinfo). */
 static int scan_kernel(struct inspect_snapshot *s)
 {
-	struct bufinfo bi = { 0 };
-	int r = bufinfo_read(getenv("DMABUFCTL_BUFINFO"), &bi);
+	struct kbufs k;
+	int r = kbufs_read(getenv("DMABUFCTL_BUFINFO"), &k);
 
-	if (r < 0) {
-		snprintf(s->kernel_note, sizeof(s->kernel_note), "%s",
-			 r == -ENOENT ? "no debugfs" :
-			 r == -EACCES ? "bufinfo is for root only" :
-					strerror(-r));
-		return 0;
-	}
-	s->kernel_visible = true;
-	for (size_t i = 0; i < bi.n && r == 0; i++) {
+	if (r < 0)
+		return r;
+	s->kernel_source = k.source;
+	snprintf(s->kernel_note, sizeof(s->kernel_note), "%s", k.reason);
+	s->kernel_visible = k.source != KBUFS_NONE;
+	for (size_t i = 0; i < k.list.n && r == 0; i++) {
 		struct holder_record rec;
 
-		bufinfo_entry_record(&bi.entries[i], &rec);
-		r = add_record(s, rec.ino, rec.size, 0, HOLDER_KERNEL,
-			       rec.exp_name);
+		bufinfo_entry_record(&k.list.entries[i], &rec);
+		r = add_record(s, rec.ino, rec.size, 0, HOLDER_KERNEL, rec.exp_name);
+		/* The kernel's name (DMA_BUF_SET_NAME): after the files', so
+		 * that it names only a buffer no file names. */
+		if (r == 0 && k.list.entries[i].name[0])
+			r = add_name(s, rec.ino, k.list.entries[i].name);
 	}
-	bufinfo_free(&bi);
+	kbufs_free(&k);
 	return r;
+}
+
+/* Each holder's cgroup, then the totals per cgroup. A process gone
+ * meanwhile, or whose cgroup cannot be read, is counted under "?". */
+static int scan_cgroups(struct inspect_snapshot *s)
+{
+	const struct holders_model *m = s->model;
+
+	s->proc_cgroup = calloc(m->nprocs ? m->nprocs : 1, sizeof(*s->proc_cgroup));
+	if (!s->proc_cgroup)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		char path[CGROUP_PATH_MAX];
+
+		if (cgroup_of_pid(m->procs[i].pid, path, sizeof(path)) < 0)
+			path[0] = '\0';
+		s->proc_cgroup[i] = strdup(path);
+		if (!s->proc_cgroup[i])
+			return -ENOMEM;
+	}
+	return cgroup_totals(m, (const char *const *)s->proc_cgroup, &s->cgroups,
+			     &s->ncgroups);
 }
 
 int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s)
@@ -336,6 +392,8 @@ int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s)
 		r = scan_kernel(s);
 	if (r == 0)
 		r = holders_build(s->recs, s->nrecs, &s->model);
+	if (r == 0)
+		r = scan_cgroups(s);
 	if (r < 0)
 		inspect_snapshot_free(s);
 	return r;
@@ -347,6 +405,11 @@ void inspect_snapshot_free(struct inspect_snapshot *s)
 		free(s->names[i].name);
 	free(s->names);
 	free(s->recs);
+	free(s->uids);
+	for (size_t i = 0; s->proc_cgroup && i < s->model->nprocs; i++)
+		free(s->proc_cgroup[i]);
+	free(s->proc_cgroup);
+	free(s->cgroups);
 	holders_model_free(s->model);
 	memset(s, 0, sizeof(*s));
 }

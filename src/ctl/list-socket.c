@@ -139,6 +139,28 @@ static int each_buffer(json_object *doc, int (*fn)(json_object *buffer, void *da
 	return r;
 }
 
+/* The first chunk's "daemon" of the last listing (proto.h). */
+static struct list_daemon last_daemon;
+
+const struct list_daemon *list_socket_daemon(void)
+{
+	return &last_daemon;
+}
+
+static void keep_daemon(json_object *doc)
+{
+	json_object *d, *v;
+
+	if (!json_object_object_get_ex(doc, "daemon", &d) ||
+	    !json_object_is_type(d, json_type_object))
+		return;
+	last_daemon.known = true;
+	if (json_object_object_get_ex(d, "connections", &v))
+		last_daemon.connections = json_object_get_int64(v);
+	if (json_object_object_get_ex(d, "restarts", &v))
+		last_daemon.restarts = json_object_get_int64(v);
+}
+
 int list_socket_each(const char *dir, uint32_t flags,
 		     int (*fn)(json_object *buffer, void *data), void *data)
 {
@@ -146,6 +168,7 @@ int list_socket_each(const char *dir, uint32_t flags,
 	char real[PATH_MAX], cursor[PROTO_LIST_CURSOR_MAX + 1] = "";
 	int r;
 
+	memset(&last_daemon, 0, sizeof(last_daemon));
 	if (!realpath(dir, real))
 		return -errno;
 	sock = list_connect();
@@ -160,6 +183,8 @@ int list_socket_each(const char *dir, uint32_t flags,
 		if (r == 0 && (!json_object_object_get_ex(doc, "mount", &v) ||
 			       strcmp(json_object_get_string(v), real) != 0))
 			r = -EXDEV;
+		if (r == 0 && !cursor[0])
+			keep_daemon(doc);
 		if (r == 0)
 			r = each_buffer(doc, fn, data);
 		next = r == 0 && json_object_object_get_ex(doc, "next", &v) && v

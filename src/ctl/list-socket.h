@@ -6,6 +6,7 @@
  * for the subcommands that can read it instead of the mount's files: list
  * and top (src/ctl/list-socket.c).
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -20,6 +21,15 @@
  */
 int list_socket_each(const char *dir, uint32_t flags,
 		     int (*fn)(json_object *buffer, void *data), void *data);
+/* The daemon's own figures from the last list_socket_each()'s first chunk:
+ * known is false for a daemon from before them, or when the mount was
+ * read instead. */
+struct list_daemon {
+	bool known;
+	int64_t connections; /* open control connections, this one included */
+	int64_t restarts;    /* clean restarts through the fd store */
+};
+const struct list_daemon *list_socket_daemon(void);
 /* A buffer's name_hex back to the name's bytes, malloc'ed; NULL for
  * anything that is not a name (or no memory). */
 char *list_hex_name(json_object *buffer);

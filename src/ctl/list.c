@@ -127,7 +127,10 @@ static int json_print(json_object *doc)
 	return 0;
 }
 
-static int list_json(struct entry *ents, size_t n)
+/* source: where the listing came from, "control" (the daemon's LIST) or
+ * "mount" (the files), on every buffer so that the document stays an
+ * array. */
+static int list_json(struct entry *ents, size_t n, const char *source)
 {
 	json_object *doc = json_object_new_array();
 	int r = 0;
@@ -158,6 +161,7 @@ static int list_json(struct entry *ents, size_t n)
 		json_object_object_add(o, "gid", json_object_new_int64(e->st.st_gid));
 		json_object_object_add(o, "mode", json_object_new_string(mode));
 		json_object_object_add(o, "inode", json_attr(e->has_inode, e->inode, true));
+		json_object_object_add(o, "source", json_object_new_string(source));
 	}
 	if (r == 0)
 		r = json_print(doc);
@@ -360,7 +364,7 @@ int cmd_list(int argc, char **argv)
 	};
 	struct entry *ents = NULL;
 	bool json = false;
-	const char *dir;
+	const char *dir, *source = "control";
 	size_t n = 0;
 	int c, r;
 
@@ -377,6 +381,7 @@ int cmd_list(int argc, char **argv)
 	/* One request to the daemon that serves dir, else the mount itself
 	 * (no daemon socket, another daemon's, or one without LIST). */
 	if (load_socket(dir, &ents, &n) < 0) {
+		source = "mount";
 		r = load_mount(dir, &ents, &n);
 		if (r < 0)
 			return fail(dir, -r, NULL);
@@ -384,7 +389,7 @@ int cmd_list(int argc, char **argv)
 
 	r = 0;
 	if (json)
-		r = list_json(ents, n);
+		r = list_json(ents, n, source);
 	else
 		list_table(ents, n);
 	free_entries(ents, n);

@@ -123,9 +123,12 @@ const char usage_text[] =
 	"           [--range limited|full]\n"
 	"                                      save a buffer's pixels as PNG (RGB, 10-bit,\n"
 	"                                      YUV: NV12, YUYV, YU12, P010, ...)\n"
-	"  top [--json] [--interval SECONDS]   memory held per process and exporter\n"
+	"  top [--json] [--interval SECONDS] [--by process|cgroup|exporter|buffer]\n"
+	"                                      memory held per process, cgroup and exporter\n"
 	"  watch [--json] [--interval SECONDS] one line per change: appeared, holder-added,\n"
 	"                                      holder-gone, renamed, freed\n"
+	"  metrics [--top N]                   top's figures in Prometheus text format (the N\n"
+	"                                      biggest processes, default 10, then \"other\")\n"
 	"\n"
 	"Options:\n"
 	"  --mount DIR     the dmabuffs mount (default $DMABUFFS_MOUNT, else " DEFAULT_MOUNT ")\n"
@@ -271,6 +274,7 @@ static const struct {
 	{ "snapshot", cmd_snapshot },
 	{ "top", cmd_top },
 	{ "watch", cmd_watch },
+	{ "metrics", cmd_metrics },
 };
 
 int main(int argc, char **argv)

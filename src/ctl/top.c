@@ -18,6 +18,7 @@
 
 #include "ctl/ctl.h"
 #include "shared/holders.h"
+#include "shared/kbufs.h"
 
 /* ---- the refresh loop ---- */
 
@@ -148,6 +149,10 @@ static json_object *top_json(const struct inspect_snapshot *s)
 		comm_of(p->pid, comm, sizeof(comm));
 		json_object_object_add(o, "pid", json_object_new_int(p->pid));
 		json_object_object_add(o, "comm", json_object_new_string(comm));
+		json_object_object_add(o, "cgroup",
+				       s->proc_cgroup[i][0] ?
+					       json_object_new_string(s->proc_cgroup[i]) :
+					       NULL);
 		json_object_object_add(o, "buffers", json_u64(p->nbufs));
 		json_object_object_add(o, "by_fd", json_u64(p->nfd));
 		json_object_object_add(o, "by_map", json_u64(p->nmap));
@@ -173,9 +178,45 @@ static json_object *top_json(const struct inspect_snapshot *s)
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(doc, "exporters", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < s->ncgroups; i++) {
+		const struct cgroup_total *c = &s->cgroups[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "cgroup", json_object_new_string(c->path));
+		json_object_object_add(o, "processes", json_u64(c->nprocs));
+		json_object_object_add(o, "buffers", json_u64(c->nbufs));
+		json_object_object_add(o, "size", json_u64(c->size));
+		json_object_object_add(o, "shared_size", json_object_new_double(c->pss));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(doc, "cgroups", a);
+	k = json_object_new_object();
+	json_object_object_add(k, "source", json_object_new_string(s->files_source ?
+									   s->files_source :
+									   "mount"));
+	a = json_object_new_array();
+	for (size_t i = 0; i < s->nuids; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "uid", json_u64(s->uids[i].uid));
+		json_object_object_add(o, "buffers", json_u64(s->uids[i].nbufs));
+		json_object_object_add(o, "size", json_u64(s->uids[i].size));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(k, "uids", a);
+	json_object_object_add(k, "connections", s->daemon_known ?
+							 json_object_new_int64(s->daemon_connections) :
+							 NULL);
+	json_object_object_add(k, "restarts", s->daemon_known ?
+						      json_object_new_int64(s->daemon_restarts) :
+						      NULL);
+	json_object_object_add(doc, "daemon", k);
 	k = json_object_new_object();
 	json_object_object_add(k, "visible",
 			       json_object_new_boolean(s->kernel_visible));
+	json_object_object_add(k, "source",
+			       json_object_new_string(kbufs_source_name(s->kernel_source)));
 	if (s->kernel_visible) {
 		json_object_object_add(k, "kernel_only_buffers",
 				       json_u64(m->kernel_only_nbufs));
@@ -195,10 +236,9 @@ static json_object *top_json(const struct inspect_snapshot *s)
 	return doc;
 }
 
-static void top_table(struct inspect_snapshot *s)
+static void table_procs(struct inspect_snapshot *s)
 {
 	struct holders_model *m = s->model;
-	char kinds[16];
 
 	holders_sort_procs_by_size(m);
 	printf("%-8s %-16s %5s %4s %4s %12s %14s\n", "PID", "COMM", "BUFS",
@@ -216,7 +256,36 @@ static void top_table(struct inspect_snapshot *s)
 		       p->pss);
 	}
 	holders_sort_procs_by_pid(m);
-	printf("\n%-24s %5s %12s %8s %12s\n", "EXPORTER", "BUFS", "SIZE",
+}
+
+/* Like the process table: a cgroup's size counts each buffer once, SHARED
+ * sums its processes' shares. */
+static int by_size_desc(const void *a, const void *b)
+{
+	const struct cgroup_total *x = a, *y = b;
+
+	return x->size < y->size ? 1 : x->size > y->size ? -1 : strcmp(x->path, y->path);
+}
+
+static void table_cgroups(struct inspect_snapshot *s)
+{
+	qsort(s->cgroups, s->ncgroups, sizeof(*s->cgroups), by_size_desc);
+	printf("%5s %5s %12s %14s %s\n", "PROCS", "BUFS", "SIZE", "SHARED", "CGROUP");
+	for (size_t i = 0; i < s->ncgroups; i++) {
+		const struct cgroup_total *c = &s->cgroups[i];
+
+		printf("%5zu %5zu %12llu %14.1f ", c->nprocs, c->nbufs,
+		       (unsigned long long)c->size, c->pss);
+		fprint_escaped(stdout, c->path);
+		putchar('\n');
+	}
+}
+
+static void table_exporters(struct inspect_snapshot *s)
+{
+	const struct holders_model *m = s->model;
+
+	printf("%-24s %5s %12s %8s %12s\n", "EXPORTER", "BUFS", "SIZE",
 	       "KBUFS", "KSIZE");
 	for (size_t i = 0; i < m->nexporters; i++) {
 		const struct holders_exporter *e = &m->exporters[i];
@@ -230,7 +299,14 @@ static void top_table(struct inspect_snapshot *s)
 		       e->kernel_only_nbufs,
 		       (unsigned long long)e->kernel_only_size);
 	}
-	printf("\n%-10s %12s %-16s %-24s %s\n", "INODE", "SIZE", "EXPORTER",
+}
+
+static void table_buffers(struct inspect_snapshot *s)
+{
+	const struct holders_model *m = s->model;
+	char kinds[16];
+
+	printf("%-10s %12s %-16s %-24s %s\n", "INODE", "SIZE", "EXPORTER",
 	       "HOLDERS", "NAME");
 	for (size_t i = 0; i < m->nbuffers; i++) {
 		const struct holders_buffer *b = &m->buffers[i];
@@ -255,12 +331,19 @@ static void top_table(struct inspect_snapshot *s)
 		fprint_escaped(stdout, name ? name : "-");
 		putchar('\n');
 	}
-	printf("\ntotal: %zu buffers, %llu bytes\n", m->nbuffers,
+}
+
+static void table_totals(const struct inspect_snapshot *s)
+{
+	const struct holders_model *m = s->model;
+
+	printf("total: %zu buffers, %llu bytes\n", m->nbuffers,
 	       (unsigned long long)m->total_size);
 	if (s->kernel_visible)
-		printf("kernel-only buffers: %zu, %llu bytes\n",
+		printf("kernel-only buffers: %zu, %llu bytes (source: %s)\n",
 		       m->kernel_only_nbufs,
-		       (unsigned long long)m->kernel_only_size);
+		       (unsigned long long)m->kernel_only_size,
+		       kbufs_source_name(s->kernel_source));
 	else
 		printf("kernel-only buffers: not visible (%s)\n",
 		       s->kernel_note);
@@ -271,12 +354,35 @@ static void top_table(struct inspect_snapshot *s)
 		       s->hidden_files, s->hidden_procs);
 }
 
+/* Every section, or only the one --by names; the totals always. */
+static void top_table(struct inspect_snapshot *s, const char *by)
+{
+	static const struct {
+		const char *name;
+		void (*print)(struct inspect_snapshot *s);
+	} sections[] = {
+		{ "process", table_procs },
+		{ "cgroup", table_cgroups },
+		{ "exporter", table_exporters },
+		{ "buffer", table_buffers },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		if (by && strcmp(by, sections[i].name))
+			continue;
+		sections[i].print(s);
+		putchar('\n');
+	}
+	table_totals(s);
+}
+
 /* The options top and watch share; -1 to go on, else an exit status. */
-int inspect_options(int argc, char **argv, bool *json, double *interval)
+int inspect_options(int argc, char **argv, bool *json, double *interval, const char **by)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "by", required_argument, NULL, OPT_BY },
 		COMMON_OPTS,
 		{ 0 },
 	};
@@ -285,6 +391,14 @@ int inspect_options(int argc, char **argv, bool *json, double *interval)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == OPT_JSON) {
 			*json = true;
+		} else if (c == OPT_BY && by) {
+			if (strcmp(optarg, "process") && strcmp(optarg, "cgroup") &&
+			    strcmp(optarg, "exporter") && strcmp(optarg, "buffer"))
+				return usage_error("--by: '%s' is not process, cgroup, exporter or buffer",
+						   optarg);
+			*by = optarg;
+		} else if (c == OPT_BY) {
+			return usage_error("%s takes no --by", cmd_name);
 		} else if (c == OPT_INTERVAL) {
 			if (inspect_parse_interval(optarg, interval) < 0)
 				return usage_error(
@@ -305,7 +419,8 @@ int cmd_top(int argc, char **argv)
 {
 	double interval = 0;
 	bool json = false;
-	int r = inspect_options(argc, argv, &json, &interval);
+	const char *by = NULL;
+	int r = inspect_options(argc, argv, &json, &interval, &by);
 
 	if (r >= 0)
 		return r;
@@ -327,7 +442,7 @@ int cmd_top(int argc, char **argv)
 			puts(text ? text : "null");
 			json_object_put(doc);
 		} else {
-			top_table(&s);
+			top_table(&s, by);
 		}
 		inspect_snapshot_free(&s);
 		fflush(stdout);

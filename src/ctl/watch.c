@@ -15,6 +15,7 @@
 
 #include "ctl/ctl.h"
 #include "shared/holders.h"
+#include "shared/kbufs.h"
 
 struct event {
 	const char *what;
@@ -152,7 +153,7 @@ int cmd_watch(int argc, char **argv)
 	struct inspect_snapshot was, now;
 	double interval = 1.0;
 	bool json = false;
-	int r = inspect_options(argc, argv, &json, &interval);
+	int r = inspect_options(argc, argv, &json, &interval, NULL);
 
 	if (r >= 0)
 		return r;
@@ -161,8 +162,9 @@ int cmd_watch(int argc, char **argv)
 		return fail(mount_dir(), r, NULL);
 	/* On stderr, so that stdout stays one event per line: from here on,
 	 * every change is reported. */
-	fprintf(stderr, "dmabufctl: watch: watching %s every %g s\n",
-		mount_dir(), interval);
+	fprintf(stderr, "dmabufctl: watch: watching %s every %g s; kernel-only buffers: %s%s%s\n",
+		mount_dir(), interval, kbufs_source_name(was.kernel_source),
+		was.kernel_visible ? "" : ", not visible: ", was.kernel_visible ? "" : was.kernel_note);
 	while (inspect_sleep(interval)) {
 		r = inspect_snapshot_take(mount_dir(), &now);
 		if (r < 0) {

@@ -219,6 +219,15 @@ static int save_one(const struct tree_record *rec, void *data)
 	return 0;
 }
 
+/* Runs before this one, clean or crashed (each start that took back a
+ * record): every record carries this run's count to the next. */
+static unsigned restarts;
+
+unsigned fdstore_restarts(void)
+{
+	return restarts;
+}
+
 /* Write the tree as it is now into the older slot. store_lock not held
  * (writing is set: nobody else writes). */
 static int write_record(uint64_t s, unsigned int *count)
@@ -244,6 +253,7 @@ static int write_record(uint64_t s, unsigned int *count)
 	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
 	json_object_object_add(root, "seq", json_object_new_int64((int64_t)s));
 	json_object_object_add(root, "buffers", sv.list);
+	json_object_object_add(root, "restarts", json_object_new_int64((int64_t)restarts));
 	text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &len);
 	if (len > STATE_MAX)
 		r = -EFBIG;
@@ -799,6 +809,15 @@ int fdstore_restore(const struct config *cfg)
 			"no state record this dmabuffs can read (it reads versions 1 and 2)");
 		r = -EBADMSG;
 		goto refuse;
+	}
+	/* This run is one more than the record's (a record from before the
+	 * count: at least one run came before). */
+	{
+		int64_t n = 0;
+
+		restarts = json_int(root, "restarts", &n) == 0 && n >= 0 && n < UINT32_MAX
+				   ? (unsigned)n + 1
+				   : 1;
 	}
 	if (version >= 2)
 		for (int i = 0; i < 2; i++) {

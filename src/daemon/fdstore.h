@@ -28,6 +28,9 @@ int fdstore_restore(const struct config *cfg);
  * mount). -errno, logged. */
 int fdstore_attach(void);
 /* At a stop: a last record, then the store is left alone. */
+/* Restarts so far: runs before this one whose record this one took back
+ * (0 when nothing was restored). */
+unsigned fdstore_restarts(void);
 int fdstore_save(void);
 /* READY=1 to the service manager, with a status line. */
 void fdstore_notify_ready(const char *status);

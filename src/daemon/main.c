@@ -315,6 +315,7 @@ int main(int argc, char *argv[])
 	 * store this daemon cannot read is left alone, and the start fails. */
 	if (fdstore_restore(&cfg) < 0 || fdstore_attach() < 0)
 		goto out_stop;
+	control_set_restarts(fdstore_restarts());
 	tree_up = true;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;

@@ -29,8 +29,11 @@
  *     "buffers": [ { "name_hex": "6361...", "size": 4096, "uid": 0,
  *                    "gid": 0, "mode": 384, "exporter": "udmabuf",
  *                    "iomem": 0, "origin": "created", "inode": 1234 } ],
- *     "next": "5678" }          (null after the last chunk)
- * name_hex is the name's exact bytes; exporter, iomem, origin and inode
+ *     "next": "5678",           (null after the last chunk)
+ *     "daemon": { "connections": 3, "restarts": 0 } }   (first chunk only)
+ * "daemon" gives the daemon's own figures for monitoring: its open control
+ * connections and its clean restarts (runs before it that handed their
+ * buffers to the fd store). name_hex is the name's exact bytes; exporter, iomem, origin and inode
  * are null where the caller may not read the file's attributes (as
  * getxattr would refuse it) or the buffer has none (inode while
  * unallocated). Chunks rather than one big reply or a memfd: the daemon

@@ -24,7 +24,7 @@ complete_words() {
 }
 
 got=$(complete_words dmabufctl "" | tr '\n' ' ')
-is "$got" "alloc export import info list publish set-iomem snapshot top unpublish watch " \
+is "$got" "alloc export import info list metrics publish set-iomem snapshot top unpublish watch " \
 	"the subcommands"
 is "$(complete_words dmabufctl sn | tr '\n' ' ')" "snapshot " "a prefix completes to its subcommand"
 is "$(complete_words dmabufctl info fr | tr '\n' ' ')" "frame0 frame1 " \
@@ -33,6 +33,7 @@ is "$(DMABUFFS_MOUNT=/nonexistent complete_words dmabufctl --mount "$M" snapshot
 	"other " "--mount DIR decides where the names come from"
 is "$(complete_words dmabufctl list --j | tr '\n' ' ')" "--json " "list offers --json"
 is "$(complete_words dmabufctl top --i | tr '\n' ' ')" "--interval " "top offers --interval"
+is "$(complete_words dmabufctl top --by c | tr '\n' ' ')" "cgroup " "top --by completes cgroup"
 is "$(complete_words dmabufctl watch --j | tr '\n' ' ')" "--json " "watch offers --json"
 like "$(complete_words dmabufctl snapshot frame0 --ma)" "--matrix" "snapshot offers --matrix"
 is "$(complete_words dmabufctl snapshot frame0 --matrix "" | tr '\n' ' ')" "bt601 bt709 " \

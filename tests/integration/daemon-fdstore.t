@@ -1,6 +1,6 @@
 #!/bin/bash
 # daemon-fdstore: buffers survive a restart through the service manager's
-# fd store. A harness plays systemd (tests/helpers/fdstore-harness.py: the
+# fd store, and the daemon counts its restarts (dmabufctl metrics). A harness plays systemd (tests/helpers/fdstore-harness.py: the
 # NOTIFY_SOCKET datagram socket, then LISTEN_FDS/LISTEN_FDNAMES/LISTEN_PID):
 # READY=1 comes once the mount is up; every lasting buffer's fd is in the
 # store while it exists, with a state record; the next start brings them
@@ -108,6 +108,11 @@ try:
     is_(h.names(), names, "the restored fds stay in the store under their names")
     with open(logs[-1]) as f:
         ok("2 buffers restored" in f.read(), "the log says how many came back") or log_tail()
+    def restarts():
+        out = subprocess.run(["dmabufctl", "--mount", M, "metrics"], capture_output=True,
+                             text=True).stdout
+        return [l for l in out.splitlines() if l.startswith("dmabuffs_restarts ")]
+    is_(restarts(), ["dmabuffs_restarts 1"], "dmabufctl metrics counts the restart")
 
     # A second cycle: what was restored is stored again.
     os.unlink(os.path.join(M, "pubkeep"))
@@ -119,6 +124,7 @@ try:
     ok(h.wait_ready(pid), "a third start is READY")
     with open(keep, "rb") as f:
         is_(f.read() == data, True, "the buffer survives a second restart")
+    is_(restarts(), ["dmabuffs_restarts 2"], "and the second one")
     ok(not os.path.exists(os.path.join(M, "pubkeep")), "the removed one stays removed")
     # Many buffers: one message each, more fds than one SCM_RIGHTS can carry.
     for i in range(1500):
