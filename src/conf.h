@@ -25,7 +25,7 @@ struct config {
 	enum iomem_mode iomem_mode;
 	int fence_timeout_ms;
 	int read_ahead_kb; /* for the mount's bdi; -1: leave the kernel's */
-	/* Per-user limits (fs/quota.h); 0: none. Root has its own. */
+	/* Per-user limits (tree/quota.h); 0: none. Root has its own. */
 	uint64_t max_bytes_per_user;
 	uint64_t max_buffers_per_user;
 	uint64_t max_bytes_root;
@@ -34,7 +34,7 @@ struct config {
 	gid_t group;
 	bool group_set;
 	bool discover;
-	/* The control socket's limits (control.h, struct control_limits);
+	/* The control socket's limits (control/control.h, struct control_limits);
 	 * 0: its default. */
 	unsigned int control_max_conns, control_max_per_uid, control_root_reserve;
 	unsigned int control_idle_timeout_ms;

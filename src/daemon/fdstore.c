@@ -38,9 +38,9 @@
 #include "backend/backend.h"
 #include "buffer.h"
 #include "conf.h"
-#include "control.h"
+#include "control/control.h"
 #include "daemon/fdstore.h"
-#include "fs/persist.h"
+#include "tree/persist.h"
 #include "shared/fdinfo.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -159,18 +159,18 @@ struct save {
  * is dropped (about 5 us a buffer: 50 ms of stalled requests at 10,000
  * buffers if made under it). buf and staged_fd only say which kind. */
 struct copy {
-	struct tree_record *recs;
+	struct persist_record *recs;
 	size_t n, cap;
 	bool failed;
 };
 
-static int copy_one(const struct tree_record *rec, void *data)
+static int copy_one(const struct persist_record *rec, void *data)
 {
 	struct copy *c = data;
 
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 256;
-		struct tree_record *more = realloc(c->recs, cap * sizeof(*more));
+		struct persist_record *more = realloc(c->recs, cap * sizeof(*more));
 
 		if (!more) {
 			c->failed = true;
@@ -183,7 +183,7 @@ static int copy_one(const struct tree_record *rec, void *data)
 	return 0;
 }
 
-static int save_one(const struct tree_record *rec, void *data)
+static int save_one(const struct persist_record *rec, void *data)
 {
 	struct save *sv = data;
 	char fdname[32], hex[2 * sizeof(rec->name) + 1];
@@ -240,7 +240,7 @@ static int write_record(uint64_t s, unsigned int *count)
 	size_t len;
 
 	/* A record cut short would drop buffers: none rather than that. */
-	tree_save(copy_one, &c);
+	persist_save(copy_one, &c);
 	if (c.failed) {
 		free(c.recs);
 		return -ENOMEM;
@@ -401,7 +401,7 @@ static const char *json_str(json_object *o, const char *key)
 /* One record of the state: rec filled, its fd name (NULL: no bytes yet)
  * and backend out. Version 1 records have no id (id 0 out) and are all
  * linked and allocated. */
-static int parse_record(json_object *o, struct tree_record *rec, const char **fdname,
+static int parse_record(json_object *o, struct persist_record *rec, const char **fdname,
 			const char **backend)
 {
 	int64_t uid, gid, mode, iomem, sec, nsec, id = 0;
@@ -563,7 +563,7 @@ static json_object *record_list(json_object *root, int64_t *version, uint64_t *s
 static int restore_one(const struct config *cfg, json_object *o, size_t i, struct stored *st,
 		       bool v1, uint64_t v1_id, unsigned int *skipped_unlinked)
 {
-	struct tree_record rec;
+	struct persist_record rec;
 	const char *fdname, *bename, *why;
 	struct buffer *buf = NULL;
 	char want[32], byid[2][32];
@@ -648,7 +648,7 @@ static int restore_one(const struct config *cfg, json_object *o, size_t i, struc
 			buffer_set_dmabuf_name(buf, rec.name);
 		}
 	}
-	r = tree_restore(&rec, buf, fd);
+	r = persist_restore(&rec, buf, fd);
 	buffer_unref(buf);
 	if (r < 0) {
 		log_err("%s: cannot restore the stored buffer: %s", rec.name, strerror(-r));

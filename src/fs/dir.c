@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/entry.h"
+#include "tree/entry.h"
 #include "fs/fs-internal.h"
 #include "shared/macro.h"
 
@@ -23,7 +23,7 @@ struct dir_snapshot {
 	struct dir_item *items;
 	size_t n, cap;
 	uid_t caller; /* who opened it: listings show what they may see */
-	struct tree_held held; /* while the kernel has it open */
+	struct held held; /* while the kernel has it open */
 };
 
 static int dir_add(void *data, const char *name, fuse_ino_t ino, mode_t type)
@@ -58,7 +58,7 @@ static void dir_free(struct dir_snapshot *d)
 	free(d);
 }
 
-static void dir_held_free(struct tree_held *held)
+static void dir_held_free(struct held *held)
 {
 	dir_free(container_of(held, struct dir_snapshot, held));
 }
@@ -85,9 +85,9 @@ void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = (uintptr_t)d;
 	fi->cache_readdir = 0;
 	d->held.free = dir_held_free;
-	tree_hold(&d->held);
+	held_add(&d->held);
 	if (fuse_reply_open(req, fi) < 0) {
-		tree_unhold(&d->held);
+		held_remove(&d->held);
 		dir_free(d);
 	}
 }
@@ -161,7 +161,7 @@ void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
 
-	tree_unhold(&d->held);
+	held_remove(&d->held);
 	dir_free(d);
 	fuse_reply_err(req, 0);
 }

@@ -3,7 +3,7 @@
  * Discovery's access rule: who may see whose process under proc/PID/.
  * Separate from discover.c, which lists and opens what is there, because
  * this is the one place the daemon decides on another process's behalf;
- * every path into proc/PID/ goes through discover_owner() or caller_may().
+ * every path into proc/PID/ goes through discover_owner() or discover_caller_may().
  *
  * Who may look follows ptrace's rules (PTRACE_MODE_ATTACH), decided on the
  * caller's credentials. The part that depends on the target only is turned
@@ -27,7 +27,7 @@
 #include "shared/macro.h"
 
 /* Yama's ptrace_scope, 0 where Yama is not built in. */
-int yama_scope(void)
+int discover_yama_scope(void)
 {
 	_cleanup_fclose_ FILE *f =
 		fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
@@ -52,7 +52,7 @@ int discover_owner(pid_t pid, uid_t *owner)
 	size_t cap = 0;
 	char path[64];
 	struct stat st;
-	int scope = yama_scope();
+	int scope = discover_yama_scope();
 
 	if (scope >= 3)
 		return -EACCES;
@@ -86,7 +86,7 @@ int discover_owner(pid_t pid, uid_t *owner)
 }
 
 /* The caller (uid, as FUSE gives it: the fsuid) may inspect pid. */
-int caller_may(pid_t pid, uid_t caller, uid_t *owner)
+int discover_caller_may(pid_t pid, uid_t caller, uid_t *owner)
 {
 	int r = discover_owner(pid, owner);
 
@@ -95,7 +95,7 @@ int caller_may(pid_t pid, uid_t caller, uid_t *owner)
 	if (caller != 0 && caller != *owner) {
 		log_info(
 			"proc/%d: uid %u may not inspect it (ptrace rules, Yama %d)",
-			(int)pid, (unsigned)caller, yama_scope());
+			(int)pid, (unsigned)caller, discover_yama_scope());
 		return -EACCES;
 	}
 	return 0;

@@ -20,7 +20,7 @@
 
 #include "buffer.h"
 #include "fs/discover-internal.h"
-#include "fs/entry.h"
+#include "tree/entry.h"
 #include "shared/fdinfo.h"
 #include "shared/macro.h"
 #include "shared/pidfd.h"
@@ -33,7 +33,7 @@ static pthread_mutex_t dev_lock = PTHREAD_MUTEX_INITIALIZER;
 static dev_t dmabuf_dev;
 static bool dmabuf_dev_known;
 
-bool dmabuf_dev_get(dev_t *dev)
+bool discover_dmabuf_dev_get(dev_t *dev)
 {
 	bool known;
 
@@ -44,7 +44,7 @@ bool dmabuf_dev_get(dev_t *dev)
 	return known;
 }
 
-void dmabuf_dev_set(dev_t dev)
+void discover_dmabuf_dev_set(dev_t dev)
 {
 	pthread_mutex_lock(&dev_lock);
 	dmabuf_dev = dev;
@@ -59,7 +59,7 @@ static bool own_fd_links_dmabuf(int fd)
 	char num[16];
 
 	snprintf(num, sizeof(num), "%d", fd);
-	return fd_link_is_dmabuf(0, num);
+	return discover_fd_link_is_dmabuf(0, num);
 }
 
 /*
@@ -70,7 +70,7 @@ static bool own_fd_links_dmabuf(int fd)
  * the fd is known to be a dma-buf (on a FUSE file it would wait on that
  * file system's server). 0 or -ENOENT.
  */
-int verify_taken(int fd, uint64_t want_ino)
+int discover_verify_taken(int fd, uint64_t want_ino)
 {
 	struct dmabuf_fdinfo info;
 	struct stat st;
@@ -83,11 +83,11 @@ int verify_taken(int fd, uint64_t want_ino)
 		return -ENOENT;
 	if (fstat(fd, &st) < 0 || (want_ino && st.st_ino != want_ino))
 		return -ENOENT;
-	if (dmabuf_dev_get(&dev)) {
+	if (discover_dmabuf_dev_get(&dev)) {
 		if (st.st_dev != dev)
 			return -ENOENT;
 	} else {
-		dmabuf_dev_set(st.st_dev);
+		discover_dmabuf_dev_set(st.st_dev);
 	}
 	return 0;
 }
@@ -104,7 +104,7 @@ static void *closer(void *arg)
 	return NULL;
 }
 
-void discard_fd(int fd)
+void discover_discard_fd(int fd)
 {
 	pthread_attr_t attr;
 	pthread_t t;
@@ -123,7 +123,7 @@ void discard_fd(int fd)
 	close(fd);
 }
 
-int open_pidfd(pid_t pid)
+int discover_open_pidfd(pid_t pid)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
@@ -131,7 +131,7 @@ int open_pidfd(pid_t pid)
 			fd;
 }
 
-int take_fd(int pidfd, int fd)
+int discover_take_fd(int pidfd, int fd)
 {
 	int r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 
@@ -141,7 +141,7 @@ int take_fd(int pidfd, int fd)
 		       r;
 }
 
-bool pidfd_alive(int pidfd)
+bool discover_pidfd_alive(int pidfd)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
 }
@@ -156,43 +156,43 @@ static int learn_cb(const struct entry_view *v, void *data)
 	if (!v->buf || fdinfo_read(0, v->buf->fd, &info) < 0 ||
 	    !info.is_dmabuf || fstat(v->buf->fd, &st) < 0)
 		return 0;
-	dmabuf_dev_set(st.st_dev);
+	discover_dmabuf_dev_set(st.st_dev);
 	return 1;
 }
 
 /* Learn the device from one of our own buffers, else from pid's fd (a
  * dma-buf by its fdinfo), taken and checked like any other. */
-bool dmabuf_dev_learn_from(pid_t pid, int fd, uint64_t ino, dev_t *dev)
+bool discover_dmabuf_dev_learn_from(pid_t pid, int fd, uint64_t ino, dev_t *dev)
 {
 	int pidfd, bfd;
 
-	pidfd = open_pidfd(pid);
+	pidfd = discover_open_pidfd(pid);
 	if (pidfd < 0)
 		return false;
-	bfd = take_fd(pidfd, fd);
+	bfd = discover_take_fd(pidfd, fd);
 	close(pidfd);
 	if (bfd < 0)
 		return false;
-	if (verify_taken(bfd, ino) < 0) {
-		discard_fd(bfd);
+	if (discover_verify_taken(bfd, ino) < 0) {
+		discover_discard_fd(bfd);
 		return false;
 	}
 	close(bfd);
-	return dmabuf_dev_get(dev);
+	return discover_dmabuf_dev_get(dev);
 }
 
 /* Else from the first process found with a dma-buf fd: once per daemon,
  * in practice. */
-bool dmabuf_dev_learn(dev_t *dev)
+bool discover_dmabuf_dev_learn(dev_t *dev)
 {
 	_cleanup_closedir_ DIR *proc = NULL;
 	struct dirent *de;
 	pid_t self = getpid();
 
-	if (dmabuf_dev_get(dev))
+	if (discover_dmabuf_dev_get(dev))
 		return true;
-	if (tree_walk(learn_cb, NULL) == 1)
-		return dmabuf_dev_get(dev);
+	if (entry_walk(learn_cb, NULL) == 1)
+		return discover_dmabuf_dev_get(dev);
 	proc = opendir("/proc");
 	while (proc && (de = readdir(proc))) {
 		_cleanup_closedir_ DIR *fds = NULL;
@@ -210,12 +210,12 @@ bool dmabuf_dev_learn(dev_t *dev)
 			int fd;
 
 			if (!is_number(fe->d_name) ||
-			    !fd_link_is_dmabuf(pid, fe->d_name))
+			    !discover_fd_link_is_dmabuf(pid, fe->d_name))
 				continue;
 			fd = atoi(fe->d_name);
 			if (fdinfo_read(pid, fd, &info) == 0 &&
 			    info.is_dmabuf && info.ino &&
-			    dmabuf_dev_learn_from(pid, fd, info.ino, dev))
+			    discover_dmabuf_dev_learn_from(pid, fd, info.ino, dev))
 				return true;
 		}
 	}

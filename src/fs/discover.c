@@ -21,7 +21,7 @@
 
 #include "buffer.h"
 #include "fs/discover-internal.h"
-#include "fs/entry.h"
+#include "tree/entry.h"
 #include "fs/fs-internal.h"
 #include "shared/bufinfo.h"
 #include "shared/fdinfo.h"
@@ -98,7 +98,7 @@ static int append(void **v, size_t *n, size_t *cap, size_t elem,
 
 /* /proc/PID/fd/N of a dma-buf links to "/dmabuf:NAME" (older kernels:
  * "anon_inode:dmabuf"); the fdinfo's exp_name line is the proof. */
-bool fd_link_is_dmabuf(pid_t pid, const char *fd)
+bool discover_fd_link_is_dmabuf(pid_t pid, const char *fd)
 {
 	char path[300], target[128];
 	ssize_t n;
@@ -138,7 +138,7 @@ static int scan_fds(pid_t pid, struct fd_hold **out, size_t *n)
 		struct fd_hold h;
 
 		if (!is_number(de->d_name) ||
-		    !fd_link_is_dmabuf(pid, de->d_name))
+		    !discover_fd_link_is_dmabuf(pid, de->d_name))
 			continue;
 		h.fd = atoi(de->d_name);
 		if (fdinfo_read(pid, h.fd, &h.info) < 0 || !h.info.is_dmabuf)
@@ -159,9 +159,9 @@ static int scan_maps(pid_t pid, const struct fd_hold *fds, size_t nfds,
 	r = maps_read_pid(pid, out, n);
 	if (r < 0 || *n == 0)
 		return r;
-	if (!dmabuf_dev_get(&dev) && nfds)
-		dmabuf_dev_learn_from(pid, fds[0].fd, fds[0].info.ino, &dev);
-	if (!dmabuf_dev_learn(&dev)) {
+	if (!discover_dmabuf_dev_get(&dev) && nfds)
+		discover_dmabuf_dev_learn_from(pid, fds[0].fd, fds[0].info.ino, &dev);
+	if (!discover_dmabuf_dev_learn(&dev)) {
 		*n = 0;
 		return 0;
 	}
@@ -187,7 +187,7 @@ int discover_list(pid_t pid, struct discover_item **items, size_t *n)
 
 	*items = NULL;
 	*n = 0;
-	if (pid == getpid() || yama_scope() >= 3)
+	if (pid == getpid() || discover_yama_scope() >= 3)
 		return 0;
 	r = scan_fds(pid, &fds, &nfds);
 	if (r < 0)
@@ -339,7 +339,7 @@ int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode,
 	if (dn.pid <= 0 || dn.pid == getpid())
 		return -ENOENT;
 	if (dn.fd < 0) {
-		r = caller_may(dn.pid, uid, &owner);
+		r = discover_caller_may(dn.pid, uid, &owner);
 		if (r < 0)
 			return r;
 		/* A dma-buf's inode has no open (no_open_fops): map_files
@@ -350,34 +350,34 @@ int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode,
 			(int)dn.pid, (unsigned long long)dn.kino);
 		return -EOPNOTSUPP;
 	}
-	pidfd = open_pidfd(dn.pid);
+	pidfd = discover_open_pidfd(dn.pid);
 	if (pidfd < 0)
 		return pidfd;
 	r = fdinfo_read(dn.pid, dn.fd, &info);
 	if (r < 0 || !info.is_dmabuf || info.ino == 0)
 		return -ENOENT;
-	r = caller_may(dn.pid, uid, &owner);
+	r = discover_caller_may(dn.pid, uid, &owner);
 	if (r < 0)
 		return r;
-	bfd = take_fd(pidfd, dn.fd);
+	bfd = discover_take_fd(pidfd, dn.fd);
 	if (bfd < 0) {
 		log_warn("proc/%d/%d: pidfd_getfd: %s", (int)dn.pid, dn.fd,
 			 strerror(-bfd));
 		return bfd;
 	}
-	r = verify_taken(bfd, info.ino);
+	r = discover_verify_taken(bfd, info.ino);
 	if (r < 0) {
 		log_warn(
 			"proc/%d/%d: the fd taken is not the dma-buf listed (inode %llu): refused",
 			(int)dn.pid, dn.fd, (unsigned long long)info.ino);
-		discard_fd(bfd);
+		discover_discard_fd(bfd);
 		return r;
 	}
-	if (!pidfd_alive(pidfd)) {
+	if (!discover_pidfd_alive(pidfd)) {
 		close(bfd);
 		return -ENOENT;
 	}
-	r = caller_may(dn.pid, uid, &owner);
+	r = discover_caller_may(dn.pid, uid, &owner);
 	if (r < 0) {
 		close(bfd);
 		return r;

@@ -21,14 +21,14 @@
 #include "buffer.h"
 #include "charge.h"
 #include "conf.h"
-#include "fs/entry.h"
+#include "tree/entry.h"
 #include "fs/fs-internal.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
 
 struct handle {
-	struct tree_held held; /* once the open is replied: a stop frees it */
+	struct held held; /* once the open is replied: a stop frees it */
 	struct entry *e; /* one open counted on it */
 	pid_t opener; /* the thread that opened it, see fs_flush() */
 	bool passthrough; /* counted in e->pt_opens, else in e->other_opens */
@@ -42,7 +42,7 @@ static struct handle *handle_of(struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-static void handle_free(struct tree_held *held)
+static void handle_free(struct held *held)
 {
 	free(container_of(held, struct handle, held));
 }
@@ -182,7 +182,7 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 	fi->keep_cache = 0;
 	io_open(req, h, fi);
 	h->held.free = handle_free;
-	tree_hold(&h->held);
+	held_add(&h->held);
 	if (created)
 		r = fuse_reply_create(req, created, fi);
 	else
@@ -190,7 +190,7 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 	if (r < 0) {
 		/* The open was interrupted: the kernel has no file (and, for a
 		 * create, no lookup), so no RELEASE (or FORGET) will come. */
-		tree_unhold(&h->held);
+		held_remove(&h->held);
 		io_release(NULL, h);
 		if (created)
 			entry_forget(ino_id(created->ino), 1);
@@ -541,7 +541,7 @@ void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* RELEASE carries no caller: the opener allocates what is still staged. */
 	CHARGE_CALLER(h->opener);
 
-	tree_unhold(&h->held);
+	held_remove(&h->held);
 	io_release(req, h);
 	entry_release(h->e);
 	free(h);

@@ -12,7 +12,7 @@
 
 #include "fs/fuse.h"
 #include "fs/ops.h"
-#include "fs/tree.h"
+#include "tree/tree.h"
 #include "policy.h"
 #include "shared/fdinfo.h"
 

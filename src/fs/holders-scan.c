@@ -5,7 +5,7 @@
  * process, blank-separated, in /proc's order.
  *
  * One walk of /proc answers for any number of buffers: the getxattr of one
- * file asks for one, a LIST chunk (control-list.c) for all of its files, so
+ * file asks for one, a LIST chunk (control/list.c) for all of its files, so
  * that `dmabufctl top` costs a walk per chunk and not one per buffer. The
  * rules are the same for one as for many: the link of each of a process's
  * fds first (no file system call), then the file's device and inode from
@@ -290,8 +290,8 @@ static int key_init(struct scan *s, struct hkey *k)
 	if (fstat(k->fd, &st) < 0)
 		return -errno;
 	k->dev = st.st_dev;
-	if (k->dmabuf && !s->any_dmabuf && !dmabuf_dev_get(&s->dev)) {
-		dmabuf_dev_set(st.st_dev);
+	if (k->dmabuf && !s->any_dmabuf && !discover_dmabuf_dev_get(&s->dev)) {
+		discover_dmabuf_dev_set(st.st_dev);
 		s->dev = st.st_dev;
 	}
 	s->any_dmabuf |= k->dmabuf;

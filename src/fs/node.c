@@ -15,7 +15,7 @@
 #include "backend/backend.h"
 #include "buffer.h"
 #include "conf.h"
-#include "fs/entry.h"
+#include "tree/entry.h"
 #include "fs/fs-internal.h"
 #include "shared/macro.h"
 #include "shared/names.h"
@@ -111,7 +111,7 @@ static int find_cb(const struct entry_view *v, void *data)
 
 static bool find_allocated(struct find *f)
 {
-	return tree_walk(find_cb, f) == 1;
+	return entry_walk(find_cb, f) == 1;
 }
 
 /* ---- stat ---- */
@@ -421,7 +421,7 @@ static int fill_root(const struct config *cfg, const struct node_filler *f, fuse
 	for (size_t i = 0; i < ARRAY_SIZE(root_dirs) && !r; i++)
 		if (root_dir_shown(cfg, i))
 			r = node_add(f, name_root_dirs[i], root_dirs[i].ino, S_IFDIR);
-	return r ?: tree_walk(fill_root_cb, (void *)f);
+	return r ?: entry_walk(fill_root_cb, (void *)f);
 }
 
 /* by-inode's listing: a copy of (kernel inode, entry) pairs taken under the
@@ -432,7 +432,7 @@ struct kino_item {
 	uint64_t kino;
 	fuse_ino_t link; /* what by-inode/KINO points to */
 	size_t order;    /* collection order: the daemon's own entries newest
-			  * first (tree_walk's), then other processes' */
+			  * first (entry_walk's), then other processes' */
 };
 
 struct kino_list {
@@ -482,7 +482,7 @@ static int fill_by_inode(const struct config *cfg, const struct node_filler *f, 
 	char num[32];
 	int r;
 
-	r = tree_walk(kino_collect_cb, &l);
+	r = entry_walk(kino_collect_cb, &l);
 	if (r == 0 && cfg->discover)
 		r = discover_fill_by_inode(fill_by_inode_discovered, &l);
 	if (r == 0 && l.n)
@@ -511,7 +511,7 @@ static int fill_by_exporter(const struct config *cfg, const struct node_filler *
 	char exp[64];
 	int r = 0;
 
-	tree_walk(register_exporter_cb, NULL);
+	entry_walk(register_exporter_cb, NULL);
 	for (int i = 0; !r && table_name(&exporters, (uint64_t)i, exp, sizeof(exp)) == 0; i++) {
 		struct find fd = { .exporter = exp };
 
@@ -541,7 +541,7 @@ static int fill_exp_dir(const struct config *cfg, const struct node_filler *f, f
 	struct fill_exp fe = { f, exp };
 	int r = table_name(&exporters, ino_id(ino), exp, sizeof(exp));
 
-	return r ?: tree_walk(fill_exp_dir_cb, &fe);
+	return r ?: entry_walk(fill_exp_dir_cb, &fe);
 }
 
 static int fill_new(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)

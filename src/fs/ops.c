@@ -16,9 +16,9 @@
 #include <sys/statvfs.h>
 
 #include "charge.h"
-#include "fs/entry.h"
+#include "tree/entry.h"
 #include "fs/fs-internal.h"
-#include "fs/quota.h"
+#include "tree/quota.h"
 #include "shared/log.h"
 #include "shared/util.h"
 

@@ -16,7 +16,7 @@
 #include "backend/backend.h"
 #include "buffer.h"
 #include "conf.h"
-#include "fs/entry.h"
+#include "tree/entry.h"
 #include "fs/fs-internal.h"
 #include "fs/holders-scan.h"
 #include "shared/log.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * fs/entry-index.c on its own: every entry added is found by id and (while
+ * tree/entry-index.c on its own: every entry added is found by id and (while
  * in the name index) by name, through the tables' growth; a removed or
  * renamed one is not found under what it no longer is, and its neighbours
  * in a chain stay findable.
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/entry-index.h"
-#include "fs/entry.h"
+#include "tree/entry-index.h"
+#include "tree/entry.h"
 #include "testsuite.h"
 
 #define N 5000 /* several doublings past the first 256 buckets */
@@ -25,27 +25,27 @@ static void setup(void)
 	for (int i = 0; i < N; i++) {
 		ents[i].id = (uint64_t)i + 1;
 		snprintf(ents[i].name, sizeof(ents[i].name), "buf%05d", i);
-		index_add_id(&ents[i]);
-		index_add_name(&ents[i]);
+		entry_index_add_id(&ents[i]);
+		entry_index_add_name(&ents[i]);
 	}
 }
 
 static void teardown(void)
 {
-	index_clear();
+	entry_index_clear();
 	free(ents);
 }
 
 START_TEST(test_all_found)
 {
 	for (int i = 0; i < N; i++) {
-		ck_assert_ptr_eq(index_find_id(ents[i].id), &ents[i]);
-		ck_assert_ptr_eq(index_find_name(ents[i].name), &ents[i]);
+		ck_assert_ptr_eq(entry_index_find_id(ents[i].id), &ents[i]);
+		ck_assert_ptr_eq(entry_index_find_name(ents[i].name), &ents[i]);
 	}
-	ck_assert_ptr_null(index_find_id(N + 1));
-	ck_assert_ptr_null(index_find_id(0));
-	ck_assert_ptr_null(index_find_name("buf"));
-	ck_assert_ptr_null(index_find_name(""));
+	ck_assert_ptr_null(entry_index_find_id(N + 1));
+	ck_assert_ptr_null(entry_index_find_id(0));
+	ck_assert_ptr_null(entry_index_find_name("buf"));
+	ck_assert_ptr_null(entry_index_find_name(""));
 }
 END_TEST
 
@@ -54,19 +54,19 @@ START_TEST(test_removed_gone_neighbours_stay)
 	/* Every other one: with ids in sequence they share chains with
 	 * the ones that stay. */
 	for (int i = 0; i < N; i += 2) {
-		index_del_id(&ents[i]);
-		index_del_name(&ents[i]);
+		entry_index_del_id(&ents[i]);
+		entry_index_del_name(&ents[i]);
 	}
 	for (int i = 0; i < N; i++) {
 		struct entry *want = i % 2 ? &ents[i] : NULL;
 
-		ck_assert_ptr_eq(index_find_id(ents[i].id), want);
-		ck_assert_ptr_eq(index_find_name(ents[i].name), want);
+		ck_assert_ptr_eq(entry_index_find_id(ents[i].id), want);
+		ck_assert_ptr_eq(entry_index_find_name(ents[i].name), want);
 	}
 	/* Removing what is not there changes nothing. */
-	index_del_id(&ents[0]);
-	index_del_name(&ents[0]);
-	ck_assert_ptr_eq(index_find_id(ents[1].id), &ents[1]);
+	entry_index_del_id(&ents[0]);
+	entry_index_del_name(&ents[0]);
+	ck_assert_ptr_eq(entry_index_find_id(ents[1].id), &ents[1]);
 }
 END_TEST
 
@@ -74,23 +74,23 @@ START_TEST(test_rename)
 {
 	struct entry *e = &ents[42];
 
-	index_del_name(e);
+	entry_index_del_name(e);
 	snprintf(e->name, sizeof(e->name), "renamed");
-	index_add_name(e);
-	ck_assert_ptr_eq(index_find_name("renamed"), e);
-	ck_assert_ptr_null(index_find_name("buf00042"));
-	ck_assert_ptr_eq(index_find_id(43), e);
+	entry_index_add_name(e);
+	ck_assert_ptr_eq(entry_index_find_name("renamed"), e);
+	ck_assert_ptr_null(entry_index_find_name("buf00042"));
+	ck_assert_ptr_eq(entry_index_find_id(43), e);
 }
 END_TEST
 
 START_TEST(test_clear)
 {
-	index_clear();
-	ck_assert_ptr_null(index_find_id(1));
-	ck_assert_ptr_null(index_find_name("buf00000"));
+	entry_index_clear();
+	ck_assert_ptr_null(entry_index_find_id(1));
+	ck_assert_ptr_null(entry_index_find_name("buf00000"));
 	/* Usable again after a clear. */
-	index_add_id(&ents[7]);
-	ck_assert_ptr_eq(index_find_id(8), &ents[7]);
+	entry_index_add_id(&ents[7]);
+	ck_assert_ptr_eq(entry_index_find_id(8), &ents[7]);
 }
 END_TEST
 

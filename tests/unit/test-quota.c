@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * fs/quota.c: per-user limits on bytes and buffers. A refused charge
+ * tree/quota.c: per-user limits on bytes and buffers. A refused charge
  * leaves nothing charged; the arithmetic cannot wrap; root has its own
  * limits and 0 is no limit; entries give back what they hold when freed;
  * statfs shows the caller's share.
@@ -13,9 +13,9 @@
 
 #include "backend/backend.h"
 #include "conf.h"
-#include "fs/entry.h"
-#include "fs/quota.h"
-#include "fs/tree.h"
+#include "tree/entry.h"
+#include "tree/quota.h"
+#include "tree/tree.h"
 #include "testsuite.h"
 
 static struct config cfg = {

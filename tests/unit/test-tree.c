@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The entries of fs/entry.c on real memfd buffers, without a mount: an
+ * The entries of tree/entry.c on real memfd buffers, without a mount: an
  * entry lives exactly as long as any of its name, the kernel's lookups or
  * open files, whatever order they go in; a control connection that drops
  * takes its transient publications (and only those) with it, telling the
@@ -17,8 +17,8 @@
 #include "backend/backend.h"
 #include "buffer.h"
 #include "conf.h"
-#include "fs/entry.h"
-#include "fs/tree.h"
+#include "tree/entry.h"
+#include "tree/tree.h"
 #include "shared/macro.h"
 #include "testsuite.h"
 
@@ -452,7 +452,7 @@ START_TEST(state_discovered_is_an_unlinked_entry)
 	id = id_of(e);
 	ck_assert(alive(id));
 	/* Not in the tree: not listed, not counted by statfs. */
-	tree_walk(count_cb, &n);
+	entry_walk(count_cb, &n);
 	ck_assert_int_eq(n, 0);
 	tree_usage(&bytes, &files);
 	ck_assert_uint_eq(files, 0);

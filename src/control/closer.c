@@ -15,7 +15,7 @@
  * threads at a time, so one user's stuck closes hold two threads and the
  * others' fds still go. Each uid may have CLOSER_MAX_PER_UID fds queued or
  * in a close; a uid over it gets no more of its messages read and its
- * connections refused (control.c asks closer_over_limit()) until its
+ * connections refused (control/server.c asks closer_over_limit()) until its
  * closes finish. The queue itself never refuses an fd: once received it
  * is the daemon's, and closing it here would be the wedge.
  */
@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control-internal.h"
+#include "control/control-internal.h"
 #include "shared/log.h"
 
 #define CLOSER_THREADS_MAX 16
@@ -151,7 +151,7 @@ static void spawn_locked(void)
 	pthread_attr_destroy(&attr);
 }
 
-void close_received(int fd, uid_t uid)
+void control_close_received(int fd, uid_t uid)
 {
 	struct closer_uid *u;
 
@@ -199,7 +199,7 @@ bool closer_over_limit(uid_t uid)
 
 /* Wait (at most a second) for the closers to drain: a stop leaves no fd
  * behind, unless a close is stuck (then the fd goes with the process). */
-void closer_stop(void)
+void control_closer_stop(void)
 {
 	struct timespec until;
 
@@ -217,7 +217,7 @@ void closer_stop(void)
 	pthread_mutex_unlock(&closer_lock);
 }
 
-int closer_start(void)
+int control_closer_start(void)
 {
 	pthread_mutex_lock(&closer_lock);
 	stopping = false;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Handing the buffers over to the daemon's next start (fs/persist.h): the
+ * Handing the buffers over to the daemon's next start (tree/persist.h): the
  * records the fd store keeps, taken and given back under the tree lock
- * through entry.c's tree_each() and entry_restore(), and the hooks entry.c
+ * through entry.c's entry_each() and entry_restore(), and the hooks entry.c
  * calls at every change so that the store is current when a process dies
  * without a stop (kill -9, a crash, the OOM killer). What a record holds
  * is decided here, how it is stored by the daemon's fdstore.c. Part of the
@@ -12,15 +12,15 @@
 #include <stdio.h>
 
 #include "buffer.h"
-#include "fs/entry.h"
-#include "fs/persist.h"
+#include "tree/entry.h"
+#include "tree/persist.h"
 
 /* Set once before the mount and cleared at tree_exit(); read by every
  * thread (an atomic pointer, no lock). */
 static const struct tree_store_ops *store;
 
 struct save_arg {
-	int (*fn)(const struct tree_record *rec, void *data);
+	int (*fn)(const struct persist_record *rec, void *data);
 	void *data;
 };
 
@@ -35,7 +35,7 @@ bool persist_keeps(const struct entry *e)
 static int save_cb(struct entry *e, void *data)
 {
 	const struct save_arg *a = data;
-	struct tree_record rec;
+	struct persist_record rec;
 
 	if (!persist_keeps(e))
 		return 0;
@@ -57,14 +57,14 @@ static int save_cb(struct entry *e, void *data)
 	return a->fn(&rec, a->data);
 }
 
-int tree_save(int (*fn)(const struct tree_record *rec, void *data), void *data)
+int persist_save(int (*fn)(const struct persist_record *rec, void *data), void *data)
 {
 	struct save_arg a = { fn, data };
 
-	return tree_each(true, save_cb, &a);
+	return entry_each(true, save_cb, &a);
 }
 
-int tree_restore(const struct tree_record *rec, struct buffer *buf, int staged_fd)
+int persist_restore(const struct persist_record *rec, struct buffer *buf, int staged_fd)
 {
 	const struct entry_link l = {
 		.name = rec->name,
@@ -152,6 +152,6 @@ unsigned int tree_store_all(void)
 	unsigned int n = 0;
 
 	/* At start-up, before the mount: nobody waits on the tree lock. */
-	tree_each(true, store_cb, &n);
+	entry_each(true, store_cb, &n);
 	return n;
 }

@@ -2,7 +2,7 @@
 /*
  * The state machine of an entry, unallocated -> staged in a memfd ->
  * allocated, and the data path into whichever holds its bytes. Part of the
- * entry module (fs/entry.h): the fields it touches are the ones e->io
+ * entry module (tree/entry.h): the fields it touches are the ones e->io
  * guards, and it changes state only through entry_install_*().
  */
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include "buffer.h"
 #include "charge.h"
 #include "conf.h"
-#include "fs/entry.h"
+#include "tree/entry.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"

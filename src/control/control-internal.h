@@ -3,7 +3,7 @@
 
 /*
  * What the files of the control socket server share, one section per
- * file, in the style of kmod's libkmod-internal.h. control.h is the
+ * file, in the style of kmod's libkmod-internal.h. control/control.h is the
  * daemon's view of it; this is only for control*.c.
  */
 #include <stdbool.h>
@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "shared/macro.h"
+#include "tree/tree.h"
 
 struct conn {
 	int fd;
@@ -23,27 +24,32 @@ struct conn {
 	bool served;
 };
 
-/* control.c: the poll loop and the requests */
-int peer_groups(int fd, gid_t **out, size_t *n);
-void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
+/* control/server.c: the poll loop and the requests */
+int control_peer_groups(int fd, gid_t **out, size_t *n);
+void control_reply(struct conn *c, int status, int fd, const char *fmt, ...)
 	_printf_(4, 5);
 
-/* control-closer.c: the closer threads */
+/* control/closer.c: the closer threads */
 /* Fds of one uid queued for a close or in one, beyond which the uid's
  * messages are not read and its connections are refused. */
 #define CLOSER_MAX_PER_UID 64
-int closer_start(void);
-void closer_stop(void);
+int control_closer_start(void);
+void control_closer_stop(void);
 /* Close a received fd (or a connection socket, which may carry fds in
  * flight) on a closer thread, charged to uid; never on the caller's. */
-void close_received(int fd, uid_t uid);
+void control_close_received(int fd, uid_t uid);
 /* Whether uid has CLOSER_MAX_PER_UID fds waiting for a close. */
 bool closer_over_limit(uid_t uid);
 
-/* control-list.c: LIST */
+/* control/list.c: LIST */
 /* The mount point LIST replies name (kept: the config outlives the thread). */
-void list_init(const char *mountpoint);
-void do_list(struct conn *c, const char *cursor, uint32_t flags);
+void control_list_init(const char *mountpoint);
+void control_list(struct conn *c, const char *cursor, uint32_t flags);
 /* On the control thread: its open connections, and the daemon's clean
  * restarts (control_set_restarts()), for LIST's "daemon". */
 void control_figures(int *conns, unsigned *restarts);
+
+/* image.c: a PUBLISH's image layout as the file's metadata xattrs */
+struct dmabuffs_image_layout;
+void control_image_meta(const struct dmabuffs_image_layout *l,
+			char meta[META_COUNT][META_VALUE_MAX + 1]);

@@ -2,7 +2,8 @@
 #pragma once
 
 /*
- * Entries: the buffer files, private to src/fs/ (fs/entry.c).
+ * Entries: the buffer files (tree/entry.c), for the model and the FUSE
+ * handlers; the control socket and main.c go through tree.h.
  *
  * An entry is unallocated (no bytes), staged (its bytes in a memfd, a file
  * that grows with writes), or allocated (a struct buffer of fixed size);
@@ -18,23 +19,12 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "fs/quota.h"
-#include "fs/tree.h"
+#include "tree/quota.h"
+#include "tree/tree.h"
 
 struct backend;
 struct buffer;
 
-enum meta_key {
-	META_FORMAT,
-	META_WIDTH,
-	META_HEIGHT,
-	META_STRIDE,
-	META_MODIFIER,
-	META_PITCHES, /* per plane, comma-separated numbers */
-	META_OFFSETS,
-	META_COUNT,
-};
-#define META_VALUE_MAX 64
 
 /*
  * One buffer file. Protected by the tree lock (entry.c): name, linked,
@@ -43,8 +33,8 @@ enum meta_key {
  * staged_fd, so a reader holding either one sees a stable state. I/O
  * holds io shared for its duration; state changes (allocation) hold it
  * exclusive. Fields are for entry.c and entry-state.c, and for the
- * callbacks tree_each() and entry_with_name() run under the tree lock
- * (fs/tree.c, fs/persist.c); everyone else goes through the verbs below.
+ * callbacks entry_each() and entry_with_name() run under the tree lock
+ * (tree/tree.c, tree/persist.c); everyone else goes through the verbs below.
  */
 struct entry {
 	uint64_t id;
@@ -58,7 +48,7 @@ struct entry {
 	struct timespec atime, mtime, ctime;
 	enum origin origin;
 	uint64_t conn_id; /* transient publication: the control connection */
-	struct quota_ref quota; /* what it is charged (fs/quota.c only) */
+	struct quota_ref quota; /* what it is charged (tree/quota.c only) */
 	struct backend *be; /* where it was (or will be) allocated; NULL: import */
 	int iomem_override; /* -1, 0, 1; applied to buf when it is made */
 	char meta[META_COUNT][META_VALUE_MAX + 1];
@@ -78,7 +68,7 @@ struct entry {
 	int backing_fd;
 	int backing_id;
 	unsigned int pt_opens, other_opens;
-	/* STORED_* (fs/persist.h): which of its fds the daemon's fd store
+	/* STORED_* (tree/persist.h): which of its fds the daemon's fd store
 	 * holds; atomic, set by persist.c. */
 	unsigned int stored;
 
@@ -98,7 +88,7 @@ struct entry_info {
 	char meta[META_COUNT][META_VALUE_MAX + 1];
 };
 
-/* What tree_walk() shows of a linked entry; valid during the callback. */
+/* What entry_walk() shows of a linked entry; valid during the callback. */
 struct entry_view {
 	uint64_t id;
 	const char *name;
@@ -107,22 +97,22 @@ struct entry_view {
 
 /* What the kernel holds open besides entries (a file handle, a directory
  * snapshot), embedded in it: a stop sends no RELEASE for those, so
- * tree_exit() frees what is still held, with free() (fs/held.c). */
-struct tree_held {
-	struct tree_held *prev, *next;
-	void (*free)(struct tree_held *h);
+ * tree_exit() frees what is still held, with free() (tree/held.c). */
+struct held {
+	struct held *prev, *next;
+	void (*free)(struct held *h);
 };
-void tree_hold(struct tree_held *h);
-void tree_unhold(struct tree_held *h);
+void held_add(struct held *h);
+void held_remove(struct held *h);
 /* Free everything still held (tree_exit()). */
-void tree_free_held(void);
+void held_free_all(void);
 
 /* Call fn on every linked entry, newest first, under the tree lock (fn
  * must not call entry verbs); stops at and returns fn's first nonzero. */
-int tree_walk(int (*fn)(const struct entry_view *v, void *data), void *data);
+int entry_walk(int (*fn)(const struct entry_view *v, void *data), void *data);
 /* Size of the file as stat shows it; e->io or the tree lock held. */
 uint64_t entry_size(struct entry *e);
-/* Bytes and number of the entries a statfs counts (fs/tree.c). */
+/* Bytes and number of the entries a statfs counts (tree/tree.c). */
 void tree_usage(uint64_t *bytes, uint64_t *files);
 
 /* ---- lookups and the kernel's references ---- */
@@ -226,13 +216,13 @@ int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t
 /* -ENODATA when it has none. */
 int entry_remove_meta(struct entry *e, enum meta_key key);
 
-/* ---- the tree lock around a callback (fs/tree.c, fs/persist.c) ---- */
+/* ---- the tree lock around a callback (tree/tree.c, tree/persist.c) ---- */
 /* Call fn on every entry (only the linked ones unless all), newest first,
  * under the tree lock: fn may read and write the fields the tree lock
  * protects and must not call entry verbs. Stops at and returns fn's first
  * nonzero. */
-int tree_each(bool all, int (*fn)(struct entry *e, void *data), void *data);
-/* fn on the linked entry named name, under the tree lock as tree_each()'s;
+int entry_each(bool all, int (*fn)(struct entry *e, void *data), void *data);
+/* fn on the linked entry named name, under the tree lock as entry_each()'s;
  * its result, or -ENOENT when there is none. */
 int entry_with_name(const char *name, int (*fn)(struct entry *e, void *data), void *data);
 /* An entry's stat, under the tree lock (in those callbacks). */
@@ -265,7 +255,7 @@ struct entry_link {
  * l->uid's quota, all fields set under one lock so that no reader sees it
  * half made. -EINVAL/-ENAMETOOLONG, -EEXIST, -EDQUOT, -ENOMEM. */
 int entry_link_buffer(struct buffer *buf, const struct entry_link *l);
-/* A restart's entry_link_buffer() (fs/persist.c): buf (a reference is
+/* A restart's entry_link_buffer() (tree/persist.c): buf (a reference is
  * taken), or l->staged_fd (taken over, also on error), or neither; with
  * l->id, linked or not. -EEXIST (the id or the name), -EINVAL, -EDQUOT,
  * -ENOMEM. */

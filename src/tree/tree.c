@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The tree's verbs for the control socket and main.c (fs/tree.h): publish,
+ * The tree's verbs for the control socket and main.c (tree/tree.h): publish,
  * unpublish, export, list, a backend's loss, and statfs's usage. They are
  * built on entry.c's few verbs that run a callback under the tree lock
- * (tree_each, entry_with_name, entry_link_buffer, entry_unlink_first), so
+ * (entry_each, entry_with_name, entry_link_buffer, entry_unlink_first), so
  * the lock stays private to entry.c and nothing here can hold it across a
  * reply, while entry.c keeps to the entries' life and the kernel's counts.
  */
@@ -13,12 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <dmabuffs/client.h>
-
 #include "backend/backend.h"
 #include "buffer.h"
 #include "conf.h"
-#include "fs/entry.h"
+#include "tree/entry.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
@@ -28,47 +26,13 @@
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
 		 int iomem_override, uint64_t conn_id, enum origin origin)
 {
-	return tree_publish_image(buf, name, uid, gid, iomem_override, conn_id,
-				  origin, NULL);
+	return tree_publish_meta(buf, name, uid, gid, iomem_override, conn_id, origin, NULL);
 }
 
-/* ",N" (no comma first) at the end of a metadata value; cut at its limit. */
-static void meta_append(char *v, bool first, uint64_t n)
+int tree_publish_meta(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
+		      int iomem_override, uint64_t conn_id, enum origin origin,
+		      const char (*meta)[META_VALUE_MAX + 1])
 {
-	size_t used = strlen(v);
-
-	snprintf(v + used, META_VALUE_MAX + 1 - used, "%s%" PRIu64,
-		 first ? "" : ",", n);
-}
-
-/* An image layout as the metadata xattrs spell it. */
-static void image_meta(const struct dmabuffs_image_layout *l,
-		       char meta[META_COUNT][META_VALUE_MAX + 1])
-{
-	char fcc[5];
-
-	fourcc_str(l->fourcc, fcc);
-	snprintf(meta[META_FORMAT], META_VALUE_MAX + 1, "%s", fcc);
-	snprintf(meta[META_WIDTH], META_VALUE_MAX + 1, "%" PRIu32, l->width);
-	snprintf(meta[META_HEIGHT], META_VALUE_MAX + 1, "%" PRIu32, l->height);
-	snprintf(meta[META_STRIDE], META_VALUE_MAX + 1, "%" PRIu32,
-		 l->planes[0].stride);
-	snprintf(meta[META_MODIFIER], META_VALUE_MAX + 1, "0x%" PRIx64,
-		 l->modifier);
-	meta[META_PITCHES][0] = meta[META_OFFSETS][0] = '\0';
-	for (unsigned int i = 0; i < l->nplanes && i < DMABUFFS_MAX_PLANES;
-	     i++) {
-		meta_append(meta[META_PITCHES], i == 0, l->planes[i].stride);
-		meta_append(meta[META_OFFSETS], i == 0, l->planes[i].offset);
-	}
-}
-
-int tree_publish_image(struct buffer *buf, const char *name, uid_t uid,
-		       gid_t gid, int iomem_override, uint64_t conn_id,
-		       enum origin origin,
-		       const struct dmabuffs_image_layout *image)
-{
-	char meta[META_COUNT][META_VALUE_MAX + 1] = { { 0 } };
 	const struct entry_link l = {
 		.name = name,
 		.uid = uid,
@@ -77,11 +41,9 @@ int tree_publish_image(struct buffer *buf, const char *name, uid_t uid,
 		.origin = origin,
 		.conn_id = conn_id,
 		.iomem_override = iomem_override,
-		.meta = image ? meta : NULL,
+		.meta = meta,
 	};
 
-	if (image)
-		image_meta(image, meta);
 	return entry_link_buffer(buf, &l);
 }
 
@@ -221,7 +183,7 @@ static int gone_cb(struct entry *e, void *data)
 
 void tree_backend_gone(struct backend *be, void *data)
 {
-	tree_each(true, gone_cb, be);
+	entry_each(true, gone_cb, be);
 	log_warn("backend %s: device %s is gone; its buffers now fail with ENODEV",
 		 be->name, be->devnode);
 }
@@ -263,7 +225,7 @@ int tree_list(uint64_t before, int (*fn)(const struct tree_item *it, void *data)
 {
 	struct list_arg a = { before, fn, data };
 
-	return tree_each(false, list_cb, &a);
+	return entry_each(false, list_cb, &a);
 }
 
 static int usage_cb(struct entry *e, void *data)
@@ -282,7 +244,7 @@ void tree_usage(uint64_t *bytes, uint64_t *files)
 {
 	uint64_t sum[2] = { 0, 0 };
 
-	tree_each(true, usage_cb, sum);
+	entry_each(true, usage_cb, sum);
 	*bytes = sum[0];
 	*files = sum[1];
 }

@@ -12,12 +12,12 @@
  * with no locking. What could block -- the close() of a file some other
  * FUSE server holds, whose FLUSH may never be answered, or of a socket
  * lingering on unsent data -- is handed to the closer threads
- * (control-closer.c), so that it wedges nobody: nothing a client sent is
+ * (control/closer.c), so that it wedges nobody: nothing a client sent is
  * ever closed on this thread.
  *
  * Here: the socket, the poll loop with its table of connections, and the
- * requests but one. The closer threads are control-closer.c, LIST (the one
- * reply built as JSON) control-list.c; what they share, control-internal.h.
+ * requests but one. The closer threads are control/closer.c, LIST (the one
+ * reply built as JSON) control/list.c; what they share, control-internal.h.
  *
  * No caller can lock the others out: each non-root uid has a connection
  * limit, a connection that sends no complete request within the idle
@@ -43,10 +43,10 @@
 
 #include "backend/backend.h"
 #include "buffer.h"
-#include "control.h"
-#include "control-internal.h"
+#include "control/control.h"
+#include "control/control-internal.h"
 #include "conf.h"
-#include "fs/tree.h"
+#include "tree/tree.h"
 #include "lib/proto.h"
 #include "shared/fdinfo.h"
 #include "shared/log.h"
@@ -56,7 +56,7 @@
 
 /* Room for as many fds as one message can carry (the kernel's SCM_MAX_FD):
  * fds that do not fit are released by the kernel inside our recvmsg(), on
- * the control thread, and such a release may block (control-closer.c).
+ * the control thread, and such a release may block (control/closer.c).
  * Also room for more than allowed, to tell "too many" from a truncation. */
 #define MAX_RECV_FDS 253
 /* How long to stop accepting when the daemon is out of fds. */
@@ -93,7 +93,7 @@ void control_figures(int *nconn, unsigned *nrestarts)
 static uint64_t next_conn_id = 1;
 
 /* The supplementary groups of the peer (as at connect), malloc'ed. */
-int peer_groups(int fd, gid_t **out, size_t *n)
+int control_peer_groups(int fd, gid_t **out, size_t *n)
 {
 	socklen_t len = 16 * sizeof(gid_t);
 
@@ -211,7 +211,7 @@ void control_keep_path(void)
 	keep_path = true;
 }
 
-void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
+void control_reply(struct conn *c, int status, int fd, const char *fmt, ...)
 {
 	char msg[PROTO_MSG_MAX + 1], buf[PROTO_MAX_REPLY];
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
@@ -248,6 +248,7 @@ void send_reply(struct conn *c, int status, int fd, const char *fmt, ...)
 
 static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 {
+	char meta[META_COUNT][META_VALUE_MAX + 1] = { { 0 } };
 	struct dmabuf_fdinfo info;
 	struct buffer *buf = NULL;
 	bool is_memfd = false;
@@ -255,14 +256,14 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 	int explicit = -1, r;
 
 	if (fd < 0) {
-		send_reply(c, -EBADF, -1, "publish %s: no fd attached", rq->name);
+		control_reply(c, -EBADF, -1, "publish %s: no fd attached", rq->name);
 		return;
 	}
 	if (rq->flags & ~(DMABUFFS_PUBLISH_TRANSIENT | DMABUFFS_PUBLISH_IOMEM |
 			  DMABUFFS_PUBLISH_SYSMEM | DMABUFFS_PUBLISH_IMPORTED) ||
 	    (rq->flags & DMABUFFS_PUBLISH_IOMEM && rq->flags & DMABUFFS_PUBLISH_SYSMEM)) {
-		close_received(fd, c->cred.uid);
-		send_reply(c, -EINVAL, -1, "publish %s: bad flags 0x%x", rq->name, rq->flags);
+		control_close_received(fd, c->cred.uid);
+		control_reply(c, -EINVAL, -1, "publish %s: bad flags 0x%x", rq->name, rq->flags);
 		return;
 	}
 	if (rq->flags & DMABUFFS_PUBLISH_IOMEM)
@@ -271,13 +272,13 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 		explicit = 0;
 	r = dmabuf_fd_identify(fd, &info, &is_memfd);
 	if (r < 0) {
-		close_received(fd, c->cred.uid);
-		send_reply(c, -EINVAL, -1, "publish %s: the fd is not a dma-buf", rq->name);
+		control_close_received(fd, c->cred.uid);
+		control_reply(c, -EINVAL, -1, "publish %s: the fd is not a dma-buf", rq->name);
 		return;
 	}
 	if (is_memfd && !registry_memfd_only()) {
-		close_received(fd, c->cred.uid);
-		send_reply(c, -EINVAL, -1,
+		control_close_received(fd, c->cred.uid);
+		control_reply(c, -EINVAL, -1,
 			   "publish %s: the fd is a memfd, not a dma-buf (memfds are accepted "
 			   "only when the daemon runs the memfd backend)",
 			   rq->name);
@@ -286,7 +287,7 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 	/* The quota charges the size seen now: it must stay that size. */
 	if (is_memfd && (r = memfd_fix_size(fd, &why)) < 0) {
 		close(fd);
-		send_reply(c, r, -1,
+		control_reply(c, r, -1,
 			   "publish %s: a published memfd must keep its size, but %s (create it "
 			   "with MFD_ALLOW_SEALING and send it writable, or add "
 			   "F_SEAL_GROW|F_SEAL_SHRINK first)",
@@ -295,27 +296,28 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 	}
 	r = buffer_new(fd, NULL, cfg->iomem_mode, &buf);
 	if (r < 0) {
-		send_reply(c, r, -1, "publish %s: cannot map the buffer", rq->name);
+		control_reply(c, r, -1, "publish %s: cannot map the buffer", rq->name);
 		return;
 	}
-	r = tree_publish_image(
-		buf, rq->name, c->cred.uid, c->cred.gid, explicit,
-		rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? c->id : 0,
-		rq->flags & DMABUFFS_PUBLISH_IMPORTED ? ORIGIN_IMPORTED :
-							ORIGIN_PUBLISHED,
-		rq->has_image ? &rq->image : NULL);
+	if (rq->has_image)
+		control_image_meta(&rq->image, meta);
+	r = tree_publish_meta(buf, rq->name, c->cred.uid, c->cred.gid, explicit,
+			      rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? c->id : 0,
+			      rq->flags & DMABUFFS_PUBLISH_IMPORTED ? ORIGIN_IMPORTED
+								    : ORIGIN_PUBLISHED,
+			      rq->has_image ? meta : NULL);
 	if (r == 0)
 		buffer_set_dmabuf_name(buf, rq->name);
 	buffer_unref(buf);
 	if (r < 0) {
-		send_reply(c, r, -1, "publish %s: %s", rq->name,
+		control_reply(c, r, -1, "publish %s: %s", rq->name,
 			   r == -EEXIST ? "name already in use" : "cannot add the buffer");
 		return;
 	}
 	log_info("%s: published by pid %d uid %u (%s, %s)", rq->name, (int)c->cred.pid,
 		 (unsigned)c->cred.uid, info.exp_name,
 		 rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? "transient" : "persistent");
-	send_reply(c, 0, -1, "published %s", rq->name);
+	control_reply(c, 0, -1, "published %s", rq->name);
 }
 
 static const char *op_name(uint16_t op)
@@ -342,17 +344,17 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		 * could not install them in the daemon. */
 		log_warn("control: the daemon is out of file descriptors "
 			 "(fds from pid %d dropped)", (int)c->cred.pid);
-		send_reply(c, -EMFILE, -1, "the daemon could not receive the fd: it is out of "
+		control_reply(c, -EMFILE, -1, "the daemon could not receive the fd: it is out of "
 			   "file descriptors");
 		return;
 	}
 	if (truncated) {
-		send_reply(c, nfds > 1 ? -E2BIG : -EBADMSG, -1,
+		control_reply(c, nfds > 1 ? -E2BIG : -EBADMSG, -1,
 			   nfds > 1 ? "too many fds" : "message too long");
 		return;
 	}
 	if (nfds > 1) {
-		send_reply(c, -E2BIG, -1, "%d fds in one message, at most 1 allowed", nfds);
+		control_reply(c, -E2BIG, -1, "%d fds in one message, at most 1 allowed", nfds);
 		return;
 	}
 	r = proto_decode_request(msg, len, &rq);
@@ -362,16 +364,16 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		/* The header was fine: the name is what was refused. */
 		name_root_dirs_join(dirs, sizeof(dirs));
 		if (r == -ENAMETOOLONG)
-			send_reply(c, r, -1, "%s: invalid name (longer than 255 bytes)",
+			control_reply(c, r, -1, "%s: invalid name (longer than 255 bytes)",
 				   op_name(rq.op));
 		else
-			send_reply(c, r, -1, "%s: invalid name (empty, \".\", \"..\", with a '/' "
+			control_reply(c, r, -1, "%s: invalid name (empty, \".\", \"..\", with a '/' "
 				   "or a control character, or one of the root's directories %s)",
 				   op_name(rq.op), dirs);
 		return;
 	}
 	if (r < 0) {
-		send_reply(c, r, -1, "malformed request (%zu bytes)", len);
+		control_reply(c, r, -1, "malformed request (%zu bytes)", len);
 		return;
 	}
 	if (nfds == 1) {
@@ -381,7 +383,7 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 	/* Only PUBLISH takes an fd; a stray one is closed and the request
 	 * served as if it were not there. */
 	if (rq.op != PROTO_OP_PUBLISH && fd >= 0) {
-		close_received(fd, c->cred.uid);
+		control_close_received(fd, c->cred.uid);
 		fd = -1;
 	}
 	switch (rq.op) {
@@ -389,13 +391,13 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		do_publish(c, &rq, fd);
 		return;
 	case PROTO_OP_LIST:
-		do_list(c, rq.name, rq.flags);
+		control_list(c, rq.name, rq.flags);
 		return;
 	case PROTO_OP_UNPUBLISH:
 		r = tree_unpublish(rq.name, c->cred.uid);
 		if (r == 0)
 			log_info("%s: unpublished by pid %d", rq.name, (int)c->cred.pid);
-		send_reply(c, r, -1, "unpublish %s%s", rq.name,
+		control_reply(c, r, -1, "unpublish %s%s", rq.name,
 			   r == -ENOENT ? ": no such buffer" : r == -EPERM ? ": not the owner" : "");
 		return;
 	case PROTO_OP_EXPORT: {
@@ -404,11 +406,11 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 
 		/* The kernel's rule includes supplementary groups: the ones the
 		 * peer had when it connected (SO_PEERGROUPS). */
-		r = peer_groups(c->fd, &groups, &ngroups);
+		r = control_peer_groups(c->fd, &groups, &ngroups);
 		if (r == 0)
 			r = tree_export_groups(rq.name, c->cred.uid, c->cred.gid, groups, ngroups,
 					       &fd);
-		send_reply(c, r, r == 0 ? fd : -1, "export %s%s", rq.name,
+		control_reply(c, r, r == 0 ? fd : -1, "export %s%s", rq.name,
 			   r == -ENOENT ? ": no such buffer" :
 			   r == -EACCES ? ": permission denied" :
 			   r == -ENODATA ? ": not allocated yet" : "");
@@ -417,7 +419,7 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		return;
 	}
 	}
-	send_reply(c, -EOPNOTSUPP, -1, "unknown op %u", rq.op);
+	control_reply(c, -EOPNOTSUPP, -1, "unknown op %u", rq.op);
 }
 
 /* recvmsg() returns 0 both for a 0-byte message and at the end of the
@@ -459,7 +461,7 @@ static ssize_t recv_request(int sock, uid_t uid, void *buf, size_t size, int *fd
 			if (*nfds < MAX_RECV_FDS)
 				fds[(*nfds)++] = fd;
 			else
-				close_received(fd, uid);
+				control_close_received(fd, uid);
 		}
 	}
 	*flags = mh.msg_flags;
@@ -481,7 +483,7 @@ static bool serve_one(struct conn *c)
 	if (closer_over_limit(c->cred.uid)) {
 		log_warn("control: pid %d uid %u has %d fds waiting for a close, closing its "
 			 "connection", (int)c->cred.pid, (unsigned)c->cred.uid, CLOSER_MAX_PER_UID);
-		send_reply(c, -EUSERS, -1, "too many of this user's fds are still being closed");
+		control_reply(c, -EUSERS, -1, "too many of this user's fds are still being closed");
 		return false;
 	}
 	n = recv_request(c->fd, c->cred.uid, buf, sizeof(buf), fds, &nfds, &flags);
@@ -496,7 +498,7 @@ static bool serve_one(struct conn *c)
 	handle_request(c, buf, (size_t)n, fds, ctrunc ? MAX(nfds, 2) : nfds,
 		       (flags & (MSG_TRUNC | MSG_CTRUNC)) != 0, ctrunc && nfds < MAX_RECV_FDS);
 	for (int i = 0; i < nfds; i++)
-		close_received(fds[i], c->cred.uid);
+		control_close_received(fds[i], c->cred.uid);
 	return true;
 }
 
@@ -536,9 +538,9 @@ static void refuse(struct conn *c, const char *why)
 	if (!closer_over_limit(c->cred.uid) &&
 	    recv_request(c->fd, c->cred.uid, buf, sizeof(buf), fds, &nfds, &flags) >= 0)
 		for (int i = 0; i < nfds; i++)
-			close_received(fds[i], c->cred.uid);
-	send_reply(c, -EUSERS, -1, "%s (uid %u)", why, (unsigned)c->cred.uid);
-	close_received(c->fd, c->cred.uid);
+			control_close_received(fds[i], c->cred.uid);
+	control_reply(c, -EUSERS, -1, "%s (uid %u)", why, (unsigned)c->cred.uid);
+	control_close_received(c->fd, c->cred.uid);
 }
 
 /* Accept every pending connection; false when accepting must pause. */
@@ -561,7 +563,7 @@ static bool accept_all(void)
 		}
 		nc = (struct conn){ .fd = fd };
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &nc.cred, &len) < 0) {
-			close_received(fd, (uid_t)-1);
+			control_close_received(fd, (uid_t)-1);
 			continue;
 		}
 		why = conn_refusal(nc.cred.uid);
@@ -582,7 +584,7 @@ static void drop_conn(int i)
 	uint64_t id = conns[i].id;
 
 	/* Fds sent and not yet read are released with the socket. */
-	close_received(conns[i].fd, conns[i].cred.uid);
+	control_close_received(conns[i].fd, conns[i].cred.uid);
 	conns[i] = conns[--nconns];
 	/* Transient publications end with their publisher's connection. */
 	tree_drop_conn(id);
@@ -661,7 +663,7 @@ int control_start_limits(const struct config *config, const struct control_limit
 	int r;
 
 	cfg = config;
-	list_init(cfg->mountpoint);
+	control_list_init(cfg->mountpoint);
 	limits = lim ? *lim : (struct control_limits){ 0 };
 	if (!limits.max_conns)
 		limits.max_conns = CONTROL_MAX_CONNS;
@@ -676,7 +678,7 @@ int control_start_limits(const struct config *config, const struct control_limit
 	pfds = calloc((size_t)max_conns + 2, sizeof(*pfds));
 	if (!conns || !pfds)
 		return -ENOMEM;
-	r = closer_start();
+	r = control_closer_start();
 	if (r < 0)
 		return r;
 	stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -702,7 +704,7 @@ void control_stop(void)
 		drop_conn(nconns - 1);
 	if (listen_fd >= 0) {
 		/* Connections not accepted yet may carry fds. */
-		close_received(listen_fd, (uid_t)-1);
+		control_close_received(listen_fd, (uid_t)-1);
 		listen_fd = -1;
 	}
 	if (sock_path) {
@@ -714,7 +716,7 @@ void control_stop(void)
 	if (stop_fd >= 0)
 		close(stop_fd);
 	stop_fd = -1;
-	closer_stop();
+	control_closer_stop();
 	free(conns);
 	free(pfds);
 	conns = NULL;

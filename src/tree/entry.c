@@ -22,19 +22,17 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <dmabuffs/client.h>
 
 #include "backend/backend.h"
 #include "buffer.h"
 #include "conf.h"
-#include "fs/entry.h"
-#include "fs/fs-internal.h"
-#include "fs/persist.h"
+#include "tree/entry.h"
+#include "tree/persist.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/names.h"
 #include "shared/util.h"
-#include "fs/entry-index.h" /* after the rest: the tables behind find_*_locked */
+#include "tree/entry-index.h" /* after the rest: the tables behind find_*_locked */
 
 static pthread_mutex_t tree_lock = PTHREAD_MUTEX_INITIALIZER;
 /* All entries, linked or not (protected by tree_lock): the list is what the
@@ -92,14 +90,14 @@ void tree_exit(void)
 
 	/* What is freed here stays in the store for the next start. */
 	tree_set_store(NULL);
-	tree_free_held();
+	held_free_all();
 	pthread_mutex_lock(&tree_lock);
 	for (e = entries; e; e = next) {
 		next = e->next;
 		entry_free(e);
 	}
 	entries = NULL;
-	index_clear();
+	entry_index_clear();
 	pthread_mutex_unlock(&tree_lock);
 }
 
@@ -107,12 +105,12 @@ void tree_exit(void)
 
 static struct entry *find_name_locked(const char *name)
 {
-	return index_find_name(name);
+	return entry_index_find_name(name);
 }
 
 static struct entry *find_id_locked(uint64_t id)
 {
-	return index_find_id(id);
+	return entry_index_find_id(id);
 }
 
 static struct entry *add_id_locked(uint64_t id, uid_t uid, gid_t gid, mode_t mode,
@@ -139,7 +137,7 @@ static struct entry *add_id_locked(uint64_t id, uid_t uid, gid_t gid, mode_t mod
 	if (entries)
 		entries->prev = e;
 	entries = e;
-	index_add_id(e);
+	entry_index_add_id(e);
 	return e;
 }
 
@@ -168,7 +166,7 @@ static int add_linked_id_locked(uint64_t id, const char *name, uid_t uid, gid_t 
 		return -ENOMEM;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->linked = true;
-	index_add_name(e);
+	entry_index_add_name(e);
 	*out = e;
 	return 0;
 }
@@ -185,7 +183,7 @@ static bool remove_if_unused_locked(struct entry *e)
 {
 	if (e->linked || e->nlookup > 0 || e->nopen > 0)
 		return false;
-	index_del_id(e);
+	entry_index_del_id(e);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -198,7 +196,7 @@ static bool remove_if_unused_locked(struct entry *e)
 
 static bool unlink_locked(struct entry *e)
 {
-	index_del_name(e);
+	entry_index_del_name(e);
 	e->linked = false;
 	now(&e->ctime);
 	return remove_if_unused_locked(e);
@@ -243,7 +241,7 @@ static void notify_gone(const char *name, uint64_t ino)
 		gone_cb(name, ino, gone_data);
 }
 
-int tree_walk(int (*fn)(const struct entry_view *v, void *data), void *data)
+int entry_walk(int (*fn)(const struct entry_view *v, void *data), void *data)
 {
 	int r = 0;
 
@@ -394,9 +392,9 @@ int entry_rename(const char *name, const char *newname, bool noreplace)
 		} else {
 			if (victim)
 				free_victim = unlink_locked(victim);
-			index_del_name(e);
+			entry_index_del_name(e);
 			snprintf(e->name, sizeof(e->name), "%s", newname);
-			index_add_name(e);
+			entry_index_add_name(e);
 			now(&e->ctime);
 			if (e->buf)
 				buf = buffer_ref(e->buf);
@@ -659,7 +657,7 @@ int entry_remove_meta(struct entry *e, enum meta_key key)
 
 /* ---- for tree.c and persist.c: entries under the tree lock ---- */
 
-int tree_each(bool all, int (*fn)(struct entry *e, void *data), void *data)
+int entry_each(bool all, int (*fn)(struct entry *e, void *data), void *data)
 {
 	int r = 0;
 

@@ -28,9 +28,9 @@
 
 #include "buffer.h"
 #include "conf.h"
-#include "control-internal.h"
+#include "control/control-internal.h"
 #include "fs/holders-scan.h"
-#include "fs/tree.h"
+#include "tree/tree.h"
 #include "lib/proto.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -50,7 +50,7 @@ struct list_ctx {
 	struct list_pending *pending; /* the chunk's buffers, when holders */
 	size_t npending, cap;
 	const struct ucred *cred;
-	gid_t *groups; /* the peer's supplementary groups (peer_groups) */
+	gid_t *groups; /* the peer's supplementary groups (control_peer_groups) */
 	size_t ngroups;
 	size_t room;   /* bytes left in the chunk */
 	uint64_t last; /* the id of the last one taken */
@@ -239,7 +239,7 @@ static void list_pending_free(struct list_ctx *x)
 /* The mount point LIST names, from control_start(). */
 static const char *list_mount;
 
-void list_init(const char *mountpoint)
+void control_list_init(const char *mountpoint)
 {
 	list_mount = mountpoint;
 }
@@ -261,7 +261,7 @@ static void list_chunk(struct conn *c, const char *cursor, uint32_t flags, int c
 	if (*cursor && (parse_u64(cursor, 10, &before) < 0 || before == 0))
 		r = -EINVAL;
 	/* Best effort: without them, attributes are shown by uid and gid only. */
-	if (peer_groups(c->fd, &groups, &x.ngroups) < 0)
+	if (control_peer_groups(c->fd, &groups, &x.ngroups) < 0)
 		x.ngroups = 0;
 	x.groups = groups;
 	x.buffers = json_object_new_array();
@@ -299,7 +299,7 @@ static void list_chunk(struct conn *c, const char *cursor, uint32_t flags, int c
 	json_object_put(x.buffers);
 	json_object_put(doc);
 	if (r < 0) {
-		send_reply(c, r, -1, "list: %s", r == -EINVAL ? "bad cursor" : "cannot list");
+		control_reply(c, r, -1, "list: %s", r == -EINVAL ? "bad cursor" : "cannot list");
 		return;
 	}
 	/* Never block on a client that does not read its replies. A socket
@@ -307,7 +307,7 @@ static void list_chunk(struct conn *c, const char *cursor, uint32_t flags, int c
 	 * error the client can act on, not silence. */
 	if (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		if (errno == EMSGSIZE)
-			send_reply(c, -EMSGSIZE, -1, "list: the socket buffer is below %u bytes",
+			control_reply(c, -EMSGSIZE, -1, "list: the socket buffer is below %u bytes",
 				   (unsigned)len);
 		else
 			log_info("control: list reply to pid %d lost: %m", (int)c->cred.pid);
@@ -318,7 +318,7 @@ static void list_chunk(struct conn *c, const char *cursor, uint32_t flags, int c
  * The holders take a walk of all of /proc, and reading a process's maps
  * waits for its mmap lock, which a process can keep from us (a writer
  * queued behind a reader stuck in a fault on a hung file system); the
- * control thread must wait for nobody (control.c). So a LIST with holders
+ * control thread must wait for nobody (control/server.c). So a LIST with holders
  * runs on a thread of its own, on a dup of the connection, at most
  * LIST_HOLDERS_MAX at once and LIST_HOLDERS_PER_UID of one uid (measured
  * before, with one global bound: one user kept all 4 and the others got
@@ -376,7 +376,7 @@ static void *list_thread(void *arg)
 	list_chunk(&j->c, j->cursor, j->flags, j->conns, j->restarts);
 	/* The last reference if the control thread dropped the connection:
 	 * fds in flight go with it. */
-	close_received(j->c.fd, j->c.cred.uid);
+	control_close_received(j->c.fd, j->c.cred.uid);
 	list_slot_put(j->c.cred.uid);
 	free(j);
 	return NULL;
@@ -420,12 +420,12 @@ out:
 	return r;
 }
 
-void do_list(struct conn *c, const char *cursor, uint32_t flags)
+void control_list(struct conn *c, const char *cursor, uint32_t flags)
 {
 	int r;
 
 	if (flags & ~PROTO_LIST_FLAGS) {
-		send_reply(c, -EINVAL, -1, "list: unknown flags 0x%x", flags & ~PROTO_LIST_FLAGS);
+		control_reply(c, -EINVAL, -1, "list: unknown flags 0x%x", flags & ~PROTO_LIST_FLAGS);
 		return;
 	}
 	if (!(flags & PROTO_LIST_HOLDERS)) {
@@ -438,9 +438,9 @@ void do_list(struct conn *c, const char *cursor, uint32_t flags)
 	}
 	r = list_offload(c, cursor, flags);
 	if (r == -EAGAIN)
-		send_reply(c, r, -1, "list: %d listings with holders are running (%d of this "
+		control_reply(c, r, -1, "list: %d listings with holders are running (%d of this "
 			   "user's); read the files' user.dmabuf.holders", LIST_HOLDERS_MAX,
 			   LIST_HOLDERS_PER_UID);
 	else if (r < 0)
-		send_reply(c, r, -1, "list: no thread for the holders");
+		control_reply(c, r, -1, "list: no thread for the holders");
 }

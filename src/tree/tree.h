@@ -3,9 +3,9 @@
 
 /*
  * The tree as the rest of the daemon sees it: inode numbers, and the verbs
- * the control socket and main.c use. The entries themselves (fs/entry.h)
- * are private to src/fs/. The control socket's verbs are in fs/tree.c,
- * the rest in fs/entry.c.
+ * the control socket and main.c use. The entries themselves (tree/entry.h)
+ * are for the model and the FUSE handlers. The control socket's verbs are
+ * in tree/tree.c, the rest in tree/entry.c.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,7 +41,7 @@ enum node_kind {
 	NODE_NEW_DIR = 5,   /* new/BACKEND, id: backend table index */
 	NODE_PROC_PID = 6,  /* proc/PID, id: pid */
 	NODE_PROC_FD = 7,   /* proc/PID/FD, id: see ino_proc_fd() */
-	NODE_SCANOUT = 8,   /* scanout/ and below, id: see fs/scanout.c */
+	NODE_SCANOUT = 8,   /* scanout/ and below, id: see the FUSE side's scanout.c */
 	NODE_KIND_COUNT,
 };
 
@@ -96,6 +96,21 @@ static inline void ino_proc_fd_split(uint64_t ino, pid_t *pid, int *fd)
 	*fd = (int)(ino_id(ino) & (PROC_FD_MAX - 1));
 }
 
+/* The image metadata of a buffer file, as its user.dmabuf.* xattrs spell it
+ * (format, width, ...): what a publisher may give (control/image.c) and the
+ * fd store keeps. */
+enum meta_key {
+	META_FORMAT,
+	META_WIDTH,
+	META_HEIGHT,
+	META_STRIDE,
+	META_MODIFIER,
+	META_PITCHES, /* per plane, comma-separated numbers */
+	META_OFFSETS,
+	META_COUNT,
+};
+#define META_VALUE_MAX 64
+
 enum origin {
 	ORIGIN_CREATED,
 	ORIGIN_PUBLISHED,
@@ -140,12 +155,11 @@ void tree_exit(void);
 /* ---- used by the control socket ---- */
 int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
 		 int iomem_override, uint64_t conn_id, enum origin origin);
-/* tree_publish() with the image layout as the file's metadata xattrs. */
-struct dmabuffs_image_layout;
-int tree_publish_image(struct buffer *buf, const char *name, uid_t uid,
-		       gid_t gid, int iomem_override, uint64_t conn_id,
-		       enum origin origin,
-		       const struct dmabuffs_image_layout *image);
+/* tree_publish() with the file's metadata xattrs (META_COUNT values, ""
+ * for none; meta NULL: none at all). */
+int tree_publish_meta(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
+		      int iomem_override, uint64_t conn_id, enum origin origin,
+		      const char (*meta)[META_VALUE_MAX + 1]);
 int tree_unpublish(const char *name, uid_t uid);
 /* A dup of the buffer's fd for a caller who may read the file: read-write
  * if it may also write it, else read-only (-EACCES where the buffer has no

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "conf.h"
-#include "fs/quota.h"
+#include "tree/quota.h"
 #include "shared/log.h"
 
 struct usage {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/entry-index.h"
-#include "fs/entry.h"
+#include "tree/entry-index.h"
+#include "tree/entry.h"
 
 #define INDEX_MIN_BUCKETS 256
 
@@ -91,17 +91,17 @@ static void del(struct table *t, struct entry *e)
 		}
 }
 
-void index_add_id(struct entry *e)
+void entry_index_add_id(struct entry *e)
 {
 	add(&by_id, e);
 }
 
-void index_del_id(struct entry *e)
+void entry_index_del_id(struct entry *e)
 {
 	del(&by_id, e);
 }
 
-struct entry *index_find_id(uint64_t id)
+struct entry *entry_index_find_id(uint64_t id)
 {
 	for (struct entry *e = by_id.b[(size_t)id & (by_id.nb - 1)]; e; e = e->id_next)
 		if (e->id == id)
@@ -109,17 +109,17 @@ struct entry *index_find_id(uint64_t id)
 	return NULL;
 }
 
-void index_add_name(struct entry *e)
+void entry_index_add_name(struct entry *e)
 {
 	add(&by_name, e);
 }
 
-void index_del_name(struct entry *e)
+void entry_index_del_name(struct entry *e)
 {
 	del(&by_name, e);
 }
 
-struct entry *index_find_name(const char *name)
+struct entry *entry_index_find_name(const char *name)
 {
 	for (struct entry *e = by_name.b[hash_name(name) & (by_name.nb - 1)]; e;
 	     e = e->name_next)
@@ -138,7 +138,7 @@ static void clear(struct table *t)
 	t->n = 0;
 }
 
-void index_clear(void)
+void entry_index_clear(void)
 {
 	clear(&by_id);
 	clear(&by_name);

@@ -5,7 +5,7 @@
  * What the tree hands over to the daemon's next start (the daemon's fdstore.c
  * keeps it in the service manager's fd store): one record per buffer that
  * must survive a restart, and the hooks that keep the store current as the
- * tree changes. Implemented in fs/persist.c, under the tree lock. Part of
+ * tree changes. Implemented in tree/persist.c, under the tree lock. Part of
  * the buffer model: no FUSE here.
  */
 #include <stdbool.h>
@@ -13,9 +13,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "fs/entry.h"
+#include "tree/entry.h"
 
-struct tree_record {
+struct persist_record {
 	uint64_t id;      /* the entry's id (its inode is ino_entry(id)) */
 	bool linked;      /* false: unlinked, still open */
 	char name[256];
@@ -27,7 +27,7 @@ struct tree_record {
 	int iomem_override; /* -1, 0, 1 */
 	char meta[META_COUNT][META_VALUE_MAX + 1];
 	struct timespec mtime;
-	/* tree_save(): borrowed for the callback. At most one of the two:
+	/* persist_save(): borrowed for the callback. At most one of the two:
 	 * an allocated entry's buffer, a staged one's memfd; neither for an
 	 * entry with no bytes yet. */
 	struct buffer *buf;
@@ -45,13 +45,13 @@ struct tree_record {
  * which a restart closes), unallocated, staged or allocated, linked or
  * unlinked and open. Under the tree lock: fn must not call tree or entry
  * verbs. Stops at and returns fn's first nonzero. */
-int tree_save(int (*fn)(const struct tree_record *rec, void *data), void *data);
+int persist_save(int (*fn)(const struct persist_record *rec, void *data), void *data);
 /* Bring rec back around buf (a reference is taken) or staged_fd (taken
  * over, also on error), or with no bytes when both are absent, with rec's
  * id, name (linked or not), owner, mode, times, metadata and map flag;
  * charged to rec->uid's quota. Ids given later are above every restored
  * one. -EEXIST, -EINVAL, -EDQUOT, -ENOMEM. */
-int tree_restore(const struct tree_record *rec, struct buffer *buf, int staged_fd);
+int persist_restore(const struct persist_record *rec, struct buffer *buf, int staged_fd);
 
 /*
  * The fd store's side, set by the daemon (NULL: none, as in tests and at

@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * Per-user limits (fs/quota.c): bytes and buffers per owner uid, counted
+ * Per-user limits (tree/quota.c): bytes and buffers per owner uid, counted
  * over the created, published and imported buffers (discovered ones belong
  * to other processes and are never counted). Root has its own limits. A
  * limit of 0 is no limit, so a zeroed struct config limits nothing; the

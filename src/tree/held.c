@@ -9,14 +9,14 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "fs/entry.h"
+#include "tree/entry.h"
 
 /* Protected by held_lock, not the tree lock: a release frees its handle
  * after the entry verbs. */
 static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tree_held *held;
+static struct held *held;
 
-void tree_hold(struct tree_held *h)
+void held_add(struct held *h)
 {
 	pthread_mutex_lock(&held_lock);
 	h->prev = NULL;
@@ -27,7 +27,7 @@ void tree_hold(struct tree_held *h)
 	pthread_mutex_unlock(&held_lock);
 }
 
-void tree_unhold(struct tree_held *h)
+void held_remove(struct held *h)
 {
 	pthread_mutex_lock(&held_lock);
 	if (h->prev)
@@ -40,11 +40,11 @@ void tree_unhold(struct tree_held *h)
 	pthread_mutex_unlock(&held_lock);
 }
 
-void tree_free_held(void)
+void held_free_all(void)
 {
 	pthread_mutex_lock(&held_lock);
 	while (held) {
-		struct tree_held *h = held;
+		struct held *h = held;
 
 		held = h->next;
 		h->free(h);
