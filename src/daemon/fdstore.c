@@ -324,7 +324,7 @@ static void record_fd_remove(uint64_t id, unsigned int what)
 	}
 }
 
-static const struct tree_store_ops store_ops = {
+static const struct persist_store_ops store_ops = {
 	.fd_add = record_fd_add,
 	.fd_remove = record_fd_remove,
 	.changed = record_changed,
@@ -352,8 +352,8 @@ int fdstore_attach(void)
 			return r;
 		}
 	}
-	tree_set_store(&store_ops);
-	up = tree_store_all();
+	persist_set_store(&store_ops);
+	up = persist_store_all();
 	if (up)
 		log_info("fd store: %u restored buffers stored under their new names", up);
 	record_changed(true);
@@ -369,7 +369,7 @@ int fdstore_save(void)
 	/* Every change is in the store already but times of writes: one last
 	 * record, then nothing more (what a stop frees stays stored). */
 	record_changed(true);
-	tree_set_store(NULL);
+	persist_set_store(NULL);
 	pthread_mutex_lock(&store_lock);
 	n = last_count;
 	pthread_mutex_unlock(&store_lock);

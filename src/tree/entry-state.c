@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -18,6 +19,7 @@
 #include "charge.h"
 #include "conf.h"
 #include "tree/entry.h"
+#include "tree/persist.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
@@ -394,3 +396,63 @@ struct buffer *entry_buffer(struct entry *e)
 	return b;
 }
 
+/* ---- installing a state (io held exclusive by the caller) ---- */
+
+static int keeps_locked(struct entry *e, void *data)
+{
+	return persist_keeps(e);
+}
+
+struct install_arg {
+	struct buffer *buf; /* or the staged fd: */
+	int fd;
+};
+
+static int install_buffer_locked(struct entry *e, void *data)
+{
+	struct install_arg *a = data;
+
+	e->buf = a->buf;
+	a->fd = e->staged_fd;
+	e->staged_fd = -1;
+	clock_gettime(CLOCK_REALTIME, &e->ctime);
+	return 0;
+}
+
+void entry_install_buffer(struct entry *e, struct buffer *buf)
+{
+	struct install_arg a = { .buf = buf };
+	bool keep;
+
+	/* The buffer's fd is in the store before the record names it, and
+	 * the staging memfd leaves only once a record without it is. */
+	keep = entry_with(e, keeps_locked, NULL);
+	if (keep)
+		persist_fd_add(e, STORED_BUF, buf->fd);
+	entry_with(e, install_buffer_locked, &a);
+	/* The next start finds the bytes by the entry's id: only the
+	 * record's times wait. */
+	if (keep)
+		persist_changed(false);
+	persist_fd_remove(e, STORED_STAGED);
+	if (a.fd >= 0)
+		close(a.fd);
+}
+
+static int install_staged_locked(struct entry *e, void *data)
+{
+	e->staged_fd = *(const int *)data;
+	__atomic_store_n(&e->staged_charged, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void entry_install_staged(struct entry *e, int fd)
+{
+	bool keep = entry_with(e, keeps_locked, NULL);
+
+	if (keep)
+		persist_fd_add(e, STORED_STAGED, fd);
+	entry_with(e, install_staged_locked, &fd);
+	if (keep)
+		persist_changed(false);
+}

@@ -50,10 +50,9 @@ static void now(struct timespec *ts)
 	clock_gettime(CLOCK_REALTIME, ts);
 }
 
-void tree_init(const struct config *config, tree_gone_cb gone, void *data)
+void entry_init(const struct config *config, tree_gone_cb gone, void *data)
 {
 	cfg = config;
-	quota_init(config);
 	gone_cb = gone;
 	gone_data = data;
 }
@@ -84,13 +83,10 @@ static void entry_free(struct entry *e)
 	free(e);
 }
 
-void tree_exit(void)
+void entry_exit(void)
 {
 	struct entry *e, *next;
 
-	/* What is freed here stays in the store for the next start. */
-	tree_set_store(NULL);
-	held_free_all();
 	pthread_mutex_lock(&tree_lock);
 	for (e = entries; e; e = next) {
 		next = e->next;
@@ -413,41 +409,6 @@ int entry_rename(const char *name, const char *newname, bool noreplace)
 	return r;
 }
 
-static void set_time(struct timespec *ts, const struct timespec *value, bool to_now)
-{
-	if (to_now)
-		now(ts);
-	else
-		*ts = *value;
-}
-
-int entry_setattr(struct entry *e, const struct stat *attr, unsigned int to_set)
-{
-	int r;
-
-	if (to_set & ENTRY_SET_SIZE) {
-		r = entry_allocate(e, (uint64_t)attr->st_size);
-		if (r < 0)
-			return r;
-	}
-	pthread_mutex_lock(&tree_lock);
-	if (to_set & ENTRY_SET_MODE)
-		e->mode = attr->st_mode & 07777;
-	if (to_set & ENTRY_SET_UID)
-		e->uid = attr->st_uid;
-	if (to_set & ENTRY_SET_GID)
-		e->gid = attr->st_gid;
-	if (to_set & (ENTRY_SET_ATIME | ENTRY_SET_ATIME_NOW))
-		set_time(&e->atime, &attr->st_atim, to_set & ENTRY_SET_ATIME_NOW);
-	if (to_set & (ENTRY_SET_MTIME | ENTRY_SET_MTIME_NOW))
-		set_time(&e->mtime, &attr->st_mtim, to_set & ENTRY_SET_MTIME_NOW);
-	if (to_set & ~(ENTRY_SET_ATIME | ENTRY_SET_MTIME))
-		now(&e->ctime);
-	pthread_mutex_unlock(&tree_lock);
-	persist_changed(true);
-	return 0;
-}
-
 /* ---- open files ---- */
 
 int entry_open(uint64_t id, struct entry **out)
@@ -529,133 +490,17 @@ const char *entry_name(const struct entry *e)
 	return e->name;
 }
 
-void entry_touch(struct entry *e)
+/* ---- for tree.c, persist.c and entry-attr.c: entries under the tree lock ---- */
+
+int entry_with(struct entry *e, int (*fn)(struct entry *e, void *data), void *data)
 {
-	pthread_mutex_lock(&tree_lock);
-	now(&e->mtime);
-	e->ctime = e->mtime;
-	pthread_mutex_unlock(&tree_lock);
-	/* Written data is in the buffer (the store holds its fd); only the
-	 * time waits for the next record. */
-	persist_changed(false);
-}
-
-void entry_install_buffer(struct entry *e, struct buffer *buf)
-{
-	int staged;
-	bool keep;
-
-	/* The buffer's fd is in the store before the record names it, and
-	 * the staging memfd leaves only once a record without it is. */
-	pthread_mutex_lock(&tree_lock);
-	keep = persist_keeps(e);
-	pthread_mutex_unlock(&tree_lock);
-	if (keep)
-		persist_fd_add(e, STORED_BUF, buf->fd);
-	pthread_mutex_lock(&tree_lock);
-	e->buf = buf;
-	staged = e->staged_fd;
-	e->staged_fd = -1;
-	now(&e->ctime);
-	pthread_mutex_unlock(&tree_lock);
-	/* The next start finds the bytes by the entry's id: only the
-	 * record's times wait. */
-	if (keep)
-		persist_changed(false);
-	persist_fd_remove(e, STORED_STAGED);
-	if (staged >= 0)
-		close(staged);
-}
-
-void entry_install_staged(struct entry *e, int fd)
-{
-	bool keep;
+	int r;
 
 	pthread_mutex_lock(&tree_lock);
-	keep = persist_keeps(e);
+	r = fn(e, data);
 	pthread_mutex_unlock(&tree_lock);
-	if (keep)
-		persist_fd_add(e, STORED_STAGED, fd);
-	pthread_mutex_lock(&tree_lock);
-	e->staged_fd = fd;
-	__atomic_store_n(&e->staged_charged, 0, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&tree_lock);
-	if (keep)
-		persist_changed(false);
-}
-
-/* ---- attributes ---- */
-
-void entry_info(struct entry *e, struct entry_info *out)
-{
-	pthread_mutex_lock(&tree_lock);
-	out->id = e->id;
-	snprintf(out->name, sizeof(out->name), "%s", e->name);
-	out->uid = e->uid;
-	out->origin = e->origin;
-	out->be = e->be;
-	out->iomem_override = e->iomem_override;
-	out->buf = e->buf ? buffer_ref(e->buf) : NULL;
-	memcpy(out->meta, e->meta, sizeof(out->meta));
-	pthread_mutex_unlock(&tree_lock);
-}
-
-void entry_info_clear(struct entry_info *info)
-{
-	buffer_unref(info->buf);
-	info->buf = NULL;
-}
-
-void entry_set_iomem(struct entry *e, int iomem_override)
-{
-	pthread_mutex_lock(&tree_lock);
-	e->iomem_override = iomem_override;
-	if (e->buf)
-		buffer_set_iomem(e->buf, iomem_override, cfg->iomem_mode);
-	pthread_mutex_unlock(&tree_lock);
-	persist_changed(true);
-}
-
-int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size,
-		   int flags)
-{
-	int r = 0;
-
-	if (size > META_VALUE_MAX)
-		return -ERANGE;
-	if (memchr(value, '\0', size))
-		return -EINVAL;
-	pthread_mutex_lock(&tree_lock);
-	if ((flags & XATTR_CREATE) && e->meta[key][0])
-		r = -EEXIST;
-	else if ((flags & XATTR_REPLACE) && !e->meta[key][0])
-		r = -ENODATA;
-	if (r == 0) {
-		memcpy(e->meta[key], value, size);
-		e->meta[key][size] = '\0';
-	}
-	pthread_mutex_unlock(&tree_lock);
-	if (r == 0)
-		persist_changed(true);
 	return r;
 }
-
-int entry_remove_meta(struct entry *e, enum meta_key key)
-{
-	int r = 0;
-
-	pthread_mutex_lock(&tree_lock);
-	if (e->meta[key][0])
-		e->meta[key][0] = '\0';
-	else
-		r = -ENODATA;
-	pthread_mutex_unlock(&tree_lock);
-	if (r == 0)
-		persist_changed(true);
-	return r;
-}
-
-/* ---- for tree.c and persist.c: entries under the tree lock ---- */
 
 int entry_each(bool all, int (*fn)(struct entry *e, void *data), void *data)
 {

@@ -151,6 +151,10 @@ enum entry_set {
 	ENTRY_SET_CTIME = 1 << 8,     /* ctime only (FUSE_SET_ATTR_CTIME and the rest) */
 };
 /* chmod/chown/utimens/truncate: the fields to_set (enum entry_set) names. */
+/* tree_init()'s and tree_exit()'s part for the entries: keep cfg and the
+ * gone callback; free every entry (the store keeps what it has). */
+void entry_init(const struct config *cfg, tree_gone_cb gone, void *gone_data);
+void entry_exit(void);
 /* The configuration given to tree_init(), for the model's own files. */
 const struct config *entry_config(void);
 int entry_setattr(struct entry *e, const struct stat *attr, unsigned int to_set);
@@ -217,6 +221,10 @@ int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t
 int entry_remove_meta(struct entry *e, enum meta_key key);
 
 /* ---- the tree lock around a callback (tree/tree.c, tree/persist.c) ---- */
+/* fn on entry e under the tree lock (entry-attr.c's changes): fn may read
+ * and write the fields the tree lock protects and must not call entry
+ * verbs. Returns fn's value. */
+int entry_with(struct entry *e, int (*fn)(struct entry *e, void *data), void *data);
 /* Call fn on every entry (only the linked ones unless all), newest first,
  * under the tree lock: fn may read and write the fields the tree lock
  * protects and must not call entry verbs. Stops at and returns fn's first

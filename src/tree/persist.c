@@ -17,7 +17,7 @@
 
 /* Set once before the mount and cleared at tree_exit(); read by every
  * thread (an atomic pointer, no lock). */
-static const struct tree_store_ops *store;
+static const struct persist_store_ops *store;
 
 struct save_arg {
 	int (*fn)(const struct persist_record *rec, void *data);
@@ -86,21 +86,21 @@ int persist_restore(const struct persist_record *rec, struct buffer *buf, int st
 	return entry_restore(buf, &l);
 }
 
-void tree_set_store(const struct tree_store_ops *ops)
+void persist_set_store(const struct persist_store_ops *ops)
 {
 	__atomic_store_n(&store, ops, __ATOMIC_RELEASE);
 }
 
 bool persist_fd_add_id(uint64_t id, unsigned int what, int fd)
 {
-	const struct tree_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
+	const struct persist_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
 
 	return s && fd >= 0 && s->fd_add(id, what, fd) == 0;
 }
 
 void persist_fd_remove_id(uint64_t id, unsigned int what)
 {
-	const struct tree_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
+	const struct persist_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
 
 	if (s)
 		s->fd_remove(id, what);
@@ -114,7 +114,7 @@ void persist_fd_add(struct entry *e, unsigned int what, int fd)
 
 void persist_fd_remove(struct entry *e, unsigned int what)
 {
-	const struct tree_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
+	const struct persist_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
 
 	if (!s || !(__atomic_load_n(&e->stored, __ATOMIC_ACQUIRE) & what))
 		return;
@@ -124,7 +124,7 @@ void persist_fd_remove(struct entry *e, unsigned int what)
 
 void persist_changed(bool wait)
 {
-	const struct tree_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
+	const struct persist_store_ops *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
 
 	if (s)
 		s->changed(wait);
@@ -147,7 +147,7 @@ static int store_cb(struct entry *e, void *data)
 	return 0;
 }
 
-unsigned int tree_store_all(void)
+unsigned int persist_store_all(void)
 {
 	unsigned int n = 0;
 

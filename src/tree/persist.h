@@ -63,15 +63,15 @@ int persist_restore(const struct persist_record *rec, struct buffer *buf, int st
  * - changed: the tree changed; with wait, return only once the record in
  *   the store has the change (the caller acknowledges it next).
  */
-struct tree_store_ops {
+struct persist_store_ops {
 	int (*fd_add)(uint64_t id, unsigned int what, int fd);
 	void (*fd_remove)(uint64_t id, unsigned int what);
 	void (*changed)(bool wait);
 };
-void tree_set_store(const struct tree_store_ops *ops);
+void persist_set_store(const struct persist_store_ops *ops);
 /* Hand every kept fd the store does not hold yet to the store set above
  * (at start-up, after a restore); how many. */
-unsigned int tree_store_all(void);
+unsigned int persist_store_all(void);
 
 /* For entry.c: the hooks above, doing nothing without a store. */
 void persist_fd_add(struct entry *e, unsigned int what, int fd);

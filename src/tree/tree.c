@@ -17,9 +17,25 @@
 #include "buffer.h"
 #include "conf.h"
 #include "tree/entry.h"
+#include "tree/persist.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
+
+void tree_init(const struct config *cfg, tree_gone_cb gone, void *gone_data)
+{
+	entry_init(cfg, gone, gone_data);
+	quota_init(cfg);
+}
+
+void tree_exit(void)
+{
+	/* What is freed here stays in the store for the next start. */
+	persist_set_store(NULL);
+	/* Handles and snapshots first: they hold entries. */
+	held_free_all();
+	entry_exit();
+}
 
 /* ---- publishing ---- */
 
