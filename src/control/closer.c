@@ -15,7 +15,7 @@
  * threads at a time, so one user's stuck closes hold two threads and the
  * others' fds still go. Each uid may have CLOSER_MAX_PER_UID fds queued or
  * in a close; a uid over it gets no more of its messages read and its
- * connections refused (control/server.c asks closer_over_limit()) until its
+ * connections refused (control/server.c asks control_closer_over_limit()) until its
  * closes finish. The queue itself never refuses an fd: once received it
  * is the daemon's, and closing it here would be the wedge.
  */
@@ -185,7 +185,7 @@ void control_close_received(int fd, uid_t uid)
 	pthread_mutex_unlock(&closer_lock);
 }
 
-bool closer_over_limit(uid_t uid)
+bool control_closer_over_limit(uid_t uid)
 {
 	struct closer_uid *u;
 	bool over;

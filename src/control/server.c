@@ -71,48 +71,10 @@ static char *sock_path;
 static bool keep_path;
 static pthread_t thread;
 static bool running;
-static struct control_limits limits;
 /* The daemon's options (the map-flag mode of received buffers). */
 static const struct config *cfg;
-static struct conn *conns;
+/* poll()'s array: the stop eventfd, the listening socket, each connection. */
 static struct pollfd *pfds;
-static int nconns, max_conns;
-static unsigned restarts; /* atomic: set at start, read by LIST's threads */
-
-void control_set_restarts(unsigned n)
-{
-	__atomic_store_n(&restarts, n, __ATOMIC_RELEASE);
-}
-
-void control_figures(int *nconn, unsigned *nrestarts)
-{
-	*nconn = nconns; /* the control thread's own count */
-	*nrestarts = __atomic_load_n(&restarts, __ATOMIC_ACQUIRE);
-}
-
-static uint64_t next_conn_id = 1;
-
-/* The supplementary groups of the peer (as at connect), malloc'ed. */
-int control_peer_groups(int fd, gid_t **out, size_t *n)
-{
-	socklen_t len = 16 * sizeof(gid_t);
-
-	for (;;) {
-		gid_t *v = malloc(len);
-
-		if (!v)
-			return -ENOMEM;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, v, &len) == 0) {
-			*out = v;
-			*n = len / sizeof(gid_t);
-			return 0;
-		}
-		free(v);
-		if (errno != ERANGE)
-			return -errno;
-	}
-}
-
 int control_bind(const char *path, bool group_set, gid_t group)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -209,41 +171,6 @@ int control_listen_fd(void)
 void control_keep_path(void)
 {
 	keep_path = true;
-}
-
-void control_reply(struct conn *c, int status, int fd, const char *fmt, ...)
-{
-	char msg[PROTO_MSG_MAX + 1], buf[PROTO_MAX_REPLY];
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	size_t len;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (status < 0)
-		log_info("control: pid %d uid %u: %s (%s)", (int)c->cred.pid,
-			 (unsigned)c->cred.uid, msg, strerror(-status));
-	if (proto_encode_reply(buf, sizeof(buf), status, msg, &len) < 0)
-		return;
-	iov.iov_base = buf;
-	iov.iov_len = len;
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	/* Never block on a client that does not read its replies. */
-	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_info("control: reply to pid %d lost: %m", (int)c->cred.pid);
 }
 
 static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
@@ -480,7 +407,7 @@ static bool serve_one(struct conn *c)
 	/* A uid whose fds wait for their close gets nothing more read (each
 	 * message may bring more): its connections go, new ones are refused,
 	 * until the closes end. */
-	if (closer_over_limit(c->cred.uid)) {
+	if (control_closer_over_limit(c->cred.uid)) {
 		log_warn("control: pid %d uid %u has %d fds waiting for a close, closing its "
 			 "connection", (int)c->cred.pid, (unsigned)c->cred.uid, CLOSER_MAX_PER_UID);
 		control_reply(c, -EUSERS, -1, "too many of this user's fds are still being closed");
@@ -502,31 +429,6 @@ static bool serve_one(struct conn *c)
 	return true;
 }
 
-/* Whether a client of this uid may have one more connection, and if not
- * why (for the reply and the log). */
-static const char *conn_refusal(uid_t uid)
-{
-	unsigned int nonroot = 0, mine = 0;
-
-	for (int i = 0; i < nconns; i++) {
-		if (conns[i].cred.uid != 0)
-			nonroot++;
-		if (conns[i].cred.uid == uid)
-			mine++;
-	}
-	if (nconns >= max_conns)
-		return "the daemon's connection table is full";
-	if (uid == 0)
-		return NULL;
-	if (mine >= limits.max_conns_per_uid)
-		return "too many connections of this user";
-	if (closer_over_limit(uid))
-		return "too many of this user's fds are still being closed";
-	if (nonroot >= limits.max_conns)
-		return "too many connections of non-root users";
-	return NULL;
-}
-
 /* Tell a refused client why, so that it does not see only a closed
  * connection: a request it has sent already is read first (closing on
  * unread data would turn our reply into ECONNRESET). */
@@ -535,7 +437,7 @@ static void refuse(struct conn *c, const char *why)
 	char buf[PROTO_MAX_REQUEST_IMAGE + 1];
 	int fds[MAX_RECV_FDS], nfds, flags;
 
-	if (!closer_over_limit(c->cred.uid) &&
+	if (!control_closer_over_limit(c->cred.uid) &&
 	    recv_request(c->fd, c->cred.uid, buf, sizeof(buf), fds, &nfds, &flags) >= 0)
 		for (int i = 0; i < nfds; i++)
 			control_close_received(fds[i], c->cred.uid);
@@ -566,51 +468,15 @@ static bool accept_all(void)
 			control_close_received(fd, (uid_t)-1);
 			continue;
 		}
-		why = conn_refusal(nc.cred.uid);
+		why = control_conn_refusal(nc.cred.uid);
 		if (why) {
 			log_warn("control: refusing a client (pid %d uid %u): %s", (int)nc.cred.pid,
 				 (unsigned)nc.cred.uid, why);
 			refuse(&nc, why);
 			continue;
 		}
-		nc.id = next_conn_id++;
-		nc.deadline_ms = now_ms() + limits.idle_timeout_ms;
-		conns[nconns++] = nc;
+		control_conn_add(&nc);
 	}
-}
-
-static void drop_conn(int i)
-{
-	uint64_t id = conns[i].id;
-
-	/* Fds sent and not yet read are released with the socket. */
-	control_close_received(conns[i].fd, conns[i].cred.uid);
-	conns[i] = conns[--nconns];
-	/* Transient publications end with their publisher's connection. */
-	tree_drop_conn(id);
-}
-
-/* Close the connections that sent no request in time; the poll timeout
- * until the next such deadline (-1: none). */
-static int expire_idle(void)
-{
-	int64_t now = now_ms(), next = -1;
-
-	for (int i = nconns - 1; i >= 0; i--) {
-		struct conn *c = &conns[i];
-
-		if (c->served)
-			continue;
-		if (c->deadline_ms <= now) {
-			log_info("control: pid %d uid %u sent no request within %u ms, "
-				 "closing its connection",
-				 (int)c->cred.pid, (unsigned)c->cred.uid, limits.idle_timeout_ms);
-			drop_conn(i);
-		} else if (next < 0 || c->deadline_ms - now < next) {
-			next = c->deadline_ms - now;
-		}
-	}
-	return (int)next;
 }
 
 static void *control_thread(void *arg)
@@ -618,14 +484,14 @@ static void *control_thread(void *arg)
 	int64_t accept_paused_until = 0;
 
 	for (;;) {
-		int n = 0, timeout = expire_idle();
+		int n = 0, timeout = control_conns_expire_idle(), nconns = control_conns_count();
 		bool listening = now_ms() >= accept_paused_until;
 
 		pfds[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 		/* fd -1: poll ignores it, while accepting is paused */
 		pfds[n++] = (struct pollfd){ .fd = listening ? listen_fd : -1, .events = POLLIN };
 		for (int i = 0; i < nconns; i++)
-			pfds[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+			pfds[n++] = (struct pollfd){ .fd = control_conn_at(i)->fd, .events = POLLIN };
 		if (!listening && (timeout < 0 || timeout > ACCEPT_BACKOFF_MS))
 			timeout = ACCEPT_BACKOFF_MS;
 		if (poll(pfds, (nfds_t)n, timeout) < 0) {
@@ -636,16 +502,17 @@ static void *control_thread(void *arg)
 		}
 		if (pfds[0].revents)
 			break;
-		/* Clients first, from the end, so that drop_conn's swap is safe. */
+		/* Clients first, from the end, so that control_conn_drop()'s swap
+		 * is safe. */
 		for (int i = nconns - 1; i >= 0; i--) {
 			short rev = pfds[2 + i].revents;
 
 			if (!rev)
 				continue;
-			if ((rev & POLLIN) && serve_one(&conns[i]))
+			if ((rev & POLLIN) && serve_one(control_conn_at(i)))
 				continue;
 			if (rev & (POLLIN | POLLHUP | POLLERR))
-				drop_conn(i);
+				control_conn_drop(i);
 		}
 		if ((pfds[1].revents & POLLIN) && !accept_all())
 			accept_paused_until = now_ms() + ACCEPT_BACKOFF_MS;
@@ -664,19 +531,11 @@ int control_start_limits(const struct config *config, const struct control_limit
 
 	cfg = config;
 	control_list_init(cfg->mountpoint);
-	limits = lim ? *lim : (struct control_limits){ 0 };
-	if (!limits.max_conns)
-		limits.max_conns = CONTROL_MAX_CONNS;
-	if (!limits.max_conns_per_uid)
-		limits.max_conns_per_uid = CONTROL_MAX_CONNS_PER_UID;
-	if (!limits.root_reserve)
-		limits.root_reserve = CONTROL_ROOT_RESERVE;
-	if (!limits.idle_timeout_ms)
-		limits.idle_timeout_ms = CONTROL_IDLE_TIMEOUT_MS;
-	max_conns = (int)(limits.max_conns + limits.root_reserve);
-	conns = calloc((size_t)max_conns, sizeof(*conns));
-	pfds = calloc((size_t)max_conns + 2, sizeof(*pfds));
-	if (!conns || !pfds)
+	r = control_conns_init(lim);
+	if (r < 0)
+		return r;
+	pfds = calloc((size_t)control_conns_max() + 2, sizeof(*pfds));
+	if (!pfds)
 		return -ENOMEM;
 	r = control_closer_start();
 	if (r < 0)
@@ -700,8 +559,7 @@ void control_stop(void)
 		pthread_join(thread, NULL);
 		running = false;
 	}
-	while (nconns > 0)
-		drop_conn(nconns - 1);
+	control_conns_free();
 	if (listen_fd >= 0) {
 		/* Connections not accepted yet may carry fds. */
 		control_close_received(listen_fd, (uid_t)-1);
@@ -717,8 +575,6 @@ void control_stop(void)
 		close(stop_fd);
 	stop_fd = -1;
 	control_closer_stop();
-	free(conns);
 	free(pfds);
-	conns = NULL;
 	pfds = NULL;
 }
