@@ -17,7 +17,7 @@
 #include <xf86drm.h>
 
 #include "backend/backend.h"
-#include "charge.h"
+#include "charge/charge.h"
 #include "policy.h"
 #include "shared/fdinfo.h"
 #include "shared/log.h"

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "charge.h"
+#include "charge/charge.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"

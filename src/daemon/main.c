@@ -23,7 +23,7 @@
 
 #include "backend/backend.h"
 #include "buffer.h"
-#include "charge.h"
+#include "charge/charge.h"
 #include "conf.h"
 #include "control/control.h"
 #include "daemon/fdstore.h"
@@ -248,7 +248,7 @@ int main(int argc, char *argv[])
 	char mp[PATH_MAX];
 	int r, ret = EXIT_FAILURE;
 
-	/* A helper that allocates in a caller's memory cgroup (charge.c):
+	/* A helper that allocates in a caller's memory cgroup (charge/helper.c):
 	 * nothing of the daemon's start-up runs in it. */
 	if (argc >= 2 && !strcmp(argv[1], CHARGE_HELPER_ARG))
 		return charge_helper_main(argc, argv);

@@ -19,7 +19,7 @@
 
 #include "backend/backend.h"
 #include "buffer.h"
-#include "charge.h"
+#include "charge/charge.h"
 #include "conf.h"
 #include "tree/entry.h"
 #include "fs/fs-internal.h"

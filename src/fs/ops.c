@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-#include "charge.h"
+#include "charge/charge.h"
 #include "tree/entry.h"
 #include "fs/fs-internal.h"
 #include "tree/quota.h"

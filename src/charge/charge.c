@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Buffers charged to the caller's memory cgroup: see charge.h.
+ * Buffers charged to the caller's memory cgroup: see charge.h. This is the
+ * daemon's side (whose cgroup, the helper table, the requests); the helper
+ * process itself is helper.c.
  *
  * Why a helper process, and why this one:
  * - Shmem pages are charged to the memory cgroup of the allocating task's
@@ -34,48 +36,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "charge.h"
+#include "charge/charge.h"
+#include "charge/charge-internal.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
 
 #define HELPERS_MAX 32
-/* The daemon lets a helper go after this long without a request, so that
- * a cgroup does not stay populated (and cannot be removed) because of it;
- * the helper leaves by itself after the longer one. */
-#define HELPER_IDLE_MS 5000
-#define HELPER_IDLE_EXIT_MS 10000
 /* Start-up (exec, join) and one request; a request is one fallocate or
  * allocation ioctl, well under a second for a GiB. A helper frozen with
  * its cgroup (a user may freeze a delegated cgroup) must not hold a FUSE
  * worker for long: the request fails with ETIMEDOUT. */
 #define HELPER_START_MS 5000
 #define HELPER_REQUEST_MS 10000
-#define ARG_MAX_BYTES 64
 
 enum cg_mode { CG_NONE, CG_V1, CG_V2 };
-
-enum op { OP_READY, OP_MEMFD, OP_POPULATE, OP_IOCTL };
-
-/* One message each way; the reply carries the fd made, if any. */
-struct msg {
-	int32_t op;
-	int32_t err; /* reply: 0 or -errno; for OP_IOCTL the ioctl's result */
-	int32_t fd_at;
-	uint32_t argsz;
-	uint64_t a, b; /* MEMFD: size; POPULATE: off, len */
-	uint64_t req;  /* IOCTL: the request */
-	char name[32]; /* MEMFD: its name */
-	unsigned char arg[ARG_MAX_BYTES];
-};
 
 struct helper {
 	char dir[PATH_MAX]; /* "" for a free slot */
@@ -94,185 +74,6 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t zombie_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread pid_t caller;
 extern char **environ;
-
-/* ---- the work itself, in a helper or (fallback) in the daemon ---- */
-
-static int do_memfd(const char *name, uint64_t size, bool populate, int *out_fd)
-{
-	/* Root's, mode 0600, from birth: a read-only export of it must not
-	 * be reopened read-write through /proc (memfd_create_private()). */
-	_cleanup_close_ int fd = memfd_create_private(name);
-
-	if (fd < 0)
-		return fd;
-	if (ftruncate(fd, (off_t)size) < 0)
-		return -errno;
-	if (populate && size && fallocate(fd, 0, 0, (off_t)size) < 0)
-		return -errno;
-	*out_fd = TAKE_FD(fd);
-	return 0;
-}
-
-static int do_ioctl(int devfd, unsigned long req, void *arg, int fd_at, size_t argsz, int *out_fd)
-{
-	int32_t fd;
-	long r;
-
-	/* As drmIoctl(): DRM restarts an interrupted allocation with EAGAIN. */
-	do
-		r = ioctl(devfd, req, arg);
-	while (r == -1 && (errno == EINTR || errno == EAGAIN));
-
-	if (r < 0)
-		return -errno;
-	if (fd_at >= 0 && (size_t)fd_at + sizeof(fd) <= argsz) {
-		memcpy(&fd, (char *)arg + fd_at, sizeof(fd));
-		*out_fd = fd;
-	}
-	return (int)r;
-}
-
-/* ---- the helper's side ---- */
-
-static int send_msg(int sock, const struct msg *m, int fd)
-{
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	if (RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL)) != (long)sizeof(*m))
-		return errno ? -errno : -EPROTO;
-	return 0;
-}
-
-/* 0 with *m (and *fd, -1 if none came), -EPIPE at EOF, or -errno. */
-static int recv_msg(int sock, struct msg *m, int *fd)
-{
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} control;
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	long n = RETRY_EINTR(recvmsg(sock, &mh, MSG_CMSG_CLOEXEC));
-
-	*fd = -1;
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int f;
-
-			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = f;
-			else
-				close(f);
-		}
-	}
-	if (n == 0) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		return -EPIPE;
-	}
-	if (n != (long)sizeof(*m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		return -EPROTO;
-	}
-	return 0;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		return -errno;
-	return 0;
-}
-
-int charge_helper_main(int argc, char **argv)
-{
-	const int sock = 3;
-	struct msg m = { .op = OP_READY };
-	char path[PATH_MAX + 32], pid[32];
-
-	/* Nothing of the daemon's but the socket: a /dev/fuse or a buffer kept
-	 * open here would outlive the daemon. */
-	if (syscall(SYS_close_range, 4U, ~0U, 0) < 0)
-		for (int fd = 4; fd < 1024; fd++)
-			close(fd);
-	if (argc < 3 || argv[2][0] != '/' || strlen(argv[2]) >= PATH_MAX)
-		m.err = -EINVAL;
-	if (!m.err) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", argv[2]);
-		snprintf(pid, sizeof(pid), "%d", (int)getpid());
-		m.err = write_str(path, pid);
-	}
-	if (!m.err)
-		write_str("/proc/self/oom_score_adj", "1000");
-	if (send_msg(sock, &m, -1) < 0 || m.err)
-		return 1;
-
-	for (;;) {
-		struct pollfd p = { .fd = sock, .events = POLLIN };
-		int in = -1, out = -1, r;
-
-		r = (int)RETRY_EINTR(poll(&p, 1, HELPER_IDLE_EXIT_MS));
-		if (r <= 0)
-			return 0;
-		r = recv_msg(sock, &m, &in);
-		if (r == -EPIPE)
-			return 0;
-		if (r < 0)
-			return 1;
-		if (m.op == OP_MEMFD) {
-			m.name[sizeof(m.name) - 1] = '\0';
-			m.err = do_memfd(m.name, m.a, true, &out);
-		} else if (m.op == OP_POPULATE && in >= 0) {
-			m.err = fallocate(in, FALLOC_FL_KEEP_SIZE, (off_t)m.a, (off_t)m.b) < 0 ?
-					-errno : 0;
-		} else if (m.op == OP_IOCTL && in >= 0 && m.argsz <= sizeof(m.arg)) {
-			m.err = do_ioctl(in, (unsigned long)m.req, m.arg, m.fd_at, m.argsz, &out);
-		} else {
-			m.err = -EINVAL;
-		}
-		if (in >= 0)
-			close(in);
-		r = send_msg(sock, &m, out);
-		if (out >= 0)
-			close(out);
-		if (r < 0)
-			return 1;
-	}
-}
 
 /* ---- where the caller's memory is charged ---- */
 
@@ -660,7 +461,7 @@ int charge_memfd(const char *name, uint64_t size, int *out_fd)
 
 	/* The daemon's own: as before, pages come as they are written. */
 	if (target(dir, sizeof(dir)))
-		return do_memfd(name, size, false, out_fd);
+		return charge_helper_memfd(name, size, false, out_fd);
 	snprintf(m.name, sizeof(m.name), "%s", name);
 	r = helper_call(dir, &m, -1, out_fd);
 	if (r == 0 && m.err == 0 && *out_fd < 0)
@@ -704,7 +505,7 @@ int charge_ioctl(int devfd, unsigned long req, void *arg, size_t argsz, int fd_a
 	if (argsz > sizeof(m.arg))
 		return -EINVAL;
 	if (target(dir, sizeof(dir))) {
-		r = do_ioctl(devfd, req, arg, -1, argsz, &out);
+		r = charge_helper_ioctl(devfd, req, arg, -1, argsz, &out);
 		return r;
 	}
 	memcpy(m.arg, arg, argsz);

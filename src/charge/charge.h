@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * Memory charged to the caller's memory cgroup (charge.c).
+ * Memory charged to the caller's memory cgroup (charge.c, helper.c).
  *
  * The kernel charges a page to the memory cgroup of the task that
  * allocates it: a shmem page (memfd, udmabuf's memfd) to the owner of the
