@@ -46,6 +46,8 @@ static inline const struct config *fs_config(fuse_req_t req)
 /* ---- node.c: the kinds of inode, each with its stat, lookup and fill ---- */
 /* Attributes of any inode; *timeout gets the attribute timeout. */
 int node_getattr(const struct config *cfg, fuse_ino_t ino, struct stat *st, double *timeout);
+/* A derived node's attributes: mode, the mount's time, owner root. */
+void node_stat_synthetic(struct stat *st, fuse_ino_t ino, mode_t mode);
 /* setattr of any inode but a buffer file: the root's mode, owner and
  * times (the kernel has checked the caller), -EPERM for every other
  * node, -ENOENT for one that is gone. */
@@ -63,7 +65,8 @@ int node_plus(const struct config *cfg, fuse_ino_t ino, const char *name,
 	      struct fuse_entry_param *ep);
 /* Where a directory's listing goes (dir.c's snapshot): add() once per
  * child, in order; a nonzero return stops the listing and is returned.
- * node.c and scanout.c list through it and so never call into dir.c. */
+ * node.c, root.c and scanout.c list through it and so never call into
+ * dir.c. */
 struct node_filler {
 	int (*add)(void *d, const char *name, fuse_ino_t ino, mode_t type);
 	void *d;
@@ -81,6 +84,16 @@ int node_fill(const struct config *cfg, const struct node_filler *f, fuse_ino_t 
 /* The directory new/BACKEND's backend name (copied), for create; -EPERM
  * for any other inode. */
 int node_newdir_backend(fuse_ino_t ino, char *name, size_t namesz);
+
+/* ---- root.c: the mount's root directory, node.c's kind N_ROOT ---- */
+/* Its mode, owner and times (the options' at the first stat, then what
+ * setattr set), its fixed directories and buffer files. */
+int root_stat(const struct config *cfg, fuse_ino_t ino, struct stat *st);
+fuse_ino_t root_lookup(const struct config *cfg, fuse_ino_t parent, const char *name);
+int root_fill(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino);
+/* Set what to_set names (FUSE_SET_ATTR_*) from attr; the kernel has
+ * checked the caller (default_permissions). */
+void root_setattr(const struct config *cfg, const struct stat *attr, int to_set);
 
 /* ---- dir.c: directory snapshots ---- */
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

@@ -21,7 +21,6 @@
 #include "shared/names.h"
 #include "shared/util.h"
 
-#define ROOT_MODE (S_IFDIR | 01777) /* like /tmp: anyone may create, owners delete */
 #define DIR_MODE (S_IFDIR | 0755)
 #define NEWDIR_MODE (S_IFDIR | 01777)
 #define PROC_MODE (S_IFDIR | 0755 | 0555)
@@ -29,18 +28,6 @@
  * that the kernel checks every caller by ptrace's rules (discover.c). */
 #define PROC_PID_MODE (S_IFDIR | 0500)
 #define LINK_MODE (S_IFLNK | 0777)
-
-/* The root's directories, by their names in shared/names.h. */
-static const struct {
-	fuse_ino_t ino;
-	bool discover_only;
-} root_dirs[NAME_ROOT_DIRS] = {
-	[NAME_ROOT_BY_INODE] = { INO_BY_INODE, false },
-	[NAME_ROOT_BY_EXPORTER] = { INO_BY_EXPORTER, false },
-	[NAME_ROOT_NEW] = { INO_NEW, false },
-	[NAME_ROOT_PROC] = { INO_PROC, true },
-	[NAME_ROOT_SCANOUT] = { INO_SCANOUT, false },
-};
 
 /* ---- name tables ---- */
 
@@ -116,7 +103,7 @@ static bool find_allocated(struct find *f)
 
 /* ---- stat ---- */
 
-static void stat_synthetic(struct stat *st, fuse_ino_t ino, mode_t mode)
+void node_stat_synthetic(struct stat *st, fuse_ino_t ino, mode_t mode)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
@@ -145,82 +132,9 @@ int node_readlink(fuse_ino_t ino, char *buf, size_t bufsz)
 	return 0;
 }
 
-/* ---- the root's own attributes ---- */
-
-/* The root directory's mode and owner are the mount's access policy, set
- * from the options at each start (group=) and changed only by what the
- * kernel lets through (default_permissions: chmod and chown by the owner,
- * root; times by the owner, or "now" by anyone who may write), for the
- * life of this daemon: a restart sets them from the options again, so that
- * an edited group= takes effect. rsync -a dir/ MNT/ and touch set them. */
-static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	bool set;
-	mode_t mode;
-	uid_t uid;
-	gid_t gid;
-	struct timespec atime, mtime, ctime;
-} root_attr;
-
-static void root_attr_init_locked(const struct config *cfg)
-{
-	if (root_attr.set)
-		return;
-	root_attr.mode = ROOT_MODE;
-	/* group=: only its members (and root) reach the tree at all. */
-	if (cfg && cfg->group_set) {
-		root_attr.mode = S_IFDIR | 01770;
-		root_attr.gid = cfg->group;
-	}
-	root_attr.atime = root_attr.mtime = root_attr.ctime = mount_time();
-	root_attr.set = true;
-}
-
-static void stat_root(const struct config *cfg, struct stat *st)
-{
-	pthread_mutex_lock(&root_lock);
-	root_attr_init_locked(cfg);
-	stat_synthetic(st, INO_ROOT, root_attr.mode);
-	st->st_uid = root_attr.uid;
-	st->st_gid = root_attr.gid;
-	st->st_atim = root_attr.atime;
-	st->st_mtim = root_attr.mtime;
-	st->st_ctim = root_attr.ctime;
-	pthread_mutex_unlock(&root_lock);
-}
-
-static void root_time(struct timespec *ts, const struct timespec *value, bool to_now)
-{
-	if (to_now)
-		clock_gettime(CLOCK_REALTIME, ts);
-	else
-		*ts = *value;
-}
-
-static void root_setattr(const struct config *cfg, const struct stat *attr, int to_set)
-{
-	pthread_mutex_lock(&root_lock);
-	root_attr_init_locked(cfg);
-	if (to_set & FUSE_SET_ATTR_MODE)
-		root_attr.mode = S_IFDIR | (attr->st_mode & 07777);
-	if (to_set & FUSE_SET_ATTR_UID)
-		root_attr.uid = attr->st_uid;
-	if (to_set & FUSE_SET_ATTR_GID)
-		root_attr.gid = attr->st_gid;
-	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW))
-		root_time(&root_attr.atime, &attr->st_atim, to_set & FUSE_SET_ATTR_ATIME_NOW);
-	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))
-		root_time(&root_attr.mtime, &attr->st_mtim, to_set & FUSE_SET_ATTR_MTIME_NOW);
-	root_time(&root_attr.ctime, NULL, true);
-	pthread_mutex_unlock(&root_lock);
-}
-
 static int stat_fixed_dir(const struct config *cfg, fuse_ino_t ino, struct stat *st)
 {
-	if (ino == INO_ROOT)
-		stat_root(cfg, st);
-	else
-		stat_synthetic(st, ino, DIR_MODE);
+	node_stat_synthetic(st, ino, DIR_MODE);
 	return 0;
 }
 
@@ -228,7 +142,7 @@ static int stat_proc_dir(const struct config *cfg, fuse_ino_t ino, struct stat *
 {
 	if (!cfg->discover)
 		return -ENOENT;
-	stat_synthetic(st, ino, PROC_MODE);
+	node_stat_synthetic(st, ino, PROC_MODE);
 	return 0;
 }
 
@@ -249,7 +163,7 @@ static int stat_link(const struct config *cfg, fuse_ino_t ino, struct stat *st)
 	int r = node_readlink(ino, target, sizeof(target));
 
 	if (r == 0) {
-		stat_synthetic(st, ino, LINK_MODE);
+		node_stat_synthetic(st, ino, LINK_MODE);
 		st->st_size = (off_t)strlen(target);
 	}
 	return r;
@@ -262,7 +176,7 @@ static int stat_table_dir(struct name_table *t, fuse_ino_t ino, mode_t mode, str
 	int r = table_name(t, ino_id(ino), name, sizeof(name));
 
 	if (r == 0)
-		stat_synthetic(st, ino, mode);
+		node_stat_synthetic(st, ino, mode);
 	return r;
 }
 
@@ -282,7 +196,7 @@ static int stat_proc_pid(const struct config *cfg, fuse_ino_t ino, struct stat *
 
 	if (!cfg->discover || discover_owner((pid_t)ino_id(ino), &owner) < 0)
 		return -ENOENT;
-	stat_synthetic(st, ino, PROC_PID_MODE);
+	node_stat_synthetic(st, ino, PROC_PID_MODE);
 	st->st_uid = owner;
 	return 0;
 }
@@ -317,23 +231,6 @@ static int parse_id(const char *s, uint64_t *out)
 	if (!*s || *s == '0' || *s == '+' || *s == '-')
 		return -ENOENT;
 	return parse_u64(s, 10, out) < 0 ? -ENOENT : 0;
-}
-
-/* proc/ needs discovery; scanout/ a display (a KMS card). */
-static bool root_dir_shown(const struct config *cfg, size_t i)
-{
-	if (root_dirs[i].discover_only && !cfg->discover)
-		return false;
-	return root_dirs[i].ino != INO_SCANOUT || scanout_present();
-}
-
-static fuse_ino_t lookup_root(const struct config *cfg, fuse_ino_t parent, const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(root_dirs); i++)
-		if (strcmp(name, name_root_dirs[i]) == 0 &&
-		    root_dir_shown(cfg, i))
-			return root_dirs[i].ino;
-	return 0; /* a buffer file */
 }
 
 static fuse_ino_t lookup_by_inode(const struct config *cfg, fuse_ino_t parent, const char *name)
@@ -408,21 +305,6 @@ static fuse_ino_t lookup_proc_pid(const struct config *cfg, fuse_ino_t parent, c
 }
 
 /* ---- fill: a directory's snapshot ---- */
-
-static int fill_root_cb(const struct entry_view *v, void *data)
-{
-	return node_add(data, v->name, ino_entry(v->id), S_IFREG);
-}
-
-static int fill_root(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(root_dirs) && !r; i++)
-		if (root_dir_shown(cfg, i))
-			r = node_add(f, name_root_dirs[i], root_dirs[i].ino, S_IFDIR);
-	return r ?: entry_walk(fill_root_cb, (void *)f);
-}
 
 /* by-inode's listing: a copy of (kernel inode, entry) pairs taken under the
  * tree lock in one pass, sorted and deduplicated after it, so a listing of
@@ -630,8 +512,7 @@ struct node_type_ops {
 };
 
 static const struct node_type_ops node_types[N_COUNT] = {
-	[N_ROOT] = { stat_fixed_dir, lookup_root, true, fill_root,
-		     ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
+	[N_ROOT] = { root_stat, root_lookup, true, root_fill, ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
 	[N_BY_INODE] = { stat_fixed_dir, lookup_by_inode, false, fill_by_inode,
 			 ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
 	[N_BY_EXPORTER] = { stat_fixed_dir, lookup_by_exporter, false,

@@ -17,7 +17,7 @@ int name_validate(const char *name, size_t len);
 /*
  * The mount root's own directories, in the order the root lists them, and
  * so the names name_validate() refuses: spelled here once for the tree
- * (fs/node.c), the check and the control socket's message.
+ * (fs/root.c), the check and the control socket's message.
  */
 enum name_root_dir {
 	NAME_ROOT_BY_INODE,
