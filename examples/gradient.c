@@ -91,8 +91,7 @@ static void set_attr_default(int fd, const char *name, const char *value)
 	if (has_attr(fd, name))
 		return;
 	if (fsetxattr(fd, name, value, strlen(value), 0) < 0)
-		fprintf(stderr, "%s: warning: cannot set %s: %s\n", prog, name,
-			strerror(errno));
+		fprintf(stderr, "%s: warning: cannot set %s: %s\n", prog, name, strerror(errno));
 }
 
 static void set_attr_u32(int fd, const char *name, uint32_t v)
@@ -111,8 +110,7 @@ static int parse_dim(const char *s, uint32_t *out)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v == 0 || v > DIM_MAX) {
-		fprintf(stderr, "%s: bad dimension '%s' (1..%d)\n", prog, s,
-			DIM_MAX);
+		fprintf(stderr, "%s: bad dimension '%s' (1..%d)\n", prog, s, DIM_MAX);
 		return -1;
 	}
 	*out = (uint32_t)v;
@@ -128,8 +126,7 @@ static void sync_ioctl(int fd, bool end)
 {
 #ifdef DMA_BUF_IOCTL_SYNC
 	struct dma_buf_sync sync = {
-		.flags = (end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) |
-			 DMA_BUF_SYNC_WRITE,
+		.flags = (end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) | DMA_BUF_SYNC_WRITE,
 	};
 	int r;
 
@@ -137,8 +134,7 @@ static void sync_ioctl(int fd, bool end)
 		r = ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
 	while (r < 0 && (errno == EINTR || errno == EAGAIN));
 	if (r < 0 && errno != ENOTTY && errno != EINVAL)
-		fprintf(stderr, "%s: warning: DMA_BUF_IOCTL_SYNC: %s\n", prog,
-			strerror(errno));
+		fprintf(stderr, "%s: warning: DMA_BUF_IOCTL_SYNC: %s\n", prog, strerror(errno));
 #else
 	(void)fd;
 	(void)end;
@@ -154,8 +150,7 @@ static uint32_t isqrt(uint64_t n)
 	return (uint32_t)r;
 }
 
-static void draw(uint8_t *base, uint32_t width, uint32_t height,
-		 uint32_t stride)
+static void draw(uint8_t *base, uint32_t width, uint32_t height, uint32_t stride)
 {
 	for (uint32_t y = 0; y < height; y++) {
 		uint32_t *row = (uint32_t *)(base + (size_t)y * stride);
@@ -199,8 +194,7 @@ int main(int argc, char **argv)
 	if (r > 0) {
 		fmt[r] = '\0';
 		if (strcmp(fmt, "XR24") && strcmp(fmt, "AR24")) {
-			fprintf(stderr, "%s: %s: format is %s, not XR24\n",
-				prog, argv[1], fmt);
+			fprintf(stderr, "%s: %s: format is %s, not XR24\n", prog, argv[1], fmt);
 			return 1;
 		}
 	}
@@ -230,8 +224,7 @@ int main(int argc, char **argv)
 		uint32_t side;
 
 		if (st.st_size == 0) {
-			fprintf(stderr, "%s: %s is empty: give WIDTH HEIGHT\n",
-				prog, argv[1]);
+			fprintf(stderr, "%s: %s is empty: give WIDTH HEIGHT\n", prog, argv[1]);
 			return 2;
 		}
 		side = isqrt((uint64_t)st.st_size / BPP);
@@ -243,8 +236,8 @@ int main(int argc, char **argv)
 	if (!stride)
 		stride = width * BPP;
 	if (stride < width * BPP) {
-		fprintf(stderr, "%s: stride %" PRIu32 " < %" PRIu32 " * %d\n",
-			prog, stride, width, BPP);
+		fprintf(stderr, "%s: stride %" PRIu32 " < %" PRIu32 " * %d\n", prog, stride, width,
+			BPP);
 		return 1;
 	}
 
@@ -253,27 +246,24 @@ int main(int argc, char **argv)
 		/* Sizing a new buffer file allocates the buffer; the size
 		 * is rounded up to pages and fixed from then on. */
 		if (ftruncate(fd, (off_t)need) < 0) {
-			fprintf(stderr, "%s: ftruncate %" PRIu64 ": %s\n", prog,
-				need, strerror(errno));
+			fprintf(stderr, "%s: ftruncate %" PRIu64 ": %s\n", prog, need,
+				strerror(errno));
 			return 1;
 		}
 		if (fstat(fd, &st) < 0) {
-			fprintf(stderr, "%s: fstat: %s\n", prog,
-				strerror(errno));
+			fprintf(stderr, "%s: fstat: %s\n", prog, strerror(errno));
 			return 1;
 		}
 	}
 	if ((uint64_t)st.st_size < need) {
 		fprintf(stderr,
-			"%s: %" PRIu32 "x%" PRIu32 " stride %" PRIu32
-			" needs %" PRIu64 " bytes, %s has %jd\n",
-			prog, width, height, stride, need, argv[1],
-			(intmax_t)st.st_size);
+			"%s: %" PRIu32 "x%" PRIu32 " stride %" PRIu32 " needs %" PRIu64
+			" bytes, %s has %jd\n",
+			prog, width, height, stride, need, argv[1], (intmax_t)st.st_size);
 		return 1;
 	}
 
-	map = mmap(NULL, (size_t)need, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   0);
+	map = mmap(NULL, (size_t)need, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		fprintf(stderr, "%s: mmap: %s\n", prog, strerror(errno));
 		return 1;
@@ -297,8 +287,8 @@ int main(int argc, char **argv)
 	if (!have_s)
 		set_attr_u32(fd, "user.dmabuf.stride", stride);
 
-	printf("%s: %" PRIu32 "x%" PRIu32 " XR24, stride %" PRIu32 "\n",
-	       argv[1], width, height, stride);
+	printf("%s: %" PRIu32 "x%" PRIu32 " XR24, stride %" PRIu32 "\n", argv[1], width, height,
+	       stride);
 	close(fd);
 	return 0;
 }

@@ -258,11 +258,13 @@ void buffer_mark_dead(struct buffer *b)
 
 /* ---- I/O ---- */
 
-enum copy_dir { COPY_FROM_BUFFER, COPY_TO_BUFFER };
+enum copy_dir {
+	COPY_FROM_BUFFER,
+	COPY_TO_BUFFER
+};
 
 /* One guarded copy; returns 0 or -ENODEV when the mapping faulted. */
-static int guarded_copy(struct buffer *b, enum copy_dir dir, void *mem, size_t len,
-			uint64_t off)
+static int guarded_copy(struct buffer *b, enum copy_dir dir, void *mem, size_t len, uint64_t off)
 {
 	struct dmabuf_map map = buffer_map(b);
 	sigjmp_buf jb;
@@ -290,8 +292,8 @@ static int sync_error(int r)
 	return r == -ENODEV || r == -ETIME ? r : -EIO;
 }
 
-static ssize_t buffer_io(struct buffer *b, enum copy_dir dir, void *mem, size_t len,
-			 uint64_t off, int timeout_ms)
+static ssize_t buffer_io(struct buffer *b, enum copy_dir dir, void *mem, size_t len, uint64_t off,
+			 int timeout_ms)
 {
 	uint64_t dir_flag = dir == COPY_FROM_BUFFER ? DMA_BUF_SYNC_READ : DMA_BUF_SYNC_WRITE;
 	int r, r2;
@@ -352,19 +354,18 @@ ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off, bool 
 	return buffer_io(b, COPY_FROM_BUFFER, dst, len, off, nonblock ? 0 : fence_timeout_ms);
 }
 
-ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off,
-		     bool nonblock, int fence_timeout_ms)
+ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off, bool nonblock,
+		     int fence_timeout_ms)
 {
 	int r = write_span(b, &len, off, nonblock, fence_timeout_ms);
 
 	if (r < 0 || len == 0)
 		return r;
-	return buffer_io(b, COPY_TO_BUFFER, (void *)src, len, off,
-			 nonblock ? 0 : fence_timeout_ms);
+	return buffer_io(b, COPY_TO_BUFFER, (void *)src, len, off, nonblock ? 0 : fence_timeout_ms);
 }
 
-ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off,
-			     bool nonblock, int fence_timeout_ms)
+ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off, bool nonblock,
+			     int fence_timeout_ms)
 {
 	size_t done = 0;
 	int r, r2;
@@ -428,7 +429,9 @@ void buffer_read_direct_end(struct buffer *b)
 
 int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len, int fence_timeout_ms)
 {
-	enum { CHUNK = 1 << 20 };
+	enum {
+		CHUNK = 1 << 20
+	};
 	_cleanup_free_ char *tmp = malloc(CHUNK);
 	uint64_t off = 0;
 

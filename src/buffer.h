@@ -53,7 +53,7 @@ struct buffer {
 	 * snapshot with buffer_map(). */
 	bool iomem;
 	const char *iomem_why;
-	bool dead; /* device lost: all I/O fails with ENODEV; atomic */
+	bool dead;     /* device lost: all I/O fails with ENODEV; atomic */
 	bool readonly; /* the fd was opened read-only: writes fail, EACCES */
 	/* Ordinary pages that cannot be taken away while mapped (a sealed
 	 * memfd): reads may be replied straight from the mapping. */
@@ -89,10 +89,10 @@ void buffer_mark_dead(struct buffer *b);
  * -EACCES for a write to a read-only buffer, -EAGAIN for a nonblocking read of a busy buffer, -ETIME when the fence did
  * not signal within fence_timeout_ms.
  */
-ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off,
-		    bool nonblock, int fence_timeout_ms);
-ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off,
-		     bool nonblock, int fence_timeout_ms);
+ssize_t buffer_read(struct buffer *b, void *dst, size_t len, uint64_t off, bool nonblock,
+		    int fence_timeout_ms);
+ssize_t buffer_write(struct buffer *b, const void *src, size_t len, uint64_t off, bool nonblock,
+		     int fence_timeout_ms);
 /*
  * Zero-copy read: waits for the fence, SYNC_START|READ, and points *ptr at
  * min(*len, size - off) bytes of the mapping, for the caller to hand to the
@@ -114,8 +114,8 @@ void buffer_read_direct_end(struct buffer *b);
  * bytes written, short at the end of the buffer; -EOPNOTSUPP for I/O
  * memory (only the shim may store there), else as buffer_write().
  */
-ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off,
-			     bool nonblock, int fence_timeout_ms);
+ssize_t buffer_write_from_fd(struct buffer *b, int fd, size_t len, uint64_t off, bool nonblock,
+			     int fence_timeout_ms);
 
 /* Fill a copy of src (another buffer or staged memfd contents) into b. */
 int buffer_fill_from_fd(struct buffer *b, int src_fd, uint64_t len, int fence_timeout_ms);

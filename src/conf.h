@@ -39,5 +39,5 @@ struct config {
 	unsigned int control_max_conns, control_max_per_uid, control_root_reserve;
 	unsigned int control_idle_timeout_ms;
 	enum passthrough_mode passthrough; /* passthrough= */
-	bool io_uring;                     /* -o io_uring: asked for */
+	bool io_uring;			   /* -o io_uring: asked for */
 };

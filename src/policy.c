@@ -31,8 +31,7 @@ static const struct policy_rule rules[] = {
 	 * combined; plain loads and stores are correct there. */
 	{ "system-uncached", NULL, 0, "uncached system heap: RAM mapped WC" },
 	{ "videobuf2_vmalloc", NULL, 0, "videobuf2 vmalloc: RAM" },
-	{ "videobuf2_dma_contig", NULL, 0,
-	  "videobuf2 dma-contig: RAM (CMA/DMA API)" },
+	{ "videobuf2_dma_contig", NULL, 0, "videobuf2 dma-contig: RAM (CMA/DMA API)" },
 	{ "videobuf2_dma_sg", NULL, 0, "videobuf2 dma-sg: RAM" },
 	{ "memfd", NULL, 0, "memfd: shmem pages" },
 	{ "virtio_gpu", NULL, 0, "virtio_gpu: guest RAM (shmem) objects" },
@@ -75,8 +74,7 @@ static bool field_matches(const char *rule, const char *value)
 	return value && strcmp(rule, value) == 0;
 }
 
-int policy_rule_iomem(const char *exporter, const char *driver,
-		      const char **why)
+int policy_rule_iomem(const char *exporter, const char *driver, const char **why)
 {
 	if (exporter && !exporter[0])
 		exporter = NULL;
@@ -86,8 +84,7 @@ int policy_rule_iomem(const char *exporter, const char *driver,
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
 		const struct policy_rule *r = &rules[i];
 
-		if (field_matches(r->exporter, exporter) &&
-		    field_matches(r->driver, driver)) {
+		if (field_matches(r->exporter, exporter) && field_matches(r->driver, driver)) {
 			if (why)
 				*why = r->why;
 			return r->iomem;

@@ -221,15 +221,19 @@ struct dmabuf_map {
  *
  * For static initialization: struct dmabuf_map m = DMABUF_MAP_INIT_VADDR(p);
  */
-#define DMABUF_MAP_INIT_VADDR(vaddr_) \
-	{ { .vaddr = (vaddr_) }, false }
+#define DMABUF_MAP_INIT_VADDR(vaddr_)        \
+	{                                    \
+		{ .vaddr = (vaddr_) }, false \
+	}
 
 /**
  * DMABUF_MAP_INIT_VADDR_IOMEM - Initializes a struct dmabuf_map to I/O memory
  * @vaddr_iomem_: An I/O-memory address
  */
-#define DMABUF_MAP_INIT_VADDR_IOMEM(vaddr_iomem_) \
-	{ { .vaddr_iomem = (vaddr_iomem_) }, true }
+#define DMABUF_MAP_INIT_VADDR_IOMEM(vaddr_iomem_)       \
+	{                                               \
+		{ .vaddr_iomem = (vaddr_iomem_) }, true \
+	}
 
 static inline void dmabuf_map_incr(struct dmabuf_map *map, size_t incr);
 
@@ -248,11 +252,11 @@ static inline void dmabuf_map_incr(struct dmabuf_map *map, size_t incr);
  *
  * A GNU C statement expression, as the kernel's IOSYS_MAP_INIT_OFFSET().
  */
-#define DMABUF_MAP_INIT_OFFSET(map_, offset_)                    \
-	__extension__({                                          \
-		struct dmabuf_map dmabuf_copy_ = *(map_);        \
-		dmabuf_map_incr(&dmabuf_copy_, (offset_));       \
-		dmabuf_copy_;                                    \
+#define DMABUF_MAP_INIT_OFFSET(map_, offset_)              \
+	__extension__({                                    \
+		struct dmabuf_map dmabuf_copy_ = *(map_);  \
+		dmabuf_map_incr(&dmabuf_copy_, (offset_)); \
+		dmabuf_copy_;                              \
 	})
 
 /**
@@ -275,8 +279,7 @@ static inline void dmabuf_map_set_vaddr(struct dmabuf_map *map, void *vaddr)
  *
  * Sets the address and the I/O-memory flag.
  */
-static inline void dmabuf_map_set_vaddr_iomem(struct dmabuf_map *map,
-					      volatile void *vaddr_iomem)
+static inline void dmabuf_map_set_vaddr_iomem(struct dmabuf_map *map, volatile void *vaddr_iomem)
 {
 	map->vaddr_iomem = vaddr_iomem;
 	map->is_iomem = true;
@@ -292,8 +295,7 @@ static inline void dmabuf_map_set_vaddr_iomem(struct dmabuf_map *map,
  *
  * Return: True if both maps are equal, false otherwise.
  */
-static inline bool dmabuf_map_is_equal(const struct dmabuf_map *lhs,
-				       const struct dmabuf_map *rhs)
+static inline bool dmabuf_map_is_equal(const struct dmabuf_map *lhs, const struct dmabuf_map *rhs)
 {
 	if (lhs->is_iomem != rhs->is_iomem)
 		return false;
@@ -368,12 +370,11 @@ static inline void dmabuf_map_incr(struct dmabuf_map *map, size_t incr)
  *
  * memcpy() on system memory, dmabuf_memcpy_toio() on I/O memory.
  */
-static inline void dmabuf_map_memcpy_to(struct dmabuf_map *dst, size_t dst_offset,
-					const void *src, size_t len)
+static inline void dmabuf_map_memcpy_to(struct dmabuf_map *dst, size_t dst_offset, const void *src,
+					size_t len)
 {
 	if (dst->is_iomem)
-		dmabuf_memcpy_toio((volatile char *)dst->vaddr_iomem + dst_offset,
-				   src, len);
+		dmabuf_memcpy_toio((volatile char *)dst->vaddr_iomem + dst_offset, src, len);
 	else
 		memcpy((char *)dst->vaddr + dst_offset, src, len);
 }
@@ -391,8 +392,7 @@ static inline void dmabuf_map_memcpy_from(void *dst, const struct dmabuf_map *sr
 					  size_t src_offset, size_t len)
 {
 	if (src->is_iomem)
-		dmabuf_memcpy_fromio(dst,
-				     (const volatile char *)src->vaddr_iomem + src_offset,
+		dmabuf_memcpy_fromio(dst, (const volatile char *)src->vaddr_iomem + src_offset,
 				     len);
 	else
 		memcpy(dst, (const char *)src->vaddr + src_offset, len);
@@ -407,12 +407,10 @@ static inline void dmabuf_map_memcpy_from(void *dst, const struct dmabuf_map *sr
  *
  * memset() on system memory, dmabuf_memset_io() on I/O memory.
  */
-static inline void dmabuf_map_memset(struct dmabuf_map *dst, size_t offset,
-				     int value, size_t len)
+static inline void dmabuf_map_memset(struct dmabuf_map *dst, size_t offset, int value, size_t len)
 {
 	if (dst->is_iomem)
-		dmabuf_memset_io((volatile char *)dst->vaddr_iomem + offset, value,
-				 len);
+		dmabuf_memset_io((volatile char *)dst->vaddr_iomem + offset, value, len);
 	else
 		memset((char *)dst->vaddr + offset, value, len);
 }
@@ -556,8 +554,8 @@ static inline void dmabuf_map_wr_u64(struct dmabuf_map *map, size_t offset, uint
  * folds away and a 1/2/4/8-byte type becomes one fixed-width access; any
  * other size (a struct, an array) goes through the shim's copy.
  */
-static inline void dmabuf_map_rd_sized(const struct dmabuf_map *map, size_t offset,
-				       void *val, size_t size)
+static inline void dmabuf_map_rd_sized(const struct dmabuf_map *map, size_t offset, void *val,
+				       size_t size)
 {
 	if (map->is_iomem) {
 		const volatile char *a = (const volatile char *)map->vaddr_iomem + offset;
@@ -602,8 +600,8 @@ static inline void dmabuf_map_rd_sized(const struct dmabuf_map *map, size_t offs
  * The engine of dmabuf_map_wr(), as dmabuf_map_rd_sized() is of
  * dmabuf_map_rd().
  */
-static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
-				       const void *val, size_t size)
+static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset, const void *val,
+				       size_t size)
 {
 	if (map->is_iomem) {
 		volatile char *a = (volatile char *)map->vaddr_iomem + offset;
@@ -653,12 +651,11 @@ static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
  *
  * Return: The value at @offset_, of type @type_.
  */
-#define dmabuf_map_rd(map_, offset_, type_)                                 \
-	__extension__({                                                     \
-		type_ dmabuf_val_;                                          \
-		dmabuf_map_rd_sized((map_), (offset_), &dmabuf_val_,        \
-				    sizeof(dmabuf_val_));                   \
-		dmabuf_val_;                                                \
+#define dmabuf_map_rd(map_, offset_, type_)                                                \
+	__extension__({                                                                    \
+		type_ dmabuf_val_;                                                         \
+		dmabuf_map_rd_sized((map_), (offset_), &dmabuf_val_, sizeof(dmabuf_val_)); \
+		dmabuf_val_;                                                               \
 	})
 
 /**
@@ -670,11 +667,10 @@ static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
  *
  * Like the kernel's iosys_map_wr(); accessed as by dmabuf_map_rd().
  */
-#define dmabuf_map_wr(map_, offset_, type_, val_)                           \
-	do {                                                                \
-		type_ dmabuf_val_ = (val_);                                 \
-		dmabuf_map_wr_sized((map_), (offset_), &dmabuf_val_,        \
-				    sizeof(dmabuf_val_));                   \
+#define dmabuf_map_wr(map_, offset_, type_, val_)                                          \
+	do {                                                                               \
+		type_ dmabuf_val_ = (val_);                                                \
+		dmabuf_map_wr_sized((map_), (offset_), &dmabuf_val_, sizeof(dmabuf_val_)); \
 	} while (0)
 
 /**
@@ -689,7 +685,7 @@ static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
  *
  * Return: The value of @field_.
  */
-#define dmabuf_map_rd_field(map_, struct_offset_, struct_type_, field_)      \
+#define dmabuf_map_rd_field(map_, struct_offset_, struct_type_, field_)          \
 	dmabuf_map_rd((map_), (struct_offset_) + offsetof(struct_type_, field_), \
 		      __typeof__(((struct_type_ *)0)->field_))
 
@@ -707,7 +703,7 @@ static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
  *
  *	dmabuf_map_wr_field(&map, 0, struct hdr, len, 4096);
  */
-#define dmabuf_map_wr_field(map_, struct_offset_, struct_type_, field_, val_) \
+#define dmabuf_map_wr_field(map_, struct_offset_, struct_type_, field_, val_)    \
 	dmabuf_map_wr((map_), (struct_offset_) + offsetof(struct_type_, field_), \
 		      __typeof__(((struct_type_ *)0)->field_), (val_))
 
@@ -724,8 +720,8 @@ static inline void dmabuf_map_wr_sized(struct dmabuf_map *map, size_t offset,
  * stack, each piece read completely before it is written. The ranges must
  * not overlap.
  */
-void dmabuf_map_copy(struct dmabuf_map *dst, size_t dst_offset,
-		     const struct dmabuf_map *src, size_t src_offset, size_t len);
+void dmabuf_map_copy(struct dmabuf_map *dst, size_t dst_offset, const struct dmabuf_map *src,
+		     size_t src_offset, size_t len);
 
 #ifdef __cplusplus
 }

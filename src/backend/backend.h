@@ -41,14 +41,14 @@ enum backend_kind {
 
 struct backend {
 	enum backend_kind kind;
-	char name[64];     /* "udmabuf", "heap:system", "drm:vgem", "memfd" */
+	char name[64];	   /* "udmabuf", "heap:system", "drm:vgem", "memfd" */
 	char exporter[64]; /* exp_name of its buffers: "udmabuf", "system", "drm", ... */
 	char driver[32];   /* DRM driver name (drmGetVersion), "" otherwise */
 	char devnode[128]; /* /dev/udmabuf, /dev/dma_heap/system, /dev/dri/card0 */
 	char syspath[256]; /* udev syspath, to match remove events */
-	int devfd;         /* open device, -1 for memfd */
-	int priority;      /* higher wins when choosing the default backend */
-	bool gone;         /* device removed; atomic access (__atomic_*) */
+	int devfd;	   /* open device, -1 for memfd */
+	int priority;	   /* higher wins when choosing the default backend */
+	bool gone;	   /* device removed; atomic access (__atomic_*) */
 	const struct backend_ops *ops;
 	void *priv;
 	struct backend *next; /* registry list, protected by the registry lock */

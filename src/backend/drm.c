@@ -52,9 +52,8 @@ static int dumb_export(int devfd, const char *what, size_t size, int *out_fd)
 	int prime_fd = -1, r = 0;
 
 	if ((uint64_t)size > DUMB_MAX_SIZE) {
-		log_err("%s: %zu bytes is over the dumb buffer limit of %" PRIu64
-			" bytes",
-			what, size, DUMB_MAX_SIZE);
+		log_err("%s: %zu bytes is over the dumb buffer limit of %" PRIu64 " bytes", what,
+			size, DUMB_MAX_SIZE);
 		return -E2BIG;
 	}
 	create.height = (uint32_t)((size + DUMB_PITCH - 1) / DUMB_PITCH);
@@ -62,23 +61,19 @@ static int dumb_export(int devfd, const char *what, size_t size, int *out_fd)
 	/* In the caller's memory cgroup: what the driver accounts is theirs. */
 	r = charge_ioctl(devfd, DRM_IOCTL_MODE_CREATE_DUMB, &create, sizeof(create), -1);
 	if (r < 0) {
-		log_err("%s: CREATE_DUMB %ux%u@%u (%zu bytes): %s", what,
-			create.width, create.height, create.bpp, size,
-			strerror(-r));
+		log_err("%s: CREATE_DUMB %ux%u@%u (%zu bytes): %s", what, create.width,
+			create.height, create.bpp, size, strerror(-r));
 		return r;
 	}
 	if (create.size > size)
-		log_debug(
-			"%s: driver rounded a %zu-byte dumb buffer up to %" PRIu64
-			" bytes (pitch %u)",
-			what, size, (uint64_t)create.size, create.pitch);
+		log_debug("%s: driver rounded a %zu-byte dumb buffer up to %" PRIu64
+			  " bytes (pitch %u)",
+			  what, size, (uint64_t)create.size, create.pitch);
 
 	/* DRM_RDWR: a read-only export could not be mapped for writing. */
-	if (drmPrimeHandleToFD(devfd, create.handle, DRM_CLOEXEC | DRM_RDWR,
-			       &prime_fd) < 0) {
+	if (drmPrimeHandleToFD(devfd, create.handle, DRM_CLOEXEC | DRM_RDWR, &prime_fd) < 0) {
 		r = -errno;
-		log_err("%s: PRIME export of a dumb buffer: %s", what,
-			strerror(-r));
+		log_err("%s: PRIME export of a dumb buffer: %s", what, strerror(-r));
 		prime_fd = -1;
 	}
 
@@ -86,8 +81,7 @@ static int dumb_export(int devfd, const char *what, size_t size, int *out_fd)
 	 * would only leak object memory for as long as the card stays open. */
 	gem_close.handle = create.handle;
 	if (drmIoctl(devfd, DRM_IOCTL_GEM_CLOSE, &gem_close) < 0)
-		log_warn("%s: GEM_CLOSE of handle %u: %s", what, create.handle,
-			 strerror(errno));
+		log_warn("%s: GEM_CLOSE of handle %u: %s", what, create.handle, strerror(errno));
 
 	if (r < 0)
 		return r;
@@ -135,32 +129,28 @@ static const struct backend_ops drm_ops = {
  * whatever the cap says. So a cap of 0 is a "no", and the final word is a
  * one-page trial allocation, which also tells the real exp_name.
  */
-static int drm_probe(int fd, const char *devnode, const char *driver,
-		     char *exporter, size_t exporter_sz)
+static int drm_probe(int fd, const char *devnode, const char *driver, char *exporter,
+		     size_t exporter_sz)
 {
 	_cleanup_close_ int trial = -1;
 	struct dmabuf_fdinfo info;
 	uint64_t cap = 0;
 	int r;
 
-	if (drmGetCap(fd, DRM_CAP_PRIME, &cap) < 0 ||
-	    !(cap & DRM_PRIME_CAP_EXPORT)) {
-		log_info(
-			"drm: %s (%s) cannot export dma-bufs (no PRIME export), skipped",
-			devnode, driver);
+	if (drmGetCap(fd, DRM_CAP_PRIME, &cap) < 0 || !(cap & DRM_PRIME_CAP_EXPORT)) {
+		log_info("drm: %s (%s) cannot export dma-bufs (no PRIME export), skipped", devnode,
+			 driver);
 		return -EOPNOTSUPP;
 	}
 	if (drmGetCap(fd, DRM_CAP_DUMB_BUFFER, &cap) == 0 && cap == 0) {
-		log_info("drm: %s (%s) has no dumb buffers, skipped", devnode,
-			 driver);
+		log_info("drm: %s (%s) has no dumb buffers, skipped", devnode, driver);
 		return -EOPNOTSUPP;
 	}
 
 	r = dumb_export(fd, devnode, page_size(), &trial);
 	if (r < 0) {
-		log_info(
-			"drm: %s (%s) cannot allocate dumb buffers (%s), skipped",
-			devnode, driver, strerror(-r));
+		log_info("drm: %s (%s) cannot allocate dumb buffers (%s), skipped", devnode, driver,
+			 strerror(-r));
 		return r;
 	}
 
@@ -174,8 +164,7 @@ static int drm_probe(int fd, const char *devnode, const char *driver,
 	return 0;
 }
 
-int backend_drm_new(const char *devnode, const char *syspath,
-		    struct backend **out)
+int backend_drm_new(const char *devnode, const char *syspath, struct backend **out)
 {
 	_cleanup_close_ int fd = -1;
 	char driver[sizeof(((struct backend *)0)->driver)];
@@ -198,8 +187,7 @@ int backend_drm_new(const char *devnode, const char *syspath,
 	 */
 	for (int tries = 0;; tries++) {
 		fd = open(devnode, O_RDWR | O_CLOEXEC | O_NOCTTY);
-		if (fd >= 0 || (errno != ENODEV && errno != ENXIO) ||
-		    tries >= 10)
+		if (fd >= 0 || (errno != ENODEV && errno != ENXIO) || tries >= 10)
 			break;
 		usleep(50 * 1000);
 	}
@@ -215,8 +203,7 @@ int backend_drm_new(const char *devnode, const char *syspath,
 	 * started later out of the display.
 	 */
 	if (drmIsMaster(fd) && drmDropMaster(fd) < 0)
-		log_warn("drm: %s: cannot drop DRM master: %s", devnode,
-			 strerror(errno));
+		log_warn("drm: %s: cannot drop DRM master: %s", devnode, strerror(errno));
 
 	ver = drmGetVersion(fd);
 	if (!ver || !ver->name || !ver->name[0]) {
@@ -249,9 +236,8 @@ int backend_drm_new(const char *devnode, const char *syspath,
 		strcpy(be->syspath, syspath);
 	/* Cards whose buffers are plain RAM (vgem, virtio_gpu) are preferred
 	 * over VRAM drivers, whose buffers need the slower I/O shim. */
-	be->priority = policy_rule_iomem(exporter, driver, NULL) ?
-			       DRM_PRIO_VRAM :
-			       DRM_PRIO_SYSTEM_RAM;
+	be->priority = policy_rule_iomem(exporter, driver, NULL) ? DRM_PRIO_VRAM :
+								   DRM_PRIO_SYSTEM_RAM;
 	be->devfd = TAKE_FD(fd);
 	be->ops = &drm_ops;
 	*out = be;

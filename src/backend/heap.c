@@ -41,8 +41,7 @@ static int heap_alloc(struct backend *be, size_t size, int *out_fd)
 	r = charge_ioctl(be->devfd, DMA_HEAP_IOCTL_ALLOC, &data, sizeof(data),
 			 offsetof(struct dma_heap_allocation_data, fd));
 	if (r < 0) {
-		log_err("%s: DMA_HEAP_IOCTL_ALLOC of %zu bytes: %s", be->name,
-			size, strerror(-r));
+		log_err("%s: DMA_HEAP_IOCTL_ALLOC of %zu bytes: %s", be->name, size, strerror(-r));
 		return r;
 	}
 	*out_fd = (int)data.fd;
@@ -61,8 +60,7 @@ static const struct backend_ops heap_ops = {
 	.destroy = heap_destroy,
 };
 
-int backend_heap_new(const char *devnode, const char *syspath,
-		     struct backend **out)
+int backend_heap_new(const char *devnode, const char *syspath, struct backend **out)
 {
 	struct backend *be;
 	const char *heap;
@@ -75,8 +73,7 @@ int backend_heap_new(const char *devnode, const char *syspath,
 	if (!heap[0])
 		return -EINVAL;
 	/* "heap:" + name must fit name[]; the exporter is the bare name. */
-	if (strlen(heap) + 5 >= sizeof(be->name) ||
-	    strlen(devnode) >= sizeof(be->devnode) ||
+	if (strlen(heap) + 5 >= sizeof(be->name) || strlen(devnode) >= sizeof(be->devnode) ||
 	    (syspath && strlen(syspath) >= sizeof(be->syspath)))
 		return -ENAMETOOLONG;
 
@@ -101,8 +98,7 @@ int backend_heap_new(const char *devnode, const char *syspath,
 	be->devfd = fd;
 	/* Other heaps (CMA, carve-outs) are scarce or special-purpose: usable
 	 * through new/heap:NAME/, never the default over a DRM card. */
-	be->priority = strcmp(heap, "system") == 0 ? HEAP_PRIO_SYSTEM :
-						     HEAP_PRIO_OTHER;
+	be->priority = strcmp(heap, "system") == 0 ? HEAP_PRIO_SYSTEM : HEAP_PRIO_OTHER;
 	be->ops = &heap_ops;
 	*out = be;
 	return 0;

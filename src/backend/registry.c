@@ -43,10 +43,10 @@
 static struct {
 	pthread_mutex_t lock;
 	bool initialized;
-	struct backend *live;  /* dma-buf backends with a present device */
-	struct backend *dead;  /* gone, kept for the buffers that use them */
-	struct backend *memfd; /* always allocated, offered only as fallback */
-	char forced[64];       /* backend= option, "" when not forced */
+	struct backend *live;	   /* dma-buf backends with a present device */
+	struct backend *dead;	   /* gone, kept for the buffers that use them */
+	struct backend *memfd;	   /* always allocated, offered only as fallback */
+	char forced[64];	   /* backend= option, "" when not forced */
 	struct backend *forced_be; /* the last backend that answered to it */
 	struct udev *udev;
 	struct udev_monitor *mon;
@@ -202,8 +202,8 @@ static void add_device(struct udev_device *dev)
 	pthread_mutex_unlock(&reg.lock);
 
 	if (be->driver[0])
-		log_info("backend %s: %s (driver %s, exporter %s)", be->name,
-			 be->devnode, be->driver, be->exporter);
+		log_info("backend %s: %s (driver %s, exporter %s)", be->name, be->devnode,
+			 be->driver, be->exporter);
 	else
 		log_info("backend %s: %s", be->name, be->devnode);
 }
@@ -231,11 +231,9 @@ static void remove_device(const char *syspath)
 
 	if (!be)
 		return;
-	log_notice("backend %s: %s removed; its buffers fail with ENODEV",
-		   be->name, be->devnode);
+	log_notice("backend %s: %s removed; its buffers fail with ENODEV", be->name, be->devnode);
 	if (now_memfd && !reg.forced[0])
-		log_notice(
-			"no dma-buf device left: new buffers are plain memfds");
+		log_notice("no dma-buf device left: new buffers are plain memfds");
 	if (reg.gone_cb)
 		reg.gone_cb(be, reg.gone_data);
 }
@@ -264,8 +262,7 @@ static void enumerate(void)
 	udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e)) {
 		struct udev_device *dev;
 
-		dev = udev_device_new_from_syspath(
-			reg.udev, udev_list_entry_get_name(item));
+		dev = udev_device_new_from_syspath(reg.udev, udev_list_entry_get_name(item));
 		if (!dev)
 			continue;
 		add_device(dev);
@@ -285,24 +282,18 @@ static void enumerate(void)
  */
 static void monitor_start(void)
 {
-	const char *source = access("/run/udev/control", F_OK) == 0 ? "udev" :
-								      "kernel";
+	const char *source = access("/run/udev/control", F_OK) == 0 ? "udev" : "kernel";
 
 	reg.mon = udev_monitor_new_from_netlink(reg.udev, source);
 	if (!reg.mon) {
-		log_warn("udev: no hotplug monitor (%s events): %s", source,
-			 strerror(errno));
+		log_warn("udev: no hotplug monitor (%s events): %s", source, strerror(errno));
 		return;
 	}
-	if (udev_monitor_filter_add_match_subsystem_devtype(reg.mon, "drm",
-							    NULL) < 0 ||
-	    udev_monitor_filter_add_match_subsystem_devtype(reg.mon, "misc",
-							    NULL) < 0 ||
-	    udev_monitor_filter_add_match_subsystem_devtype(reg.mon, "dma_heap",
-							    NULL) < 0 ||
+	if (udev_monitor_filter_add_match_subsystem_devtype(reg.mon, "drm", NULL) < 0 ||
+	    udev_monitor_filter_add_match_subsystem_devtype(reg.mon, "misc", NULL) < 0 ||
+	    udev_monitor_filter_add_match_subsystem_devtype(reg.mon, "dma_heap", NULL) < 0 ||
 	    udev_monitor_enable_receiving(reg.mon) < 0) {
-		log_warn("udev: cannot start the hotplug monitor (%s events)",
-			 source);
+		log_warn("udev: cannot start the hotplug monitor (%s events)", source);
 		udev_monitor_unref(reg.mon);
 		reg.mon = NULL;
 		return;
@@ -357,8 +348,7 @@ int registry_init(const char *forced, backend_gone_cb cb, void *cb_data)
 		return r;
 	reg.gone_cb = cb;
 	reg.gone_data = cb_data;
-	snprintf(reg.forced, sizeof(reg.forced), "%s",
-		 forced && forced[0] ? forced : "");
+	snprintf(reg.forced, sizeof(reg.forced), "%s", forced && forced[0] ? forced : "");
 	reg.initialized = true;
 
 	reg.udev = udev_new();
@@ -368,8 +358,7 @@ int registry_init(const char *forced, backend_gone_cb cb, void *cb_data)
 		monitor_start();
 		enumerate();
 	} else {
-		log_warn("udev: libudev unavailable (%s): no device discovery",
-			 strerror(errno));
+		log_warn("udev: libudev unavailable (%s): no device discovery", strerror(errno));
 	}
 
 	pthread_mutex_lock(&reg.lock);
@@ -377,8 +366,7 @@ int registry_init(const char *forced, backend_gone_cb cb, void *cb_data)
 		reg.forced_be = live_find_name(reg.forced);
 		if (!reg.forced_be) {
 			pthread_mutex_unlock(&reg.lock);
-			log_err("backend=%s: no such backend on this machine",
-				reg.forced);
+			log_err("backend=%s: no such backend on this machine", reg.forced);
 			registry_exit();
 			return -ENODEV;
 		}
@@ -388,8 +376,7 @@ int registry_init(const char *forced, backend_gone_cb cb, void *cb_data)
 	if (strcmp(reg.forced, "memfd") == 0)
 		log_info("backend memfd: forced by backend=memfd");
 	else if (registry_memfd_only())
-		log_info(
-			"backend memfd: no dma-buf device found, buffers are plain memfds");
+		log_info("backend memfd: no dma-buf device found, buffers are plain memfds");
 
 	def = registry_default();
 	log_info("default backend: %s", def->name);

@@ -62,8 +62,7 @@ static int udmabuf_check_size(size_t size)
 }
 
 /* Seal memfd (of at least size bytes) and wrap it; memfd stays the caller's. */
-static int udmabuf_create_from(struct backend *be, int memfd, size_t size,
-			       int *out_fd)
+static int udmabuf_create_from(struct backend *be, int memfd, size_t size, int *out_fd)
 {
 	struct udmabuf_create create = {
 		.memfd = (uint32_t)memfd,
@@ -80,12 +79,10 @@ static int udmabuf_create_from(struct backend *be, int memfd, size_t size,
 	if (seals < 0) {
 		int r = -errno;
 
-		log_err("udmabuf: the staging file is not a memfd (F_GET_SEALS: %s)",
-			strerror(-r));
+		log_err("udmabuf: the staging file is not a memfd (F_GET_SEALS: %s)", strerror(-r));
 		return r;
 	}
-	if ((seals & (F_SEAL_SHRINK | F_SEAL_GROW)) !=
-		    (F_SEAL_SHRINK | F_SEAL_GROW) &&
+	if ((seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW) &&
 	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
 		int r = -errno;
 
@@ -99,15 +96,13 @@ static int udmabuf_create_from(struct backend *be, int memfd, size_t size,
 		int r = -errno;
 
 		if (r == -ENOMEM)
-			log_err("udmabuf: UDMABUF_CREATE of %zu bytes: out of memory",
-				size);
+			log_err("udmabuf: UDMABUF_CREATE of %zu bytes: out of memory", size);
 		else if (r == -EINVAL)
 			log_err("udmabuf: UDMABUF_CREATE of %zu bytes refused (EINVAL): "
 				"over the size_limit_mb module parameter, or a bad memfd",
 				size);
 		else
-			log_err("udmabuf: UDMABUF_CREATE of %zu bytes: %s",
-				size, strerror(-r));
+			log_err("udmabuf: UDMABUF_CREATE of %zu bytes: %s", size, strerror(-r));
 		return r;
 	}
 	*out_fd = fd;
@@ -139,8 +134,7 @@ static int udmabuf_alloc(struct backend *be, size_t size, int *out_fd)
 	return udmabuf_create_from(be, memfd, size, out_fd);
 }
 
-static int udmabuf_adopt(struct backend *be, int memfd, size_t size,
-			 int *out_fd)
+static int udmabuf_adopt(struct backend *be, int memfd, size_t size, int *out_fd)
 {
 	struct stat st;
 	int r;
@@ -157,8 +151,8 @@ static int udmabuf_adopt(struct backend *be, int memfd, size_t size,
 	/* The staged file may end short of the page-rounded size. */
 	if ((uint64_t)st.st_size < size && ftruncate(memfd, (off_t)size) < 0) {
 		r = -errno;
-		log_err("udmabuf: cannot grow the staged memfd to %zu bytes: %s",
-			size, strerror(-r));
+		log_err("udmabuf: cannot grow the staged memfd to %zu bytes: %s", size,
+			strerror(-r));
 		return r;
 	}
 	return udmabuf_create_from(be, memfd, size, out_fd);
@@ -177,8 +171,7 @@ static const struct backend_ops udmabuf_ops = {
 	.destroy = udmabuf_destroy,
 };
 
-int backend_udmabuf_new(const char *devnode, const char *syspath,
-			struct backend **out)
+int backend_udmabuf_new(const char *devnode, const char *syspath, struct backend **out)
 {
 	struct backend *be;
 	int fd;

@@ -24,7 +24,12 @@
 #define HELPER_IDLE_EXIT_MS 10000
 #define ARG_MAX_BYTES 64
 
-enum op { OP_READY, OP_MEMFD, OP_POPULATE, OP_IOCTL };
+enum op {
+	OP_READY,
+	OP_MEMFD,
+	OP_POPULATE,
+	OP_IOCTL
+};
 
 /* One message each way; the reply carries the fd made, if any. */
 struct msg {

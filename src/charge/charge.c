@@ -55,11 +55,15 @@
 #define HELPER_START_MS 5000
 #define HELPER_REQUEST_MS 10000
 
-enum cg_mode { CG_NONE, CG_V1, CG_V2 };
+enum cg_mode {
+	CG_NONE,
+	CG_V1,
+	CG_V2
+};
 
 struct helper {
 	char dir[PATH_MAX]; /* "" for a free slot */
-	int sock;           /* -1 when not running */
+	int sock;	    /* -1 when not running */
 	pid_t pid;
 	unsigned users; /* table lock */
 	uint64_t last_ms;
@@ -98,13 +102,14 @@ static enum cg_mode find_controller(char *root, size_t rootsz)
 			size_t len;
 
 			snprintf(path, sizeof(path), "%s/cgroup.controllers", mpoint);
-			if (read_file(path, ctl, sizeof(ctl), &len) == 0 &&
-			    strstr(ctl, "memory") && strlen(mpoint) < sizeof(v2))
+			if (read_file(path, ctl, sizeof(ctl), &len) == 0 && strstr(ctl, "memory") &&
+			    strlen(mpoint) < sizeof(v2))
 				strcpy(v2, mpoint);
 		} else if (!strcmp(fstype, "cgroup") && !v1[0]) {
 			char *save = NULL;
 
-			for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
+			for (char *o = strtok_r(opts, ",", &save); o;
+			     o = strtok_r(NULL, ",", &save))
 				if (!strcmp(o, "memory") && strlen(mpoint) < sizeof(v1))
 					strcpy(v1, mpoint);
 		}
@@ -172,7 +177,8 @@ static int cgroup_of(pid_t pid, char *dir, size_t dirsz)
 		 * a directory to join. */
 		if (cg[0] != '/' || strstr(cg, "/..") || strstr(cg, " (deleted)"))
 			return -ENOENT;
-		if ((size_t)snprintf(dir, dirsz, "%s%s", cg_root, strcmp(cg, "/") ? cg : "") >= dirsz)
+		if ((size_t)snprintf(dir, dirsz, "%s%s", cg_root, strcmp(cg, "/") ? cg : "") >=
+		    dirsz)
 			return -ENAMETOOLONG;
 		return 0;
 	}
@@ -213,7 +219,8 @@ static int target(char *dir, size_t dirsz)
 	if (r < 0) {
 		if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
 			log_warn("cannot read the memory cgroup of pid %d (%s): charging the "
-				 "daemon's cgroup (logged once)", (int)caller, strerror(-r));
+				 "daemon's cgroup (logged once)",
+				 (int)caller, strerror(-r));
 		return 1;
 	}
 	own_cgroup(own, sizeof(own));
@@ -407,7 +414,8 @@ static int helper_call(const char *dir, struct msg *m, int send_fd, int *out_fd)
 		if (RETRY_EINTR(waitpid(pid, &status, 0)) == pid && WIFSIGNALED(status) &&
 		    WTERMSIG(status) == SIGKILL && sent) {
 			log_err("the memory cgroup helper in %s was killed during an allocation "
-				"(the cgroup's OOM killer): ENOMEM", h->dir);
+				"(the cgroup's OOM killer): ENOMEM",
+				h->dir);
 			r = -ENOMEM;
 			break;
 		}
@@ -447,7 +455,8 @@ static void log_refusal(const char *what, uint64_t bytes, const char *dir, int r
 {
 	if (r == -ENOMEM)
 		log_err("%s of %" PRIu64 " bytes for pid %d: over the limit of memory cgroup %s "
-			"(ENOMEM)", what, bytes, (int)caller, dir);
+			"(ENOMEM)",
+			what, bytes, (int)caller, dir);
 	else
 		log_err("%s of %" PRIu64 " bytes for pid %d in memory cgroup %s: %s", what, bytes,
 			(int)caller, dir, strerror(-r));

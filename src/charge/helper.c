@@ -112,9 +112,11 @@ int charge_helper_main(int argc, char **argv)
 			m.err = charge_helper_memfd(m.name, m.a, true, &out);
 		} else if (m.op == OP_POPULATE && in >= 0) {
 			m.err = fallocate(in, FALLOC_FL_KEEP_SIZE, (off_t)m.a, (off_t)m.b) < 0 ?
-					-errno : 0;
+					-errno :
+					0;
 		} else if (m.op == OP_IOCTL && in >= 0 && m.argsz <= sizeof(m.arg)) {
-			m.err = charge_helper_ioctl(in, (unsigned long)m.req, m.arg, m.fd_at, m.argsz, &out);
+			m.err = charge_helper_ioctl(in, (unsigned long)m.req, m.arg, m.fd_at,
+						    m.argsz, &out);
 		} else {
 			m.err = -EINVAL;
 		}

@@ -208,8 +208,7 @@ void control_closer_stop(void)
 	pthread_mutex_lock(&closer_lock);
 	stopping = true;
 	pthread_cond_broadcast(&closer_work);
-	while (nthreads > 0 &&
-	       pthread_cond_timedwait(&closer_gone, &closer_lock, &until) == 0)
+	while (nthreads > 0 && pthread_cond_timedwait(&closer_gone, &closer_lock, &until) == 0)
 		;
 	if (nthreads > 0 || nqueue > 0)
 		log_warn("control: %zu received fds still being closed at exit",

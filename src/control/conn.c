@@ -142,7 +142,6 @@ void control_figures(int *nconn, unsigned *nrestarts)
 	*nrestarts = __atomic_load_n(&restarts, __ATOMIC_ACQUIRE);
 }
 
-
 /* The supplementary groups of the peer (as at connect), malloc'ed. */
 int control_peer_groups(int fd, gid_t **out, size_t *n)
 {
@@ -177,8 +176,8 @@ void control_reply(struct conn *c, int status, int fd, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (status < 0)
-		log_info("control: pid %d uid %u: %s (%s)", (int)c->cred.pid,
-			 (unsigned)c->cred.uid, msg, strerror(-status));
+		log_info("control: pid %d uid %u: %s (%s)", (int)c->cred.pid, (unsigned)c->cred.uid,
+			 msg, strerror(-status));
 	if (proto_encode_reply(buf, sizeof(buf), status, msg, &len) < 0)
 		return;
 	iov.iov_base = buf;
@@ -198,4 +197,3 @@ void control_reply(struct conn *c, int status, int fd, const char *fmt, ...)
 	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_info("control: reply to pid %d lost: %m", (int)c->cred.pid);
 }
-

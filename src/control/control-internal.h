@@ -46,8 +46,7 @@ int control_conns_expire_idle(void);
 /* The supplementary groups of the peer (as at connect), malloc'ed. */
 int control_peer_groups(int fd, gid_t **out, size_t *n);
 /* One reply (status, a message, maybe an fd); never blocks. */
-void control_reply(struct conn *c, int status, int fd, const char *fmt, ...)
-	_printf_(4, 5);
+void control_reply(struct conn *c, int status, int fd, const char *fmt, ...) _printf_(4, 5);
 /* Its open connections, and the daemon's restarts (control_set_restarts()),
  * for LIST's "daemon". */
 void control_figures(int *conns, unsigned *restarts);

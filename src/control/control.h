@@ -13,10 +13,10 @@
 /* How many clients the control socket serves, so that no caller can lock
  * the others out. Root is never refused for another user's use. */
 struct control_limits {
-	unsigned int max_conns;         /* connections of non-root users in all */
+	unsigned int max_conns;		/* connections of non-root users in all */
 	unsigned int max_conns_per_uid; /* connections of one non-root uid */
-	unsigned int root_reserve;      /* further connections only root may use */
-	unsigned int idle_timeout_ms;   /* to send a first complete request */
+	unsigned int root_reserve;	/* further connections only root may use */
+	unsigned int idle_timeout_ms;	/* to send a first complete request */
 };
 
 #define CONTROL_MAX_CONNS 256

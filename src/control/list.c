@@ -40,13 +40,13 @@
 struct list_pending {
 	json_object *o;
 	uint64_t id;
-	size_t len;         /* what it takes as JSON, but the holders' value */
+	size_t len;	    /* what it takes as JSON, but the holders' value */
 	struct buffer *buf; /* a reference; NULL: holders null */
 };
 
 struct list_ctx {
 	json_object *buffers;
-	bool holders;                 /* PROTO_LIST_HOLDERS */
+	bool holders;		      /* PROTO_LIST_HOLDERS */
 	struct list_pending *pending; /* the chunk's buffers, when holders */
 	size_t npending, cap;
 	const struct ucred *cred;
@@ -101,9 +101,8 @@ static json_object *list_object(const struct list_ctx *x, const struct tree_item
 	json_object_object_add(o, "iomem", readable ? json_object_new_int(it->iomem) : NULL);
 	json_object_object_add(o, "origin",
 			       readable ? json_object_new_string(origin_name(it->origin)) : NULL);
-	json_object_object_add(o, "inode", readable && it->kino
-						   ? json_object_new_int64((int64_t)it->kino)
-						   : NULL);
+	json_object_object_add(
+		o, "inode", readable && it->kino ? json_object_new_int64((int64_t)it->kino) : NULL);
 	return o;
 }
 
@@ -128,8 +127,7 @@ static size_t json_str_len(const char *s)
 
 /* Keep o for its holders (a reference on the buffer, if the caller may
  * read them), added to the chunk after the walk. */
-static int list_defer(struct list_ctx *x, const struct tree_item *it, json_object *o,
-		      size_t len)
+static int list_defer(struct list_ctx *x, const struct tree_item *it, json_object *o, size_t len)
 {
 	struct list_pending *p;
 
@@ -293,8 +291,8 @@ static void list_chunk(struct conn *c, const char *cursor, uint32_t flags, int c
 		json_object_object_add(doc, "next", x.full ? json_object_new_string(next) : NULL);
 		text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
 		r = text ? proto_encode_list_reply(buf, PROTO_MAX_LIST_REPLY, text, strlen(text),
-						   &len)
-			 : -ENOMEM;
+						   &len) :
+			   -ENOMEM;
 	}
 	json_object_put(x.buffers);
 	json_object_put(doc);
@@ -308,7 +306,7 @@ static void list_chunk(struct conn *c, const char *cursor, uint32_t flags, int c
 	if (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		if (errno == EMSGSIZE)
 			control_reply(c, -EMSGSIZE, -1, "list: the socket buffer is below %u bytes",
-				   (unsigned)len);
+				      (unsigned)len);
 		else
 			log_info("control: list reply to pid %d lost: %m", (int)c->cred.pid);
 	}
@@ -425,7 +423,8 @@ void control_list(struct conn *c, const char *cursor, uint32_t flags)
 	int r;
 
 	if (flags & ~PROTO_LIST_FLAGS) {
-		control_reply(c, -EINVAL, -1, "list: unknown flags 0x%x", flags & ~PROTO_LIST_FLAGS);
+		control_reply(c, -EINVAL, -1, "list: unknown flags 0x%x",
+			      flags & ~PROTO_LIST_FLAGS);
 		return;
 	}
 	if (!(flags & PROTO_LIST_HOLDERS)) {
@@ -438,9 +437,10 @@ void control_list(struct conn *c, const char *cursor, uint32_t flags)
 	}
 	r = list_offload(c, cursor, flags);
 	if (r == -EAGAIN)
-		control_reply(c, r, -1, "list: %d listings with holders are running (%d of this "
-			   "user's); read the files' user.dmabuf.holders", LIST_HOLDERS_MAX,
-			   LIST_HOLDERS_PER_UID);
+		control_reply(c, r, -1,
+			      "list: %d listings with holders are running (%d of this "
+			      "user's); read the files' user.dmabuf.holders",
+			      LIST_HOLDERS_MAX, LIST_HOLDERS_PER_UID);
 	else if (r < 0)
 		control_reply(c, r, -1, "list: no thread for the holders");
 }

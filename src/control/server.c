@@ -206,19 +206,19 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 	if (is_memfd && !registry_memfd_only()) {
 		control_close_received(fd, c->cred.uid);
 		control_reply(c, -EINVAL, -1,
-			   "publish %s: the fd is a memfd, not a dma-buf (memfds are accepted "
-			   "only when the daemon runs the memfd backend)",
-			   rq->name);
+			      "publish %s: the fd is a memfd, not a dma-buf (memfds are accepted "
+			      "only when the daemon runs the memfd backend)",
+			      rq->name);
 		return;
 	}
 	/* The quota charges the size seen now: it must stay that size. */
 	if (is_memfd && (r = memfd_fix_size(fd, &why)) < 0) {
 		close(fd);
 		control_reply(c, r, -1,
-			   "publish %s: a published memfd must keep its size, but %s (create it "
-			   "with MFD_ALLOW_SEALING and send it writable, or add "
-			   "F_SEAL_GROW|F_SEAL_SHRINK first)",
-			   rq->name, why);
+			      "publish %s: a published memfd must keep its size, but %s (create it "
+			      "with MFD_ALLOW_SEALING and send it writable, or add "
+			      "F_SEAL_GROW|F_SEAL_SHRINK first)",
+			      rq->name, why);
 		return;
 	}
 	r = buffer_new(fd, NULL, cfg->iomem_mode, &buf);
@@ -230,15 +230,15 @@ static void do_publish(struct conn *c, const struct proto_request *rq, int fd)
 		control_image_meta(&rq->image, meta);
 	r = tree_publish_meta(buf, rq->name, c->cred.uid, c->cred.gid, explicit,
 			      rq->flags & DMABUFFS_PUBLISH_TRANSIENT ? c->id : 0,
-			      rq->flags & DMABUFFS_PUBLISH_IMPORTED ? ORIGIN_IMPORTED
-								    : ORIGIN_PUBLISHED,
+			      rq->flags & DMABUFFS_PUBLISH_IMPORTED ? ORIGIN_IMPORTED :
+								      ORIGIN_PUBLISHED,
 			      rq->has_image ? meta : NULL);
 	if (r == 0)
 		buffer_set_dmabuf_name(buf, rq->name);
 	buffer_unref(buf);
 	if (r < 0) {
 		control_reply(c, r, -1, "publish %s: %s", rq->name,
-			   r == -EEXIST ? "name already in use" : "cannot add the buffer");
+			      r == -EEXIST ? "name already in use" : "cannot add the buffer");
 		return;
 	}
 	log_info("%s: published by pid %d uid %u (%s, %s)", rq->name, (int)c->cred.pid,
@@ -270,14 +270,16 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		/* Room was left for MAX_RECV_FDS: fewer arrived, so the kernel
 		 * could not install them in the daemon. */
 		log_warn("control: the daemon is out of file descriptors "
-			 "(fds from pid %d dropped)", (int)c->cred.pid);
-		control_reply(c, -EMFILE, -1, "the daemon could not receive the fd: it is out of "
-			   "file descriptors");
+			 "(fds from pid %d dropped)",
+			 (int)c->cred.pid);
+		control_reply(c, -EMFILE, -1,
+			      "the daemon could not receive the fd: it is out of "
+			      "file descriptors");
 		return;
 	}
 	if (truncated) {
 		control_reply(c, nfds > 1 ? -E2BIG : -EBADMSG, -1,
-			   nfds > 1 ? "too many fds" : "message too long");
+			      nfds > 1 ? "too many fds" : "message too long");
 		return;
 	}
 	if (nfds > 1) {
@@ -292,11 +294,13 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		name_root_dirs_join(dirs, sizeof(dirs));
 		if (r == -ENAMETOOLONG)
 			control_reply(c, r, -1, "%s: invalid name (longer than 255 bytes)",
-				   op_name(rq.op));
+				      op_name(rq.op));
 		else
-			control_reply(c, r, -1, "%s: invalid name (empty, \".\", \"..\", with a '/' "
-				   "or a control character, or one of the root's directories %s)",
-				   op_name(rq.op), dirs);
+			control_reply(
+				c, r, -1,
+				"%s: invalid name (empty, \".\", \"..\", with a '/' "
+				"or a control character, or one of the root's directories %s)",
+				op_name(rq.op), dirs);
 		return;
 	}
 	if (r < 0) {
@@ -325,7 +329,9 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 		if (r == 0)
 			log_info("%s: unpublished by pid %d", rq.name, (int)c->cred.pid);
 		control_reply(c, r, -1, "unpublish %s%s", rq.name,
-			   r == -ENOENT ? ": no such buffer" : r == -EPERM ? ": not the owner" : "");
+			      r == -ENOENT ? ": no such buffer" :
+			      r == -EPERM  ? ": not the owner" :
+					     "");
 		return;
 	case PROTO_OP_EXPORT: {
 		_cleanup_free_ gid_t *groups = NULL;
@@ -338,9 +344,10 @@ static void handle_request(struct conn *c, const void *msg, size_t len, int *fds
 			r = tree_export_groups(rq.name, c->cred.uid, c->cred.gid, groups, ngroups,
 					       &fd);
 		control_reply(c, r, r == 0 ? fd : -1, "export %s%s", rq.name,
-			   r == -ENOENT ? ": no such buffer" :
-			   r == -EACCES ? ": permission denied" :
-			   r == -ENODATA ? ": not allocated yet" : "");
+			      r == -ENOENT  ? ": no such buffer" :
+			      r == -EACCES  ? ": permission denied" :
+			      r == -ENODATA ? ": not allocated yet" :
+					      "");
 		if (r == 0)
 			close(fd);
 		return;
@@ -409,7 +416,8 @@ static bool serve_one(struct conn *c)
 	 * until the closes end. */
 	if (control_closer_over_limit(c->cred.uid)) {
 		log_warn("control: pid %d uid %u has %d fds waiting for a close, closing its "
-			 "connection", (int)c->cred.pid, (unsigned)c->cred.uid, CLOSER_MAX_PER_UID);
+			 "connection",
+			 (int)c->cred.pid, (unsigned)c->cred.uid, CLOSER_MAX_PER_UID);
 		control_reply(c, -EUSERS, -1, "too many of this user's fds are still being closed");
 		return false;
 	}
@@ -491,7 +499,8 @@ static void *control_thread(void *arg)
 		/* fd -1: poll ignores it, while accepting is paused */
 		pfds[n++] = (struct pollfd){ .fd = listening ? listen_fd : -1, .events = POLLIN };
 		for (int i = 0; i < nconns; i++)
-			pfds[n++] = (struct pollfd){ .fd = control_conn_at(i)->fd, .events = POLLIN };
+			pfds[n++] =
+				(struct pollfd){ .fd = control_conn_at(i)->fd, .events = POLLIN };
 		if (!listening && (timeout < 0 || timeout > ACCEPT_BACKOFF_MS))
 			timeout = ACCEPT_BACKOFF_MS;
 		if (poll(pfds, (nfds_t)n, timeout) < 0) {

@@ -21,11 +21,9 @@
 
 int cmd_alloc(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		COMMON_OPTS,
-		{ "backend", required_argument, NULL, OPT_BACKEND },
-		{}
-	};
+	static const struct option opts[] = { COMMON_OPTS,
+					      { "backend", required_argument, NULL, OPT_BACKEND },
+					      {} };
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
 	const char *backend = NULL, *name;
@@ -49,8 +47,8 @@ int cmd_alloc(int argc, char **argv)
 	r = name_validate(name, strlen(name));
 	if (r < 0)
 		return fail(name, r, "invalid buffer name");
-	if (backend && (!*backend || strchr(backend, '/') ||
-			!strcmp(backend, ".") || !strcmp(backend, "..")))
+	if (backend &&
+	    (!*backend || strchr(backend, '/') || !strcmp(backend, ".") || !strcmp(backend, "..")))
 		return usage_error("invalid backend '%s'", backend);
 
 	if (backend)
@@ -105,13 +103,13 @@ int cmd_set_iomem(int argc, char **argv)
 	v = argv[optind + 1];
 	if (strcmp(v, "0") && strcmp(v, "1"))
 		return usage_error("the map flag is 0 (system memory) or 1 "
-				   "(I/O memory), not '%s'", v);
+				   "(I/O memory), not '%s'",
+				   v);
 	path = resolve_file(argv[optind]);
 	if (!path)
 		return fail(NULL, ENOMEM, NULL);
 	if (setxattr(path, XATTR_PREFIX "iomem", v, 1, 0) < 0)
-		return fail(path, errno, errno == EPERM ?
-			    "only the buffer's owner may change it" : NULL);
+		return fail(path, errno,
+			    errno == EPERM ? "only the buffer's owner may change it" : NULL);
 	return EXIT_SUCCESS;
 }
-

@@ -217,8 +217,7 @@ static int resolve(const struct format_desc *d, const struct frame_layout *in,
 	for (unsigned int i = 0; i < d->nplanes; i++) {
 		const struct plane_desc *p = &d->p[i];
 		struct frame_plane *fp = &out->planes[i];
-		uint64_t row = row_bytes(p, in->width),
-			 rows = plane_rows(p, in->height);
+		uint64_t row = row_bytes(p, in->width), rows = plane_rows(p, in->height);
 		uint64_t stride = i < in->nplanes ? fp->stride : 0, e;
 
 		if (stride == 0 && i == 0) {
@@ -228,9 +227,8 @@ static int resolve(const struct format_desc *d, const struct frame_layout *in,
 			 * pixel, as V4L2 and most allocators lay planes out. */
 			const struct plane_desc *p0 = &d->p[0];
 
-			stride = (uint64_t)out->planes[0].stride * p->bytes *
-				 p0->hsub * p0->block_w /
-				 ((uint64_t)p0->bytes * p->hsub * p->block_w);
+			stride = (uint64_t)out->planes[0].stride * p->bytes * p0->hsub *
+				 p0->block_w / ((uint64_t)p0->bytes * p->hsub * p->block_w);
 			stride = MAX(stride, row);
 		}
 		if (stride < row || stride > UINT32_MAX)
@@ -240,24 +238,19 @@ static int resolve(const struct format_desc *d, const struct frame_layout *in,
 			if (i == 0) {
 				fp->offset = 0;
 			} else {
-				const struct frame_plane *prev =
-					&out->planes[i - 1];
+				const struct frame_plane *prev = &out->planes[i - 1];
 				uint64_t size;
 
-				if (__builtin_mul_overflow(
-					    (uint64_t)prev->stride,
-					    plane_rows(&d->p[i - 1],
-						       in->height),
-					    &size) ||
-				    __builtin_add_overflow(prev->offset, size,
-							   &fp->offset))
+				if (__builtin_mul_overflow((uint64_t)prev->stride,
+							   plane_rows(&d->p[i - 1], in->height),
+							   &size) ||
+				    __builtin_add_overflow(prev->offset, size, &fp->offset))
 					return -ERANGE;
 			}
 		}
 		/* The end of the last row, not of a full stride after it. */
 		if (__builtin_mul_overflow(stride, rows - 1, &e) ||
-		    __builtin_add_overflow(e, row, &e) ||
-		    __builtin_add_overflow(e, fp->offset, &e))
+		    __builtin_add_overflow(e, row, &e) || __builtin_add_overflow(e, fp->offset, &e))
 			return -ERANGE;
 		last = MAX(last, e);
 	}
@@ -266,8 +259,7 @@ static int resolve(const struct format_desc *d, const struct frame_layout *in,
 	return 0;
 }
 
-int frame_layout_resolve(const struct frame_layout *in,
-			 struct frame_layout *out, uint64_t *end)
+int frame_layout_resolve(const struct frame_layout *in, struct frame_layout *out, uint64_t *end)
 {
 	const struct format_desc *d = find_fourcc(in->fourcc);
 
@@ -282,8 +274,7 @@ struct yuv_coef {
 	double yoff, yscale, coff, cscale, kr, kb;
 };
 
-static void yuv_coef(const struct frame_layout *l, unsigned int bits,
-		     struct yuv_coef *c)
+static void yuv_coef(const struct frame_layout *l, unsigned int bits, struct yuv_coef *c)
 {
 	double s = (double)(1u << (bits - 8)), max = (double)((1u << bits) - 1);
 
@@ -315,9 +306,8 @@ static uint16_t quantize(double v, unsigned int max)
 	return (uint16_t)lround(v * max);
 }
 
-static void yuv_to_rgb(const struct yuv_coef *c, unsigned int yv,
-		       unsigned int u, unsigned int v, unsigned int max,
-		       uint16_t *out)
+static void yuv_to_rgb(const struct yuv_coef *c, unsigned int yv, unsigned int u, unsigned int v,
+		       unsigned int max, uint16_t *out)
 {
 	double y = (yv - c->yoff) / c->yscale;
 	double pb = (u - c->coff) / c->cscale, pr = (v - c->coff) / c->cscale;
@@ -337,8 +327,7 @@ static unsigned int le16(const uint8_t *p)
 
 static uint32_t le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* 10 bits to 16 by bit replication: 0 -> 0, 1023 -> 65535. */
@@ -349,24 +338,20 @@ static uint16_t widen10(uint32_t v)
 }
 
 /* One YUV component of pixel (x, y); the layout was checked to hold it. */
-static unsigned int yuv_sample(const struct format_desc *d,
-			       const struct frame_layout *l,
-			       const uint8_t *data, const struct comp *c,
-			       uint32_t x, uint32_t y)
+static unsigned int yuv_sample(const struct format_desc *d, const struct frame_layout *l,
+			       const uint8_t *data, const struct comp *c, uint32_t x, uint32_t y)
 {
 	const struct plane_desc *p = &d->p[c->plane];
 	const struct frame_plane *fp = &l->planes[c->plane];
 	uint32_t xs = x / p->hsub;
-	const uint8_t *s = data + fp->offset +
-			   (uint64_t)(y / p->vsub) * fp->stride +
-			   (uint64_t)(xs / p->block_w) * p->bytes +
-			   c->off[xs % p->block_w];
+	const uint8_t *s = data + fp->offset + (uint64_t)(y / p->vsub) * fp->stride +
+			   (uint64_t)(xs / p->block_w) * p->bytes + c->off[xs % p->block_w];
 
 	return d->bits == 8 ? s[0] : le16(s) >> 6;
 }
 
-static void convert_rgb_row(const struct format_desc *d, const uint8_t *src,
-			    uint16_t *dst, uint32_t width)
+static void convert_rgb_row(const struct format_desc *d, const uint8_t *src, uint16_t *dst,
+			    uint32_t width)
 {
 	for (uint32_t x = 0; x < width; x++) {
 		const uint8_t *p = src + (size_t)x * d->p[0].bytes;
@@ -418,8 +403,8 @@ static void convert_rgb_row(const struct format_desc *d, const uint8_t *src,
 	}
 }
 
-int convert_frame(const struct frame_layout *layout, const uint8_t *data,
-		  size_t len, struct image *out)
+int convert_frame(const struct frame_layout *layout, const uint8_t *data, size_t len,
+		  struct image *out)
 {
 	const struct format_desc *d = find_fourcc(layout->fourcc);
 	struct frame_layout l;
@@ -448,8 +433,7 @@ int convert_frame(const struct frame_layout *layout, const uint8_t *data,
 	out->channels = d->kind == K_GREY8 || d->kind == K_GREY16 ? 1 :
 			d->kind != K_YUV && d->a >= 0		  ? 4 :
 								    3;
-	if (__builtin_mul_overflow((size_t)l.width * l.height, out->channels,
-				   &n) ||
+	if (__builtin_mul_overflow((size_t)l.width * l.height, out->channels, &n) ||
 	    __builtin_mul_overflow(n, sizeof(uint16_t), &n))
 		return -E2BIG;
 	out->samples = malloc(n);
@@ -458,13 +442,9 @@ int convert_frame(const struct frame_layout *layout, const uint8_t *data,
 
 	if (d->kind != K_YUV) {
 		for (uint32_t y = 0; y < l.height; y++)
-			convert_rgb_row(d,
-					data + l.planes[0].offset +
-						(uint64_t)y *
-							l.planes[0].stride,
-					out->samples + (size_t)y * l.width *
-							       out->channels,
-					l.width);
+			convert_rgb_row(
+				d, data + l.planes[0].offset + (uint64_t)y * l.planes[0].stride,
+				out->samples + (size_t)y * l.width * out->channels, l.width);
 		return 0;
 	}
 	yuv_coef(&l, d->bits, &coef);
@@ -474,8 +454,8 @@ int convert_frame(const struct frame_layout *layout, const uint8_t *data,
 		for (uint32_t x = 0; x < l.width; x++, dst += 3)
 			yuv_to_rgb(&coef, yuv_sample(d, &l, data, &d->y, x, y),
 				   yuv_sample(d, &l, data, &d->cb, x, y),
-				   yuv_sample(d, &l, data, &d->cr, x, y),
-				   (1u << out->depth) - 1, dst);
+				   yuv_sample(d, &l, data, &d->cr, x, y), (1u << out->depth) - 1,
+				   dst);
 	}
 	return 0;
 }

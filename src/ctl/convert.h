@@ -75,8 +75,8 @@ struct image {
  *   -ERANGE      a plane that does not fit in len bytes
  *   -ENOMEM
  */
-int convert_frame(const struct frame_layout *layout, const uint8_t *data,
-		  size_t len, struct image *out);
+int convert_frame(const struct frame_layout *layout, const uint8_t *data, size_t len,
+		  struct image *out);
 void image_free(struct image *img);
 
 /*
@@ -85,8 +85,7 @@ void image_free(struct image *img);
  * before calling convert_frame(). Same errors, but -ERANGE only for a frame
  * larger than UINT64_MAX.
  */
-int frame_layout_resolve(const struct frame_layout *in,
-			 struct frame_layout *out, uint64_t *end);
+int frame_layout_resolve(const struct frame_layout *in, struct frame_layout *out, uint64_t *end);
 
 /* Number of planes of a supported fourcc, 0 for an unsupported one. */
 unsigned int format_planes(uint32_t fourcc);

@@ -68,9 +68,11 @@ enum {
 	OPT_TOP,
 };
 
-#define COMMON_OPTS                                        \
-	{ "mount", required_argument, NULL, OPT_MOUNT },   \
-	{ "help", no_argument, NULL, 'h' }
+#define COMMON_OPTS                                      \
+	{ "mount", required_argument, NULL, OPT_MOUNT }, \
+	{                                                \
+		"help", no_argument, NULL, 'h'           \
+	}
 
 /* Handles the options every subcommand shares; returns -1 when the caller
  * should go on, or an exit status. */
@@ -107,10 +109,10 @@ struct inspect_snapshot {
 	struct inspect_name *names;
 	size_t nnames, names_cap;
 	struct holders_model *model;
-	bool discovery;	     /* the mount has proc/ */
-	bool kernel_visible; /* the kernel's list was read */
-	int kernel_source;   /* enum kbufs_source: where from */
-	char kernel_note[192]; /* why not, or why not the first source */
+	bool discovery;			   /* the mount has proc/ */
+	bool kernel_visible;		   /* the kernel's list was read */
+	int kernel_source;		   /* enum kbufs_source: where from */
+	char kernel_note[192];		   /* why not, or why not the first source */
 	size_t hidden_files, hidden_procs; /* the caller may not look */
 	/* Per process (model order, by pid): its cgroup ("" when unread);
 	 * and the totals per cgroup (cgroup.h). */

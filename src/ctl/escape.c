@@ -59,8 +59,7 @@ char *name_escape(const char *s, size_t len)
 		return NULL;
 	o = out;
 	for (size_t i = 0; i < len;) {
-		size_t n = needs_escape(p[i]) ? 0 :
-						utf8_seq_len(p + i, len - i);
+		size_t n = needs_escape(p[i]) ? 0 : utf8_seq_len(p + i, len - i);
 
 		if (n == 0) {
 			o += sprintf(o, "\\x%02x", p[i]);

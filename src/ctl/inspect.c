@@ -49,8 +49,8 @@ static int grow(void **v, size_t *n, size_t *cap, size_t elem)
 	return 0;
 }
 
-static int add_record(struct inspect_snapshot *s, uint64_t ino, uint64_t size,
-		      pid_t pid, enum holder_kind kind, const char *exp)
+static int add_record(struct inspect_snapshot *s, uint64_t ino, uint64_t size, pid_t pid,
+		      enum holder_kind kind, const char *exp)
 {
 	struct holder_record *r;
 
@@ -105,8 +105,8 @@ static int xattr_u64(const char *path, const char *key, uint64_t *out)
 }
 
 /* "PID:KINDS PID:KINDS ..." (user.dmabuf.holders' value, cut up in v). */
-static int add_holders_text(struct inspect_snapshot *s, char *v, uint64_t ino,
-			    uint64_t size, const char *exp)
+static int add_holders_text(struct inspect_snapshot *s, char *v, uint64_t ino, uint64_t size,
+			    const char *exp)
 {
 	char *save = NULL;
 	int r = 0;
@@ -122,11 +122,9 @@ static int add_holders_text(struct inspect_snapshot *s, char *v, uint64_t ino,
 		if (parse_u64(t, 10, &pid) < 0 || pid == 0 || pid > INT32_MAX)
 			continue;
 		if (strstr(colon + 1, "fd"))
-			r = add_record(s, ino, size, (pid_t)pid, HOLDER_FD,
-				       exp);
+			r = add_record(s, ino, size, (pid_t)pid, HOLDER_FD, exp);
 		if (r == 0 && strstr(colon + 1, "map"))
-			r = add_record(s, ino, size, (pid_t)pid, HOLDER_MAP,
-				       exp);
+			r = add_record(s, ino, size, (pid_t)pid, HOLDER_MAP, exp);
 	}
 	return r;
 }
@@ -134,15 +132,15 @@ static int add_holders_text(struct inspect_snapshot *s, char *v, uint64_t ino,
 /* The holders of the buffer file path, from its user.dmabuf.holders. The
  * daemon answers EAGAIN when its walker of /proc is busy for others (see
  * dmabuffs(5)): ask again, for up to 5 s. */
-static int add_holders(struct inspect_snapshot *s, const char *path,
-		       uint64_t ino, uint64_t size, const char *exp)
+static int add_holders(struct inspect_snapshot *s, const char *path, uint64_t ino, uint64_t size,
+		       const char *exp)
 {
 	const struct timespec pause = { 0, 50 * 1000000L };
 	char v[4096];
 	int r;
 
-	for (int i = 0; (r = get_xattr(path, XATTR_PREFIX "holders", v, sizeof(v))) == -EAGAIN &&
-			i < 100; i++)
+	for (int i = 0;
+	     (r = get_xattr(path, XATTR_PREFIX "holders", v, sizeof(v))) == -EAGAIN && i < 100; i++)
 		nanosleep(&pause, NULL);
 	return r < 0 ? r : add_holders_text(s, v, ino, size, exp);
 }
@@ -186,11 +184,9 @@ static int scan_root(struct inspect_snapshot *s, const char *mnt)
 			continue;
 		}
 		if (r == 0)
-			r = get_xattr(path, XATTR_PREFIX "exporter", exp,
-				      sizeof(exp));
+			r = get_xattr(path, XATTR_PREFIX "exporter", exp, sizeof(exp));
 		if (r == 0)
-			r = add_holders(s, path, ino, (uint64_t)st.st_size,
-					exp);
+			r = add_holders(s, path, ino, (uint64_t)st.st_size, exp);
 		if (r == 0)
 			r = add_name(s, ino, de->d_name);
 		if (r == 0)
@@ -291,13 +287,11 @@ static int scan_proc_pid(struct inspect_snapshot *s, const char *dir, pid_t pid)
 		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 ||
 		    asprintf(&rel, "proc/%d/%s", (int)pid, de->d_name) < 0)
 			return -ENOMEM;
-		if (stat(path, &st) < 0 ||
-		    xattr_u64(path, XATTR_PREFIX "inode", &ino) < 0 ||
-		    get_xattr(path, XATTR_PREFIX "exporter", exp, sizeof(exp)) <
-			    0)
+		if (stat(path, &st) < 0 || xattr_u64(path, XATTR_PREFIX "inode", &ino) < 0 ||
+		    get_xattr(path, XATTR_PREFIX "exporter", exp, sizeof(exp)) < 0)
 			continue; /* gone meanwhile */
-		r = add_record(s, ino, (uint64_t)st.st_size, pid,
-			       map ? HOLDER_MAP : HOLDER_FD, exp);
+		r = add_record(s, ino, (uint64_t)st.st_size, pid, map ? HOLDER_MAP : HOLDER_FD,
+			       exp);
 		if (r == 0)
 			r = add_name(s, ino, rel);
 	}
@@ -322,8 +316,7 @@ static int scan_proc(struct inspect_snapshot *s, const char *mnt)
 		_cleanup_free_ char *dir = NULL;
 		uint64_t pid;
 
-		if (parse_u64(de->d_name, 10, &pid) < 0 || pid == 0 ||
-		    pid > INT32_MAX)
+		if (parse_u64(de->d_name, 10, &pid) < 0 || pid == 0 || pid > INT32_MAX)
 			continue;
 		if (asprintf(&dir, "%s/%s", proc, de->d_name) < 0)
 			return -ENOMEM;
@@ -376,8 +369,7 @@ static int scan_cgroups(struct inspect_snapshot *s)
 		if (!s->proc_cgroup[i])
 			return -ENOMEM;
 	}
-	return cgroup_totals(m, (const char *const *)s->proc_cgroup, &s->cgroups,
-			     &s->ncgroups);
+	return cgroup_totals(m, (const char *const *)s->proc_cgroup, &s->cgroups, &s->ncgroups);
 }
 
 int inspect_snapshot_take(const char *mnt, struct inspect_snapshot *s)

@@ -120,8 +120,7 @@ char *list_hex_name(json_object *buffer)
 }
 
 /* fn on each buffer of a chunk. */
-static int each_buffer(json_object *doc, int (*fn)(json_object *buffer, void *data),
-		       void *data)
+static int each_buffer(json_object *doc, int (*fn)(json_object *buffer, void *data), void *data)
 {
 	json_object *arr;
 	size_t k;
@@ -161,8 +160,8 @@ static void keep_daemon(json_object *doc)
 		last_daemon.restarts = json_object_get_int64(v);
 }
 
-int list_socket_each(const char *dir, uint32_t flags,
-		     int (*fn)(json_object *buffer, void *data), void *data)
+int list_socket_each(const char *dir, uint32_t flags, int (*fn)(json_object *buffer, void *data),
+		     void *data)
 {
 	_cleanup_close_ int sock = -1;
 	char real[PATH_MAX], cursor[PROTO_LIST_CURSOR_MAX + 1] = "";
@@ -187,9 +186,9 @@ int list_socket_each(const char *dir, uint32_t flags,
 			keep_daemon(doc);
 		if (r == 0)
 			r = each_buffer(doc, fn, data);
-		next = r == 0 && json_object_object_get_ex(doc, "next", &v) && v
-			       ? json_object_get_string(v)
-			       : NULL;
+		next = r == 0 && json_object_object_get_ex(doc, "next", &v) && v ?
+			       json_object_get_string(v) :
+			       NULL;
 		if (next && strlen(next) < sizeof(cursor) && strcmp(next, cursor) != 0)
 			snprintf(cursor, sizeof(cursor), "%s", next);
 		else if (next)

@@ -19,8 +19,8 @@
  * answer as it should: the caller then reads the mount, and drops what fn
  * got so far.
  */
-int list_socket_each(const char *dir, uint32_t flags,
-		     int (*fn)(json_object *buffer, void *data), void *data);
+int list_socket_each(const char *dir, uint32_t flags, int (*fn)(json_object *buffer, void *data),
+		     void *data);
 /* The daemon's own figures from the last list_socket_each()'s first chunk:
  * known is false for a daemon from before them, or when the mount was
  * read instead. */

@@ -43,14 +43,11 @@ static void entry_load(struct entry *e, const char *dir)
 
 	if (asprintf(&path, "%s/%s", dir, e->name) < 0)
 		return;
-	e->has_exporter = get_xattr(path, XATTR_PREFIX "exporter", e->exporter,
-				    sizeof(e->exporter)) == 0;
-	e->has_iomem = get_xattr(path, XATTR_PREFIX "iomem", e->iomem,
-				 sizeof(e->iomem)) == 0;
-	e->has_origin = get_xattr(path, XATTR_PREFIX "origin", e->origin,
-				  sizeof(e->origin)) == 0;
-	e->has_inode = get_xattr(path, XATTR_PREFIX "inode", e->inode,
-				 sizeof(e->inode)) == 0;
+	e->has_exporter =
+		get_xattr(path, XATTR_PREFIX "exporter", e->exporter, sizeof(e->exporter)) == 0;
+	e->has_iomem = get_xattr(path, XATTR_PREFIX "iomem", e->iomem, sizeof(e->iomem)) == 0;
+	e->has_origin = get_xattr(path, XATTR_PREFIX "origin", e->origin, sizeof(e->origin)) == 0;
+	e->has_inode = get_xattr(path, XATTR_PREFIX "inode", e->inode, sizeof(e->inode)) == 0;
 }
 
 static bool all_digits(const char *s)
@@ -117,8 +114,8 @@ static void owner_of(uid_t uid, char *buf, size_t bufsz)
 static int json_print(json_object *doc)
 {
 	const char *text = json_object_to_json_string_ext(
-		doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-			     JSON_C_TO_STRING_NOSLASHESCAPE);
+		doc,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	if (!text)
 		return -ENOMEM;
@@ -154,8 +151,7 @@ static int list_json(struct entry *ents, size_t n, const char *source)
 		json_object_object_add(o, "exporter",
 				       json_attr(e->has_exporter, e->exporter, false));
 		json_object_object_add(o, "iomem", json_attr(e->has_iomem, e->iomem, true));
-		json_object_object_add(o, "origin",
-				       json_attr(e->has_origin, e->origin, false));
+		json_object_object_add(o, "origin", json_attr(e->has_origin, e->origin, false));
 		json_object_object_add(o, "owner", json_attr(true, owner, false));
 		json_object_object_add(o, "uid", json_object_new_int64(e->st.st_uid));
 		json_object_object_add(o, "gid", json_object_new_int64(e->st.st_gid));
@@ -199,8 +195,8 @@ static void list_table(struct entry *ents, size_t n)
 	for (size_t i = 0; i < n; i++)
 		w = MAX(w, name_width(ents[i].name));
 	w = MIN(w, 40);
-	printf("%-*s %12s %-12s %-5s %-10s %s\n", w, "NAME", "SIZE", "EXPORTER",
-	       "IOMEM", "ORIGIN", "OWNER");
+	printf("%-*s %12s %-12s %-5s %-10s %s\n", w, "NAME", "SIZE", "EXPORTER", "IOMEM", "ORIGIN",
+	       "OWNER");
 	for (size_t i = 0; i < n; i++) {
 		struct entry *e = &ents[i];
 		char owner[64];
@@ -331,8 +327,7 @@ static int load_mount(const char *dir, struct entry **out, size_t *nout)
 		 * and any symlinks are not. */
 		if (names[i]->d_type != DT_REG && names[i]->d_type != DT_UNKNOWN)
 			continue;
-		if (fstatat(dfd, name, &e->st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(e->st.st_mode))
+		if (fstatat(dfd, name, &e->st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(e->st.st_mode))
 			continue;
 		e->name = strdup(name);
 		if (!e->name) {
@@ -357,11 +352,9 @@ static int load_mount(const char *dir, struct entry **out, size_t *nout)
 
 int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		COMMON_OPTS,
-		{ "json", no_argument, NULL, OPT_JSON },
-		{}
-	};
+	static const struct option opts[] = { COMMON_OPTS,
+					      { "json", no_argument, NULL, OPT_JSON },
+					      {} };
 	struct entry *ents = NULL;
 	bool json = false;
 	const char *dir, *source = "control";
@@ -449,8 +442,8 @@ static int xattr_keys(const char *path, char **list, const char ***keys, size_t 
 	return 0;
 }
 
-static int info_json(const char *path, const struct stat *st, const char *owner,
-		     const char *group, const char **keys, size_t nkeys)
+static int info_json(const char *path, const struct stat *st, const char *owner, const char *group,
+		     const char **keys, size_t nkeys)
 {
 	json_object *doc = json_object_new_object(), *attrs;
 	char mode[8];
@@ -492,11 +485,9 @@ static int info_json(const char *path, const struct stat *st, const char *owner,
 
 int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		COMMON_OPTS,
-		{ "json", no_argument, NULL, OPT_JSON },
-		{}
-	};
+	static const struct option opts[] = { COMMON_OPTS,
+					      { "json", no_argument, NULL, OPT_JSON },
+					      {} };
 	_cleanup_free_ char *path = NULL, *list = NULL, *shown = NULL;
 	_cleanup_free_ const char **keys = NULL;
 	char owner[64], group[64], when[64];
@@ -554,8 +545,8 @@ int cmd_info(int argc, char **argv)
 		if (n < 0) {
 			/* Gone since listxattr, or a value we cannot show. */
 			if (errno != ENODATA)
-				fprintf(stderr, "dmabufctl: info: %s: %s: %s\n",
-					shown, keys[i], strerror(errno));
+				fprintf(stderr, "dmabufctl: info: %s: %s: %s\n", shown, keys[i],
+					strerror(errno));
 			continue;
 		}
 		text = value_text(val, (size_t)n);

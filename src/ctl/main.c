@@ -36,8 +36,7 @@ const char *cmd_name = NULL;
 
 /* ------------------------------------------------------------ messages */
 
-static void verr(const char *what, int err, const char *detail, const char *fmt,
-		 va_list ap)
+static void verr(const char *what, int err, const char *detail, const char *fmt, va_list ap)
 {
 	fputs("dmabufctl: ", stderr);
 	if (cmd_name)
@@ -263,6 +262,8 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
+	/* One command a line. */
+	/* clang-format off */
 	{ "list", cmd_list },
 	{ "info", cmd_info },
 	{ "alloc", cmd_alloc },
@@ -275,15 +276,14 @@ static const struct {
 	{ "top", cmd_top },
 	{ "watch", cmd_watch },
 	{ "metrics", cmd_metrics },
+	/* clang-format on */
 };
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		COMMON_OPTS,
-		{ "version", no_argument, NULL, 'V' },
-		{}
-	};
+	static const struct option opts[] = { COMMON_OPTS,
+					      { "version", no_argument, NULL, 'V' },
+					      {} };
 	int c, r;
 
 	/* '+': global options come before the command. */

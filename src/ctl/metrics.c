@@ -233,11 +233,11 @@ static void print_daemon(const struct inspect_snapshot *s)
 	       "The daemon's buffer files per owner uid (what its per-user quota counts).");
 	for (size_t i = 0; i < s->nuids; i++)
 		fprintf(out, "dmabuffs_uid_buffers{uid=\"%u\"} %zu\n", (unsigned)s->uids[i].uid,
-		       s->uids[i].nbufs);
+			s->uids[i].nbufs);
 	header("dmabuffs_uid_bytes", "Bytes of the daemon's buffer files per owner uid.");
 	for (size_t i = 0; i < s->nuids; i++)
 		fprintf(out, "dmabuffs_uid_bytes{uid=\"%u\"} %llu\n", (unsigned)s->uids[i].uid,
-		       (unsigned long long)s->uids[i].size);
+			(unsigned long long)s->uids[i].size);
 }
 
 /*
@@ -258,8 +258,8 @@ static int write_atomic(const char *path, const char *text, size_t len)
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
-	if (asprintf(&tmp, "%s/.%s.XXXXXX", slash ? (dir[0] ? dir : "/") : ".",
-		     basename_of(path)) < 0)
+	if (asprintf(&tmp, "%s/.%s.XXXXXX", slash ? (dir[0] ? dir : "/") : ".", basename_of(path)) <
+	    0)
 		return -ENOMEM;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)

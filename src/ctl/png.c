@@ -34,9 +34,8 @@ static int encode(struct png_state *st, FILE *out, const struct image *img)
 	if (setjmp(png_jmpbuf(st->png)))
 		return -EIO;
 	png_init_io(st->png, out);
-	png_set_IHDR(st->png, st->info, img->width, img->height,
-		     (int)img->depth, color_type(img->channels),
-		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+	png_set_IHDR(st->png, st->info, img->width, img->height, (int)img->depth,
+		     color_type(img->channels), PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
 		     PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(st->png, st->info);
 	for (uint32_t y = 0; y < img->height; y++) {
@@ -63,15 +62,14 @@ int image_write_png(FILE *out, const struct image *img)
 	int r;
 
 	if (!img->width || !img->height || img->width > PNG_USER_WIDTH_MAX ||
-	    img->height > PNG_USER_HEIGHT_MAX || !img->channels ||
-	    img->channels > 4 || (img->depth != 8 && img->depth != 16))
+	    img->height > PNG_USER_HEIGHT_MAX || !img->channels || img->channels > 4 ||
+	    (img->depth != 8 && img->depth != 16))
 		return -EINVAL;
 
 	st.row = malloc((size_t)img->width * img->channels * 2);
 	if (!st.row)
 		return -ENOMEM;
-	st.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL,
-					 NULL);
+	st.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
 	if (st.png)
 		st.info = png_create_info_struct(st.png);
 	if (!st.png || !st.info) {

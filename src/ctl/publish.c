@@ -111,8 +111,8 @@ static int parse_plane(const char *s, uint64_t *offset, uint32_t *stride)
 		return -EINVAL;
 	memcpy(num, s, (size_t)(colon - s));
 	num[colon - s] = '\0';
-	if (parse_u64(num, 0, offset) < 0 || parse_u64(colon + 1, 0, &v) < 0 ||
-	    !v || v > UINT32_MAX)
+	if (parse_u64(num, 0, offset) < 0 || parse_u64(colon + 1, 0, &v) < 0 || !v ||
+	    v > UINT32_MAX)
 		return -EINVAL;
 	*stride = (uint32_t)v;
 	return 0;
@@ -123,8 +123,7 @@ static int parse_dim(const char *what, const char *s, uint32_t *out)
 	uint64_t v;
 
 	if (parse_u64(s, 0, &v) < 0 || !v || v > UINT32_MAX)
-		return usage_error("--%s takes a number of pixels, not '%s'",
-				   what, s);
+		return usage_error("--%s takes a number of pixels, not '%s'", what, s);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -132,8 +131,7 @@ static int parse_dim(const char *what, const char *s, uint32_t *out)
 /* The layout the options describe; *image NULL when none was given, else
  * all of --format, --width, --height and --plane are needed. 0, or an exit
  * status. */
-static int layout_from_args(const struct layout_args *a,
-			    struct dmabuffs_image_layout *l,
+static int layout_from_args(const struct layout_args *a, struct dmabuffs_image_layout *l,
 			    const struct dmabuffs_image_layout **image)
 {
 	uint64_t mod = 0;
@@ -143,36 +141,28 @@ static int layout_from_args(const struct layout_args *a,
 	if (!a->format && !a->width && !a->height && !a->modifier && !a->nplane)
 		return 0;
 	if (!a->format || !a->width || !a->height || !a->nplane)
-		return usage_error(
-			"an image layout needs --format, --width, --height and "
-			"--plane OFFSET:STRIDE (one per plane)");
+		return usage_error("an image layout needs --format, --width, --height and "
+				   "--plane OFFSET:STRIDE (one per plane)");
 	memset(l, 0, sizeof(*l));
 	r = format_parse(a->format, &l->fourcc);
 	if (r < 0)
-		return usage_error(
-			"unknown --format '%s' (a DRM fourcc like XR24 or NV12)",
-			a->format);
+		return usage_error("unknown --format '%s' (a DRM fourcc like XR24 or NV12)",
+				   a->format);
 	if (a->nplane != format_planes(l->fourcc))
-		return usage_error("%s has %u planes, %u --plane given",
-				   a->format, format_planes(l->fourcc),
-				   a->nplane);
+		return usage_error("%s has %u planes, %u --plane given", a->format,
+				   format_planes(l->fourcc), a->nplane);
 	if ((r = parse_dim("width", a->width, &l->width)) ||
 	    (r = parse_dim("height", a->height, &l->height)))
 		return r;
-	if (a->modifier && strcasecmp(a->modifier, "linear") &&
-	    parse_u64(a->modifier, 0, &mod) < 0)
-		return usage_error(
-			"--modifier takes a number or LINEAR, not '%s'",
-			a->modifier);
+	if (a->modifier && strcasecmp(a->modifier, "linear") && parse_u64(a->modifier, 0, &mod) < 0)
+		return usage_error("--modifier takes a number or LINEAR, not '%s'", a->modifier);
 	l->modifier = mod;
 	l->nplanes = a->nplane;
 	for (unsigned int i = 0; i < a->nplane; i++)
-		if (parse_plane(a->plane[i], &l->planes[i].offset,
-				&l->planes[i].stride) < 0)
-			return usage_error(
-				"--plane takes OFFSET:STRIDE (bytes, stride > 0), "
-				"not '%s'",
-				a->plane[i]);
+		if (parse_plane(a->plane[i], &l->planes[i].offset, &l->planes[i].stride) < 0)
+			return usage_error("--plane takes OFFSET:STRIDE (bytes, stride > 0), "
+					   "not '%s'",
+					   a->plane[i]);
 	*image = l;
 	return 0;
 }
@@ -196,8 +186,7 @@ static int layout_opt(int c, struct layout_args *a)
 		return 0;
 	case OPT_LAYOUT_PLANE:
 		if (a->nplane == DMABUFFS_MAX_PLANES)
-			return usage_error("at most %d --plane options",
-					   DMABUFFS_MAX_PLANES);
+			return usage_error("at most %d --plane options", DMABUFFS_MAX_PLANES);
 		a->plane[a->nplane++] = optarg;
 		return 0;
 	default:
@@ -254,8 +243,8 @@ int cmd_publish(int argc, char **argv)
 		if (argc - optind != 1)
 			return usage_error("expected --fd N NAME");
 		if (fcntl(fd, F_GETFD) < 0)
-			return failf("fd %d: %s (not inherited from the caller)",
-				     fd, strerror(errno));
+			return failf("fd %d: %s (not inherited from the caller)", fd,
+				     strerror(errno));
 		return do_publish(fd, argv[optind], flags, image);
 	}
 
@@ -264,8 +253,7 @@ int cmd_publish(int argc, char **argv)
 	/* Opening the path makes a new open file: for a memfd's
 	 * /proc/PID/fd/N that is the same memory, reopened. */
 	opened = open(argv[optind], O_RDWR | O_CLOEXEC);
-	if (opened < 0 && (errno == EACCES || errno == EROFS || errno == EPERM ||
-			   errno == ETXTBSY))
+	if (opened < 0 && (errno == EACCES || errno == EROFS || errno == EPERM || errno == ETXTBSY))
 		opened = open(argv[optind], O_RDONLY | O_CLOEXEC);
 	if (opened < 0)
 		return fail(argv[optind], errno, NULL);
@@ -322,8 +310,7 @@ static int print_fd_info(int fd)
 	} else {
 		/* Not a dma-buf: a memfd from the memfd backend. */
 		printf("size: %" PRIu64 "\n", (uint64_t)st.st_size);
-		print_field("exp_name",
-		       !strncmp(link, "/memfd:", 7) ? "memfd" : "none");
+		print_field("exp_name", !strncmp(link, "/memfd:", 7) ? "memfd" : "none");
 		printf("ino: %" PRIu64 "\n", (uint64_t)st.st_ino);
 	}
 	if (link[0])
@@ -374,14 +361,12 @@ int cmd_export(int argc, char **argv)
 
 int cmd_import(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		COMMON_OPTS,
-		{ "pid", required_argument, NULL, OPT_PID },
-		{ "fd", required_argument, NULL, OPT_FD },
-		{ "transient", no_argument, NULL, OPT_TRANSIENT },
-		{ "iomem", required_argument, NULL, OPT_IOMEM },
-		{}
-	};
+	static const struct option opts[] = { COMMON_OPTS,
+					      { "pid", required_argument, NULL, OPT_PID },
+					      { "fd", required_argument, NULL, OPT_FD },
+					      { "transient", no_argument, NULL, OPT_TRANSIENT },
+					      { "iomem", required_argument, NULL, OPT_IOMEM },
+					      {} };
 	_cleanup_close_ int pidfd = -1, fd = -1;
 	unsigned int flags = 0;
 	int c, r, pid = -1, target = -1;
@@ -421,14 +406,13 @@ int cmd_import(int argc, char **argv)
 	if (fd < 0) {
 		r = errno;
 		if (r == EPERM || r == EACCES)
-			return fail(what, r, "taking another process's fd needs "
+			return fail(what, r,
+				    "taking another process's fd needs "
 				    "ptrace rights over it: the same user and "
 				    "kernel.yama.ptrace_scope allowing it, or "
 				    "CAP_SYS_PTRACE");
 		return fail(what, r, NULL);
 	}
 	/* pidfd_getfd gives O_CLOEXEC already; the copy is ours to publish. */
-	return do_publish(fd, argv[optind], flags | DMABUFFS_PUBLISH_IMPORTED,
-			  NULL);
+	return do_publish(fd, argv[optind], flags | DMABUFFS_PUBLISH_IMPORTED, NULL);
 }
-

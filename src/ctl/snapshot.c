@@ -45,8 +45,8 @@ struct snap_args {
 
 /* The override, else the xattr; -ENODATA when neither is there (a message
  * only when required). */
-static int meta_str(const char *path, const char *override, const char *key,
-		    char *buf, size_t bufsz, bool required)
+static int meta_str(const char *path, const char *override, const char *key, char *buf,
+		    size_t bufsz, bool required)
 {
 	char attr[64];
 	int r;
@@ -58,15 +58,14 @@ static int meta_str(const char *path, const char *override, const char *key,
 	snprintf(attr, sizeof(attr), XATTR_PREFIX "%s", key);
 	r = get_xattr(path, attr, buf, bufsz);
 	if (r == -ENODATA && required)
-		failf("%s: no %s metadata: set the %s xattr or pass --%s", path,
-		      key, attr, key);
+		failf("%s: no %s metadata: set the %s xattr or pass --%s", path, key, attr, key);
 	else if (r < 0 && r != -ENODATA)
 		failf("%s: %s: %s", path, attr, strerror(-r));
 	return r;
 }
 
-static int meta_u32(const char *path, const char *override, const char *key,
-		    uint32_t *out, bool required)
+static int meta_u32(const char *path, const char *override, const char *key, uint32_t *out,
+		    bool required)
 {
 	char buf[META_BUF];
 	uint64_t v;
@@ -94,30 +93,25 @@ static int check_modifier(const char *path, const char *override)
 		return 0;
 	if (r < 0)
 		return r;
-	if (!strcasecmp(buf, "LINEAR") ||
-	    !strcasecmp(buf, "DRM_FORMAT_MOD_LINEAR"))
+	if (!strcasecmp(buf, "LINEAR") || !strcasecmp(buf, "DRM_FORMAT_MOD_LINEAR"))
 		return 0;
 	if (parse_u64(buf, 0, &mod) < 0) {
-		failf("%s: invalid modifier '%s' (a number, e.g. 0 for linear)",
-		      path, buf);
+		failf("%s: invalid modifier '%s' (a number, e.g. 0 for linear)", path, buf);
 		return -EINVAL;
 	}
 	if (mod == DRM_FORMAT_MOD_LINEAR)
 		return 0;
 	if (mod == DRM_FORMAT_MOD_INVALID) {
-		failf("%s: modifier 0x%016" PRIx64
-		      " (DRM_FORMAT_MOD_INVALID: a layout "
+		failf("%s: modifier 0x%016" PRIx64 " (DRM_FORMAT_MOD_INVALID: a layout "
 		      "only the driver knows) cannot be read: only linear buffers can",
 		      path, mod);
 		return -EOPNOTSUPP;
 	}
 	vendor = drmGetFormatModifierVendor(mod);
 	name = drmGetFormatModifierName(mod);
-	failf("%s: modifier 0x%016" PRIx64
-	      " (%s %s) is not linear: only linear "
+	failf("%s: modifier 0x%016" PRIx64 " (%s %s) is not linear: only linear "
 	      "buffers can be read (pass --modifier 0 if the buffer is linear after all)",
-	      path, mod, vendor ? vendor : "unknown vendor",
-	      name ? name : "unknown");
+	      path, mod, vendor ? vendor : "unknown vendor", name ? name : "unknown");
 	return -EOPNOTSUPP;
 }
 
@@ -130,10 +124,8 @@ static int parse_list(const char *s, uint64_t *v, uint64_t max)
 
 	if (!copy)
 		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (n == FRAME_MAX_PLANES || parse_u64(tok, 0, &v[n]) < 0 ||
-		    v[n] > max)
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == FRAME_MAX_PLANES || parse_u64(tok, 0, &v[n]) < 0 || v[n] > max)
 			return -EINVAL;
 		n++;
 	}
@@ -142,8 +134,7 @@ static int parse_list(const char *s, uint64_t *v, uint64_t max)
 
 /* A per-plane xattr (pitches, offsets): the count, or -errno (-ENODATA
  * when it is not set). */
-static int meta_list(const char *path, const char *key, uint64_t *v,
-		     uint64_t max)
+static int meta_list(const char *path, const char *key, uint64_t *v, uint64_t max)
 {
 	char buf[256];
 	int n = meta_str(path, NULL, key, buf, sizeof(buf), false);
@@ -152,8 +143,8 @@ static int meta_list(const char *path, const char *key, uint64_t *v,
 		return n;
 	n = parse_list(buf, v, max);
 	if (n <= 0) {
-		failf("%s: invalid %s '%s' (comma-separated bytes, at most %d)",
-		      path, key, buf, FRAME_MAX_PLANES);
+		failf("%s: invalid %s '%s' (comma-separated bytes, at most %d)", path, key, buf,
+		      FRAME_MAX_PLANES);
 		return -EINVAL;
 	}
 	return n;
@@ -161,8 +152,7 @@ static int meta_list(const char *path, const char *key, uint64_t *v,
 
 /* --plane OFFSET:STRIDE options, else the pitches/offsets xattrs, else the
  * stride xattr for plane 0. */
-static int get_planes(const char *path, const struct snap_args *a,
-		      struct frame_layout *l)
+static int get_planes(const char *path, const struct snap_args *a, struct frame_layout *l)
 {
 	uint64_t v[FRAME_MAX_PLANES];
 	unsigned int want = format_planes(l->fourcc);
@@ -176,22 +166,17 @@ static int get_planes(const char *path, const struct snap_args *a,
 			const char *colon = strchr(a->plane[i], ':');
 			char num[32];
 
-			if (!colon ||
-			    (size_t)(colon - a->plane[i]) >= sizeof(num))
+			if (!colon || (size_t)(colon - a->plane[i]) >= sizeof(num))
 				goto bad_plane;
 			memcpy(num, a->plane[i], (size_t)(colon - a->plane[i]));
 			num[colon - a->plane[i]] = '\0';
-			if (parse_u64(num, 0, &off) < 0 ||
-			    parse_u64(colon + 1, 0, &stride) < 0 ||
+			if (parse_u64(num, 0, &off) < 0 || parse_u64(colon + 1, 0, &stride) < 0 ||
 			    stride > UINT32_MAX || off == FRAME_OFFSET_DEFAULT)
 				goto bad_plane;
-			l->planes[i] =
-				(struct frame_plane){ off, (uint32_t)stride };
+			l->planes[i] = (struct frame_plane){ off, (uint32_t)stride };
 			continue;
 bad_plane:
-			usage_error(
-				"--plane takes OFFSET:STRIDE (bytes), not '%s'",
-				a->plane[i]);
+			usage_error("--plane takes OFFSET:STRIDE (bytes), not '%s'", a->plane[i]);
 			return -EINVAL;
 		}
 		l->nplanes = a->nplane;
@@ -235,9 +220,8 @@ static void describe(const struct frame_layout *l, char *buf, size_t bufsz)
 
 	for (unsigned int i = 0; i < l->nplanes && used < bufsz; i++) {
 		int n = snprintf(buf + used, bufsz - used,
-				 "%splane %u at %" PRIu64 ", stride %" PRIu32,
-				 i ? "; " : "", i, l->planes[i].offset,
-				 l->planes[i].stride);
+				 "%splane %u at %" PRIu64 ", stride %" PRIu32, i ? "; " : "", i,
+				 l->planes[i].offset, l->planes[i].stride);
 
 		if (n < 0)
 			break;
@@ -264,19 +248,17 @@ static int read_all(int fd, uint8_t *buf, size_t len, size_t *got)
 
 static int parse_args(int argc, char **argv, struct snap_args *a)
 {
-	static const struct option opts[] = {
-		COMMON_OPTS,
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "width", required_argument, NULL, OPT_WIDTH },
-		{ "height", required_argument, NULL, OPT_HEIGHT },
-		{ "stride", required_argument, NULL, OPT_STRIDE },
-		{ "plane", required_argument, NULL, OPT_PLANE },
-		{ "modifier", required_argument, NULL, OPT_MODIFIER },
-		{ "matrix", required_argument, NULL, OPT_MATRIX },
-		{ "range", required_argument, NULL, OPT_RANGE },
-		{}
-	};
+	static const struct option opts[] = { COMMON_OPTS,
+					      { "output", required_argument, NULL, 'o' },
+					      { "format", required_argument, NULL, OPT_FORMAT },
+					      { "width", required_argument, NULL, OPT_WIDTH },
+					      { "height", required_argument, NULL, OPT_HEIGHT },
+					      { "stride", required_argument, NULL, OPT_STRIDE },
+					      { "plane", required_argument, NULL, OPT_PLANE },
+					      { "modifier", required_argument, NULL, OPT_MODIFIER },
+					      { "matrix", required_argument, NULL, OPT_MATRIX },
+					      { "range", required_argument, NULL, OPT_RANGE },
+					      {} };
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -301,8 +283,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a)
 			break;
 		case OPT_PLANE:
 			if (a->nplane == FRAME_MAX_PLANES)
-				return usage_error("at most %d --plane options",
-						   FRAME_MAX_PLANES);
+				return usage_error("at most %d --plane options", FRAME_MAX_PLANES);
 			a->plane[a->nplane++] = optarg;
 			break;
 		case OPT_MATRIX:
@@ -311,8 +292,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a)
 			else if (!strcasecmp(optarg, "bt709"))
 				a->matrix = YUV_BT709;
 			else
-				return usage_error(
-					"--matrix takes bt601 or bt709");
+				return usage_error("--matrix takes bt601 or bt709");
 			break;
 		case OPT_RANGE:
 			if (!strcasecmp(optarg, "limited"))
@@ -320,8 +300,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a)
 			else if (!strcasecmp(optarg, "full"))
 				a->range = YUV_FULL;
 			else
-				return usage_error(
-					"--range takes limited or full");
+				return usage_error("--range takes limited or full");
 			break;
 		default:
 			if ((r = common_opt(c)) >= 0)
@@ -382,26 +361,22 @@ int cmd_snapshot(int argc, char **argv)
 
 	r = meta_str(path, a.format, "format", fbuf, sizeof(fbuf), false);
 	if (r == -ENODATA)
-		return failf(
-			"%s: no format metadata: set the " XATTR_PREFIX
-			"format "
-			"xattr (a DRM fourcc like XR24 or NV12) or pass --format",
-			path);
+		return failf("%s: no format metadata: set the " XATTR_PREFIX "format "
+			     "xattr (a DRM fourcc like XR24 or NV12) or pass --format",
+			     path);
 	if (r < 0)
 		return EXIT_FAILURE;
 	r = format_parse(fbuf, &l.fourcc);
 	if (r == -EOPNOTSUPP)
-		return failf(
-			"%s: pixel format '%s' is not supported (supported: %s)",
-			path, fbuf, format_names());
+		return failf("%s: pixel format '%s' is not supported (supported: %s)", path, fbuf,
+			     format_names());
 	if (r < 0)
-		return failf("%s: '%s' is not a pixel format (supported: %s)",
-			     path, fbuf, format_names());
+		return failf("%s: '%s' is not a pixel format (supported: %s)", path, fbuf,
+			     format_names());
 	fourcc_str(l.fourcc, fcc);
 	if (check_modifier(path, a.modifier) < 0 ||
 	    meta_u32(path, a.width, "width", &l.width, true) < 0 ||
-	    meta_u32(path, a.height, "height", &l.height, true) < 0 ||
-	    get_planes(path, &a, &l) < 0)
+	    meta_u32(path, a.height, "height", &l.height, true) < 0 || get_planes(path, &a, &l) < 0)
 		return EXIT_FAILURE;
 	l.matrix = a.matrix;
 	l.range = a.range;
@@ -411,17 +386,14 @@ int cmd_snapshot(int argc, char **argv)
 	r = frame_layout_resolve(&l, &full, &end);
 	describe(r == 0 ? &full : &l, where, sizeof(where));
 	if (r == -E2BIG)
-		return failf("%s: %" PRIu32 "x%" PRIu32 " is larger than %ux%u",
-			     path, l.width, l.height, FRAME_MAX_DIM,
-			     FRAME_MAX_DIM);
+		return failf("%s: %" PRIu32 "x%" PRIu32 " is larger than %ux%u", path, l.width,
+			     l.height, FRAME_MAX_DIM, FRAME_MAX_DIM);
 	if (r == -EINVAL)
-		return failf("%s: %" PRIu32 "x%" PRIu32
-			     " %s: a stride is shorter than "
+		return failf("%s: %" PRIu32 "x%" PRIu32 " %s: a stride is shorter than "
 			     "a row (%s)",
 			     path, l.width, l.height, fcc, where);
 	if (r < 0)
-		return failf("%s: %" PRIu32 "x%" PRIu32
-			     " %s: the layout does not fit "
+		return failf("%s: %" PRIu32 "x%" PRIu32 " %s: the layout does not fit "
 			     "in 64 bits (%s)",
 			     path, l.width, l.height, fcc, where);
 
@@ -435,11 +407,9 @@ int cmd_snapshot(int argc, char **argv)
 	if (!S_ISREG(st.st_mode))
 		return failf("%s: not a regular file", path);
 	if (end > (uint64_t)st.st_size)
-		return failf("%s: %" PRIu64 " bytes, but %" PRIu32 "x%" PRIu32
-			     " %s "
+		return failf("%s: %" PRIu64 " bytes, but %" PRIu32 "x%" PRIu32 " %s "
 			     "(%s) needs %" PRIu64,
-			     path, (uint64_t)st.st_size, l.width, l.height, fcc,
-			     where, end);
+			     path, (uint64_t)st.st_size, l.width, l.height, fcc, where, end);
 	if (end > SIZE_MAX)
 		return fail(path, ENOMEM, NULL);
 	pixels = malloc(end);
@@ -449,8 +419,8 @@ int cmd_snapshot(int argc, char **argv)
 	if (r < 0)
 		return fail(path, r, NULL);
 	if (got < end)
-		return failf("%s: ended after %zu bytes, but %" PRIu32
-			     "x%" PRIu32 " %s (%s) needs %" PRIu64,
+		return failf("%s: ended after %zu bytes, but %" PRIu32 "x%" PRIu32
+			     " %s (%s) needs %" PRIu64,
 			     path, got, l.width, l.height, fcc, where, end);
 
 	r = convert_frame(&full, pixels, got, &img);
@@ -458,10 +428,8 @@ int cmd_snapshot(int argc, char **argv)
 		return fail(path, r, "converting the pixels");
 	r = write_png(a.out, &img);
 	if (r == EXIT_SUCCESS && strcmp(a.out, "-"))
-		fprintf(stderr,
-			"%s: %" PRIu32 "x%" PRIu32 " %s -> %s (%u-bit)\n", path,
-			l.width, l.height, format_name(l.fourcc), a.out,
-			img.depth);
+		fprintf(stderr, "%s: %" PRIu32 "x%" PRIu32 " %s -> %s (%u-bit)\n", path, l.width,
+			l.height, format_name(l.fourcc), a.out, img.depth);
 	image_free(&img);
 	return r;
 }

@@ -32,41 +32,30 @@ static void print_event(const struct event *e, bool json)
 	if (json) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "event",
-				       json_object_new_string(e->what));
-		json_object_object_add(
-			o, "inode", json_object_new_int64((int64_t)e->b->ino));
-		json_object_object_add(
-			o, "size", json_object_new_int64((int64_t)e->b->size));
-		json_object_object_add(o, "exporter",
-				       json_object_new_string(e->b->exp_name));
+		json_object_object_add(o, "event", json_object_new_string(e->what));
+		json_object_object_add(o, "inode", json_object_new_int64((int64_t)e->b->ino));
+		json_object_object_add(o, "size", json_object_new_int64((int64_t)e->b->size));
+		json_object_object_add(o, "exporter", json_object_new_string(e->b->exp_name));
 		if (e->name)
-			json_object_object_add(o, "name",
-					       json_object_new_string(e->name));
+			json_object_object_add(o, "name", json_object_new_string(e->name));
 		if (e->from)
-			json_object_object_add(o, "from",
-					       json_object_new_string(e->from));
+			json_object_object_add(o, "from", json_object_new_string(e->from));
 		if (e->pid) {
-			json_object_object_add(o, "pid",
-					       json_object_new_int(e->pid));
-			json_object_object_add(
-				o, "kinds",
-				json_object_new_string(holders_kinds_str(
-					e->kinds, kinds, sizeof(kinds))));
+			json_object_object_add(o, "pid", json_object_new_int(e->pid));
+			json_object_object_add(o, "kinds",
+					       json_object_new_string(holders_kinds_str(
+						       e->kinds, kinds, sizeof(kinds))));
 		}
-		puts(json_object_to_json_string_ext(
-			o, JSON_C_TO_STRING_PLAIN |
-				   JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
-		printf("%s inode=%llu size=%llu exporter=", e->what,
-		       (unsigned long long)e->b->ino,
+		printf("%s inode=%llu size=%llu exporter=", e->what, (unsigned long long)e->b->ino,
 		       (unsigned long long)e->b->size);
 		fprint_escaped(stdout, e->b->exp_name);
 		if (e->pid)
 			printf(" pid=%d kinds=%s", (int)e->pid,
-			       holders_kinds_str(e->kinds, kinds,
-						 sizeof(kinds)));
+			       holders_kinds_str(e->kinds, kinds, sizeof(kinds)));
 		if (e->from) {
 			fputs(" from=", stdout);
 			fprint_escaped(stdout, e->from);
@@ -88,34 +77,27 @@ static unsigned int kinds_of(const struct holders_buffer *b, pid_t pid)
 }
 
 /* Holders in `now` that `was` lacks (per kind), as `what` events. */
-static void holder_diff(const struct holders_buffer *now,
-			const struct holders_buffer *was, const char *what,
-			const struct holders_buffer *shown, bool json)
+static void holder_diff(const struct holders_buffer *now, const struct holders_buffer *was,
+			const char *what, const struct holders_buffer *shown, bool json)
 {
 	for (size_t i = 0; i < now->nholders; i++) {
-		unsigned int k = now->holders[i].kinds &
-				 ~kinds_of(was, now->holders[i].pid);
-		struct event e = { what, shown, NULL, NULL, now->holders[i].pid,
-				   k };
+		unsigned int k = now->holders[i].kinds & ~kinds_of(was, now->holders[i].pid);
+		struct event e = { what, shown, NULL, NULL, now->holders[i].pid, k };
 
 		if (k)
 			print_event(&e, json);
 	}
 }
 
-static void diff(const struct inspect_snapshot *was,
-		 const struct inspect_snapshot *now, bool json)
+static void diff(const struct inspect_snapshot *was, const struct inspect_snapshot *now, bool json)
 {
 	for (size_t i = 0; i < now->model->nbuffers; i++) {
 		const struct holders_buffer *b = &now->model->buffers[i];
-		const struct holders_buffer *old =
-			holders_find_buffer(was->model, b->ino);
+		const struct holders_buffer *old = holders_find_buffer(was->model, b->ino);
 		const char *name = inspect_name(now, b->ino);
 
 		if (!old) {
-			struct event e = { .what = "appeared",
-					   .b = b,
-					   .name = name };
+			struct event e = { .what = "appeared", .b = b, .name = name };
 
 			print_event(&e, json);
 			holder_diff(b, NULL, "holder-added", b, json);
@@ -124,10 +106,9 @@ static void diff(const struct inspect_snapshot *was,
 		const char *oldname = inspect_name(was, b->ino);
 
 		if (name && oldname && strcmp(name, oldname) != 0) {
-			struct event e = { .what = "renamed",
-					   .b = b,
-					   .name = name,
-					   .from = oldname };
+			struct event e = {
+				.what = "renamed", .b = b, .name = name, .from = oldname
+			};
 
 			print_event(&e, json);
 		}
@@ -164,7 +145,8 @@ int cmd_watch(int argc, char **argv)
 	 * every change is reported. */
 	fprintf(stderr, "dmabufctl: watch: watching %s every %g s; kernel-only buffers: %s%s%s\n",
 		mount_dir(), interval, kbufs_source_name(was.kernel_source),
-		was.kernel_visible ? "" : ", not visible: ", was.kernel_visible ? "" : was.kernel_note);
+		was.kernel_visible ? "" : ", not visible: ",
+		was.kernel_visible ? "" : was.kernel_note);
 	while (inspect_sleep(interval)) {
 		r = inspect_snapshot_take(mount_dir(), &now);
 		if (r < 0) {

@@ -45,9 +45,8 @@
 
 /* The record's keys for enum meta_key (the xattr names' last part). */
 static const char *const meta_keys[META_COUNT] = {
-	[META_FORMAT] = "format",     [META_WIDTH] = "width",
-	[META_HEIGHT] = "height",     [META_STRIDE] = "stride",
-	[META_MODIFIER] = "modifier", [META_PITCHES] = "pitches",
+	[META_FORMAT] = "format",   [META_WIDTH] = "width",	  [META_HEIGHT] = "height",
+	[META_STRIDE] = "stride",   [META_MODIFIER] = "modifier", [META_PITCHES] = "pitches",
 	[META_OFFSETS] = "offsets",
 };
 /* A key added to enum meta_key needs its name here (a NULL key crashed
@@ -196,7 +195,8 @@ static int write_record(uint64_t s, unsigned int *count)
 	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
 	json_object_object_add(root, "seq", json_object_new_int64((int64_t)s));
 	json_object_object_add(root, "buffers", sv.list);
-	json_object_object_add(root, "restarts", json_object_new_int64((int64_t)fdstore_restarts()));
+	json_object_object_add(root, "restarts",
+			       json_object_new_int64((int64_t)fdstore_restarts()));
 	text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &len);
 	if (len > STATE_MAX)
 		r = -EFBIG;
@@ -230,7 +230,8 @@ void fdstore_record_changed(bool wait)
 		r = write_record(s, &n);
 		if (r < 0)
 			log_err("fd store: cannot write the state record: %s; a crash now "
-				"loses what changed since the last one", strerror(-r));
+				"loses what changed since the last one",
+				strerror(-r));
 		pthread_mutex_lock(&store_lock);
 		writing = false;
 		gen_done = target;
@@ -383,8 +384,7 @@ static int restore_check(int fd, bool is_state, const char **why)
 }
 
 /* A record's version and buffer list; NULL with *why set when unusable. */
-static json_object *record_list(json_object *root, int64_t *version, uint64_t *s,
-				const char **why)
+static json_object *record_list(json_object *root, int64_t *version, uint64_t *s, const char **why)
 {
 	json_object *list;
 	int64_t v = 0;
@@ -469,10 +469,11 @@ int fdstore_record_restore_one(const struct config *cfg, json_object *o, size_t 
 		/* Only version 2 names staging memfds (s<ID>, found by id above);
 		 * a version 1 record's fd name is whatever the record says. */
 		staged = !v1 && fdname[0] == 's';
-		r = staged ? restore_check_staged(fd, &why)
-			   : restore_check(fd, strncmp(fdname, "state", 5) == 0, &why);
+		r = staged ? restore_check_staged(fd, &why) :
+			     restore_check(fd, strncmp(fdname, "state", 5) == 0, &why);
 		if (r < 0) {
-			log_err("%s: the stored fd (%s) is not restored: %s", rec.name, fdname, why);
+			log_err("%s: the stored fd (%s) is not restored: %s", rec.name, fdname,
+				why);
 			close(fd);
 			return r;
 		}
@@ -493,8 +494,7 @@ int fdstore_record_restore_one(const struct config *cfg, json_object *o, size_t 
 				return r;
 			}
 			if (rec.iomem_override >= 0)
-				buffer_set_iomem(buf, rec.iomem_override,
-						 cfg->iomem_mode);
+				buffer_set_iomem(buf, rec.iomem_override, cfg->iomem_mode);
 			buffer_set_dmabuf_name(buf, rec.name);
 		}
 	}
@@ -546,7 +546,8 @@ int fdstore_record_pick(struct stored *st, json_object **root_out, json_object *
 			/* One slot cut short by a crash is expected: the other
 			 * has the record before. Said once both are looked at. */
 			log_warn("fd store: the state record %s is unusable: %s (version %" PRId64
-				 ")", name, why, version);
+				 ")",
+				 name, why, version);
 			json_object_put(root);
 			continue;
 		}
@@ -575,6 +576,6 @@ unsigned int fdstore_record_restarts(json_object *root)
 {
 	int64_t n = 0;
 
-	return json_int(root, "restarts", &n) == 0 && n >= 0 && n < UINT32_MAX ? (unsigned)n + 1
-										: 1;
+	return json_int(root, "restarts", &n) == 0 && n >= 0 && n < UINT32_MAX ? (unsigned)n + 1 :
+										 1;
 }

@@ -143,7 +143,8 @@ int fdstore_attach(void)
 			continue;
 		slot_fd[i] = memfd_create_private("dmabuffs-state");
 		if (slot_fd[i] < 0) {
-			log_err("fd store: cannot make the state record: %s", strerror(-slot_fd[i]));
+			log_err("fd store: cannot make the state record: %s",
+				strerror(-slot_fd[i]));
 			return slot_fd[i];
 		}
 		r = store_fd(slot_names[i], slot_fd[i]);
@@ -189,7 +190,8 @@ int fdstore_find_fd(const struct stored *st, const char *name)
 static bool holds_buffers(const struct stored *st)
 {
 	for (int i = 0; i < st->n; i++)
-		if (st->names[i] && st->fds[i] >= 0 && (st->names[i][0] == 'b' || st->names[i][0] == 's'))
+		if (st->names[i] && st->fds[i] >= 0 &&
+		    (st->names[i][0] == 'b' || st->names[i][0] == 's'))
 			return true;
 	return false;
 }
@@ -280,8 +282,10 @@ int fdstore_restore(const struct config *cfg)
 		log_err("fd store: %d stored fds and %s; refusing to start so that no buffer "
 			"is dropped. Start the dmabuffs that wrote the record, or empty the "
 			"store to drop them (systemctl clean --what=fdstore dmabuffs)",
-			st.n, r == -ENOENT ? "no state record" :
-			"no state record this dmabuffs can read (it reads versions 1 and 2)");
+			st.n,
+			r == -ENOENT ?
+				"no state record" :
+				"no state record this dmabuffs can read (it reads versions 1 and 2)");
 		r = -EBADMSG;
 		goto refuse;
 	}

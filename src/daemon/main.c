@@ -106,10 +106,12 @@ static void want_io_uring(struct fuse_args *args)
 
 	if (read_file(ENABLE_URING, v, sizeof(v), &len) < 0)
 		log_warn("io_uring: %s is missing (Linux >= 6.14 with CONFIG_FUSE_IO_URING "
-			 "needed): serving /dev/fuse", ENABLE_URING);
+			 "needed): serving /dev/fuse",
+			 ENABLE_URING);
 	else if (v[0] != 'Y')
 		log_warn("io_uring: the fuse module has enable_uring=N (echo Y > %s): "
-			 "serving /dev/fuse", ENABLE_URING);
+			 "serving /dev/fuse",
+			 ENABLE_URING);
 	else
 		fuse_opt_add_arg(args, "-oio_uring");
 }
@@ -199,8 +201,10 @@ static int prepare_mountpoint(const char *mp)
 		if (p != FUSE_PROBE_DEAD) {
 			log_err("%s: a live FUSE file system (%s) is mounted there%s; "
 				"refusing to mount over it (stop it first)",
-				mp, type, p == FUSE_PROBE_NOSERV ? ", kept open by another "
-				"process but not answering" : "");
+				mp, type,
+				p == FUSE_PROBE_NOSERV ? ", kept open by another "
+							 "process but not answering" :
+							 "");
 			return -EBUSY;
 		}
 		log_notice("%s: removing the stale mount of a daemon that died", mp);
@@ -283,7 +287,9 @@ int main(int argc, char *argv[])
 	cfg.mountpoint = strdup(mp);
 
 	/* The kernel checks modes and owners; the daemon adds what it must. */
-	fuse_opt_add_arg(&args, "-odefault_permissions,nosuid,nodev,noexec,fsname=dmabuffs,subtype=dmabuffs");
+	fuse_opt_add_arg(
+		&args,
+		"-odefault_permissions,nosuid,nodev,noexec,fsname=dmabuffs,subtype=dmabuffs");
 	if (cfg.io_uring)
 		want_io_uring(&args);
 
@@ -294,8 +300,7 @@ int main(int argc, char *argv[])
 	}
 	r = registry_init(cfg.backend, tree_backend_gone, NULL);
 	if (r < 0) {
-		log_err("backend %s: %s", cfg.backend ? cfg.backend : "(auto)",
-			strerror(-r));
+		log_err("backend %s: %s", cfg.backend ? cfg.backend : "(auto)", strerror(-r));
 		goto out_stop;
 	}
 	charge_init();
@@ -337,11 +342,11 @@ int main(int argc, char *argv[])
 		log_init("dmabuffs", true, fopts.debug ? LOG_DEBUG : LOG_INFO);
 
 	r = control_start_limits(&cfg, &(struct control_limits){
-		.max_conns = cfg.control_max_conns,
-		.max_conns_per_uid = cfg.control_max_per_uid,
-		.root_reserve = cfg.control_root_reserve,
-		.idle_timeout_ms = cfg.control_idle_timeout_ms,
-	});
+					       .max_conns = cfg.control_max_conns,
+					       .max_conns_per_uid = cfg.control_max_per_uid,
+					       .root_reserve = cfg.control_root_reserve,
+					       .idle_timeout_ms = cfg.control_idle_timeout_ms,
+				       });
 	if (r < 0) {
 		log_err("control thread: %s", strerror(-r));
 		goto out_session;

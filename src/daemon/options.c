@@ -43,8 +43,11 @@ struct option_def {
 	const char *expect; /* what the message says of a bad value */
 };
 
-#define OPT(n, a, k, f, ...) \
-	{ .name = n, .alias = a, .kind = k, .offset = offsetof(struct config, f), __VA_ARGS__ }
+#define OPT(n, a, k, f, ...)                                                            \
+	{                                                                               \
+		.name = n, .alias = a, .kind = k, .offset = offsetof(struct config, f), \
+		__VA_ARGS__                                                             \
+	}
 #define MS_MAX (3600 * 1000)
 
 static const struct option_def options[] = {
@@ -53,28 +56,28 @@ static const struct option_def options[] = {
 	OPT("discover", "discover", OPT_FLAG, discover, .flag = true),
 	OPT("nodiscover", "no-discover", OPT_FLAG, discover, .flag = false),
 	OPT("fence_timeout", NULL, OPT_INT, fence_timeout_ms, .max = MS_MAX,
-	  .expect = "expected milliseconds"),
+	    .expect = "expected milliseconds"),
 	OPT("read_ahead_kb", NULL, OPT_INT, read_ahead_kb, .zero_unset = true, .max = 65536,
-	  .expect = "expected 0..65536"),
+	    .expect = "expected 0..65536"),
 	OPT("max_bytes_per_user", NULL, OPT_SIZE, max_bytes_per_user,
-	  .expect = "expected a size in bytes (K, M, G suffixes) (0: no limit)"),
+	    .expect = "expected a size in bytes (K, M, G suffixes) (0: no limit)"),
 	OPT("max_buffers_per_user", NULL, OPT_U64, max_buffers_per_user,
-	  .expect = "expected a number (0: no limit)"),
+	    .expect = "expected a number (0: no limit)"),
 	OPT("max_bytes_root", NULL, OPT_SIZE, max_bytes_root,
-	  .expect = "expected a size in bytes (K, M, G suffixes) (0: no limit)"),
+	    .expect = "expected a size in bytes (K, M, G suffixes) (0: no limit)"),
 	OPT("max_buffers_root", NULL, OPT_U64, max_buffers_root,
-	  .expect = "expected a number (0: no limit)"),
+	    .expect = "expected a number (0: no limit)"),
 	OPT("group", NULL, OPT_GROUP, group, .expect = "no such group"),
 	OPT("umask", NULL, OPT_OCTAL, umask, .expect = "expected an octal mask"),
 	OPT("control", "control", OPT_STRING, control_path),
 	OPT("control_max_conns", NULL, OPT_UINT, control_max_conns, .min = 1, .max = 65536,
-	  .expect = "expected a count, 1..65536"),
-	OPT("control_max_per_uid", NULL, OPT_UINT, control_max_per_uid, .min = 1,
-	  .max = 65536, .expect = "expected a count, 1..65536"),
-	OPT("control_root_reserve", NULL, OPT_UINT, control_root_reserve, .min = 1,
-	  .max = 65536, .expect = "expected a count, 1..65536"),
+	    .expect = "expected a count, 1..65536"),
+	OPT("control_max_per_uid", NULL, OPT_UINT, control_max_per_uid, .min = 1, .max = 65536,
+	    .expect = "expected a count, 1..65536"),
+	OPT("control_root_reserve", NULL, OPT_UINT, control_root_reserve, .min = 1, .max = 65536,
+	    .expect = "expected a count, 1..65536"),
 	OPT("control_idle_timeout", NULL, OPT_UINT, control_idle_timeout_ms, .min = 1,
-	  .max = MS_MAX, .expect = "expected milliseconds, 1..3600000"),
+	    .max = MS_MAX, .expect = "expected milliseconds, 1..3600000"),
 	OPT("passthrough", NULL, OPT_PASSTHROUGH, passthrough, .expect = "expected auto or never"),
 	OPT("io_uring", NULL, OPT_FLAG, io_uring, .flag = true),
 };

@@ -22,7 +22,7 @@ struct dir_item {
 struct dir_snapshot {
 	struct dir_item *items;
 	size_t n, cap;
-	uid_t caller; /* who opened it: listings show what they may see */
+	uid_t caller;	  /* who opened it: listings show what they may see */
 	struct held held; /* while the kernel has it open */
 };
 
@@ -75,8 +75,10 @@ void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	d->caller = fuse_req_ctx(req)->uid;
 	r = dir_add(d, ".", ino, S_IFDIR);
 	r = r ?: dir_add(d, "..", INO_ROOT, S_IFDIR);
-	r = r ?: node_fill(fs_config(req),
-			   &(struct node_filler){ .add = dir_add, .d = d, .caller = d->caller }, ino);
+	r = r	  ?:
+		    node_fill(fs_config(req),
+			      &(struct node_filler){ .add = dir_add, .d = d, .caller = d->caller },
+			      ino);
 	if (r < 0) {
 		dir_free(d);
 		fuse_reply_err(req, -r);
@@ -113,8 +115,7 @@ static size_t add_plus(fuse_req_t req, char *buf, size_t room, const struct dir_
 	return fuse_add_direntry_plus(req, buf, room, it->name, &ep, next);
 }
 
-static void reply_dir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
-		      bool plus)
+static void reply_dir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
 {
 	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = calloc(1, size);
@@ -143,8 +144,7 @@ static void reply_dir(fuse_req_t req, size_t size, off_t off, struct fuse_file_i
 	fuse_reply_buf(req, buf, used);
 }
 
-void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		struct fuse_file_info *fi)
+void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	reply_dir(req, size, off, fi, false);
 }

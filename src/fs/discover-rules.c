@@ -29,8 +29,7 @@
 /* Yama's ptrace_scope, 0 where Yama is not built in. */
 int discover_yama_scope(void)
 {
-	_cleanup_fclose_ FILE *f =
-		fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+	_cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
 	int v = 0;
 
 	if (!f || fscanf(f, "%d", &v) != 1)
@@ -66,11 +65,9 @@ int discover_owner(pid_t pid, uid_t *owner)
 	if (!f)
 		return -ENOENT;
 	while (getline(&line, &cap, f) >= 0) {
-		if (sscanf(line, "Uid: %lu %lu %lu %lu", &u[0], &u[1], &u[2],
-			   &u[3]) == 4)
+		if (sscanf(line, "Uid: %lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) == 4)
 			have_u = true;
-		else if (sscanf(line, "Gid: %lu %lu %lu %lu", &g[0], &g[1],
-				&g[2], &g[3]) == 4)
+		else if (sscanf(line, "Gid: %lu %lu %lu %lu", &g[0], &g[1], &g[2], &g[3]) == 4)
 			have_g = true;
 	}
 	if (!have_u || !have_g)
@@ -79,8 +76,8 @@ int discover_owner(pid_t pid, uid_t *owner)
 	/* /proc/PID/fd belongs to root, not to the euid, while the process is
 	 * not dumpable (setuid programs, PR_SET_DUMPABLE 0): ptrace then
 	 * asks for CAP_SYS_PTRACE. */
-	if (scope == 0 && u[0] == u[1] && u[1] == u[2] && g[0] == g[1] &&
-	    g[1] == g[2] && st.st_uid == (uid_t)u[1])
+	if (scope == 0 && u[0] == u[1] && u[1] == u[2] && g[0] == g[1] && g[1] == g[2] &&
+	    st.st_uid == (uid_t)u[1])
 		*owner = (uid_t)u[0];
 	return 0;
 }
@@ -93,9 +90,8 @@ int discover_caller_may(pid_t pid, uid_t caller, uid_t *owner)
 	if (r < 0)
 		return r;
 	if (caller != 0 && caller != *owner) {
-		log_info(
-			"proc/%d: uid %u may not inspect it (ptrace rules, Yama %d)",
-			(int)pid, (unsigned)caller, discover_yama_scope());
+		log_info("proc/%d: uid %u may not inspect it (ptrace rules, Yama %d)", (int)pid,
+			 (unsigned)caller, discover_yama_scope());
 		return -EACCES;
 	}
 	return 0;

@@ -76,8 +76,7 @@ int discover_verify_taken(int fd, uint64_t want_ino)
 	struct stat st;
 	dev_t dev;
 
-	if (!own_fd_links_dmabuf(fd) || fdinfo_read(0, fd, &info) < 0 ||
-	    !info.is_dmabuf)
+	if (!own_fd_links_dmabuf(fd) || fdinfo_read(0, fd, &info) < 0 || !info.is_dmabuf)
 		return -ENOENT;
 	if (want_ino && info.ino != want_ino)
 		return -ENOENT;
@@ -109,11 +108,9 @@ void discover_discard_fd(int fd)
 	pthread_attr_t attr;
 	pthread_t t;
 
-	if (atomic_fetch_add(&closers, 1) < 16 &&
-	    pthread_attr_init(&attr) == 0) {
+	if (atomic_fetch_add(&closers, 1) < 16 && pthread_attr_init(&attr) == 0) {
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &attr, closer, (void *)(intptr_t)fd) ==
-		    0) {
+		if (pthread_create(&t, &attr, closer, (void *)(intptr_t)fd) == 0) {
 			pthread_attr_destroy(&attr);
 			return;
 		}
@@ -127,18 +124,14 @@ int discover_open_pidfd(pid_t pid)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-	return fd < 0 ? (errno == ESRCH || errno == EINVAL ? -ENOENT : -errno) :
-			fd;
+	return fd < 0 ? (errno == ESRCH || errno == EINVAL ? -ENOENT : -errno) : fd;
 }
 
 int discover_take_fd(int pidfd, int fd)
 {
 	int r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 
-	return r < 0 ? (errno == EPERM ? -EACCES :
-			errno == EBADF ? -ENOENT :
-					 -errno) :
-		       r;
+	return r < 0 ? (errno == EPERM ? -EACCES : errno == EBADF ? -ENOENT : -errno) : r;
 }
 
 bool discover_pidfd_alive(int pidfd)
@@ -153,8 +146,8 @@ static int learn_cb(const struct entry_view *v, void *data)
 	struct dmabuf_fdinfo info;
 	struct stat st;
 
-	if (!v->buf || fdinfo_read(0, v->buf->fd, &info) < 0 ||
-	    !info.is_dmabuf || fstat(v->buf->fd, &st) < 0)
+	if (!v->buf || fdinfo_read(0, v->buf->fd, &info) < 0 || !info.is_dmabuf ||
+	    fstat(v->buf->fd, &st) < 0)
 		return 0;
 	discover_dmabuf_dev_set(st.st_dev);
 	return 1;
@@ -200,8 +193,7 @@ bool discover_dmabuf_dev_learn(dev_t *dev)
 		char path[64];
 		pid_t pid;
 
-		if (!is_number(de->d_name) ||
-		    (pid = (pid_t)atoi(de->d_name)) == self)
+		if (!is_number(de->d_name) || (pid = (pid_t)atoi(de->d_name)) == self)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 		fds = opendir(path);
@@ -209,12 +201,10 @@ bool discover_dmabuf_dev_learn(dev_t *dev)
 			struct dmabuf_fdinfo info;
 			int fd;
 
-			if (!is_number(fe->d_name) ||
-			    !discover_fd_link_is_dmabuf(pid, fe->d_name))
+			if (!is_number(fe->d_name) || !discover_fd_link_is_dmabuf(pid, fe->d_name))
 				continue;
 			fd = atoi(fe->d_name);
-			if (fdinfo_read(pid, fd, &info) == 0 &&
-			    info.is_dmabuf && info.ino &&
+			if (fdinfo_read(pid, fd, &info) == 0 && info.is_dmabuf && info.ino &&
 			    discover_dmabuf_dev_learn_from(pid, fd, info.ino, dev))
 				return true;
 		}

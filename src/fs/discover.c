@@ -55,8 +55,7 @@ static void node_decode(pid_t pid, int fd, struct dnode *n)
 	n->kino = 0;
 	if (pid >= 0)
 		return;
-	id = (uint64_t)(uint32_t)pid << PROC_FD_SHIFT |
-	     (uint64_t)(unsigned int)fd;
+	id = (uint64_t)(uint32_t)pid << PROC_FD_SHIFT | (uint64_t)(unsigned int)fd;
 	n->pid = (pid_t)((id >> MAP_INO_BITS) & (PROC_PID_MAX - 1));
 	n->fd = -1;
 	n->kino = id & (MAP_INO_MAX - 1);
@@ -65,11 +64,9 @@ static void node_decode(pid_t pid, int fd, struct dnode *n)
 /* An inode of kind whose id carries pid and kino; 0 when they do not fit. */
 static uint64_t pid_kino_node(enum node_kind kind, pid_t pid, uint64_t kino)
 {
-	if (pid <= 0 || (uint64_t)pid >= PROC_PID_MAX || kino == 0 ||
-	    kino >= MAP_INO_MAX)
+	if (pid <= 0 || (uint64_t)pid >= PROC_PID_MAX || kino == 0 || kino >= MAP_INO_MAX)
 		return 0;
-	return ino_make(kind,
-			MAP_NODE_FLAG | (uint64_t)pid << MAP_INO_BITS | kino);
+	return ino_make(kind, MAP_NODE_FLAG | (uint64_t)pid << MAP_INO_BITS | kino);
 }
 
 uint64_t discover_map_node(pid_t pid, uint64_t kino)
@@ -77,8 +74,7 @@ uint64_t discover_map_node(pid_t pid, uint64_t kino)
 	return pid_kino_node(NODE_PROC_FD, pid, kino);
 }
 
-static int append(void **v, size_t *n, size_t *cap, size_t elem,
-		  const void *item)
+static int append(void **v, size_t *n, size_t *cap, size_t elem, const void *item)
 {
 	if (*n == *cap) {
 		size_t c = *cap ? *cap * 2 : 16;
@@ -111,8 +107,7 @@ bool discover_fd_link_is_dmabuf(pid_t pid, const char *fd)
 	if (n <= 0)
 		return false;
 	target[n] = '\0';
-	return strncmp(target, "/dmabuf:", 8) == 0 ||
-	       strcmp(target, "anon_inode:dmabuf") == 0;
+	return strncmp(target, "/dmabuf:", 8) == 0 || strcmp(target, "anon_inode:dmabuf") == 0;
 }
 
 struct fd_hold {
@@ -137,8 +132,7 @@ static int scan_fds(pid_t pid, struct fd_hold **out, size_t *n)
 	while ((de = readdir(d)) && r == 0) {
 		struct fd_hold h;
 
-		if (!is_number(de->d_name) ||
-		    !discover_fd_link_is_dmabuf(pid, de->d_name))
+		if (!is_number(de->d_name) || !discover_fd_link_is_dmabuf(pid, de->d_name))
 			continue;
 		h.fd = atoi(de->d_name);
 		if (fdinfo_read(pid, h.fd, &h.info) < 0 || !h.info.is_dmabuf)
@@ -150,8 +144,8 @@ static int scan_fds(pid_t pid, struct fd_hold **out, size_t *n)
 
 /* pid's dma-buf mappings, only those on the dma-buf file system (none while
  * its device is not known). */
-static int scan_maps(pid_t pid, const struct fd_hold *fds, size_t nfds,
-		     struct dmabuf_mapping **out, size_t *n)
+static int scan_maps(pid_t pid, const struct fd_hold *fds, size_t nfds, struct dmabuf_mapping **out,
+		     size_t *n)
 {
 	dev_t dev;
 	int r;
@@ -207,8 +201,7 @@ int discover_list(pid_t pid, struct discover_item **items, size_t *n)
 		return -ENOMEM;
 	ninos = maps_unique_inos(maps, nmaps, inos);
 	for (size_t i = 0; i < ninos && r == 0; i++) {
-		struct discover_item it = { .node = discover_map_node(pid,
-								      inos[i]),
+		struct discover_item it = { .node = discover_map_node(pid, inos[i]),
 					    .kind = HOLDER_MAP,
 					    .kino = inos[i] };
 
@@ -216,8 +209,7 @@ int discover_list(pid_t pid, struct discover_item **items, size_t *n)
 		 * process maps and no longer has an fd of gets map-INO. */
 		if (!it.node || fds_have_ino(fds, nfds, inos[i]))
 			continue;
-		snprintf(it.name, sizeof(it.name), "map-%llu",
-			 (unsigned long long)inos[i]);
+		snprintf(it.name, sizeof(it.name), "map-%llu", (unsigned long long)inos[i]);
 		r = append((void **)items, n, &cap, sizeof(it), &it);
 	}
 	return r;
@@ -272,8 +264,7 @@ static int map_node_info(const struct dnode *dn, struct dmabuf_fdinfo *info)
 		if (maps[i].ino != dn->kino)
 			continue;
 		if (!found)
-			snprintf(info->name, sizeof(info->name), "%.63s",
-				 maps[i].name);
+			snprintf(info->name, sizeof(info->name), "%.63s", maps[i].name);
 		found = true;
 		if (end > info->size)
 			info->size = end;
@@ -287,8 +278,8 @@ static int map_node_info(const struct dnode *dn, struct dmabuf_fdinfo *info)
 		for (size_t i = 0; i < bi.n; i++)
 			if (bi.entries[i].ino == dn->kino) {
 				info->size = bi.entries[i].size;
-				snprintf(info->exp_name, sizeof(info->exp_name),
-					 "%s", bi.entries[i].exp_name);
+				snprintf(info->exp_name, sizeof(info->exp_name), "%s",
+					 bi.entries[i].exp_name);
 			}
 		bufinfo_free(&bi);
 	}
@@ -326,8 +317,8 @@ bool discover_is_map_node(pid_t pid, int fd)
  * that dma-buf and that the process is still there under the same rules (it
  * may have exec'd a setuid program meanwhile).
  */
-int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode,
-		  struct buffer **out, uid_t *owner_out)
+int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode, struct buffer **out,
+		  uid_t *owner_out)
 {
 	_cleanup_close_ int pidfd = -1;
 	struct dmabuf_fdinfo info;
@@ -345,9 +336,8 @@ int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode,
 		/* A dma-buf's inode has no open (no_open_fops): map_files
 		 * cannot reopen it, and its pages are VM_PFNMAP, out of reach
 		 * of process_vm_readv. */
-		log_info(
-			"proc/%d/map-%llu: a buffer only mapped cannot be opened",
-			(int)dn.pid, (unsigned long long)dn.kino);
+		log_info("proc/%d/map-%llu: a buffer only mapped cannot be opened", (int)dn.pid,
+			 (unsigned long long)dn.kino);
 		return -EOPNOTSUPP;
 	}
 	pidfd = discover_open_pidfd(dn.pid);
@@ -361,15 +351,13 @@ int discover_open(pid_t pid, int fd, uid_t uid, enum iomem_mode mode,
 		return r;
 	bfd = discover_take_fd(pidfd, dn.fd);
 	if (bfd < 0) {
-		log_warn("proc/%d/%d: pidfd_getfd: %s", (int)dn.pid, dn.fd,
-			 strerror(-bfd));
+		log_warn("proc/%d/%d: pidfd_getfd: %s", (int)dn.pid, dn.fd, strerror(-bfd));
 		return bfd;
 	}
 	r = discover_verify_taken(bfd, info.ino);
 	if (r < 0) {
-		log_warn(
-			"proc/%d/%d: the fd taken is not the dma-buf listed (inode %llu): refused",
-			(int)dn.pid, dn.fd, (unsigned long long)info.ino);
+		log_warn("proc/%d/%d: the fd taken is not the dma-buf listed (inode %llu): refused",
+			 (int)dn.pid, dn.fd, (unsigned long long)info.ino);
 		discover_discard_fd(bfd);
 		return r;
 	}
@@ -449,8 +437,7 @@ int discover_by_inode(uint64_t kino, uint64_t *link)
 	return -ENOENT;
 }
 
-int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link),
-			   void *d)
+int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link), void *d)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
@@ -463,8 +450,7 @@ int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link),
 		if (discover_list(pids[i], &items, &ni) < 0)
 			continue;
 		for (size_t j = 0; r >= 0 && j < ni; j++) {
-			uint64_t link =
-				discover_ino_link(pids[i], items[j].kino);
+			uint64_t link = discover_ino_link(pids[i], items[j].kino);
 
 			if (link)
 				r = add(d, items[j].kino, link);

@@ -29,8 +29,8 @@
 
 struct handle {
 	struct held held; /* once the open is replied: a stop frees it */
-	struct entry *e; /* one open counted on it */
-	pid_t opener; /* the thread that opened it, see fs_flush() */
+	struct entry *e;  /* one open counted on it */
+	pid_t opener;	  /* the thread that opened it, see fs_flush() */
 	bool passthrough; /* counted in e->pt_opens, else in e->other_opens */
 	/* When a read on this open file last gave up on a fence (ms,
 	 * CLOCK_MONOTONIC); see fence_timeout_for(). */
@@ -212,8 +212,7 @@ static int open_entry(fuse_req_t req, fuse_ino_t ino, struct entry **out)
 	if (ino_kind(ino) == NODE_ENTRY)
 		return entry_open(ino_id(ino), out);
 	if (ino_kind(ino) == NODE_SCANOUT) {
-		r = scanout_open(ino, ctx->uid, fs_config(req)->iomem_mode,
-				 &buf);
+		r = scanout_open(ino, ctx->uid, fs_config(req)->iomem_mode, &buf);
 		return r < 0 ? r : entry_open_discovered(buf, 0, out);
 	}
 	if (ino_kind(ino) != NODE_PROC_FD)
@@ -358,8 +357,8 @@ static int fence_timeout_for(struct handle *h, const struct config *cfg)
 	return cfg->fence_timeout_ms;
 }
 
-static ssize_t fence_result(struct handle *h, const struct config *cfg, ssize_t n,
-			    int timeout_ms, bool nonblock)
+static ssize_t fence_result(struct handle *h, const struct config *cfg, ssize_t n, int timeout_ms,
+			    bool nonblock)
 {
 	if (n == -EAGAIN && !nonblock && timeout_ms == 0 && cfg->fence_timeout_ms)
 		n = -ETIME; /* the retry of a request that already timed out */
@@ -370,8 +369,8 @@ static ssize_t fence_result(struct handle *h, const struct config *cfg, ssize_t 
 
 /* Reply from the mapping itself. 0 (replied), -EOPNOTSUPP (the map flag
  * changed since buffer_zero_copy(): copy instead) or -errno. */
-static int read_direct(fuse_req_t req, struct buffer *b, size_t size, off_t off,
-		       bool nonblock, int timeout)
+static int read_direct(fuse_req_t req, struct buffer *b, size_t size, off_t off, bool nonblock,
+		       int timeout)
 {
 	const void *ptr;
 	size_t len = size;
@@ -565,7 +564,8 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	/* Like ftruncate: allocates an unallocated or staged file, and never
 	 * resizes an allocated one (EPERM). */
 	CHARGE_CALLER(fuse_req_ctx(req)->pid);
-	fuse_reply_err(req, -entry_fallocate(handle_of(fi)->e, (uint64_t)offset + (uint64_t)length));
+	fuse_reply_err(req,
+		       -entry_fallocate(handle_of(fi)->e, (uint64_t)offset + (uint64_t)length));
 }
 
 /* A passthrough open maps the buffer's own pages: its SYNC is the

@@ -97,8 +97,7 @@ void root_setattr(const struct config *cfg, const struct stat *attr, int to_set)
 
 /* ---- dir.c: directory snapshots ---- */
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		struct fuse_file_info *fi);
+void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
 void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi);
 void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
@@ -133,8 +132,8 @@ void sync_invalidate(fuse_req_t req, fuse_ino_t ino);
 /* ---- xattr.c: the user.dmabuf.* attributes ---- */
 void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
 void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
-void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-		 size_t size, int flags);
+void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
+		 int flags);
 void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
 /* ---- discover*.c: dma-bufs held by other processes, under proc/PID/ ---- */
@@ -142,7 +141,7 @@ void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
  * mapped). */
 struct discover_item {
 	char name[32];
-	uint64_t node; /* its FUSE inode */
+	uint64_t node;	   /* its FUSE inode */
 	unsigned int kind; /* HOLDER_FD or HOLDER_MAP (shared/holders.h) */
 	uint64_t kino;	   /* the kernel's inode of the dma-buf */
 };
@@ -180,16 +179,14 @@ int discover_fill_by_inode(int (*add)(void *d, uint64_t kino, uint64_t link), vo
 bool scanout_present(void);
 /* The node kind NODE_SCANOUT (node.c's table): directories and plane files. */
 int scanout_stat(const struct config *cfg, fuse_ino_t ino, struct stat *st);
-fuse_ino_t scanout_lookup(const struct config *cfg, fuse_ino_t parent,
-			  const char *name);
+fuse_ino_t scanout_lookup(const struct config *cfg, fuse_ino_t parent, const char *name);
 int scanout_fill(const struct config *cfg, const struct node_filler *f, fuse_ino_t ino);
 /* The framebuffer a plane file shows now, as a buffer (root only, else
  * -EACCES); -ENOENT when the plane shows nothing there any more. */
-int scanout_open(fuse_ino_t ino, uid_t uid, enum iomem_mode mode,
-		 struct buffer **out);
+int scanout_open(fuse_ino_t ino, uid_t uid, enum iomem_mode mode, struct buffer **out);
 /* user.dmabuf.KEY of a plane file, from the framebuffer it shows now. */
-int scanout_xattr(const struct config *cfg, fuse_ino_t ino, const char *key,
-		  char *val, size_t valsz);
+int scanout_xattr(const struct config *cfg, fuse_ino_t ino, const char *key, char *val,
+		  size_t valsz);
 
 /* ---- mount.c: mount tuning ---- */
 /* The INIT request: capabilities wanted, the mount's time. */

@@ -48,13 +48,13 @@ struct hentry {
 	struct hentry *next;
 	dev_t dev;
 	ino_t ino;
-	char *value;   /* the last walk's answer, NULL before */
-	int r;         /* its error, if any */
-	int64_t at_ms; /* when that walk ended */
-	unsigned int gen; /* walks that answered for it */
+	char *value;	     /* the last walk's answer, NULL before */
+	int r;		     /* its error, if any */
+	int64_t at_ms;	     /* when that walk ended */
+	unsigned int gen;    /* walks that answered for it */
 	struct buffer *want; /* a reference while queued for the next walk */
-	bool running;  /* in the walk now */
-	unsigned int users; /* waiters: not evicted under them */
+	bool running;	     /* in the walk now */
+	unsigned int users;  /* waiters: not evicted under them */
 };
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -226,8 +226,7 @@ int holders_cached(uid_t uid, struct buffer *b, char *out, size_t outsz)
 	e = entry_get(st.st_dev, st.st_ino);
 	if (e && fresh(e, mono_ms()))
 		goto answer;
-	if (!e || nwaiting >= HOLDERS_WAITERS_MAX ||
-	    waiters_of(uid) >= HOLDERS_WAITERS_PER_UID) {
+	if (!e || nwaiting >= HOLDERS_WAITERS_MAX || waiters_of(uid) >= HOLDERS_WAITERS_PER_UID) {
 		r = -EAGAIN;
 		goto out;
 	}

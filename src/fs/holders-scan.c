@@ -49,14 +49,14 @@
 struct hkey {
 	int fd;
 	uint64_t kino;
-	dev_t dev;      /* of the daemon's own fd: the file's identity with kino */
+	dev_t dev;	/* of the daemon's own fd: the file's identity with kino */
 	char link[256]; /* what /proc/self/fd/FD links to */
 	size_t linklen;
-	bool dmabuf; /* else a memfd: no mappings looked at, as for one */
+	bool dmabuf;	    /* else a memfd: no mappings looked at, as for one */
 	unsigned int kinds; /* the process being looked at */
 	char *out;
 	size_t used, cap, outsz; /* outsz: at most, with the NUL */
-	bool full; /* a holder did not fit: none after it either */
+	bool full;		 /* a holder did not fit: none after it either */
 	int r;
 };
 
@@ -137,15 +137,13 @@ static void mark(struct scan *s, struct hkey *k, unsigned int kind)
 }
 
 /* A buffer (of that link, if link) is held by this process as kind. */
-static void mark_kino(struct scan *s, uint64_t kino, const char *link,
-		      size_t len, bool dmabuf, unsigned int kind)
+static void mark_kino(struct scan *s, uint64_t kino, const char *link, size_t len, bool dmabuf,
+		      unsigned int kind)
 {
-	for (size_t i = first_of(s, kino);
-	     i < s->nvalid && s->by_kino[i]->kino == kino; i++) {
+	for (size_t i = first_of(s, kino); i < s->nvalid && s->by_kino[i]->kino == kino; i++) {
 		struct hkey *k = s->by_kino[i];
 
-		if (k->dmabuf == dmabuf &&
-		    (!link || cmp_link_of(link, len, k) == 0))
+		if (k->dmabuf == dmabuf && (!link || cmp_link_of(link, len, k) == 0))
 			mark(s, k, kind);
 	}
 }
@@ -224,8 +222,7 @@ static void scan_maps(struct scan *s, pid_t pid)
 static void append_holder(struct hkey *k, pid_t pid)
 {
 	char item[48], kinds[16];
-	int len = snprintf(item, sizeof(item), "%s%d:%s", k->used ? " " : "",
-			   (int)pid,
+	int len = snprintf(item, sizeof(item), "%s%d:%s", k->used ? " " : "", (int)pid,
 			   holders_kinds_str(k->kinds, kinds, sizeof(kinds)));
 	size_t need;
 
@@ -373,8 +370,7 @@ int holders_scan(struct buffer *const *bufs, size_t n, char **out)
 			continue;
 		}
 		if (r == 0)
-			log_info("holders of inode %llu: %s",
-				 (unsigned long long)keys[i].kino,
+			log_info("holders of inode %llu: %s", (unsigned long long)keys[i].kino,
 				 strerror(-keys[i].r));
 		free(keys[i].out);
 	}

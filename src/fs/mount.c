@@ -91,7 +91,8 @@ void mount_passthrough_refused(int err)
 	 * is the same for every buffer. */
 	if (__atomic_exchange_n(&passthrough_ok, false, __ATOMIC_ACQ_REL))
 		log_warn("FUSE passthrough refused by the kernel (%s): buffer files use the "
-			 "daemon's path", strerror(err));
+			 "daemon's path",
+			 strerror(err));
 }
 
 bool mount_direct_io_mmap(void)

@@ -245,8 +245,7 @@ static fuse_ino_t lookup_by_inode(const struct config *cfg, fuse_ino_t parent, c
 	return ino_make(NODE_INO_LINK, f.found_id);
 }
 
-static fuse_ino_t lookup_by_exporter(const struct config *cfg, fuse_ino_t parent,
-				     const char *name)
+static fuse_ino_t lookup_by_exporter(const struct config *cfg, fuse_ino_t parent, const char *name)
 {
 	struct find f = { .exporter = name };
 	int idx;
@@ -296,7 +295,8 @@ static fuse_ino_t lookup_proc_pid(const struct config *cfg, fuse_ino_t parent, c
 	uint64_t fd;
 
 	if (strncmp(name, "map-", 4) == 0)
-		return parse_id(name + 4, &fd) < 0 ? 0 : discover_map_node((pid_t)ino_id(parent), fd);
+		return parse_id(name + 4, &fd) < 0 ? 0 :
+						     discover_map_node((pid_t)ino_id(parent), fd);
 	if (strcmp(name, "0") == 0)
 		fd = 0;
 	else if (parse_id(name, &fd) < 0 || fd >= PROC_FD_MAX)
@@ -313,7 +313,7 @@ static fuse_ino_t lookup_proc_pid(const struct config *cfg, fuse_ino_t parent, c
 struct kino_item {
 	uint64_t kino;
 	fuse_ino_t link; /* what by-inode/KINO points to */
-	size_t order;    /* collection order: the daemon's own entries newest
+	size_t order;	 /* collection order: the daemon's own entries newest
 			  * first (entry_walk's), then other processes' */
 };
 
@@ -460,8 +460,7 @@ static int fill_proc(const struct config *cfg, const struct node_filler *f, fuse
 
 		/* Only the processes the caller could inspect (proc/PID's
 		 * owner is decided by ptrace's rules, see discover_owner). */
-		if (f->caller != 0 &&
-		    (discover_owner(pids[i], &owner) < 0 || owner != f->caller))
+		if (f->caller != 0 && (discover_owner(pids[i], &owner) < 0 || owner != f->caller))
 			continue;
 		snprintf(num, sizeof(num), "%d", (int)pids[i]);
 		r = node_add(f, num, ino_make(NODE_PROC_PID, (uint64_t)pids[i]), S_IFDIR);
@@ -513,15 +512,14 @@ struct node_type_ops {
 
 static const struct node_type_ops node_types[N_COUNT] = {
 	[N_ROOT] = { root_stat, root_lookup, true, root_fill, ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
-	[N_BY_INODE] = { stat_fixed_dir, lookup_by_inode, false, fill_by_inode,
-			 ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
-	[N_BY_EXPORTER] = { stat_fixed_dir, lookup_by_exporter, false,
-			    fill_by_exporter, ATTR_TIMEOUT_FIXED,
-			    ENTRY_TIMEOUT },
-	[N_NEW] = { stat_fixed_dir, lookup_new, false, fill_new,
-		    ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
-	[N_PROC] = { stat_proc_dir, lookup_proc, false, fill_proc,
-		     ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
+	[N_BY_INODE] = { stat_fixed_dir, lookup_by_inode, false, fill_by_inode, ATTR_TIMEOUT_FIXED,
+			 ENTRY_TIMEOUT },
+	[N_BY_EXPORTER] = { stat_fixed_dir, lookup_by_exporter, false, fill_by_exporter,
+			    ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
+	[N_NEW] = { stat_fixed_dir, lookup_new, false, fill_new, ATTR_TIMEOUT_FIXED,
+		    ENTRY_TIMEOUT },
+	[N_PROC] = { stat_proc_dir, lookup_proc, false, fill_proc, ATTR_TIMEOUT_FIXED,
+		     ENTRY_TIMEOUT },
 	[N_ENTRY] = { stat_entry, NULL, false, NULL, 0, ENTRY_TIMEOUT },
 	[N_INO_LINK] = { stat_link, NULL, false, NULL, ATTR_TIMEOUT_FIXED, ENTRY_TIMEOUT },
 	[N_EXP_DIR] = { stat_exp_dir, lookup_exp_dir, false, fill_exp_dir, ATTR_TIMEOUT_FIXED,
@@ -532,15 +530,14 @@ static const struct node_type_ops node_types[N_COUNT] = {
 	[N_PROC_PID] = { stat_proc_pid, lookup_proc_pid, false, fill_proc_pid, 0, 0 },
 	[N_PROC_FD] = { stat_proc_fd, NULL, false, NULL, 0, 0 },
 	/* What a plane shows changes with every page flip. */
-	[N_SCANOUT] = { scanout_stat, scanout_lookup, false, scanout_fill, 0,
-			0 },
+	[N_SCANOUT] = { scanout_stat, scanout_lookup, false, scanout_fill, 0, 0 },
 };
 
 static const struct node_type_ops *node_type(fuse_ino_t ino)
 {
 	static const enum node_type fixed[] = {
-		[INO_ROOT] = N_ROOT, [INO_BY_INODE] = N_BY_INODE,
-		[INO_BY_EXPORTER] = N_BY_EXPORTER, [INO_NEW] = N_NEW, [INO_PROC] = N_PROC,
+		[INO_ROOT] = N_ROOT, [INO_BY_INODE] = N_BY_INODE, [INO_BY_EXPORTER] = N_BY_EXPORTER,
+		[INO_NEW] = N_NEW,   [INO_PROC] = N_PROC,
 	};
 	static const enum node_type kinds[NODE_KIND_COUNT] = {
 		[NODE_ENTRY] = N_ENTRY,	    [NODE_INO_LINK] = N_INO_LINK,

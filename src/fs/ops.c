@@ -146,8 +146,7 @@ static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
 
 /* ---- what the tree refuses ---- */
 
-static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		     dev_t rdev)
+static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	log_info("mknod %s: refused, buffer files are made with open(O_CREAT)", name);
 	fuse_reply_err(req, EPERM);
@@ -218,8 +217,8 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		forget_aliases(se, gone);
 }
 
-static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-		      fuse_ino_t newparent, const char *newname, unsigned int flags)
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
 {
 	struct fuse_session *se = fs_data(req)->se;
 	char from[256], to[256];

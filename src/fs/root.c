@@ -112,8 +112,7 @@ static bool root_dir_shown(const struct config *cfg, size_t i)
 fuse_ino_t root_lookup(const struct config *cfg, fuse_ino_t parent, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(root_dirs); i++)
-		if (strcmp(name, name_root_dirs[i]) == 0 &&
-		    root_dir_shown(cfg, i))
+		if (strcmp(name, name_root_dirs[i]) == 0 && root_dir_shown(cfg, i))
 			return root_dirs[i].ino;
 	return 0; /* a buffer file */
 }

@@ -51,13 +51,11 @@ static unsigned int ncards;
 static uint64_t sc_ino(unsigned int card, uint32_t crtc, uint32_t plane)
 {
 	return ino_make(NODE_SCANOUT, (uint64_t)card << SC_CARD_SHIFT |
-					      (uint64_t)(crtc & SC_OBJ_MASK)
-						      << SC_OBJ_BITS |
+					      (uint64_t)(crtc & SC_OBJ_MASK) << SC_OBJ_BITS |
 					      (plane & SC_OBJ_MASK));
 }
 
-static void sc_split(fuse_ino_t ino, unsigned int *card, uint32_t *crtc,
-		     uint32_t *plane)
+static void sc_split(fuse_ino_t ino, unsigned int *card, uint32_t *crtc, uint32_t *plane)
 {
 	uint64_t id = ino_id(ino);
 
@@ -70,8 +68,7 @@ static void card_name(const struct backend *be, char *buf, size_t bufsz)
 {
 	const char *slash = strrchr(be->devnode, '/');
 
-	snprintf(buf, bufsz, "%s-%s", be->driver,
-		 slash ? slash + 1 : be->devnode);
+	snprintf(buf, bufsz, "%s-%s", be->driver, slash ? slash + 1 : be->devnode);
 }
 
 /* The table index (+1) of a KMS card, added on first sight; 0 if it is no
@@ -123,9 +120,7 @@ static struct backend *card_at(unsigned int idx)
 }
 
 /* Call fn on every live KMS card; stops at fn's first nonzero. */
-static int for_each_card(int (*fn)(struct backend *be, unsigned int idx,
-				   void *data),
-			 void *data)
+static int for_each_card(int (*fn)(struct backend *be, unsigned int idx, void *data), void *data)
 {
 	char names[32][64];
 	int n = registry_list(names, 32), r = 0;
@@ -181,8 +176,7 @@ static int plane_fb(int fd, uint32_t crtc, uint32_t plane, drmModeFB2Ptr *out)
 		return -ENOENT;
 	fb = drmModeGetFB2(fd, fb_id);
 	if (!fb)
-		return errno == EINVAL ? -EOPNOTSUPP :
-					 -ENOENT; /* gone meanwhile */
+		return errno == EINVAL ? -EOPNOTSUPP : -ENOENT; /* gone meanwhile */
 	*out = fb;
 	return 0;
 }
@@ -196,10 +190,9 @@ static void fb_close_handles(int fd, const drmModeFB2 *fb)
 
 		for (int j = 0; j < i; j++)
 			seen = seen || fb->handles[j] == fb->handles[i];
-		if (fb->handles[i] && !seen &&
-		    drmCloseBufferHandle(fd, fb->handles[i]) < 0)
-			log_warn("scanout: closing GEM handle %u: %s",
-				 fb->handles[i], strerror(errno));
+		if (fb->handles[i] && !seen && drmCloseBufferHandle(fd, fb->handles[i]) < 0)
+			log_warn("scanout: closing GEM handle %u: %s", fb->handles[i],
+				 strerror(errno));
 	}
 }
 
@@ -209,18 +202,15 @@ static int fb_export(int fd, const drmModeFB2 *fb, int *out_fd)
 	int pfd = -1;
 
 	if (!fb->handles[0]) {
-		log_info(
-			"scanout: framebuffer %u: the card gives no handle (not root?)",
-			fb->fb_id);
+		log_info("scanout: framebuffer %u: the card gives no handle (not root?)",
+			 fb->fb_id);
 		return -EACCES;
 	}
-	if (drmPrimeHandleToFD(fd, fb->handles[0], DRM_CLOEXEC | DRM_RDWR,
-			       &pfd) < 0 &&
+	if (drmPrimeHandleToFD(fd, fb->handles[0], DRM_CLOEXEC | DRM_RDWR, &pfd) < 0 &&
 	    drmPrimeHandleToFD(fd, fb->handles[0], DRM_CLOEXEC, &pfd) < 0) {
 		int r = -errno;
 
-		log_warn("scanout: PRIME export of framebuffer %u: %s",
-			 fb->fb_id, strerror(-r));
+		log_warn("scanout: PRIME export of framebuffer %u: %s", fb->fb_id, strerror(-r));
 		return r;
 	}
 	*out_fd = pfd;
@@ -233,8 +223,7 @@ static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* What a plane file is now: its framebuffer, and (out_fd != NULL) its
  * object as a dma-buf. */
-static int resolve(fuse_ino_t ino, struct backend **be_out,
-		   drmModeFB2Ptr *fb_out, int *out_fd)
+static int resolve(fuse_ino_t ino, struct backend **be_out, drmModeFB2Ptr *fb_out, int *out_fd)
 {
 	unsigned int card;
 	uint32_t crtc, plane;
@@ -335,8 +324,7 @@ static uint32_t parse_obj(const char *name, const char *prefix)
 	return (uint32_t)v;
 }
 
-fuse_ino_t scanout_lookup(const struct config *cfg, fuse_ino_t parent,
-			  const char *name)
+fuse_ino_t scanout_lookup(const struct config *cfg, fuse_ino_t parent, const char *name)
 {
 	unsigned int card;
 	uint32_t crtc, plane, id;
@@ -355,8 +343,7 @@ fuse_ino_t scanout_lookup(const struct config *cfg, fuse_ino_t parent,
 		return 0;
 	if (!crtc) {
 		id = parse_obj(name, "crtc-");
-		return id && crtc_exists(be->devfd, id) ? sc_ino(card, id, 0) :
-							  0;
+		return id && crtc_exists(be->devfd, id) ? sc_ino(card, id, 0) : 0;
 	}
 	id = parse_obj(name, "plane-");
 	if (!id || plane_fb(be->devfd, crtc, id, &fb) < 0)
@@ -398,10 +385,8 @@ int scanout_fill(const struct config *cfg, const struct node_filler *f, fuse_ino
 	if (!crtc) {
 		res = drmModeGetResources(be->devfd);
 		for (int i = 0; res && i < res->count_crtcs && !r; i++) {
-			snprintf(name, sizeof(name), "crtc-%" PRIu32,
-				 res->crtcs[i]);
-			r = node_add(f, name, sc_ino(card, res->crtcs[i], 0),
-				    S_IFDIR);
+			snprintf(name, sizeof(name), "crtc-%" PRIu32, res->crtcs[i]);
+			r = node_add(f, name, sc_ino(card, res->crtcs[i], 0), S_IFDIR);
 		}
 		drmModeFreeResources(res);
 		return r;
@@ -412,10 +397,8 @@ int scanout_fill(const struct config *cfg, const struct node_filler *f, fuse_ino
 		drmModePlanePtr p = drmModeGetPlane(be->devfd, pres->planes[i]);
 
 		if (p && p->crtc_id == crtc && p->fb_id) {
-			snprintf(name, sizeof(name), "plane-%" PRIu32,
-				 p->plane_id);
-			r = node_add(f, name, sc_ino(card, crtc, p->plane_id),
-				    S_IFREG);
+			snprintf(name, sizeof(name), "plane-%" PRIu32, p->plane_id);
+			r = node_add(f, name, sc_ino(card, crtc, p->plane_id), S_IFREG);
 		}
 		drmModeFreePlane(p);
 	}
@@ -425,15 +408,13 @@ int scanout_fill(const struct config *cfg, const struct node_filler *f, fuse_ino
 
 /* ---- open and attributes ---- */
 
-int scanout_open(fuse_ino_t ino, uid_t uid, enum iomem_mode mode,
-		 struct buffer **out)
+int scanout_open(fuse_ino_t ino, uid_t uid, enum iomem_mode mode, struct buffer **out)
 {
 	struct backend *be;
 	int fd = -1, r;
 
 	if (uid != 0) {
-		log_info("scanout: uid %u may not take a scanout buffer",
-			 (unsigned)uid);
+		log_info("scanout: uid %u may not take a scanout buffer", (unsigned)uid);
 		return -EACCES;
 	}
 	r = resolve(ino, &be, NULL, &fd);
@@ -451,8 +432,7 @@ static void join_u64(char *buf, size_t bufsz, const uint64_t *v, unsigned int n)
 
 	buf[0] = '\0';
 	for (unsigned int i = 0; i < n && used < bufsz; i++) {
-		int k = snprintf(buf + used, bufsz - used, "%s%" PRIu64,
-				 i ? "," : "", v[i]);
+		int k = snprintf(buf + used, bufsz - used, "%s%" PRIu64, i ? "," : "", v[i]);
 
 		if (k < 0)
 			break;
@@ -460,8 +440,8 @@ static void join_u64(char *buf, size_t bufsz, const uint64_t *v, unsigned int n)
 	}
 }
 
-int scanout_xattr(const struct config *cfg, fuse_ino_t ino, const char *key,
-		  char *val, size_t valsz)
+int scanout_xattr(const struct config *cfg, fuse_ino_t ino, const char *key, char *val,
+		  size_t valsz)
 {
 	_cleanup_close_ int fd = -1;
 	struct backend *be;
@@ -494,9 +474,8 @@ int scanout_xattr(const struct config *cfg, fuse_ino_t ino, const char *key,
 		/* Without DRM_MODE_FB_MODIFIERS the framebuffer came from the
 		 * legacy ADDFB of a dumb buffer, which is linear. */
 		snprintf(val, valsz, "0x%" PRIx64,
-			 (uint64_t)((fb->flags & DRM_MODE_FB_MODIFIERS) ?
-					    fb->modifier :
-					    DRM_FORMAT_MOD_LINEAR));
+			 (uint64_t)((fb->flags & DRM_MODE_FB_MODIFIERS) ? fb->modifier :
+									  DRM_FORMAT_MOD_LINEAR));
 	} else if (!strcmp(key, "pitches") || !strcmp(key, "offsets")) {
 		for (unsigned int i = 0; i < nplanes; i++)
 			v[i] = key[0] == 'p' ? fb->pitches[i] : fb->offsets[i];
@@ -512,11 +491,9 @@ int scanout_xattr(const struct config *cfg, fuse_ino_t ino, const char *key,
 
 		r = fstat(fd, &st) < 0 ? -errno : 0;
 		if (r == 0)
-			snprintf(val, valsz, "%llu",
-				 (unsigned long long)st.st_ino);
+			snprintf(val, valsz, "%llu", (unsigned long long)st.st_ino);
 	} else if (!strcmp(key, "iomem") || !strcmp(key, "iomem_reason")) {
-		int io = policy_decide(-1, cfg->iomem_mode, be->exporter,
-				       be->driver, &why);
+		int io = policy_decide(-1, cfg->iomem_mode, be->exporter, be->driver, &why);
 
 		if (!strcmp(key, "iomem"))
 			snprintf(val, valsz, "%d", io);

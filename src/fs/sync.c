@@ -145,8 +145,7 @@ static int inval_async(fuse_req_t req, fuse_ino_t ino)
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&job->lock);
-	while (!job->done &&
-	       pthread_cond_timedwait(&job->cond, &job->lock, &until) != ETIMEDOUT)
+	while (!job->done && pthread_cond_timedwait(&job->cond, &job->lock, &until) != ETIMEDOUT)
 		;
 	done = job->done;
 	job->abandoned = !done;

@@ -50,10 +50,10 @@ enum xattr_id {
 };
 
 static const char *const xattr_names[X_COUNT] = {
-	[X_EXPORTER] = "exporter", [X_IOMEM] = "iomem",   [X_IOMEM_REASON] = "iomem_reason",
-	[X_NAME] = "name",	   [X_INODE] = "inode",   [X_ORIGIN] = "origin",
+	[X_EXPORTER] = "exporter", [X_IOMEM] = "iomem",	    [X_IOMEM_REASON] = "iomem_reason",
+	[X_NAME] = "name",	   [X_INODE] = "inode",	    [X_ORIGIN] = "origin",
 	[X_HOLDERS] = "holders",   [X_BACKEND] = "backend", [X_FORMAT] = "format",
-	[X_WIDTH] = "width",	   [X_HEIGHT] = "height", [X_STRIDE] = "stride",
+	[X_WIDTH] = "width",	   [X_HEIGHT] = "height",   [X_STRIDE] = "stride",
 	[X_MODIFIER] = "modifier", [X_PITCHES] = "pitches", [X_OFFSETS] = "offsets",
 	[X_ACCESS] = "access",
 };
@@ -249,8 +249,7 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	enum xattr_id id;
 	int r;
 
-	if (!e && ino_kind(ino) != NODE_PROC_FD &&
-	    ino_kind(ino) != NODE_SCANOUT) {
+	if (!e && ino_kind(ino) != NODE_PROC_FD && ino_kind(ino) != NODE_SCANOUT) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
@@ -268,8 +267,7 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		r = xattr_value(fs_config(req), fuse_req_ctx(req)->uid, e, id, val,
 				XATTR_VALUE_MAX);
 	else if (ino_kind(ino) == NODE_SCANOUT)
-		r = scanout_xattr(fs_config(req), ino, xattr_names[id], val,
-				  XATTR_VALUE_MAX);
+		r = scanout_xattr(fs_config(req), ino, xattr_names[id], val, XATTR_VALUE_MAX);
 	else
 		r = proc_fd_value(fs_config(req), ino, id, val, XATTR_VALUE_MAX);
 	if (r < 0)
@@ -285,8 +283,8 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char list[1024], val[META_VALUE_MAX + 64];
 	size_t used = 0;
 
-	for (int i = 0; i < X_COUNT && (e || ino_kind(ino) == NODE_PROC_FD ||
-					ino_kind(ino) == NODE_SCANOUT);
+	for (int i = 0;
+	     i < X_COUNT && (e || ino_kind(ino) == NODE_PROC_FD || ino_kind(ino) == NODE_SCANOUT);
 	     i++) {
 		int n, r;
 
@@ -296,8 +294,7 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		if (!e && ino_kind(ino) == NODE_SCANOUT)
 			r = i == X_INODE ?
 				    0 :
-				    scanout_xattr(cfg, ino, xattr_names[i], val,
-						  sizeof(val));
+				    scanout_xattr(cfg, ino, xattr_names[i], val, sizeof(val));
 		else if (!e)
 			r = proc_fd_value(cfg, ino, (enum xattr_id)i, val, sizeof(val));
 		else if (i == X_HOLDERS)
@@ -342,7 +339,9 @@ static int set_iomem(struct entry *e, int v)
 {
 	entry_set_iomem(e, v);
 	log_info("%s: map flag set to %s by its owner", entry_name(e),
-		 v < 0 ? "auto" : v ? "iomem" : "system memory");
+		 v < 0 ? "auto" :
+		 v     ? "iomem" :
+			 "system memory");
 	return 0;
 }
 
@@ -377,19 +376,17 @@ static bool is_owner(fuse_req_t req, struct entry *e)
 	return uid == info.uid;
 }
 
-void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-		 size_t size, int flags)
+void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
+		 int flags)
 {
 	struct entry *e = xattr_entry(ino);
 	enum xattr_id id;
 	int r, v;
 
 	if (!e) {
-		fuse_reply_err(req,
-			       ino_kind(ino) == NODE_PROC_FD ||
-					       ino_kind(ino) == NODE_SCANOUT ?
-				       EPERM :
-				       ENOTSUP);
+		fuse_reply_err(req, ino_kind(ino) == NODE_PROC_FD || ino_kind(ino) == NODE_SCANOUT ?
+					    EPERM :
+					    ENOTSUP);
 		return;
 	}
 	r = xattr_lookup(name, &id);

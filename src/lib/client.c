@@ -121,8 +121,7 @@ static int conn_open(void)
 	    errno != EISCONN) {
 		int r = -errno;
 
-		set_error("cannot connect to %s: %s (is dmabuffs running?)",
-			  path, strerror(-r));
+		set_error("cannot connect to %s: %s (is dmabuffs running?)", path, strerror(-r));
 		return r;
 	}
 	conn_fd = TAKE_FD(fd);
@@ -208,16 +207,14 @@ static int recv_reply(struct proto_reply *rep, int *fds, size_t *nfds)
 	if (n < 0)
 		return -errno;
 
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm;
-	     cm = CMSG_NXTHDR(&mh, cm)) {
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		size_t k;
 
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; i < k && *nfds < MAX_REPLY_FDS; i++)
-			memcpy(&fds[(*nfds)++], CMSG_DATA(cm) + i * sizeof(int),
-			       sizeof(int));
+			memcpy(&fds[(*nfds)++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
 	}
 
 	if (n == 0) {
@@ -253,8 +250,7 @@ static int recv_reply(struct proto_reply *rep, int *fds, size_t *nfds)
  * ret_fd (or NULL) receives the one fd a successful reply must carry.
  */
 static int transact(uint16_t op, uint32_t flags, const char *name,
-		    const struct dmabuffs_image_layout *image, int send_fd,
-		    int *ret_fd)
+		    const struct dmabuffs_image_layout *image, int send_fd, int *ret_fd)
 {
 	unsigned char req[PROTO_MAX_REQUEST_IMAGE];
 	struct proto_reply rep;
@@ -266,14 +262,13 @@ static int transact(uint16_t op, uint32_t flags, const char *name,
 	if (r < 0) {
 		const char *n = name ? name : "";
 
-		set_error("invalid name '%.40s%s': %s", n,
-			  strlen(n) > 40 ? "..." : "", strerror(-r));
+		set_error("invalid name '%.40s%s': %s", n, strlen(n) > 40 ? "..." : "",
+			  strerror(-r));
 		return r;
 	}
 	if (image && proto_encode_image(req, sizeof(req), image, &len) < 0) {
-		set_error(
-			"invalid image layout (fourcc, size, 1 to %d planes with strides)",
-			DMABUFFS_MAX_PLANES);
+		set_error("invalid image layout (fourcc, size, 1 to %d planes with strides)",
+			  DMABUFFS_MAX_PLANES);
 		return -EINVAL;
 	}
 
@@ -329,8 +324,7 @@ static int transact(uint16_t op, uint32_t flags, const char *name,
 	}
 	if (nfds != 1) {
 		close_fds(fds, nfds);
-		set_error("the daemon replied with %zu file descriptors, expected 1",
-			  nfds);
+		set_error("the daemon replied with %zu file descriptors, expected 1", nfds);
 		return -EPROTO;
 	}
 	*ret_fd = fds[0];
@@ -342,13 +336,11 @@ _public_ int dmabuffs_publish(int dmabuf_fd, const char *name, unsigned int flag
 	return dmabuffs_publish_image(dmabuf_fd, name, flags, NULL);
 }
 
-_public_ int dmabuffs_publish_image(int dmabuf_fd, const char *name,
-				    unsigned int flags,
+_public_ int dmabuffs_publish_image(int dmabuf_fd, const char *name, unsigned int flags,
 				    const struct dmabuffs_image_layout *layout)
 {
-	const unsigned int known = DMABUFFS_PUBLISH_TRANSIENT |
-				   DMABUFFS_PUBLISH_IOMEM | DMABUFFS_PUBLISH_SYSMEM |
-				   DMABUFFS_PUBLISH_IMPORTED;
+	const unsigned int known = DMABUFFS_PUBLISH_TRANSIENT | DMABUFFS_PUBLISH_IOMEM |
+				   DMABUFFS_PUBLISH_SYSMEM | DMABUFFS_PUBLISH_IMPORTED;
 
 	if (dmabuf_fd < 0 || fcntl(dmabuf_fd, F_GETFD) < 0) {
 		set_error("invalid file descriptor %d", dmabuf_fd);

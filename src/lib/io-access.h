@@ -29,19 +29,19 @@ enum dmabuf_io_dir {
  * into *val, for DMABUF_IO_WRITE store width bytes of *val at addr. width
  * is 1, 2, 4, 8, or 16 (a streaming load), 0 for fences.
  */
-void dmabuf_io_trace(enum dmabuf_io_dir dir, const volatile void *addr,
-		     unsigned int width, void *val);
+void dmabuf_io_trace(enum dmabuf_io_dir dir, const volatile void *addr, unsigned int width,
+		     void *val);
 
-#define DMABUF_IO_RD_(bits, addr)                                           \
-	({                                                                  \
-		uint##bits##_t v_;                                          \
-		dmabuf_io_trace(DMABUF_IO_READ, (addr), (bits) / 8, &v_);   \
-		v_;                                                         \
+#define DMABUF_IO_RD_(bits, addr)                                         \
+	({                                                                \
+		uint##bits##_t v_;                                        \
+		dmabuf_io_trace(DMABUF_IO_READ, (addr), (bits) / 8, &v_); \
+		v_;                                                       \
 	})
-#define DMABUF_IO_WR_(bits, addr, val)                                      \
-	do {                                                                \
-		uint##bits##_t v_ = (val);                                  \
-		dmabuf_io_trace(DMABUF_IO_WRITE, (addr), (bits) / 8, &v_);  \
+#define DMABUF_IO_WR_(bits, addr, val)                                     \
+	do {                                                               \
+		uint##bits##_t v_ = (val);                                 \
+		dmabuf_io_trace(DMABUF_IO_WRITE, (addr), (bits) / 8, &v_); \
 	} while (0)
 
 #define io_read8(a) DMABUF_IO_RD_(8, a)
@@ -54,8 +54,7 @@ void dmabuf_io_trace(enum dmabuf_io_dir dir, const volatile void *addr,
 #define io_write64(a, v) DMABUF_IO_WR_(64, a, v)
 
 /* 16 bytes from 16-byte-aligned I/O memory to 16-byte-aligned dst. */
-#define io_stream_load16(dst, src) \
-	dmabuf_io_trace(DMABUF_IO_READ, (src), 16, (dst))
+#define io_stream_load16(dst, src) dmabuf_io_trace(DMABUF_IO_READ, (src), 16, (dst))
 
 #define io_rmb() dmabuf_io_trace(DMABUF_IO_FENCE_READ, NULL, 0, NULL)
 #define io_wmb() dmabuf_io_trace(DMABUF_IO_FENCE_WRITE, NULL, 0, NULL)
@@ -103,9 +102,8 @@ typedef uint64_t __attribute__((may_alias)) dmabuf_io_u64;
 #define DMABUF_IO_STREAM_TARGET __attribute__((target("sse4.1")))
 #define DMABUF_IO_STREAM_CPU_OK() __builtin_cpu_supports("sse4.1")
 /* Only valid inside a DMABUF_IO_STREAM_TARGET function. */
-#define io_stream_load16(dst, src)                                      \
-	_mm_store_si128((__m128i *)(dst),                               \
-			_mm_stream_load_si128((__m128i *)(uintptr_t)(src)))
+#define io_stream_load16(dst, src) \
+	_mm_store_si128((__m128i *)(dst), _mm_stream_load_si128((__m128i *)(uintptr_t)(src)))
 
 #else
 /* Elsewhere (32-bit x86 included, which need not have SSE) a full fence:

@@ -153,8 +153,8 @@ static bool stream_enabled(void)
 		int want = stream_cpu_ok();
 
 		/* A concurrent dmabuf_io_set_streaming_load() wins. */
-		if (__atomic_compare_exchange_n(&stream_state, &s, want, false,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(&stream_state, &s, want, false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
 			s = want;
 	}
 	return s > 0;
@@ -273,26 +273,26 @@ _public_ void dmabuf_memset_io(volatile void *dst, int c, size_t len)
 
 /* One access when aligned, as readl() is; split into aligned pieces when
  * not, instead of issuing the unaligned access readl() would. */
-#define DEFINE_READ(name, type, bits)                                   \
-	_public_ type name(const volatile void *addr)                   \
-	{                                                               \
-		type v;                                                 \
-		if (_likely_(!((uintptr_t)addr & (sizeof(type) - 1))))  \
-			v = io_read##bits(addr);                        \
-		else                                                    \
-			fromio_plain((char *)&v, addr, sizeof(v));      \
-		io_rmb();                                               \
-		return v;                                               \
+#define DEFINE_READ(name, type, bits)                                  \
+	_public_ type name(const volatile void *addr)                  \
+	{                                                              \
+		type v;                                                \
+		if (_likely_(!((uintptr_t)addr & (sizeof(type) - 1)))) \
+			v = io_read##bits(addr);                       \
+		else                                                   \
+			fromio_plain((char *)&v, addr, sizeof(v));     \
+		io_rmb();                                              \
+		return v;                                              \
 	}
 
-#define DEFINE_WRITE(name, type, bits)                                  \
-	_public_ void name(volatile void *addr, type val)               \
-	{                                                               \
-		if (_likely_(!((uintptr_t)addr & (sizeof(type) - 1))))  \
-			io_write##bits(addr, val);                      \
-		else                                                    \
+#define DEFINE_WRITE(name, type, bits)                                     \
+	_public_ void name(volatile void *addr, type val)                  \
+	{                                                                  \
+		if (_likely_(!((uintptr_t)addr & (sizeof(type) - 1))))     \
+			io_write##bits(addr, val);                         \
+		else                                                       \
 			toio_plain(addr, (const char *)&val, sizeof(val)); \
-		io_wmb();                                               \
+		io_wmb();                                                  \
 	}
 
 DEFINE_READ(dmabuf_readb, uint8_t, 8)
@@ -313,8 +313,7 @@ _public_ void dmabuf_map_copy(struct dmabuf_map *dst, size_t dst_offset,
 	io_dst_t d;
 
 	if (!src->is_iomem) {
-		dmabuf_map_memcpy_to(dst, dst_offset,
-				     (const char *)src->vaddr + src_offset, len);
+		dmabuf_map_memcpy_to(dst, dst_offset, (const char *)src->vaddr + src_offset, len);
 		return;
 	}
 	s = (io_src_t)src->vaddr_iomem + src_offset;

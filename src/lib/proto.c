@@ -34,12 +34,12 @@ static bool list_cursor_valid(const char *s, size_t len)
 
 static bool op_valid(uint32_t op)
 {
-	return op == PROTO_OP_PUBLISH || op == PROTO_OP_UNPUBLISH ||
-	       op == PROTO_OP_EXPORT || op == PROTO_OP_LIST;
+	return op == PROTO_OP_PUBLISH || op == PROTO_OP_UNPUBLISH || op == PROTO_OP_EXPORT ||
+	       op == PROTO_OP_LIST;
 }
 
-int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
-			 const char *name, size_t *len)
+int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags, const char *name,
+			 size_t *len)
 {
 	struct proto_request_hdr hdr;
 	size_t name_len;
@@ -90,8 +90,8 @@ int proto_image_check(const struct dmabuffs_image_layout *img)
 	return 0;
 }
 
-int proto_encode_image(void *buf, size_t bufsz,
-		       const struct dmabuffs_image_layout *img, size_t *len)
+int proto_encode_image(void *buf, size_t bufsz, const struct dmabuffs_image_layout *img,
+		       size_t *len)
 {
 	struct proto_image t = { .magic = PROTO_IMAGE_MAGIC };
 
@@ -132,8 +132,7 @@ static int decode_image(const void *p, struct dmabuffs_image_layout *out)
 	};
 	for (unsigned int i = 0; i < DMABUFFS_MAX_PLANES; i++) {
 		if (t.planes[i].reserved ||
-		    (i >= t.nplanes &&
-		     (t.planes[i].offset || t.planes[i].stride)))
+		    (i >= t.nplanes && (t.planes[i].offset || t.planes[i].stride)))
 			return -EBADMSG;
 		out->planes[i].offset = t.planes[i].offset;
 		out->planes[i].stride = t.planes[i].stride;
@@ -164,8 +163,7 @@ int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
 		return -EBADMSG;
 	if (hdr.version != PROTO_VERSION)
 		return -EPROTONOSUPPORT;
-	trailer = len - sizeof(hdr) -
-		  MIN((size_t)hdr.name_len, len - sizeof(hdr));
+	trailer = len - sizeof(hdr) - MIN((size_t)hdr.name_len, len - sizeof(hdr));
 	if ((size_t)hdr.name_len + trailer != len - sizeof(hdr) ||
 	    (trailer && trailer != sizeof(struct proto_image)))
 		return -EBADMSG;
@@ -196,8 +194,7 @@ int proto_decode_request(const void *buf, size_t len, struct proto_request *out)
 	return 0;
 }
 
-int proto_encode_reply(void *buf, size_t bufsz, int32_t status, const char *msg,
-		       size_t *len)
+int proto_encode_reply(void *buf, size_t bufsz, int32_t status, const char *msg, size_t *len)
 {
 	struct proto_reply_hdr hdr;
 	size_t msg_len;
@@ -253,8 +250,7 @@ int proto_decode_reply(const void *buf, size_t len, struct proto_reply *out)
 	return 0;
 }
 
-int proto_encode_list_reply(void *buf, size_t bufsz, const char *text, size_t len,
-			    size_t *outlen)
+int proto_encode_list_reply(void *buf, size_t bufsz, const char *text, size_t len, size_t *outlen)
 {
 	struct proto_reply_hdr hdr = { .magic = PROTO_MAGIC, .msg_len = (uint32_t)len };
 
@@ -268,8 +264,8 @@ int proto_encode_list_reply(void *buf, size_t bufsz, const char *text, size_t le
 	return 0;
 }
 
-int proto_decode_list_reply(const void *buf, size_t len, struct proto_reply *err,
-			    const char **text, size_t *textlen)
+int proto_decode_list_reply(const void *buf, size_t len, struct proto_reply *err, const char **text,
+			    size_t *textlen)
 {
 	struct proto_reply_hdr hdr;
 

@@ -69,8 +69,8 @@ enum proto_op {
 };
 #define PROTO_LIST_HOLDERS (1u << 0)
 #define PROTO_LIST_FLAGS PROTO_LIST_HOLDERS /* every flag LIST knows */
-#define PROTO_LIST_CHUNK (128u << 10) /* below the default socket buffer (208 KiB) */
-#define PROTO_LIST_CURSOR_MAX 20 /* digits of a uint64 */
+#define PROTO_LIST_CHUNK (128u << 10)	    /* below the default socket buffer (208 KiB) */
+#define PROTO_LIST_CURSOR_MAX 20	    /* digits of a uint64 */
 #define PROTO_MAX_LIST_REPLY (sizeof(struct proto_reply_hdr) + PROTO_LIST_CHUNK)
 
 struct proto_request_hdr {
@@ -117,12 +117,12 @@ struct proto_reply {
 /* Encode into buf (at least PROTO_MAX_REQUEST bytes, PROTO_MAX_REQUEST_IMAGE
  * for an image to follow); *len gets the size.
  * 0, or -EINVAL/-ENAMETOOLONG for a bad op or name. */
-int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags,
-			 const char *name, size_t *len);
+int proto_encode_request(void *buf, size_t bufsz, uint16_t op, uint32_t flags, const char *name,
+			 size_t *len);
 /* Append an image layout to an encoded PUBLISH of *len bytes. 0, or
  * -EINVAL for a layout proto_image_check() refuses. */
-int proto_encode_image(void *buf, size_t bufsz,
-		       const struct dmabuffs_image_layout *img, size_t *len);
+int proto_encode_image(void *buf, size_t bufsz, const struct dmabuffs_image_layout *img,
+		       size_t *len);
 /* Whether a layout describes an image at all: a printable fourcc, a
  * nonzero size, 1 to DMABUFFS_MAX_PLANES planes each with a stride. */
 int proto_image_check(const struct dmabuffs_image_layout *img);
@@ -131,14 +131,12 @@ int proto_image_check(const struct dmabuffs_image_layout *img);
  * -EINVAL (an image layout proto_image_check() refuses), -EPROTONOSUPPORT (version), -EOPNOTSUPP (unknown op),
  * or the name's own error (-EINVAL/-ENAMETOOLONG). */
 int proto_decode_request(const void *buf, size_t len, struct proto_request *out);
-int proto_encode_reply(void *buf, size_t bufsz, int32_t status, const char *msg,
-		       size_t *len);
+int proto_encode_reply(void *buf, size_t bufsz, int32_t status, const char *msg, size_t *len);
 int proto_decode_reply(const void *buf, size_t len, struct proto_reply *out);
 /* A LIST chunk: status 0 and len bytes of JSON (at most PROTO_LIST_CHUNK). */
-int proto_encode_list_reply(void *buf, size_t bufsz, const char *text, size_t len,
-			    size_t *outlen);
+int proto_encode_list_reply(void *buf, size_t bufsz, const char *text, size_t len, size_t *outlen);
 /* The reply to a LIST: 0 with *text (inside buf, not NUL-terminated) and
  * *textlen for a chunk; 0 with *text NULL and err filled for an error
  * reply; -EBADMSG for anything else. */
-int proto_decode_list_reply(const void *buf, size_t len, struct proto_reply *err,
-			    const char **text, size_t *textlen);
+int proto_decode_list_reply(const void *buf, size_t len, struct proto_reply *err, const char **text,
+			    size_t *textlen);

@@ -47,8 +47,7 @@ enum state {
 };
 
 /* A number of at least min_digits digits, ending the field. */
-static int field_number(const char *s, size_t len, int base, size_t min_digits,
-			uint64_t *out)
+static int field_number(const char *s, size_t len, int base, size_t min_digits, uint64_t *out)
 {
 	uint64_t v = 0;
 
@@ -81,9 +80,8 @@ static size_t trimmed_len(const char *s, size_t len)
 /* "size\tflags\tmode\tcount\texp_name\tino[\tname]", blank-padded. */
 static int parse_header(const char *line, size_t len, struct bufinfo *b)
 {
-	static const char *const cols[] = { "size",  "flags",	 "mode",
-					    "count", "exp_name", "ino",
-					    "name" };
+	static const char *const cols[] = { "size",	"flags", "mode", "count",
+					    "exp_name", "ino",	 "name" };
 	size_t ncol = 0;
 
 	for (const char *p = line, *end = line + len; p <= end; ncol++) {
@@ -137,8 +135,7 @@ static int parse_buffer(const char *line, size_t len, struct bufinfo_entry *e)
 	e->mode = (uint32_t)v;
 	if (field_number(f[3], flen[3], 10, 8, &e->count) < 0)
 		return -EINVAL;
-	if (flen[4] == 0 || flen[4] >= sizeof(e->exp_name) ||
-	    memchr(f[4], '\0', flen[4]))
+	if (flen[4] == 0 || flen[4] >= sizeof(e->exp_name) || memchr(f[4], '\0', flen[4]))
 		return -EINVAL;
 	memcpy(e->exp_name, f[4], flen[4]);
 	if (field_number(f[5], flen[5], 10, 8, &e->ino) < 0 || e->ino == 0)
@@ -159,8 +156,8 @@ static bool starts_with(const char *s, size_t len, const char *prefix)
 }
 
 /* "Total %d <what>" with what = "devices attached" or "objects, %zu bytes". */
-static bool parse_total(const char *s, size_t len, const char *what,
-			uint64_t *count, uint64_t *bytes)
+static bool parse_total(const char *s, size_t len, const char *what, uint64_t *count,
+			uint64_t *bytes)
 {
 	char tmp[96], tail[32];
 	unsigned long long c, b = 0;
@@ -171,14 +168,12 @@ static bool parse_total(const char *s, size_t len, const char *what,
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
 	if (bytes) {
-		if (sscanf(tmp, "Total %llu objects, %llu bytes%n", &c, &b,
-			   &used) != 2 ||
+		if (sscanf(tmp, "Total %llu objects, %llu bytes%n", &c, &b, &used) != 2 ||
 		    (size_t)used != len)
 			return false;
 		*bytes = b;
 	} else {
-		if (sscanf(tmp, "Total %llu %31[a-z ]%n", &c, tail, &used) !=
-			    2 ||
+		if (sscanf(tmp, "Total %llu %31[a-z ]%n", &c, tail, &used) != 2 ||
 		    (size_t)used != len || strcmp(tail, what) != 0)
 			return false;
 	}
@@ -190,15 +185,13 @@ static bool parse_total(const char *s, size_t len, const char *what,
  * dma_resv_describe(). */
 static bool is_fence_line(const char *line, size_t len)
 {
-	static const char *const usages[] = { "\tkernel fence:",
-					      "\twrite fence:", "\tread fence:",
+	static const char *const usages[] = { "\tkernel fence:", "\twrite fence:", "\tread fence:",
 					      "\tbookkeep fence:" };
 	bool known = false;
 
 	for (size_t i = 0; i < ARRAY_SIZE(usages); i++)
 		known = known || starts_with(line, len, usages[i]);
-	return known && len > 9 &&
-	       memcmp(line + len - 9, "signalled", 9) == 0 &&
+	return known && len > 9 && memcmp(line + len - 9, "signalled", 9) == 0 &&
 	       memmem(line, len, " seq ", 5);
 }
 
@@ -253,8 +246,8 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
 			}
 			if (b->n == ps->cap) {
 				size_t ncap = ps->cap ? ps->cap * 2 : 16;
-				struct bufinfo_entry *nv = reallocarray(
-					b->entries, ncap, sizeof(*nv));
+				struct bufinfo_entry *nv =
+					reallocarray(b->entries, ncap, sizeof(*nv));
 
 				if (!nv)
 					return -ENOMEM;
@@ -283,8 +276,7 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
 		return 0;
 	case ST_ATTACHED:
 		if (line[0] == '\t') {
-			if (len == 18 &&
-			    memcmp(line, "\tAttached Devices:", 18) == 0) {
+			if (len == 18 && memcmp(line, "\tAttached Devices:", 18) == 0) {
 				/* The first one was in the name. */
 				b->entries[b->n - 1].nattached = 0;
 				mark_suspect(ps);
@@ -397,8 +389,7 @@ int bufinfo_read(const char *path, struct bufinfo *out)
 	return bufinfo_parse(buf, out);
 }
 
-void bufinfo_entry_record(const struct bufinfo_entry *e,
-			  struct holder_record *out)
+void bufinfo_entry_record(const struct bufinfo_entry *e, struct holder_record *out)
 {
 	*out = (struct holder_record){
 		.ino = e->ino,

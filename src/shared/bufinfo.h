@@ -55,5 +55,4 @@ int bufinfo_read(const char *path, struct bufinfo *out);
 void bufinfo_free(struct bufinfo *b);
 
 /* The HOLDER_KERNEL record of an entry, for holders_build(). */
-void bufinfo_entry_record(const struct bufinfo_entry *e,
-			  struct holder_record *out);
+void bufinfo_entry_record(const struct bufinfo_entry *e, struct holder_record *out);

@@ -139,7 +139,8 @@ int cgroup_totals(const struct holders_model *m, const char *const *path_of,
 		const struct holders_buffer *b = &m->buffers[i];
 
 		for (size_t j = 0; j < b->nholders; j++) {
-			const struct holders_process *p = holders_find_process(m, b->holders[j].pid);
+			const struct holders_process *p =
+				holders_find_process(m, b->holders[j].pid);
 			const char *path;
 			struct cgroup_total *c;
 

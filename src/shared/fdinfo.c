@@ -76,9 +76,8 @@ static int parse_line(struct parse_state *st, const char *line, size_t len)
 		const char *key;
 		unsigned int bit;
 	} keys[] = {
-		{ "pos", SEEN_POS },	 { "flags", SEEN_FLAGS },
-		{ "ino", SEEN_INO },	 { "size", SEEN_SIZE },
-		{ "count", SEEN_COUNT }, { "exp_name", SEEN_EXP_NAME },
+		{ "pos", SEEN_POS },   { "flags", SEEN_FLAGS }, { "ino", SEEN_INO },
+		{ "size", SEEN_SIZE }, { "count", SEEN_COUNT }, { "exp_name", SEEN_EXP_NAME },
 		{ "name", SEEN_NAME },
 	};
 	const char *colon, *val;
@@ -95,8 +94,7 @@ static int parse_line(struct parse_state *st, const char *line, size_t len)
 		return 0; /* not a "key: value" line of ours */
 	keylen = (size_t)(colon - line);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (strlen(keys[i].key) == keylen &&
-		    memcmp(keys[i].key, line, keylen) == 0) {
+		if (strlen(keys[i].key) == keylen && memcmp(keys[i].key, line, keylen) == 0) {
 			bit = keys[i].bit;
 			break;
 		}
@@ -142,12 +140,10 @@ static int parse_line(struct parse_state *st, const char *line, size_t len)
 	case SEEN_EXP_NAME:
 		if (vlen == 0)
 			return -EINVAL;
-		return copy_string(st->info.exp_name, sizeof(st->info.exp_name),
-				   val, vlen);
+		return copy_string(st->info.exp_name, sizeof(st->info.exp_name), val, vlen);
 	case SEEN_NAME:
 		/* Present but empty is allowed: a name set to "". */
-		return copy_string(st->info.name, sizeof(st->info.name), val,
-				   vlen);
+		return copy_string(st->info.name, sizeof(st->info.name), val, vlen);
 	}
 	return 0;
 }
@@ -158,8 +154,7 @@ static int parse_finish(struct parse_state *st, struct dmabuf_fdinfo *out)
 		return -EINVAL;
 	st->info.is_dmabuf = st->seen & SEEN_EXP_NAME;
 	/* Every dma-buf prints size and count before exp_name. */
-	if (st->info.is_dmabuf &&
-	    (st->seen & (SEEN_SIZE | SEEN_COUNT)) != (SEEN_SIZE | SEEN_COUNT))
+	if (st->info.is_dmabuf && (st->seen & (SEEN_SIZE | SEEN_COUNT)) != (SEEN_SIZE | SEEN_COUNT))
 		return -EINVAL;
 	*out = st->info;
 	return 0;
@@ -202,8 +197,7 @@ int fdinfo_read(pid_t pid, int fd, struct dmabuf_fdinfo *out)
 	if (pid == 0)
 		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	else
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid,
-			 fd);
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
 
 	/* Line by line: an epoll or inotify fdinfo can be long, and the lines
 	 * we want are short. */

@@ -67,8 +67,7 @@ void holders_model_free(struct holders_model *m)
 	free(m);
 }
 
-static int build_buffers(struct holders_model *m, struct holder_record *r,
-			 size_t n)
+static int build_buffers(struct holders_model *m, struct holder_record *r, size_t n)
 {
 	size_t nbuf = 0, nhold = 0, b = (size_t)-1, h = 0;
 
@@ -77,8 +76,7 @@ static int build_buffers(struct holders_model *m, struct holder_record *r,
 		if (i == 0 || r[i].ino != r[i - 1].ino)
 			nbuf++;
 		if (r[i].kind != HOLDER_KERNEL &&
-		    (i == 0 || r[i].ino != r[i - 1].ino ||
-		     r[i].pid != r[i - 1].pid ||
+		    (i == 0 || r[i].ino != r[i - 1].ino || r[i].pid != r[i - 1].pid ||
 		     r[i - 1].kind == HOLDER_KERNEL))
 			nhold++;
 	}
@@ -94,22 +92,18 @@ static int build_buffers(struct holders_model *m, struct holder_record *r,
 			buf = &m->buffers[++b];
 			buf->ino = r[i].ino;
 			buf->size = r[i].size;
-			memcpy(buf->exp_name, r[i].exp_name,
-			       sizeof(buf->exp_name));
+			memcpy(buf->exp_name, r[i].exp_name, sizeof(buf->exp_name));
 			buf->holders = &m->pid_storage_[h];
 		}
 		buf = &m->buffers[b];
 		if (r[i].size != buf->size ||
-		    strncmp(r[i].exp_name, buf->exp_name,
-			    sizeof(buf->exp_name)))
+		    strncmp(r[i].exp_name, buf->exp_name, sizeof(buf->exp_name)))
 			buf->conflict = true;
 		buf->kinds |= r[i].kind;
 		if (r[i].kind == HOLDER_KERNEL)
 			continue;
-		if (buf->nholders == 0 ||
-		    buf->holders[buf->nholders - 1].pid != r[i].pid) {
-			buf->holders[buf->nholders++] =
-				(struct holders_pid){ .pid = r[i].pid };
+		if (buf->nholders == 0 || buf->holders[buf->nholders - 1].pid != r[i].pid) {
+			buf->holders[buf->nholders++] = (struct holders_pid){ .pid = r[i].pid };
 			h++;
 		}
 		buf->holders[buf->nholders - 1].kinds |= r[i].kind;
@@ -202,8 +196,7 @@ static int build_exporters(struct holders_model *m)
 
 		if (i == 0 || strcmp(v[i]->exp_name, v[i - 1]->exp_name)) {
 			exp = &m->exporters[++e];
-			memcpy(exp->exp_name, v[i]->exp_name,
-			       sizeof(exp->exp_name));
+			memcpy(exp->exp_name, v[i]->exp_name, sizeof(exp->exp_name));
 		}
 		exp = &m->exporters[e];
 		exp->nbufs++;
@@ -217,8 +210,7 @@ static int build_exporters(struct holders_model *m)
 	return 0;
 }
 
-int holders_build(const struct holder_record *recs, size_t n,
-		  struct holders_model **out)
+int holders_build(const struct holder_record *recs, size_t n, struct holders_model **out)
 {
 	_cleanup_free_ struct holder_record *r = NULL;
 	struct holders_model *m;
@@ -273,22 +265,18 @@ static int cmp_process_pid(const void *key, const void *elem)
 	return pid < p->pid ? -1 : pid > p->pid;
 }
 
-const struct holders_buffer *holders_find_buffer(const struct holders_model *m,
-						 uint64_t ino)
+const struct holders_buffer *holders_find_buffer(const struct holders_model *m, uint64_t ino)
 {
 	if (!m || m->nbuffers == 0)
 		return NULL;
-	return bsearch(&ino, m->buffers, m->nbuffers, sizeof(*m->buffers),
-		       cmp_buffer_ino);
+	return bsearch(&ino, m->buffers, m->nbuffers, sizeof(*m->buffers), cmp_buffer_ino);
 }
 
-const struct holders_process *
-holders_find_process(const struct holders_model *m, pid_t pid)
+const struct holders_process *holders_find_process(const struct holders_model *m, pid_t pid)
 {
 	if (!m || m->nprocs == 0)
 		return NULL;
-	return bsearch(&pid, m->procs, m->nprocs, sizeof(*m->procs),
-		       cmp_process_pid);
+	return bsearch(&pid, m->procs, m->nprocs, sizeof(*m->procs), cmp_process_pid);
 }
 
 static int cmp_proc_pid(const void *a, const void *b)
@@ -322,9 +310,7 @@ const char *holders_kinds_str(unsigned int kinds, char *buf, size_t len)
 	static const struct {
 		unsigned int bit;
 		const char *name;
-	} names[] = { { HOLDER_FD, "fd" },
-		      { HOLDER_MAP, "map" },
-		      { HOLDER_KERNEL, "kernel" } };
+	} names[] = { { HOLDER_FD, "fd" }, { HOLDER_MAP, "map" }, { HOLDER_KERNEL, "kernel" } };
 	size_t used = 0;
 
 	if (len == 0)
@@ -335,8 +321,7 @@ const char *holders_kinds_str(unsigned int kinds, char *buf, size_t len)
 
 		if (!(kinds & names[i].bit))
 			continue;
-		w = snprintf(buf + used, len - used, "%s%s", used ? "," : "",
-			     names[i].name);
+		w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", names[i].name);
 		if (w < 0 || (size_t)w >= len - used)
 			break;
 		used += (size_t)w;

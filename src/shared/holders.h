@@ -47,8 +47,8 @@ struct holders_buffer {
 	unsigned int kinds;	     /* union over the records */
 	size_t nholders;	     /* distinct processes */
 	struct holders_pid *holders; /* sorted by pid; into the model */
-	bool kernel_only; /* in the kernel's list, held by no process */
-	bool conflict;	  /* records disagreed on size or exp_name: the
+	bool kernel_only;	     /* in the kernel's list, held by no process */
+	bool conflict;		     /* records disagreed on size or exp_name: the
 				kernel's, else the lowest pid's is kept */
 };
 
@@ -87,15 +87,12 @@ struct holders_model {
  * 0, a pid <= 0 for fd/map, or an unknown kind are refused with -EINVAL.
  * 0 or -errno; *out is freed with holders_model_free().
  */
-int holders_build(const struct holder_record *recs, size_t n,
-		  struct holders_model **out);
+int holders_build(const struct holder_record *recs, size_t n, struct holders_model **out);
 void holders_model_free(struct holders_model *m);
 
 /* Lookups (binary search): NULL when absent. */
-const struct holders_buffer *holders_find_buffer(const struct holders_model *m,
-						 uint64_t ino);
-const struct holders_process *
-holders_find_process(const struct holders_model *m, pid_t pid);
+const struct holders_buffer *holders_find_buffer(const struct holders_model *m, uint64_t ino);
+const struct holders_process *holders_find_process(const struct holders_model *m, pid_t pid);
 
 /* Sort procs for `top`: by size held, largest first (ties: by pid). The
  * lookups above need the pid order: call holders_sort_procs_by_pid() to

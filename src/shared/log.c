@@ -21,9 +21,8 @@ void log_init(const char *ident, bool to_syslog, int max_priority)
 void log_msg(int priority, const char *fmt, ...)
 {
 	static const char *const prefix[] = {
-		[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",
-		[LOG_CRIT] = "crit",   [LOG_ERR] = "error",
-		[LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+		[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",	  [LOG_CRIT] = "crit",
+		[LOG_ERR] = "error",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
 		[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
 	};
 	int saved = errno;

@@ -20,10 +20,9 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((__typeof__(x))(a)-1))
 
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void freep(void *p)
 {
@@ -59,25 +58,25 @@ static inline void closedirp(DIR **d)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Hand a cleanup-owned value over to the caller. */
-#define TAKE_FD(fd)                 \
-	({                          \
-		int _fd_ = (fd);    \
-		(fd) = -1;          \
-		_fd_;               \
+#define TAKE_FD(fd)              \
+	({                       \
+		int _fd_ = (fd); \
+		(fd) = -1;       \
+		_fd_;            \
 	})
-#define TAKE_PTR(p)                       \
-	({                                \
-		__typeof__(p) _p_ = (p);  \
-		(p) = NULL;               \
-		_p_;                      \
+#define TAKE_PTR(p)                      \
+	({                               \
+		__typeof__(p) _p_ = (p); \
+		(p) = NULL;              \
+		_p_;                     \
 	})
 
 /* Restart a system call interrupted by a signal. */
-#define RETRY_EINTR(expr)                                      \
-	({                                                     \
-		long _r_;                                      \
-		do                                             \
-			_r_ = (long)(expr);                    \
-		while (_r_ == -1 && errno == EINTR);           \
-		_r_;                                           \
+#define RETRY_EINTR(expr)                            \
+	({                                           \
+		long _r_;                            \
+		do                                   \
+			_r_ = (long)(expr);          \
+		while (_r_ == -1 && errno == EINTR); \
+		_r_;                                 \
 	})

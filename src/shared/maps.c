@@ -27,8 +27,7 @@
 /* A hex or decimal number ending at one of the characters of seps (the
  * end of the line counts as '\n'). Advances *p past the separator, except a
  * '\n', which ends the line. */
-static int take_number(const char **p, int base, const char *seps,
-		       uint64_t *out)
+static int take_number(const char **p, int base, const char *seps, uint64_t *out)
 {
 	const char *s = *p;
 	uint64_t v = 0;
@@ -65,8 +64,8 @@ int maps_parse_line(const char *line, struct dmabuf_mapping *out)
 
 	if (!line || !out)
 		return -EINVAL;
-	if (take_number(&p, 16, "-", &m.start) < 0 ||
-	    take_number(&p, 16, " ", &m.end) < 0 || m.end < m.start)
+	if (take_number(&p, 16, "-", &m.start) < 0 || take_number(&p, 16, " ", &m.end) < 0 ||
+	    m.end < m.start)
 		return -EINVAL;
 	for (int i = 0; i < 4; i++) {
 		static const char *const allowed[] = { "r-", "w-", "x-", "sp" };
@@ -79,8 +78,7 @@ int maps_parse_line(const char *line, struct dmabuf_mapping *out)
 	p += 4;
 	if (*p++ != ' ')
 		return -EINVAL;
-	if (take_number(&p, 16, " ", &m.offset) < 0 ||
-	    take_number(&p, 16, ":", &maj) < 0 ||
+	if (take_number(&p, 16, " ", &m.offset) < 0 || take_number(&p, 16, ":", &maj) < 0 ||
 	    take_number(&p, 16, " ", &min) < 0 || maj > 0xfff || min > 0xfffff)
 		return -EINVAL;
 	m.dev_major = (unsigned int)maj;
@@ -96,8 +94,7 @@ int maps_parse_line(const char *line, struct dmabuf_mapping *out)
 	if (path[len] == '\n' && path[len + 1] != '\0')
 		return -EINVAL; /* two lines are not one */
 
-	if (len < strlen(DMABUF_PREFIX) ||
-	    memcmp(path, DMABUF_PREFIX, strlen(DMABUF_PREFIX)) != 0)
+	if (len < strlen(DMABUF_PREFIX) || memcmp(path, DMABUF_PREFIX, strlen(DMABUF_PREFIX)) != 0)
 		return -ENOENT;
 	path += strlen(DMABUF_PREFIX);
 	len -= strlen(DMABUF_PREFIX);
@@ -114,8 +111,7 @@ int maps_parse_line(const char *line, struct dmabuf_mapping *out)
 	return 0;
 }
 
-static int append(struct dmabuf_mapping **v, size_t *n, size_t *cap,
-		  const struct dmabuf_mapping *m)
+static int append(struct dmabuf_mapping **v, size_t *n, size_t *cap, const struct dmabuf_mapping *m)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 8;
@@ -153,8 +149,7 @@ int maps_parse_text(const char *text, struct dmabuf_mapping **out, size_t *n)
 		}
 		memcpy(line, text, len);
 		line[len] = '\0';
-		if (maps_parse_line(line, &m) == 0 &&
-		    append(&v, &cnt, &cap, &m) < 0)
+		if (maps_parse_line(line, &m) == 0 && append(&v, &cnt, &cap, &m) < 0)
 			return -ENOMEM;
 		text += len;
 		if (*text == '\n')
@@ -191,8 +186,7 @@ int maps_read_pid(pid_t pid, struct dmabuf_mapping **out, size_t *n)
 
 		if (memchr(line, '\0', (size_t)len))
 			continue;
-		if (maps_parse_line(line, &m) == 0 &&
-		    append(&v, &cnt, &cap, &m) < 0)
+		if (maps_parse_line(line, &m) == 0 && append(&v, &cnt, &cap, &m) < 0)
 			return -ENOMEM;
 	}
 	/* A process that exits while we read gives ESRCH or a short read. */
@@ -203,8 +197,8 @@ int maps_read_pid(pid_t pid, struct dmabuf_mapping **out, size_t *n)
 	return 0;
 }
 
-size_t maps_filter_dev(struct dmabuf_mapping *maps, size_t n,
-		       unsigned int major, unsigned int minor)
+size_t maps_filter_dev(struct dmabuf_mapping *maps, size_t n, unsigned int major,
+		       unsigned int minor)
 {
 	size_t k = 0;
 
@@ -221,8 +215,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-size_t maps_unique_inos(const struct dmabuf_mapping *maps, size_t n,
-			uint64_t *inos)
+size_t maps_unique_inos(const struct dmabuf_mapping *maps, size_t n, uint64_t *inos)
 {
 	size_t k = 0;
 
@@ -249,9 +242,8 @@ int maps_open_mapping(pid_t pid, const struct dmabuf_mapping *m, int flags)
 		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
 			 (unsigned long)m->start, (unsigned long)m->end);
 	else
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx",
-			 (int)pid, (unsigned long)m->start,
-			 (unsigned long)m->end);
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", (int)pid,
+			 (unsigned long)m->start, (unsigned long)m->end);
 	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
 	return fd < 0 ? -errno : fd;
 }

@@ -53,13 +53,12 @@ int maps_parse_text(const char *text, struct dmabuf_mapping **out, size_t *n);
 
 /* Keep only the mappings on device major:minor (the dma-buf filesystem's
  * st_dev, from fstat() of any dma-buf). Returns the new count. */
-size_t maps_filter_dev(struct dmabuf_mapping *maps, size_t n,
-		       unsigned int major, unsigned int minor);
+size_t maps_filter_dev(struct dmabuf_mapping *maps, size_t n, unsigned int major,
+		       unsigned int minor);
 
 /* The distinct inodes of maps (sorted, in place into inos[], which holds n).
  * Returns their number: one buffer mapped twice counts once. */
-size_t maps_unique_inos(const struct dmabuf_mapping *maps, size_t n,
-			uint64_t *inos);
+size_t maps_unique_inos(const struct dmabuf_mapping *maps, size_t n, uint64_t *inos);
 
 /*
  * Open the file behind a mapping through /proc/PID/map_files/START-END

@@ -47,8 +47,7 @@ int name_validate(const char *name, size_t len)
 		return -EINVAL;
 	if (len > NAME_MAX_BYTES)
 		return -ENAMETOOLONG;
-	if ((len == 1 && name[0] == '.') ||
-	    (len == 2 && name[0] == '.' && name[1] == '.'))
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
 		return -EINVAL;
 	/* The control socket hands us counted strings: no '/' and no NUL.
 	 * Control bytes (newline, escape) would inject lines into logs and

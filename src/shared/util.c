@@ -286,11 +286,12 @@ int memfd_fix_size(int fd, const char **why)
 	    fcntl(fd, F_ADD_SEALS, MEMFD_SIZE_SEALS) < 0) {
 		/* F_ADD_SEALS needs a writable fd, and no F_SEAL_SEAL (which a
 		 * memfd made without MFD_ALLOW_SEALING is born with). */
-		*why = seals & F_SEAL_SEAL ? "it lacks F_SEAL_GROW|F_SEAL_SHRINK and takes no more "
-					     "seals (F_SEAL_SEAL; made without MFD_ALLOW_SEALING?)"
-		       : errno == EPERM    ? "it lacks F_SEAL_GROW|F_SEAL_SHRINK and is read-only, so "
-					     "they cannot be added"
-					   : "it lacks F_SEAL_GROW|F_SEAL_SHRINK and adding them failed";
+		*why = seals & F_SEAL_SEAL ?
+			       "it lacks F_SEAL_GROW|F_SEAL_SHRINK and takes no more "
+			       "seals (F_SEAL_SEAL; made without MFD_ALLOW_SEALING?)" :
+		       errno == EPERM ? "it lacks F_SEAL_GROW|F_SEAL_SHRINK and is read-only, so "
+					"they cannot be added" :
+					"it lacks F_SEAL_GROW|F_SEAL_SHRINK and adding them failed";
 		return -EINVAL;
 	}
 	/* A read-only fd takes no seal: the buffer is read-only through the

@@ -133,8 +133,7 @@ static int meta_locked(struct entry *e, void *data)
 	return 0;
 }
 
-int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size,
-		   int flags)
+int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size, int flags)
 {
 	struct meta_arg a = { key, value, size, flags };
 	int r;

@@ -121,8 +121,7 @@ void entry_index_del_name(struct entry *e)
 
 struct entry *entry_index_find_name(const char *name)
 {
-	for (struct entry *e = by_name.b[hash_name(name) & (by_name.nb - 1)]; e;
-	     e = e->name_next)
+	for (struct entry *e = by_name.b[hash_name(name) & (by_name.nb - 1)]; e; e = e->name_next)
 		if (strcmp(e->name, name) == 0)
 			return e;
 	return NULL;

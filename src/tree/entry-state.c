@@ -86,8 +86,8 @@ static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t s
 		if (r == 0)
 			adopted = true;
 		else
-			log_info("%s: %s could not adopt the staged memfd (%s), copying",
-				 e->name, be->name, strerror(-r));
+			log_info("%s: %s could not adopt the staged memfd (%s), copying", e->name,
+				 be->name, strerror(-r));
 	}
 	if (!adopted) {
 		r = be->ops->alloc(be, size, &fd);
@@ -106,7 +106,8 @@ static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t s
 	if (e->iomem_override >= 0)
 		buffer_set_iomem(*out, e->iomem_override, entry_config()->iomem_mode);
 	if (!adopted && staged_fd >= 0 && staged_len > 0) {
-		r = buffer_fill_from_fd(*out, staged_fd, staged_len, entry_config()->fence_timeout_ms);
+		r = buffer_fill_from_fd(*out, staged_fd, staged_len,
+					entry_config()->fence_timeout_ms);
 		if (r < 0) {
 			log_err("%s: copying staged data into the buffer failed: %s", e->name,
 				strerror(-r));
@@ -327,9 +328,8 @@ static int staged_charge(struct entry *e, uint64_t end)
 	}
 	if (r < 0)
 		return r;
-	while (done < want &&
-	       !__atomic_compare_exchange_n(&e->staged_charged, &done, want, false,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	while (done < want && !__atomic_compare_exchange_n(&e->staged_charged, &done, want, false,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 	return 0;
 }
@@ -340,7 +340,8 @@ ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, 
 
 	if (!e->buf && (off > staged_max() || len > staged_max() - off)) {
 		log_warn("%s: a write up to byte %llu of a file not yet allocated is past "
-			 "the machine's memory: EFBIG", e->name,
+			 "the machine's memory: EFBIG",
+			 e->name,
 			 (unsigned long long)(off > UINT64_MAX - len ? UINT64_MAX : off + len));
 		return -EFBIG;
 	}
@@ -348,7 +349,8 @@ ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, 
 	for (;;) {
 		pthread_rwlock_rdlock(&e->io);
 		if (e->buf) {
-			n = buffer_write(e->buf, src, len, off, nonblock, entry_config()->fence_timeout_ms);
+			n = buffer_write(e->buf, src, len, off, nonblock,
+					 entry_config()->fence_timeout_ms);
 			break;
 		}
 		if (e->staged_fd >= 0) {

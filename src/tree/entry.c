@@ -22,7 +22,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-
 #include "backend/backend.h"
 #include "buffer.h"
 #include "conf.h"
@@ -145,9 +144,8 @@ static struct entry *add_locked(uid_t uid, gid_t gid, mode_t mode, enum origin o
 
 /* A new linked entry (id 0: the next one). -EINVAL/-ENAMETOOLONG, -EEXIST,
  * -ENOMEM. */
-static int add_linked_id_locked(uint64_t id, const char *name, uid_t uid, gid_t gid,
-				mode_t mode, enum origin origin, struct backend *be,
-				struct entry **out)
+static int add_linked_id_locked(uint64_t id, const char *name, uid_t uid, gid_t gid, mode_t mode,
+				enum origin origin, struct backend *be, struct entry **out)
 {
 	struct entry *e;
 	int r;
@@ -602,8 +600,8 @@ int entry_restore(struct buffer *buf, const struct entry_link *l)
 		else
 			r = -ENOMEM;
 	} else {
-		r = add_linked_id_locked(l->id, l->name, l->uid, l->gid, l->mode, l->origin,
-					 l->be, &e);
+		r = add_linked_id_locked(l->id, l->name, l->uid, l->gid, l->mode, l->origin, l->be,
+					 &e);
 	}
 	if (r < 0) {
 		quota_drop(&q);

@@ -25,7 +25,6 @@
 struct backend;
 struct buffer;
 
-
 /*
  * One buffer file. Protected by the tree lock (entry.c): name, linked,
  * nlookup, nopen, uid, gid, mode, times, origin, conn_id, meta,
@@ -47,15 +46,15 @@ struct entry {
 	mode_t mode; /* permission bits only */
 	struct timespec atime, mtime, ctime;
 	enum origin origin;
-	uint64_t conn_id; /* transient publication: the control connection */
+	uint64_t conn_id;	/* transient publication: the control connection */
 	struct quota_ref quota; /* what it is charged (tree/quota.c only) */
-	struct backend *be; /* where it was (or will be) allocated; NULL: import */
-	int iomem_override; /* -1, 0, 1; applied to buf when it is made */
+	struct backend *be;	/* where it was (or will be) allocated; NULL: import */
+	int iomem_override;	/* -1, 0, 1; applied to buf when it is made */
 	char meta[META_COUNT][META_VALUE_MAX + 1];
 
 	pthread_rwlock_t io;
 	struct buffer *buf; /* NULL while unallocated or staged */
-	int staged_fd;      /* memfd holding data written before allocation */
+	int staged_fd;	    /* memfd holding data written before allocation */
 	/* Bytes of staged_fd whose pages were allocated in the writer's
 	 * memory cgroup ahead of the writes (charge.h); atomic. */
 	uint64_t staged_charged;
@@ -144,11 +143,11 @@ enum entry_set {
 	ENTRY_SET_MODE = 1 << 1,
 	ENTRY_SET_UID = 1 << 2,
 	ENTRY_SET_GID = 1 << 3,
-	ENTRY_SET_ATIME = 1 << 4,     /* to attr->st_atim */
+	ENTRY_SET_ATIME = 1 << 4, /* to attr->st_atim */
 	ENTRY_SET_ATIME_NOW = 1 << 5,
-	ENTRY_SET_MTIME = 1 << 6,     /* to attr->st_mtim */
+	ENTRY_SET_MTIME = 1 << 6, /* to attr->st_mtim */
 	ENTRY_SET_MTIME_NOW = 1 << 7,
-	ENTRY_SET_CTIME = 1 << 8,     /* ctime only (FUSE_SET_ATTR_CTIME and the rest) */
+	ENTRY_SET_CTIME = 1 << 8, /* ctime only (FUSE_SET_ATTR_CTIME and the rest) */
 };
 /* chmod/chown/utimens/truncate: the fields to_set (enum entry_set) names. */
 /* tree_init()'s and tree_exit()'s part for the entries: keep cfg and the
@@ -191,8 +190,7 @@ int entry_fallocate(struct entry *e, uint64_t want);
 ssize_t entry_read(struct entry *e, void *dst, size_t len, uint64_t off, bool nonblock,
 		   int fence_timeout_ms);
 /* Write; the first write into an unallocated entry stages it. */
-ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off,
-		    bool nonblock);
+ssize_t entry_write(struct entry *e, const void *src, size_t len, uint64_t off, bool nonblock);
 /* The buffer of an allocated entry, referenced, or NULL. */
 struct buffer *entry_buffer(struct entry *e);
 /* The memfd holding an allocated entry's bytes, for passthrough, or -1
@@ -215,8 +213,7 @@ void entry_set_iomem(struct entry *e, int iomem_override);
 /* Image metadata; value of size bytes (no NUL). flags as setxattr(2)'s:
  * XATTR_CREATE of a set key -EEXIST, XATTR_REPLACE of an unset one
  * -ENODATA (checked and set under one lock). -ERANGE, -EINVAL. */
-int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size,
-		   int flags);
+int entry_set_meta(struct entry *e, enum meta_key key, const char *value, size_t size, int flags);
 /* -ENODATA when it has none. */
 int entry_remove_meta(struct entry *e, enum meta_key key);
 

@@ -16,8 +16,8 @@
 #include "tree/entry.h"
 
 struct persist_record {
-	uint64_t id;      /* the entry's id (its inode is ino_entry(id)) */
-	bool linked;      /* false: unlinked, still open */
+	uint64_t id; /* the entry's id (its inode is ino_entry(id)) */
+	bool linked; /* false: unlinked, still open */
 	char name[256];
 	uid_t uid;
 	gid_t gid;

@@ -16,8 +16,7 @@
 struct usage {
 	uid_t uid;
 	uint64_t bytes, buffers;
-	time_t last_log
-		[2]; /* bytes, buffers: a user at a limit must not flood the log */
+	time_t last_log[2]; /* bytes, buffers: a user at a limit must not flood the log */
 	struct usage *next;
 };
 
@@ -38,8 +37,7 @@ static void limits(uid_t uid, uint64_t *max_bytes, uint64_t *max_buffers)
 	if (!cfg)
 		return;
 	*max_bytes = uid == 0 ? cfg->max_bytes_root : cfg->max_bytes_per_user;
-	*max_buffers = uid == 0 ? cfg->max_buffers_root :
-				  cfg->max_buffers_per_user;
+	*max_buffers = uid == 0 ? cfg->max_buffers_root : cfg->max_buffers_per_user;
 }
 
 static struct usage *find_locked(uid_t uid, bool create)
@@ -89,30 +87,24 @@ static bool log_allowed(struct usage *u, int kind)
 }
 
 /* Whether u may take bytes and buffers more; logs why not. */
-static int check_locked(struct usage *u, uint64_t bytes, uint64_t buffers,
-			const char *name)
+static int check_locked(struct usage *u, uint64_t bytes, uint64_t buffers, const char *name)
 {
 	uint64_t max_bytes, max_buffers;
-	const char *bytes_opt = u->uid == 0 ? "max_bytes_root" :
-					      "max_bytes_per_user";
-	const char *buffers_opt = u->uid == 0 ? "max_buffers_root" :
-						"max_buffers_per_user";
+	const char *bytes_opt = u->uid == 0 ? "max_bytes_root" : "max_bytes_per_user";
+	const char *buffers_opt = u->uid == 0 ? "max_buffers_root" : "max_buffers_per_user";
 
 	limits(u->uid, &max_bytes, &max_buffers);
 	if (max_buffers && buffers && u->buffers + buffers > max_buffers) {
 		if (log_allowed(u, 1))
-			log_warn("%s: uid %u is at %s=%llu buffers: EDQUOT",
-				 name, (unsigned)u->uid, buffers_opt,
-				 (unsigned long long)max_buffers);
+			log_warn("%s: uid %u is at %s=%llu buffers: EDQUOT", name, (unsigned)u->uid,
+				 buffers_opt, (unsigned long long)max_buffers);
 		return -EDQUOT;
 	}
-	if (max_bytes && bytes &&
-	    (bytes > max_bytes || u->bytes > max_bytes - bytes)) {
+	if (max_bytes && bytes && (bytes > max_bytes || u->bytes > max_bytes - bytes)) {
 		if (log_allowed(u, 0))
 			log_warn(
 				"%s: uid %u holds %llu bytes, %llu more would exceed %s=%llu: EDQUOT",
-				name, (unsigned)u->uid,
-				(unsigned long long)u->bytes,
+				name, (unsigned)u->uid, (unsigned long long)u->bytes,
 				(unsigned long long)bytes, bytes_opt,
 				(unsigned long long)max_bytes);
 		return -EDQUOT;
@@ -168,10 +160,8 @@ void quota_shrink(struct quota_ref *q, uint64_t bytes)
 	struct usage *u;
 
 	pthread_mutex_lock(&quota_lock);
-	if (q->counted && bytes < q->bytes &&
-	    (u = find_locked(q->uid, false))) {
-		u->bytes -= q->bytes - bytes < u->bytes ? q->bytes - bytes :
-							  u->bytes;
+	if (q->counted && bytes < q->bytes && (u = find_locked(q->uid, false))) {
+		u->bytes -= q->bytes - bytes < u->bytes ? q->bytes - bytes : u->bytes;
 		q->bytes = bytes;
 	}
 	pthread_mutex_unlock(&quota_lock);
@@ -214,14 +204,11 @@ void quota_statfs(uid_t uid, struct statvfs *sv)
 	if (q.max_bytes) {
 		sv->f_blocks = q.max_bytes / unit;
 		sv->f_bfree = sv->f_bavail =
-			(q.max_bytes -
-			 (q.bytes < q.max_bytes ? q.bytes : q.max_bytes)) /
-			unit;
+			(q.max_bytes - (q.bytes < q.max_bytes ? q.bytes : q.max_bytes)) / unit;
 	}
 	if (q.max_buffers) {
 		sv->f_files = q.max_buffers;
 		sv->f_ffree = sv->f_favail =
-			q.max_buffers -
-			(q.buffers < q.max_buffers ? q.buffers : q.max_buffers);
+			q.max_buffers - (q.buffers < q.max_buffers ? q.buffers : q.max_buffers);
 	}
 }

@@ -39,8 +39,8 @@ void tree_exit(void)
 
 /* ---- publishing ---- */
 
-int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
-		 int iomem_override, uint64_t conn_id, enum origin origin)
+int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid, int iomem_override,
+		 uint64_t conn_id, enum origin origin)
 {
 	return tree_publish_meta(buf, name, uid, gid, iomem_override, conn_id, origin, NULL);
 }
@@ -131,7 +131,7 @@ struct export_arg {
 	const gid_t *groups;
 	size_t ngroups;
 	bool writable;
-	int fd;             /* writable: a dup of the buffer's fd */
+	int fd;		    /* writable: a dup of the buffer's fd */
 	struct buffer *buf; /* else: a reference, reopened read-only unlocked */
 };
 
@@ -161,11 +161,12 @@ static int export_cb(struct entry *e, void *data)
 	return a->fd < 0 ? -errno : 0;
 }
 
-int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *groups,
-		       size_t ngroups, int *out_fd)
+int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+		       int *out_fd)
 {
-	struct export_arg a = { .uid = uid, .gid = gid, .groups = groups, .ngroups = ngroups,
-				.fd = -1 };
+	struct export_arg a = {
+		.uid = uid, .gid = gid, .groups = groups, .ngroups = ngroups, .fd = -1
+	};
 	_cleanup_buffer_ struct buffer *buf = NULL;
 	int r;
 
@@ -176,7 +177,8 @@ int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *grou
 		r = reopen_readonly(buf, &a.fd);
 		if (r == -EACCES)
 			log_info("%s: export to uid %u refused: it may not write the file, and a "
-				 "%s dma-buf has no read-only fd", name, (unsigned)uid, buf->exporter);
+				 "%s dma-buf has no read-only fd",
+				 name, (unsigned)uid, buf->exporter);
 	}
 	if (r == 0)
 		*out_fd = a.fd;
@@ -200,8 +202,8 @@ static int gone_cb(struct entry *e, void *data)
 void tree_backend_gone(struct backend *be, void *data)
 {
 	entry_each(true, gone_cb, be);
-	log_warn("backend %s: device %s is gone; its buffers now fail with ENODEV",
-		 be->name, be->devnode);
+	log_warn("backend %s: device %s is gone; its buffers now fail with ENODEV", be->name,
+		 be->devnode);
 }
 
 struct list_arg {
@@ -230,10 +232,10 @@ static int list_cb(struct entry *e, void *data)
 		return 0;
 	entry_stat_locked(e, &st, NULL);
 	/* As user.dmabuf.iomem reads it (xattr.c). */
-	it.iomem = e->buf ? e->buf->iomem
-			  : policy_decide(e->iomem_override, cfg->iomem_mode,
-					  e->be ? e->be->exporter : "",
-					  e->be ? e->be->driver : "", &why);
+	it.iomem = e->buf ? e->buf->iomem :
+			    policy_decide(e->iomem_override, cfg->iomem_mode,
+					  e->be ? e->be->exporter : "", e->be ? e->be->driver : "",
+					  &why);
 	return a->fn(&it, a->data);
 }
 

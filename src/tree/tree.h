@@ -34,14 +34,14 @@ enum {
 
 enum node_kind {
 	NODE_FIXED = 0,
-	NODE_ENTRY = 1,     /* id: entry id; inode INO_ENTRY_BASE + id */
-	NODE_INO_LINK = 2,  /* by-inode/INO, id: entry id */
-	NODE_EXP_DIR = 3,   /* by-exporter/EXP, id: exporter table index */
-	NODE_EXP_LINK = 4,  /* by-exporter/EXP/NAME, id: entry id */
-	NODE_NEW_DIR = 5,   /* new/BACKEND, id: backend table index */
-	NODE_PROC_PID = 6,  /* proc/PID, id: pid */
-	NODE_PROC_FD = 7,   /* proc/PID/FD, id: see ino_proc_fd() */
-	NODE_SCANOUT = 8,   /* scanout/ and below, id: see the FUSE side's scanout.c */
+	NODE_ENTRY = 1,	   /* id: entry id; inode INO_ENTRY_BASE + id */
+	NODE_INO_LINK = 2, /* by-inode/INO, id: entry id */
+	NODE_EXP_DIR = 3,  /* by-exporter/EXP, id: exporter table index */
+	NODE_EXP_LINK = 4, /* by-exporter/EXP/NAME, id: entry id */
+	NODE_NEW_DIR = 5,  /* new/BACKEND, id: backend table index */
+	NODE_PROC_PID = 6, /* proc/PID, id: pid */
+	NODE_PROC_FD = 7,  /* proc/PID/FD, id: see ino_proc_fd() */
+	NODE_SCANOUT = 8,  /* scanout/ and below, id: see the FUSE side's scanout.c */
 	NODE_KIND_COUNT,
 };
 
@@ -138,10 +138,10 @@ struct tree_item {
 	const char *name;
 	const struct stat *st;
 	const char *exporter; /* "none" while unallocated */
-	int iomem;            /* the map flag, decided by the policy until allocated */
+	int iomem;	      /* the map flag, decided by the policy until allocated */
 	enum origin origin;
-	uint64_t kino;        /* the dma-buf's inode, 0 while unallocated */
-	struct buffer *buf;   /* NULL while unallocated; buffer_ref() to keep */
+	uint64_t kino;	    /* the dma-buf's inode, 0 while unallocated */
+	struct buffer *buf; /* NULL while unallocated; buffer_ref() to keep */
 };
 
 /* Tell the kernel that name (inode ino) left the root behind its back. */
@@ -153,8 +153,8 @@ void tree_init(const struct config *cfg, tree_gone_cb gone, void *gone_data);
 void tree_exit(void);
 
 /* ---- used by the control socket ---- */
-int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
-		 int iomem_override, uint64_t conn_id, enum origin origin);
+int tree_publish(struct buffer *buf, const char *name, uid_t uid, gid_t gid, int iomem_override,
+		 uint64_t conn_id, enum origin origin);
 /* tree_publish() with the file's metadata xattrs (META_COUNT values, ""
  * for none; meta NULL: none at all). */
 int tree_publish_meta(struct buffer *buf, const char *name, uid_t uid, gid_t gid,
@@ -165,8 +165,8 @@ int tree_unpublish(const char *name, uid_t uid);
  * if it may also write it, else read-only (-EACCES where the buffer has no
  * read-only fd: dma-bufs). The access rule is the kernel's, with the
  * caller's supplementary groups (ngroups of them; tree_export: none). */
-int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *groups,
-		       size_t ngroups, int *out_fd);
+int tree_export_groups(const char *name, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+		       int *out_fd);
 int tree_export(const char *name, uid_t uid, gid_t gid, int *out_fd);
 /* Unlink every transient publication of a control connection. */
 void tree_drop_conn(uint64_t conn_id);

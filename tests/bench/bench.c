@@ -191,7 +191,12 @@ static int cmp_double(const void *a, const void *b)
 
 /* ------------------------------------------------------------ figures */
 
-enum target_kind { T_NONE, T_RATIO_GE, T_VALUE_GE, T_VALUE_LE };
+enum target_kind {
+	T_NONE,
+	T_RATIO_GE,
+	T_VALUE_GE,
+	T_VALUE_LE
+};
 
 struct figure {
 	char name[40];
@@ -209,10 +214,10 @@ struct figure {
 
 static struct figure figs[MAX_FIGURES];
 static int nfigs;
-static double limit_gbs; /* memcpy from the exported mapping */
-static double ram_gbs;   /* memcpy on ordinary memory (the shim's reference) */
+static double limit_gbs;	 /* memcpy from the exported mapping */
+static double ram_gbs;		 /* memcpy on ordinary memory (the shim's reference) */
 static struct figure *limit_fig; /* NULL when the limit group is not shown */
-static int nlimit;               /* samples of the limit */
+static int nlimit;		 /* samples of the limit */
 
 static struct figure *fig_add(const char *name, const char *label, const char *unit,
 			      enum target_kind tk, double target)
@@ -325,8 +330,8 @@ static void print_results(void)
 {
 	char med[32], mn[32], mx[32], ratio[16], tgt[16];
 
-	printf("\n%-20s %-40s %10s %10s %10s %-6s %6s %8s %s\n", "figure", "what", "median",
-	       "min", "max", "unit", "ratio", "target", "status");
+	printf("\n%-20s %-40s %10s %10s %10s %-6s %6s %8s %s\n", "figure", "what", "median", "min",
+	       "max", "unit", "ratio", "target", "status");
 	for (int i = 0; i < nfigs; i++) {
 		const struct figure *f = &figs[i];
 
@@ -343,13 +348,13 @@ static void print_results(void)
 			snprintf(ratio, sizeof(ratio), "%.2fx", f->ratio);
 		else
 			snprintf(ratio, sizeof(ratio), "-");
-		printf("%-20s %-40s %10s %10s %10s %-6s %6s %8s %s%s%s%s\n", f->name, f->label,
-		       med, mn, mx, f->unit, ratio, tgt, fig_status(f), f->why[0] ? " (" : "",
-		       f->why, f->why[0] ? ")" : "");
+		printf("%-20s %-40s %10s %10s %10s %-6s %6s %8s %s%s%s%s\n", f->name, f->label, med,
+		       mn, mx, f->unit, ratio, tgt, fig_status(f), f->why[0] ? " (" : "", f->why,
+		       f->why[0] ? ")" : "");
 	}
 	if (!limit_fig)
-		printf("# limit_memcpy (reference, not shown): %.2f GB/s, %d samples\n",
-		       limit_gbs, nlimit);
+		printf("# limit_memcpy (reference, not shown): %.2f GB/s, %d samples\n", limit_gbs,
+		       nlimit);
 	printf("\nratio: to the memcpy limit of this run (limit_memcpy), or for shim_* to\n"
 	       "memcpy on ordinary memory (memcpy_ram). GB/s = 1e9 bytes/s.\n\n");
 	for (int i = 0; i < nfigs; i++) {
@@ -500,8 +505,8 @@ static void start_daemon(void)
 	snprintf(log_path, sizeof(log_path), "%s/daemon.log", tmpdir);
 	if (mkdir(mnt, 0755) < 0)
 		die("mkdir %s: %s", mnt, strerror(errno));
-	snprintf(o, sizeof(o), "backend=memfd,control=%s%s%s", ctl_path,
-		 opt.daemon_opts ? "," : "", opt.daemon_opts ? opt.daemon_opts : "");
+	snprintf(o, sizeof(o), "backend=memfd,control=%s%s%s", ctl_path, opt.daemon_opts ? "," : "",
+		 opt.daemon_opts ? opt.daemon_opts : "");
 	note("daemon: %s -f -o %s %s", opt.daemon, o, mnt);
 
 	pid = fork();
@@ -680,8 +685,7 @@ static void limit_sample(int n)
 {
 	const void *from = xmap ? xmap : src;
 
-	for (int i = 0; i < n && nlimit < (int)(sizeof(limit_pool) / sizeof(limit_pool[0]));
-	     i++)
+	for (int i = 0; i < n && nlimit < (int)(sizeof(limit_pool) / sizeof(limit_pool[0])); i++)
 		limit_pool[nlimit++] = copy_pass(from);
 }
 
@@ -715,8 +719,8 @@ static void limit_finish(void)
 
 static void bench_tmpfs(void)
 {
-	struct figure *f = fig_add("limit_tmpfs_read", "read() of a tmpfs file, 1 MiB", "GB/s",
-				   T_NONE, 0);
+	struct figure *f =
+		fig_add("limit_tmpfs_read", "read() of a tmpfs file, 1 MiB", "GB/s", T_NONE, 0);
 	double v[MAX_RUNS];
 	struct statfs sf;
 	int fd;
@@ -938,10 +942,10 @@ static void bench_seq_write(bool direct)
 
 static void bench_mmap(void)
 {
-	struct figure *fc = fig_add("mmap_cold", "mmap, read every byte, cold", "GB/s",
-				    T_RATIO_GE, 0.17);
-	struct figure *fw = fig_add("mmap_warm", "mmap, read every byte, warm (2nd)", "GB/s",
-				    T_RATIO_GE, 0.6);
+	struct figure *fc =
+		fig_add("mmap_cold", "mmap, read every byte, cold", "GB/s", T_RATIO_GE, 0.17);
+	struct figure *fw =
+		fig_add("mmap_warm", "mmap, read every byte, warm (2nd)", "GB/s", T_RATIO_GE, 0.6);
 	double vc[MAX_RUNS], vw[MAX_RUNS];
 	bool bad = false, private = false;
 
@@ -1173,10 +1177,10 @@ static void bench_shim(void)
 /* ------------------------------------------------------------ memory */
 
 struct rss {
-	double vmrss;   /* MiB */
+	double vmrss;		  /* MiB */
 	double anon, file, shmem; /* MiB: RssAnon, RssFile, RssShmem */
-	double buffers; /* MiB: Rss of the buffers' own mappings */
-	int nmaps;      /* how many such mappings */
+	double buffers;		  /* MiB: Rss of the buffers' own mappings */
+	int nmaps;		  /* how many such mappings */
 	int threads;
 };
 
@@ -1344,13 +1348,13 @@ static void bench_memory_fresh(void)
  * handling left behind (threads, their buffers, the allocator's arenas). */
 static void bench_memory(void)
 {
-	struct figure *fi = fig_add("rss_idle", "daemon VmRSS, no buffer, after I/O", "MiB",
-				    T_NONE, 0);
+	struct figure *fi =
+		fig_add("rss_idle", "daemon VmRSS, no buffer, after I/O", "MiB", T_NONE, 0);
 	struct figure *ft = fig_add("rss_1000", "daemon VmRSS, 1,000 buffers", "MiB", T_NONE, 0);
-	struct figure *fb = fig_add("rss_1000_buffers", "  of which the buffers' mappings", "MiB",
-				    T_NONE, 0);
-	struct figure *fo = fig_add("rss_1000_own", "  the daemon's own (VmRSS - buffers)",
-				    "MiB", T_VALUE_LE, 16);
+	struct figure *fb =
+		fig_add("rss_1000_buffers", "  of which the buffers' mappings", "MiB", T_NONE, 0);
+	struct figure *fo = fig_add("rss_1000_own", "  the daemon's own (VmRSS - buffers)", "MiB",
+				    T_VALUE_LE, 16);
 	pid_t pid = find_daemon_pid();
 	struct rss idle, full;
 	bool as_files;
@@ -1472,7 +1476,9 @@ static void print_header(void)
 		printf("# buffer %s, %zu MiB, %d runs per figure (median, min, max), --dst %s\n",
 		       buf_path, size >> 20, opt.runs, opt.dst_block ? "block" : "full");
 	printf("# mode: %s%s%s; mount read_ahead_kb %s; streaming loads %s\n",
-	       opt.file ? "existing file" : opt.mount ? "existing mount" : "own daemon, memfd",
+	       opt.file	 ? "existing file" :
+	       opt.mount ? "existing mount" :
+			   "own daemon, memfd",
 	       opt.daemon_opts ? ", -o " : "", opt.daemon_opts ? opt.daemon_opts : "", ra,
 	       dmabuf_io_streaming_load_available() ? "available" : "unavailable");
 	if (opt.no_targets)

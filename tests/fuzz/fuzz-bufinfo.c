@@ -20,7 +20,8 @@
 #include "fuzz.h"
 #include "shared/bufinfo.h"
 
-#define HEAD "\nDma-buf Objects:\nsize    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
+#define HEAD \
+	"\nDma-buf Objects:\nsize    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
 
 static void check_list(const struct bufinfo *b, size_t lines)
 {
@@ -78,8 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lines += text[i] == '\n';
 
 	r = bufinfo_parse(text, &b);
-	FUZZ_ASSERT(r == 0 || r == -EINVAL || r == -EBADMSG || r == -EOPNOTSUPP ||
-		    r == -ENOMEM);
+	FUZZ_ASSERT(r == 0 || r == -EINVAL || r == -EBADMSG || r == -EOPNOTSUPP || r == -ENOMEM);
 	if (r == 0) {
 		check_list(&b, lines);
 		bufinfo_free(&b);

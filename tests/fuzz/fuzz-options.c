@@ -31,8 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	buf[size] = '\0';
 	argv[argc++] = "dmabuffs";
-	for (p = buf, end = buf + size; p <= end && argc < MAX_ARGS + 1;
-	     p += strlen(p) + 1)
+	for (p = buf, end = buf + size; p <= end && argc < MAX_ARGS + 1; p += strlen(p) + 1)
 		argv[argc++] = p;
 	argv[argc] = NULL;
 
@@ -44,8 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(r == 0 || r == -EINVAL || r == -ENOMEM);
 	if (r == 0) {
 		FUZZ_ASSERT(cfg.umask <= 0777);
-		FUZZ_ASSERT(cfg.fence_timeout_ms >= 0 &&
-			    cfg.fence_timeout_ms <= 3600 * 1000);
+		FUZZ_ASSERT(cfg.fence_timeout_ms >= 0 && cfg.fence_timeout_ms <= 3600 * 1000);
 		FUZZ_ASSERT(cfg.iomem_mode == IOMEM_AUTO || cfg.iomem_mode == IOMEM_ALWAYS ||
 			    cfg.iomem_mode == IOMEM_NEVER);
 		/* What the parser leaves is for libfuse: argv[0] stays first. */

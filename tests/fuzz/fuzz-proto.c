@@ -25,14 +25,14 @@ static void check_request(const uint8_t *data, size_t size)
 
 	r = proto_decode_request(data, size, &req);
 	if (r < 0) {
-		FUZZ_ASSERT(r == -EBADMSG || r == -EPROTONOSUPPORT ||
-			    r == -EOPNOTSUPP || r == -EINVAL || r == -ENAMETOOLONG);
+		FUZZ_ASSERT(r == -EBADMSG || r == -EPROTONOSUPPORT || r == -EOPNOTSUPP ||
+			    r == -EINVAL || r == -ENAMETOOLONG);
 		return;
 	}
 	name_len = strnlen(req.name, sizeof(req.name));
 	FUZZ_ASSERT(name_len < sizeof(req.name));
 	FUZZ_ASSERT(name_len == size - sizeof(struct proto_request_hdr) -
-				    (req.has_image ? sizeof(struct proto_image) : 0));
+					(req.has_image ? sizeof(struct proto_image) : 0));
 	if (req.op == PROTO_OP_LIST) {
 		/* LIST carries a cursor where the others carry a name. */
 		FUZZ_ASSERT(name_len <= PROTO_LIST_CURSOR_MAX);
@@ -42,8 +42,8 @@ static void check_request(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(req.op == PROTO_OP_PUBLISH || req.op == PROTO_OP_UNPUBLISH ||
 			    req.op == PROTO_OP_EXPORT);
 	}
-	FUZZ_ASSERT(proto_encode_request(again, sizeof(again), req.op, req.flags,
-					 req.name, &len) == 0);
+	FUZZ_ASSERT(proto_encode_request(again, sizeof(again), req.op, req.flags, req.name, &len) ==
+		    0);
 	if (req.has_image) {
 		FUZZ_ASSERT(req.op == PROTO_OP_PUBLISH);
 		FUZZ_ASSERT(proto_encode_image(again, sizeof(again), &req.image, &len) == 0);
@@ -66,8 +66,7 @@ static void check_reply(const uint8_t *data, size_t size)
 	msg_len = strnlen(rep.msg, sizeof(rep.msg));
 	FUZZ_ASSERT(msg_len == size - sizeof(struct proto_reply_hdr));
 	FUZZ_ASSERT(rep.status <= 0 && rep.status >= -4095);
-	FUZZ_ASSERT(proto_encode_reply(again, sizeof(again), rep.status, rep.msg,
-				       &len) == 0);
+	FUZZ_ASSERT(proto_encode_reply(again, sizeof(again), rep.status, rep.msg, &len) == 0);
 	/* Everything but the reserved word, which decoding ignores. */
 	FUZZ_ASSERT(len == size);
 	FUZZ_ASSERT(memcmp(again, data, offsetof(struct proto_reply_hdr, reserved)) == 0);
@@ -85,9 +84,7 @@ static void check_encode(const uint8_t *data, size_t size)
 	char *name;
 	size_t len;
 	uint16_t op = size ? (uint16_t)(data[0] % 5) : 0;
-	uint32_t flags = op == PROTO_OP_LIST && size > 1 && data[1] & 1 ?
-				 PROTO_LIST_HOLDERS :
-				 0;
+	uint32_t flags = op == PROTO_OP_LIST && size > 1 && data[1] & 1 ? PROTO_LIST_HOLDERS : 0;
 
 	name = malloc(size + 1);
 	FUZZ_ASSERT(name);

@@ -16,12 +16,11 @@
 #include "fuzz.h"
 
 static const uint32_t fourccs[] = {
-	DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888,
-	DRM_FORMAT_RGB888,   DRM_FORMAT_RGB565,   DRM_FORMAT_R8,
-	DRM_FORMAT_R16,      DRM_FORMAT_XRGB2101010, DRM_FORMAT_ABGR2101010,
-	DRM_FORMAT_NV12,     DRM_FORMAT_NV21,     DRM_FORMAT_NV16,
-	DRM_FORMAT_YUYV,     DRM_FORMAT_UYVY,     DRM_FORMAT_YUV420,
-	DRM_FORMAT_YVU420,   DRM_FORMAT_P010,
+	DRM_FORMAT_XRGB8888,	DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888, DRM_FORMAT_RGB888,
+	DRM_FORMAT_RGB565,	DRM_FORMAT_R8,	     DRM_FORMAT_R16,	  DRM_FORMAT_XRGB2101010,
+	DRM_FORMAT_ABGR2101010, DRM_FORMAT_NV12,     DRM_FORMAT_NV21,	  DRM_FORMAT_NV16,
+	DRM_FORMAT_YUYV,	DRM_FORMAT_UYVY,     DRM_FORMAT_YUV420,	  DRM_FORMAT_YVU420,
+	DRM_FORMAT_P010,
 };
 
 struct head {
@@ -50,9 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(frame);
 	memcpy(frame, data + sizeof(h), len);
 
-	l.fourcc = h.fourcc_sel & 0x80000000u
-			   ? h.fourcc_sel
-			   : fourccs[h.fourcc_sel % (sizeof(fourccs) / sizeof(fourccs[0]))];
+	l.fourcc = h.fourcc_sel & 0x80000000u ?
+			   h.fourcc_sel :
+			   fourccs[h.fourcc_sel % (sizeof(fourccs) / sizeof(fourccs[0]))];
 	l.width = h.width;
 	l.height = h.height;
 	l.nplanes = h.nplanes % (FRAME_MAX_PLANES + 2);
@@ -64,8 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l.range = h.range & 1 ? YUV_FULL : YUV_LIMITED;
 
 	r = convert_frame(&l, frame, len, &img);
-	FUZZ_ASSERT(r == 0 || r == -EOPNOTSUPP || r == -EINVAL || r == -E2BIG ||
-		    r == -ERANGE || r == -ENOMEM);
+	FUZZ_ASSERT(r == 0 || r == -EOPNOTSUPP || r == -EINVAL || r == -E2BIG || r == -ERANGE ||
+		    r == -ENOMEM);
 	if (r == 0) {
 		size_t n = (size_t)img.width * img.height * img.channels;
 		uint32_t max = img.depth == 16 ? 0xffff : 0xff;

@@ -59,10 +59,10 @@ static int timeout_s = 5;
 static bool dead; /* the daemon stopped answering */
 
 struct result {
-	int status;  /* reply status */
-	int state;   /* 0 reply, 1 closed, 2 timeout, 3 bad reply, 4 no connection */
-	int nfds;    /* fds in the reply */
-	int fd;      /* the first of them, kept for the caller; -1 */
+	int status; /* reply status */
+	int state;  /* 0 reply, 1 closed, 2 timeout, 3 bad reply, 4 no connection */
+	int nfds;   /* fds in the reply */
+	int fd;	    /* the first of them, kept for the caller; -1 */
 	char msg[PROTO_MSG_MAX + 1];
 };
 
@@ -97,8 +97,7 @@ static int connect_ctl(void)
 }
 
 /* Send one raw message with fds on a fresh connection; wait for the reply. */
-static void exchange(const void *msg, size_t len, const int *fds, int nfds,
-		     struct result *res)
+static void exchange(const void *msg, size_t len, const int *fds, int nfds, struct result *res)
 {
 	union {
 		struct cmsghdr hdr;
@@ -136,8 +135,7 @@ static void exchange(const void *msg, size_t len, const int *fds, int nfds,
 		 * that is not the daemon's doing. */
 		res->state = 3;
 		res->status = -errno;
-		snprintf(res->msg, sizeof(res->msg), "sendmsg: %s",
-			 strerror(errno));
+		snprintf(res->msg, sizeof(res->msg), "sendmsg: %s", strerror(errno));
 		return;
 	}
 
@@ -256,8 +254,7 @@ static void report(const char *name, const struct result *res, int leaked)
 }
 
 /* A case that sends pipes and checks the daemon let go of them. */
-static void run_with_pipes(const char *name, const void *msg, size_t len,
-			   int npipes)
+static void run_with_pipes(const char *name, const void *msg, size_t len, int npipes)
 {
 	struct pipes p;
 	struct result res;
@@ -280,13 +277,11 @@ static void run(const char *name, const void *msg, size_t len)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "socket", required_argument, NULL, 's' },
+					      { "name", required_argument, NULL, 'n' },
+					      { "timeout", required_argument, NULL, 't' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	unsigned char msg[8192];
 	const char *known = NULL;
 	char own_name[64] = "";
@@ -334,7 +329,7 @@ int main(int argc, char **argv)
 		/* Raw, not via the library: a persistent transient-less
 		 * publish that does not depend on the client code. */
 		len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0,
-			    (uint32_t)strlen(own_name), own_name, strlen(own_name));
+				  (uint32_t)strlen(own_name), own_name, strlen(own_name));
 		exchange(msg, len, &m, 1, &r2);
 		report("publish-known", &r2, 0);
 		if (r2.state != 0 || r2.status != 0) {
@@ -365,61 +360,55 @@ int main(int argc, char **argv)
 	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, 99, 0, 1, "a", 1);
 	run("unknown-op", msg, len);
 
-	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 200,
-		    "abcde", 5);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 200, "abcde", 5);
 	run("name-len-long", msg, len);
 
-	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2,
-		    "abcde", 5);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2, "abcde", 5);
 	run("name-len-short", msg, len);
 
 	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3, "a/b", 3);
 	run("name-slash", msg, len);
 
-	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3,
-		    "a\0b", 3);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3, "a\0b", 3);
 	run("name-nul", msg, len);
 
 	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2, "..", 2);
 	run("name-dot", msg, len);
 
 	memset(msg + 1024, 'n', 256);
-	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 256,
-		    msg + 1024, 256);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 256, msg + 1024,
+			  256);
 	run("name-too-long", msg, len);
 
 	memset(msg + 4096, 'o', 4096);
-	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 4000,
-		    msg + 4096, 4000);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 4000, msg + 4096,
+			  4000);
 	run("oversize", msg, len);
 
-	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9,
-		    "fuzz-nofd", 9);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9, "fuzz-nofd", 9);
 	run("publish-no-fd", msg, len);
 
-	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9,
-		    "fuzz-2fds", 9);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9, "fuzz-2fds", 9);
 	run_with_pipes("two-fds", msg, len, 2);
 
-	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 10,
-		    "fuzz-64fds", 10);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 10, "fuzz-64fds",
+			  10);
 	run_with_pipes("64-fds", msg, len, 64);
 
-	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9,
-		    "fuzz-pipe", 9);
+	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 9, "fuzz-pipe", 9);
 	run_with_pipes("pipe-fd", msg, len, 1);
 
 	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0,
-		    (uint32_t)strlen(known), known, strlen(known));
+			  (uint32_t)strlen(known), known, strlen(known));
 	run_with_pipes("fd-on-export", msg, len, 1);
 
 	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 17,
-		    "no-such-buffer-xx", 17);
+			  "no-such-buffer-xx", 17);
 	run("export-unknown", msg, len);
 
 	/* The daemon must still serve a well-formed request. */
 	len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0,
-		    (uint32_t)strlen(known), known, strlen(known));
+			  (uint32_t)strlen(known), known, strlen(known));
 	exchange(msg, len, NULL, 0, &res);
 	report("export-known", &res, 0);
 	if (res.state != 0 || res.status != 0 || res.nfds != 1)
@@ -429,7 +418,7 @@ int main(int argc, char **argv)
 
 	if (own_name[0]) {
 		len = raw_request(msg, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_UNPUBLISH, 0,
-			    (uint32_t)strlen(own_name), own_name, strlen(own_name));
+				  (uint32_t)strlen(own_name), own_name, strlen(own_name));
 		exchange(msg, len, NULL, 0, &res);
 		report("unpublish-known", &res, 0);
 	}

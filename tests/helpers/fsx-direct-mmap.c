@@ -29,7 +29,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum op_kind { OP_MAPWRITE, OP_MAPREAD, OP_PWRITE, OP_PREAD, OP_PREAD2, OP_COUNT };
+enum op_kind {
+	OP_MAPWRITE,
+	OP_MAPREAD,
+	OP_PWRITE,
+	OP_PREAD,
+	OP_PREAD2,
+	OP_COUNT
+};
 
 static const char *const op_names[OP_COUNT] = { "mapwrite", "mapread", "pwrite", "pread",
 						"pread-plain" };
@@ -100,12 +107,10 @@ static void xpread(int fd, unsigned char *dst, size_t len, size_t off)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "seed", required_argument, NULL, 's' },
-		{ "ops", required_argument, NULL, 'n' },
-		{ "sync", no_argument, NULL, 'y' },
-		{}
-	};
+	static const struct option opts[] = { { "seed", required_argument, NULL, 's' },
+					      { "ops", required_argument, NULL, 'n' },
+					      { "sync", no_argument, NULL, 'y' },
+					      {} };
 	unsigned long ops = 20000, seed = 1;
 	struct op hist[HISTORY];
 	unsigned char *map, *shadow, *tmp;

@@ -19,8 +19,7 @@
 
 #define FILE_SIZE 4096
 
-static int hang_getattr(const char *path, struct stat *st,
-			struct fuse_file_info *fi)
+static int hang_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	memset(st, 0, sizeof(*st));
 	if (strcmp(path, "/") == 0) {
@@ -37,9 +36,8 @@ static int hang_getattr(const char *path, struct stat *st,
 	return -ENOENT;
 }
 
-static int hang_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
-			off_t off, struct fuse_file_info *fi,
-			enum fuse_readdir_flags flags)
+static int hang_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
+			struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
 	if (strcmp(path, "/") != 0)
 		return -ENOENT;
@@ -54,8 +52,7 @@ static int hang_open(const char *path, struct fuse_file_info *fi)
 	return strcmp(path, "/file") == 0 ? 0 : -ENOENT;
 }
 
-static int hang_read(const char *path, char *buf, size_t size, off_t off,
-		     struct fuse_file_info *fi)
+static int hang_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	if (off >= FILE_SIZE)
 		return 0;
@@ -88,12 +85,9 @@ static const struct fuse_operations ops = {
 
 int main(int argc, char **argv)
 {
-	char *args[] = { argv[0],
-			 "-f",
-			 "-o",
-			 "default_permissions",
-			 argc > 1 ? argv[1] : NULL,
-			 NULL };
+	char *args[] = {
+		argv[0], "-f", "-o", "default_permissions", argc > 1 ? argv[1] : NULL, NULL
+	};
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s MOUNTPOINT\n", argv[0]);

@@ -113,8 +113,7 @@ static void hold(void)
 	/* /dev/null would end the hold at once: only a pipe, socket or
 	 * terminal on stdin is a way to say "stop". */
 	watch_stdin = fstat(STDIN_FILENO, &st) == 0 &&
-		      (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
-		       isatty(STDIN_FILENO));
+		      (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
 	while (!got_signal) {
 		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 		char buf[256];
@@ -134,8 +133,8 @@ static void hold(void)
 	}
 }
 
-static int do_publish(uint64_t size, const char *name, unsigned int flags,
-		      unsigned int seed, bool want_hold)
+static int do_publish(uint64_t size, const char *name, unsigned int flags, unsigned int seed,
+		      bool want_hold)
 {
 	_cleanup_close_ int fd = -1;
 	int r;
@@ -148,7 +147,7 @@ static int do_publish(uint64_t size, const char *name, unsigned int flags,
 	r = dmabuffs_publish(fd, name, flags);
 	if (r < 0) {
 		fprintf(stderr, "publish-memfd: publish %s: %s (%s)\n", name, errname(r),
-		       dmabuffs_last_error());
+			dmabuffs_last_error());
 		return EXIT_FAILURE;
 	}
 	printf("published %s\n", name);
@@ -162,13 +161,11 @@ static void sync_dmabuf(int fd, bool start)
 {
 #ifdef HAVE_LINUX_DMA_BUF_H
 	struct dma_buf_sync s = {
-		.flags = DMA_BUF_SYNC_READ |
-			 (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END),
+		.flags = DMA_BUF_SYNC_READ | (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END),
 	};
 
 	/* ENOTTY on a memfd: nothing to bracket. */
-	while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) < 0 &&
-	       (errno == EINTR || errno == EAGAIN))
+	while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) < 0 && (errno == EINTR || errno == EAGAIN))
 		;
 #else
 	(void)fd;
@@ -196,8 +193,8 @@ static int do_export(const char *name, unsigned int seed, uint64_t want_size)
 	}
 	size = want_size ? want_size : (uint64_t)end;
 	if (size > (uint64_t)end) {
-		printf("FAIL %s: fd has %" PRIu64 " bytes, expected at least %" PRIu64
-		       "\n", name, (uint64_t)end, size);
+		printf("FAIL %s: fd has %" PRIu64 " bytes, expected at least %" PRIu64 "\n", name,
+		       (uint64_t)end, size);
 		return EXIT_FAILURE;
 	}
 	if (size == 0) {
@@ -212,8 +209,8 @@ static int do_export(const char *name, unsigned int seed, uint64_t want_size)
 	sync_dmabuf(fd, true);
 	for (uint64_t i = 0; i < size; i++) {
 		if (p[i] != pattern(i, seed)) {
-			printf("MISMATCH %s at %" PRIu64 ": got 0x%02x expected 0x%02x\n",
-			       name, i, p[i], pattern(i, seed));
+			printf("MISMATCH %s at %" PRIu64 ": got 0x%02x expected 0x%02x\n", name, i,
+			       p[i], pattern(i, seed));
 			sync_dmabuf(fd, false);
 			munmap(p, size);
 			return EXIT_FAILURE;
@@ -288,12 +285,10 @@ static int check_errors(const char *base)
 
 	tmp = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (tmp >= 0)
-		expect("regular-file-fd",
-		       dmabuffs_publish(tmp, "regular-file-fd", 0), -EINVAL);
+		expect("regular-file-fd", dmabuffs_publish(tmp, "regular-file-fd", 0), -EINVAL);
 
 	expect("export-unknown", dmabuffs_export("no-such-buffer-here"), -ENOENT);
-	expect("unpublish-unknown", dmabuffs_unpublish("no-such-buffer-here"),
-	       -ENOENT);
+	expect("unpublish-unknown", dmabuffs_unpublish("no-such-buffer-here"), -ENOENT);
 
 	r = dmabuffs_export(base);
 	expect("export", r < 0 ? r : 0, 0);
@@ -316,20 +311,26 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { O_SEED = 0x100, O_TRANSIENT, O_IOMEM, O_HOLD, O_EXPORT, O_SIZE,
-	       O_CHECK, O_NAME };
-	static const struct option opts[] = {
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "transient", no_argument, NULL, O_TRANSIENT },
-		{ "iomem", required_argument, NULL, O_IOMEM },
-		{ "hold", no_argument, NULL, O_HOLD },
-		{ "export", required_argument, NULL, O_EXPORT },
-		{ "size", required_argument, NULL, O_SIZE },
-		{ "check-errors", no_argument, NULL, O_CHECK },
-		{ "name", required_argument, NULL, O_NAME },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	enum {
+		O_SEED = 0x100,
+		O_TRANSIENT,
+		O_IOMEM,
+		O_HOLD,
+		O_EXPORT,
+		O_SIZE,
+		O_CHECK,
+		O_NAME
 	};
+	static const struct option opts[] = { { "seed", required_argument, NULL, O_SEED },
+					      { "transient", no_argument, NULL, O_TRANSIENT },
+					      { "iomem", required_argument, NULL, O_IOMEM },
+					      { "hold", no_argument, NULL, O_HOLD },
+					      { "export", required_argument, NULL, O_EXPORT },
+					      { "size", required_argument, NULL, O_SIZE },
+					      { "check-errors", no_argument, NULL, O_CHECK },
+					      { "name", required_argument, NULL, O_NAME },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	const char *export_name = NULL, *base = NULL;
 	unsigned int flags = 0, seed = 0;
 	bool want_hold = false, check = false;

@@ -91,8 +91,7 @@ static struct buf bufs[MAX_BUFS];
 static unsigned seq;
 static uint64_t rng;
 
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
-								...)
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -176,8 +175,7 @@ static int open_buf(const struct buf *b, int flags)
 	return fd;
 }
 
-static void full_pwrite(int fd, const uint8_t *src, size_t n, off_t off,
-			const char *name)
+static void full_pwrite(int fd, const uint8_t *src, size_t n, off_t off, const char *name)
 {
 	while (n) {
 		ssize_t w = pwrite(fd, src, n, off);
@@ -191,13 +189,12 @@ static void full_pwrite(int fd, const uint8_t *src, size_t n, off_t off,
 	}
 }
 
-static void compare(const struct buf *b, const uint8_t *got, size_t n,
-		    const char *how)
+static void compare(const struct buf *b, const uint8_t *got, size_t n, const char *how)
 {
 	for (size_t i = 0; i < n; i++)
 		if (got[i] != b->shadow[i])
-			die("%s: %s: byte %zu of %zu is 0x%02x, wrote 0x%02x",
-			    b->name, how, i, n, got[i], b->shadow[i]);
+			die("%s: %s: byte %zu of %zu is 0x%02x, wrote 0x%02x", b->name, how, i, n,
+			    got[i], b->shadow[i]);
 }
 
 static void verify(const struct buf *b)
@@ -212,8 +209,7 @@ static void verify(const struct buf *b)
 	if (fstat(fd, &st) < 0)
 		die("fstat %s: %m", b->name);
 	if ((size_t)st.st_size != b->size)
-		die("%s: st_size %lld, expected %zu", b->name,
-		    (long long)st.st_size, b->size);
+		die("%s: st_size %lld, expected %zu", b->name, (long long)st.st_size, b->size);
 	while (off <= b->size) {
 		ssize_t r = pread(fd, got + off, b->size + 1 - off, (off_t)off);
 
@@ -337,8 +333,7 @@ static void op_truncate(void)
 	if (ftruncate(fd, (off_t)b->size) < 0)
 		die("ftruncate %s to its own size %zu: %m", b->name, b->size);
 	if (ftruncate(fd, (off_t)(b->size + page)) != -1 || errno != EPERM)
-		die("ftruncate %s to another size: %m, expected EPERM",
-		    b->name);
+		die("ftruncate %s to another size: %m, expected EPERM", b->name);
 }
 
 static void op_rename(void)
@@ -373,8 +368,8 @@ static void op_unlink(void)
 		int r = dmabuffs_unpublish(b->name);
 
 		if (r < 0)
-			die("dmabuffs_unpublish %s: %s (%s)", b->name,
-			    strerror(-r), dmabuffs_last_error());
+			die("dmabuffs_unpublish %s: %s (%s)", b->name, strerror(-r),
+			    dmabuffs_last_error());
 	} else if (unlink(p) < 0) {
 		die("unlink %s: %m", b->name);
 	}
@@ -431,8 +426,7 @@ static void op_publish(void)
 	if (r < 0) {
 		free(b->shadow);
 		b->shadow = NULL;
-		die("dmabuffs_publish %s: %s (%s)", b->name, strerror(-r),
-		    dmabuffs_last_error());
+		die("dmabuffs_publish %s: %s (%s)", b->name, strerror(-r), dmabuffs_last_error());
 	}
 	b->published = true;
 	verify(b);
@@ -455,11 +449,9 @@ static void op_export(void)
 		path_of(p, sizeof(p), b->name);
 	fd = dmabuffs_export(p);
 	if (fd < 0)
-		die("dmabuffs_export %s: %s (%s)", p, strerror(-fd),
-		    dmabuffs_last_error());
+		die("dmabuffs_export %s: %s (%s)", p, strerror(-fd), dmabuffs_last_error());
 	if (fstat(fd, &st) < 0 || (size_t)st.st_size < b->size)
-		die("the exported fd of %s is too small (%lld)", b->name,
-		    (long long)st.st_size);
+		die("the exported fd of %s is too small (%lld)", b->name, (long long)st.st_size);
 	m = mmap(NULL, b->size, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		die("mmap of the exported fd of %s: %m", b->name);
@@ -532,13 +524,11 @@ static void worker(double until)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "workers", required_argument, NULL, 'w' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ "grace", required_argument, NULL, 'g' },
-		{ "seed", required_argument, NULL, 'r' },
-		{}
-	};
+	static const struct option longopts[] = { { "workers", required_argument, NULL, 'w' },
+						  { "seconds", required_argument, NULL, 's' },
+						  { "grace", required_argument, NULL, 'g' },
+						  { "seed", required_argument, NULL, 'r' },
+						  {} };
 	int workers = 8, c, failed = 0;
 	double seconds = 10, grace = 60, until, t;
 	uint64_t seed = (uint64_t)time(NULL);
@@ -563,23 +553,22 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1 || workers < 1 || workers > 64 || seconds <= 0) {
-		fprintf(stderr,
-			"usage: stress [--workers N] [--seconds S] [--grace G] "
-			"[--seed N] MOUNT\n");
+		fprintf(stderr, "usage: stress [--workers N] [--seconds S] [--grace G] "
+				"[--seed N] MOUNT\n");
 		return 2;
 	}
 	mnt = argv[optind];
 	page = (size_t)sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	prog = mmap(NULL, sizeof(*prog) * (size_t)workers,
-		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	prog = mmap(NULL, sizeof(*prog) * (size_t)workers, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pids = calloc((size_t)workers, sizeof(*pids));
 	if (prog == MAP_FAILED || !pids) {
 		perror("stress: setup");
 		return 1;
 	}
-	printf("stress: %d workers, %.1f s, seed %llu, on %s\n", workers,
-	       seconds, (unsigned long long)seed, mnt);
+	printf("stress: %d workers, %.1f s, seed %llu, on %s\n", workers, seconds,
+	       (unsigned long long)seed, mnt);
 	until = now() + seconds;
 	for (int w = 0; w < workers; w++) {
 		pids[w] = fork();
@@ -589,8 +578,7 @@ int main(int argc, char **argv)
 		}
 		if (pids[w] == 0) {
 			me = w;
-			rng = (seed + 1) * 0x9e3779b97f4a7c15ULL +
-			      (uint64_t)w * 7919 + 1;
+			rng = (seed + 1) * 0x9e3779b97f4a7c15ULL + (uint64_t)w * 7919 + 1;
 			worker(until);
 		}
 	}
@@ -608,12 +596,11 @@ int main(int argc, char **argv)
 				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 					failed = 1;
 					if (WIFSIGNALED(st))
-						printf("worker %d: killed by signal %d in %s\n",
-						       w, WTERMSIG(st),
-						       op_names[prog[w].op]);
+						printf("worker %d: killed by signal %d in %s\n", w,
+						       WTERMSIG(st), op_names[prog[w].op]);
 					else
-						printf("worker %d: failed (exit %d)\n",
-						       w, WEXITSTATUS(st));
+						printf("worker %d: failed (exit %d)\n", w,
+						       WEXITSTATUS(st));
 				}
 			}
 			left--;
@@ -623,8 +610,8 @@ int main(int argc, char **argv)
 			for (int w = 0; w < workers; w++) {
 				if (!pids[w])
 					continue;
-				printf("worker %d: HANG: still in %s %.0f s after the end\n",
-				       w, op_names[prog[w].op], t - until);
+				printf("worker %d: HANG: still in %s %.0f s after the end\n", w,
+				       op_names[prog[w].op], t - until);
 				kill(pids[w], SIGKILL);
 			}
 			failed = 1;
@@ -640,9 +627,8 @@ int main(int argc, char **argv)
 		for (int o = 0; o < OP_COUNT; o++)
 			total += prog[w].count[o];
 		for (int o = 0; o < OP_COUNT && n < (int)sizeof(line); o++)
-			n += snprintf(line + n, sizeof(line) - (size_t)n,
-				      "%s%s %lu", o ? ", " : "", op_names[o],
-				      prog[w].count[o]);
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %lu", o ? ", " : "",
+				      op_names[o], prog[w].count[o]);
 		printf("worker %d: %lu ops (%s)%s\n", w, total, line,
 		       prog[w].done ? "" : " NOT DONE");
 	}

@@ -330,8 +330,7 @@ START_TEST(test_readonly_write_eacces)
 	const char data[4] = "nope";
 
 	ck_assert_int_eq(buffer_write(b, data, sizeof(data), 0, false, TIMEOUT_MS), -EACCES);
-	ck_assert_int_eq(buffer_write(b, data, sizeof(data), size - 2, false, TIMEOUT_MS),
-			 -EACCES);
+	ck_assert_int_eq(buffer_write(b, data, sizeof(data), size - 2, false, TIMEOUT_MS), -EACCES);
 	/* The permission is checked before the bounds and the length. */
 	ck_assert_int_eq(buffer_write(b, data, sizeof(data), size, false, TIMEOUT_MS), -EACCES);
 	ck_assert_int_eq(buffer_write(b, data, 0, 0, false, TIMEOUT_MS), -EACCES);
@@ -463,8 +462,7 @@ START_TEST(test_pages_gone_on_write_sigbus_enodev)
 	struct buffer *lost = shrinkable_buffer(_i, &peer);
 
 	ck_assert_int_eq(ftruncate(peer, 0), 0);
-	ck_assert_int_eq(buffer_write(lost, "x", 1, 3 * page_size(), false, TIMEOUT_MS),
-			 -ENODEV);
+	ck_assert_int_eq(buffer_write(lost, "x", 1, 3 * page_size(), false, TIMEOUT_MS), -ENODEV);
 	ck_assert(buffer_is_dead(lost));
 	buffer_unref(lost);
 }
@@ -510,12 +508,9 @@ static Suite *read_suite(void)
 static Suite *write_suite(void)
 {
 	const TTest *const tests[] = {
-		test_write_read_back,
-		test_write_at_or_past_end_enospc,
-		test_write_across_end_is_short,
-		test_write_zero_length,
-		test_write_from_fd_bounds,
-		NULL,
+		test_write_read_back,		test_write_at_or_past_end_enospc,
+		test_write_across_end_is_short, test_write_zero_length,
+		test_write_from_fd_bounds,	NULL,
 	};
 	Suite *s = suite_create("write");
 

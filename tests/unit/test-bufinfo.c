@@ -17,12 +17,12 @@
 #include "shared/macro.h"
 #include "testsuite.h"
 
-#define HEAD "\nDma-buf Objects:\nsize    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
+#define HEAD \
+	"\nDma-buf Objects:\nsize    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
 
 /* Made in the same shape, with what the capture lacks: a name (with a
  * tab), a fence line and an attached device. */
-static const char sample_612[] =
-	HEAD
+static const char sample_612[] = HEAD
 	"00065536\t00000002\t000a001f\t00000002\tudmabuf\t00001033\t<none>\n"
 	"\tAttached Devices:\n"
 	"Total 0 devices attached\n"
@@ -148,13 +148,14 @@ START_TEST(bufinfo_5x_no_name_header)
 {
 	struct bufinfo b;
 
-	ck_assert_int_eq(bufinfo_parse("\nDma-buf Objects:\n"
-				       "size    \tflags   \tmode    \tcount   \texp_name\tino     \n"
-				       "00004096\t00000002\t00080005\t00000001\tion\t00000012\tgralloc\n"
-				       "\tAttached Devices:\nTotal 0 devices attached\n\n"
-				       "\nTotal 1 objects, 4096 bytes\n",
-				       &b),
-			 0);
+	ck_assert_int_eq(
+		bufinfo_parse("\nDma-buf Objects:\n"
+			      "size    \tflags   \tmode    \tcount   \texp_name\tino     \n"
+			      "00004096\t00000002\t00080005\t00000001\tion\t00000012\tgralloc\n"
+			      "\tAttached Devices:\nTotal 0 devices attached\n\n"
+			      "\nTotal 1 objects, 4096 bytes\n",
+			      &b),
+		0);
 	ck_assert(!b.has_name);
 	ck_assert_uint_eq(b.n, 1);
 	ck_assert_str_eq(b.entries[0].name, "gralloc");
@@ -183,7 +184,7 @@ START_TEST(bufinfo_truncated_or_foreign)
 		"",
 		"\n",
 		"hello\n",
-		HEAD,	/* no totals: a short read */
+		HEAD, /* no totals: a short read */
 		HEAD "00004096\t00000002\t000a001f\t00000001\tsystem\t00000005\t<none>\n"
 		     "\tAttached Devices:\n",
 		"\nDma-buf Objects:\nsize\tflags\tmode\tcount\texp_name\tinode\tname\n"
@@ -300,8 +301,9 @@ START_TEST(bufinfo_read_file_and_records)
 	for (size_t i = 0; i < b.n; i++)
 		bufinfo_entry_record(&b.entries[i], &r[i]);
 	/* One process holds the udmabuf: the other two are kernel-only. */
-	r[3] = (struct holder_record){ .ino = 1033, .size = 65536, .pid = 77,
-				       .kind = HOLDER_FD, .exp_name = "udmabuf" };
+	r[3] = (struct holder_record){
+		.ino = 1033, .size = 65536, .pid = 77, .kind = HOLDER_FD, .exp_name = "udmabuf"
+	};
 	ck_assert_int_eq(holders_build(r, 4, &m), 0);
 	ck_assert_uint_eq(m->nbuffers, 3);
 	ck_assert_uint_eq(m->kernel_only_nbufs, 2);

@@ -81,8 +81,8 @@ END_TEST
 START_TEST(cgroup_malformed_refused)
 {
 	static const char *const bad[] = {
-		"garbage\n", "0:/x\n", ":memory:/x\n", "x:memory:/x\n", "0::relative\n",
-		"0::\n", "4:memory:\n",
+		"garbage\n",	 "0:/x\n", ":memory:/x\n", "x:memory:/x\n",
+		"0::relative\n", "0::\n",  "4:memory:\n",
 	};
 	char p[CGROUP_PATH_MAX], small[8];
 
@@ -105,16 +105,19 @@ START_TEST(cgroup_of_self)
 }
 END_TEST
 
-#define REC(i, s, p, k) { .ino = (i), .size = (s), .pid = (p), .kind = (k), .exp_name = "system" }
+#define REC(i, s, p, k)                                                                \
+	{                                                                              \
+		.ino = (i), .size = (s), .pid = (p), .kind = (k), .exp_name = "system" \
+	}
 
 START_TEST(cgroup_totals_once_per_cgroup)
 {
 	/* Buffer 1 (4096) held by 100 and 200 (both in /a) and 300 (/b);
 	 * buffer 2 (8192) by 100 twice (fd and map); buffer 3 kernel-only. */
 	static const struct holder_record r[] = {
-		REC(1, 4096, 100, HOLDER_FD),	 REC(1, 4096, 200, HOLDER_FD),
-		REC(1, 4096, 300, HOLDER_MAP),	 REC(2, 8192, 100, HOLDER_FD),
-		REC(2, 8192, 100, HOLDER_MAP),	 REC(3, 65536, 0, HOLDER_KERNEL),
+		REC(1, 4096, 100, HOLDER_FD),  REC(1, 4096, 200, HOLDER_FD),
+		REC(1, 4096, 300, HOLDER_MAP), REC(2, 8192, 100, HOLDER_FD),
+		REC(2, 8192, 100, HOLDER_MAP), REC(3, 65536, 0, HOLDER_KERNEL),
 	};
 	struct holders_model *m = NULL;
 	struct cgroup_total *t = NULL;

@@ -25,20 +25,16 @@ static void teardown(void)
 
 static struct frame_layout layout(uint32_t fourcc, uint32_t w, uint32_t h)
 {
-	return (struct frame_layout){ .fourcc = fourcc,
-				      .width = w,
-				      .height = h };
+	return (struct frame_layout){ .fourcc = fourcc, .width = w, .height = h };
 }
 
 static void assert_px(uint32_t x, uint32_t y, int r, int g, int b, int tol)
 {
-	const uint16_t *p =
-		img.samples + ((size_t)y * img.width + x) * img.channels;
+	const uint16_t *p = img.samples + ((size_t)y * img.width + x) * img.channels;
 
-	ck_assert_msg(abs(p[0] - r) <= tol && abs(p[1] - g) <= tol &&
-			      abs(p[2] - b) <= tol,
-		      "pixel (%u,%u) is %u,%u,%u, want %d,%d,%d (+-%d)", x, y,
-		      p[0], p[1], p[2], r, g, b, tol);
+	ck_assert_msg(abs(p[0] - r) <= tol && abs(p[1] - g) <= tol && abs(p[2] - b) <= tol,
+		      "pixel (%u,%u) is %u,%u,%u, want %d,%d,%d (+-%d)", x, y, p[0], p[1], p[2], r,
+		      g, b, tol);
 }
 
 START_TEST(test_nv12_limited_black_white_red)
@@ -86,8 +82,7 @@ END_TEST
 
 START_TEST(test_nv21_swaps_chroma)
 {
-	uint8_t nv12[] = { 81, 81, 81, 81, 90, 240 },
-		nv21[] = { 81, 81, 81, 81, 240, 90 };
+	uint8_t nv12[] = { 81, 81, 81, 81, 90, 240 }, nv21[] = { 81, 81, 81, 81, 240, 90 };
 	struct frame_layout l = layout(DRM_FORMAT_NV12, 2, 2);
 	uint16_t a[3];
 
@@ -114,8 +109,7 @@ END_TEST
 START_TEST(test_yu12_default_planes)
 {
 	/* 4x2: Y at 0 (stride 4), Cb at 8, Cr at 10 (stride 2). */
-	uint8_t d[12] = { 235, 235, 235, 235, 235, 235,
-			  235, 235, 128, 128, 128, 128 };
+	uint8_t d[12] = { 235, 235, 235, 235, 235, 235, 235, 235, 128, 128, 128, 128 };
 	struct frame_layout l = layout(DRM_FORMAT_YUV420, 4, 2), full;
 	uint64_t end;
 
@@ -154,8 +148,7 @@ START_TEST(test_rgb10_widens_and_orders)
 {
 	/* XR30 R=1023 G=512 B=0; XB30 holds the same word as B=1023, R=0. */
 	uint32_t w = 1023u << 20 | 512u << 10;
-	uint8_t d[4] = { (uint8_t)w, (uint8_t)(w >> 8), (uint8_t)(w >> 16),
-			 (uint8_t)(w >> 24) };
+	uint8_t d[4] = { (uint8_t)w, (uint8_t)(w >> 8), (uint8_t)(w >> 16), (uint8_t)(w >> 24) };
 	struct frame_layout l = layout(DRM_FORMAT_XRGB2101010, 1, 1);
 
 	ck_assert_int_eq(convert_frame(&l, d, sizeof(d), &img), 0);
@@ -269,10 +262,9 @@ END_TEST
 START_TEST(test_random_layouts_stay_inside)
 {
 	static const uint32_t fccs[] = {
-		DRM_FORMAT_XRGB8888, DRM_FORMAT_RGB565,	     DRM_FORMAT_R8,
-		DRM_FORMAT_R16,	     DRM_FORMAT_ABGR2101010, DRM_FORMAT_YUYV,
-		DRM_FORMAT_UYVY,     DRM_FORMAT_NV12,	     DRM_FORMAT_NV21,
-		DRM_FORMAT_NV16,     DRM_FORMAT_P010,	     DRM_FORMAT_YUV420,
+		DRM_FORMAT_XRGB8888,	DRM_FORMAT_RGB565, DRM_FORMAT_R8,   DRM_FORMAT_R16,
+		DRM_FORMAT_ABGR2101010, DRM_FORMAT_YUYV,   DRM_FORMAT_UYVY, DRM_FORMAT_NV12,
+		DRM_FORMAT_NV21,	DRM_FORMAT_NV16,   DRM_FORMAT_P010, DRM_FORMAT_YUV420,
 		DRM_FORMAT_YVU420,
 	};
 	unsigned int seed = 12345;
@@ -280,24 +272,19 @@ START_TEST(test_random_layouts_stay_inside)
 	for (int i = 0; i < 4000; i++) {
 		size_t len = (size_t)rand_r(&seed) % 512;
 		uint8_t *d = malloc(len ? len : 1);
-		struct frame_layout l =
-			layout(fccs[(unsigned)rand_r(&seed) % ARRAY_SIZE(fccs)],
-			       1 + (unsigned)rand_r(&seed) % 24,
-			       1 + (unsigned)rand_r(&seed) % 24);
+		struct frame_layout l = layout(fccs[(unsigned)rand_r(&seed) % ARRAY_SIZE(fccs)],
+					       1 + (unsigned)rand_r(&seed) % 24,
+					       1 + (unsigned)rand_r(&seed) % 24);
 		int r;
 
 		for (size_t k = 0; k < len; k++)
 			d[k] = (uint8_t)rand_r(&seed);
-		l.nplanes =
-			(unsigned)rand_r(&seed) % (format_planes(l.fourcc) + 1);
+		l.nplanes = (unsigned)rand_r(&seed) % (format_planes(l.fourcc) + 1);
 		for (unsigned int p = 0; p < l.nplanes; p++)
-			l.planes[p] = (struct frame_plane){
-				(uint64_t)rand_r(&seed) % 256,
-				(uint32_t)rand_r(&seed) % 100
-			};
+			l.planes[p] = (struct frame_plane){ (uint64_t)rand_r(&seed) % 256,
+							    (uint32_t)rand_r(&seed) % 100 };
 		r = convert_frame(&l, d, len, &img);
-		ck_assert_msg(r == 0 || r == -ERANGE || r == -EINVAL, "r = %d",
-			      r);
+		ck_assert_msg(r == 0 || r == -ERANGE || r == -EINVAL, "r = %d", r);
 		image_free(&img);
 		free(d);
 	}

@@ -88,8 +88,7 @@ START_TEST(test_every_byte_round_trips)
 	esc = name_escape(in, sizeof(in));
 	ck_assert_ptr_nonnull(esc);
 	for (const unsigned char *p = (const unsigned char *)esc; *p; p++)
-		ck_assert_msg(*p >= 0x20 && *p != 0x7f, "control byte %#x left",
-			      *p);
+		ck_assert_msg(*p >= 0x20 && *p != 0x7f, "control byte %#x left", *p);
 	ck_assert_uint_eq(unescape(esc, back), sizeof(in));
 	ck_assert_mem_eq(back, in, sizeof(in));
 	free(esc);

@@ -32,45 +32,47 @@ struct sample {
 #define HDR(flags, ino) "pos:\t0\nflags:\t" flags "\nmnt_id:\t15\nino:\t" ino "\n"
 
 static const struct sample samples[] = {
-	{ "udmabuf", HDR("02000002", "1033") "size:\t65536\ncount:\t1\nexp_name:\tudmabuf\n",
-	  65536, 1033, 1, 02000002, "udmabuf", "" },
+	{ "udmabuf", HDR("02000002", "1033") "size:\t65536\ncount:\t1\nexp_name:\tudmabuf\n", 65536,
+	  1033, 1, 02000002, "udmabuf", "" },
 	{ "system heap", HDR("02000002", "1040") "size:\t1048576\ncount:\t1\nexp_name:\tsystem\n",
 	  1048576, 1040, 1, 02000002, "system", "" },
-	{ "vgem", HDR("02000002", "1051") "size:\t4096000\ncount:\t3\nexp_name:\tdrm\n",
-	  4096000, 1051, 3, 02000002, "drm", "" },
-	{ "bochs", HDR("02000002", "1052") "size:\t4096000\ncount:\t3\nexp_name:\tdrm\n",
-	  4096000, 1052, 3, 02000002, "drm", "" },
-	{ "qxl", HDR("02000002", "1053") "size:\t8192\ncount:\t3\nexp_name:\tdrm\n", 8192,
-	  1053, 3, 02000002, "drm", "" },
-	{ "virtio-gpu",
-	  HDR("02000002", "1054") "size:\t4096\ncount:\t3\nexp_name:\tvirtio_gpu\n", 4096,
-	  1054, 3, 02000002, "virtio_gpu", "" },
+	{ "vgem", HDR("02000002", "1051") "size:\t4096000\ncount:\t3\nexp_name:\tdrm\n", 4096000,
+	  1051, 3, 02000002, "drm", "" },
+	{ "bochs", HDR("02000002", "1052") "size:\t4096000\ncount:\t3\nexp_name:\tdrm\n", 4096000,
+	  1052, 3, 02000002, "drm", "" },
+	{ "qxl", HDR("02000002", "1053") "size:\t8192\ncount:\t3\nexp_name:\tdrm\n", 8192, 1053, 3,
+	  02000002, "drm", "" },
+	{ "virtio-gpu", HDR("02000002", "1054") "size:\t4096\ncount:\t3\nexp_name:\tvirtio_gpu\n",
+	  4096, 1054, 3, 02000002, "virtio_gpu", "" },
 	{ "vivid vmalloc",
-	  HDR("02", "1060") "size:\t614400\ncount:\t1\nexp_name:\tvideobuf2_vmalloc\n",
-	  614400, 1060, 1, 02, "videobuf2_vmalloc", "" },
+	  HDR("02", "1060") "size:\t614400\ncount:\t1\nexp_name:\tvideobuf2_vmalloc\n", 614400,
+	  1060, 1, 02, "videobuf2_vmalloc", "" },
 	{ "vivid dma-contig",
-	  HDR("02", "1061") "size:\t614400\ncount:\t1\nexp_name:\tvideobuf2_dma_contig\n",
-	  614400, 1061, 1, 02, "videobuf2_dma_contig", "" },
+	  HDR("02", "1061") "size:\t614400\ncount:\t1\nexp_name:\tvideobuf2_dma_contig\n", 614400,
+	  1061, 1, 02, "videobuf2_dma_contig", "" },
 	{ "named udmabuf",
 	  HDR("02000002", "1070") "size:\t4096\ncount:\t1\nexp_name:\tudmabuf\nname:\tframe0\n",
 	  4096, 1070, 1, 02000002, "udmabuf", "frame0" },
 	{ "name with spaces and colon",
-	  HDR("02", "7") "size:\t4096\ncount:\t2\nexp_name:\tsystem\nname:\tcam 0: left\n",
-	  4096, 7, 2, 02, "system", "cam 0: left" },
-	{ "empty name line",
-	  HDR("02", "8") "size:\t4096\ncount:\t1\nexp_name:\tsystem\nname:\t\n", 4096, 8, 1,
-	  02, "system", "" },
+	  HDR("02", "7") "size:\t4096\ncount:\t2\nexp_name:\tsystem\nname:\tcam 0: left\n", 4096, 7,
+	  2, 02, "system", "cam 0: left" },
+	{ "empty name line", HDR("02", "8") "size:\t4096\ncount:\t1\nexp_name:\tsystem\nname:\t\n",
+	  4096, 8, 1, 02, "system", "" },
 	/* Kernels before 5.14 print no ino: line. */
-	{ "no ino line", "pos:\t0\nflags:\t02\nmnt_id:\t9\nsize:\t8192\ncount:\t1\nexp_name:\tudmabuf\n",
-	  8192, 0, 1, 02, "udmabuf", "" },
-	{ "no final newline", HDR("02", "9") "size:\t4096\ncount:\t1\nexp_name:\tdrm", 4096,
-	  9, 1, 02, "drm", "" },
+	{ "no ino line",
+	  "pos:\t0\nflags:\t02\nmnt_id:\t9\nsize:\t8192\ncount:\t1\nexp_name:\tudmabuf\n", 8192, 0,
+	  1, 02, "udmabuf", "" },
+	{ "no final newline", HDR("02", "9") "size:\t4096\ncount:\t1\nexp_name:\tdrm", 4096, 9, 1,
+	  02, "drm", "" },
 	/* Keys we do not know are skipped, wherever they are. */
-	{ "unknown lines", "drm-driver:\tvgem\n" HDR("02", "10")
-	  "size:\t4096\nfoo bar baz\ncount:\t1\nexp_name:\tdrm\ndrm-client-id:\t4\n",
+	{ "unknown lines",
+	  "drm-driver:\tvgem\n" HDR(
+		  "02",
+		  "10") "size:\t4096\nfoo bar baz\ncount:\t1\nexp_name:\tdrm\ndrm-client-id:\t4\n",
 	  4096, 10, 1, 02, "drm", "" },
-	{ "64-bit size", HDR("02", "18446744073709551615")
-	  "size:\t17179869184\ncount:\t4294967295\nexp_name:\tsystem\n",
+	{ "64-bit size",
+	  HDR("02",
+	      "18446744073709551615") "size:\t17179869184\ncount:\t4294967295\nexp_name:\tsystem\n",
 	  17179869184ULL, UINT64_MAX, UINT32_MAX, 02, "system", "" },
 };
 
@@ -138,8 +140,8 @@ START_TEST(test_parse_malformed)
 	struct dmabuf_fdinfo info;
 
 	memset(&info, 0, sizeof(info));
-	ck_assert_msg(fdinfo_parse(malformed[_i], &info) == -EINVAL,
-		      "malformed sample %d accepted", _i);
+	ck_assert_msg(fdinfo_parse(malformed[_i], &info) == -EINVAL, "malformed sample %d accepted",
+		      _i);
 }
 END_TEST
 
@@ -152,8 +154,8 @@ START_TEST(test_parse_longest_fields_fit)
 	exp[63] = '\0';
 	memset(name, 'n', 63);
 	name[63] = '\0';
-	snprintf(text, sizeof(text), HDR("02", "1") "size:\t4096\ncount:\t1\nexp_name:\t%s\nname:\t%s\n",
-		 exp, name);
+	snprintf(text, sizeof(text),
+		 HDR("02", "1") "size:\t4096\ncount:\t1\nexp_name:\t%s\nname:\t%s\n", exp, name);
 	ck_assert_int_eq(fdinfo_parse(text, &info), 0);
 	ck_assert_str_eq(info.exp_name, exp);
 	ck_assert_str_eq(info.name, name);

@@ -16,7 +16,10 @@
 #include "shared/macro.h"
 #include "testsuite.h"
 
-#define REC(i, s, e, p, k) { .ino = (i), .size = (s), .pid = (p), .kind = (k), .exp_name = e }
+#define REC(i, s, e, p, k)                                                      \
+	{                                                                       \
+		.ino = (i), .size = (s), .pid = (p), .kind = (k), .exp_name = e \
+	}
 
 static struct holders_model *build(const struct holder_record *r, size_t n)
 {
@@ -114,8 +117,7 @@ START_TEST(holders_mixed_system)
 	ck_assert_uint_eq(m->kernel_only_size, 1000);
 	ck_assert(!holders_find_buffer(m, 1)->kernel_only);
 	ck_assert_uint_eq(holders_find_buffer(m, 1)->nholders, 1);
-	ck_assert_str_eq(holders_kinds_str(holders_find_buffer(m, 2)->kinds, kinds,
-					   sizeof(kinds)),
+	ck_assert_str_eq(holders_kinds_str(holders_find_buffer(m, 2)->kinds, kinds, sizeof(kinds)),
 			 "fd,map,kernel");
 
 	ck_assert_uint_eq(m->nprocs, 3);
@@ -219,7 +221,11 @@ END_TEST
  * count: the sorted walk must agree with the obvious quadratic one. */
 START_TEST(holders_matches_brute_force)
 {
-	enum { NBUF = 97, NPID = 31, NREC = 3000 };
+	enum {
+		NBUF = 97,
+		NPID = 31,
+		NREC = 3000
+	};
 	_cleanup_free_ struct holder_record *r = calloc(NREC, sizeof(*r));
 	_cleanup_holders_model_ struct holders_model *m = NULL;
 	static bool held[NBUF + 1][NPID + 1];
@@ -234,7 +240,9 @@ START_TEST(holders_matches_brute_force)
 		b = 1 + (seed >> 8) % NBUF;
 		seed = seed * 1103515245u + 12345u;
 		p = 1 + (seed >> 8) % NPID;
-		r[i] = (struct holder_record){ .ino = b, .size = b * 4096u, .pid = (pid_t)p,
+		r[i] = (struct holder_record){ .ino = b,
+					       .size = b * 4096u,
+					       .pid = (pid_t)p,
 					       .kind = (seed & 1) ? HOLDER_FD : HOLDER_MAP };
 		snprintf(r[i].exp_name, sizeof(r[i].exp_name), "exp%u", b % 5);
 		held[b][p] = true;

@@ -348,8 +348,7 @@ START_TEST(test_rd_wr_field)
 		ck_assert_uint_eq(dmabuf_map_rd_field(&m, at, struct hdr, magic), 0xdeadbeef);
 		ck_assert_uint_eq(dmabuf_map_rd_field(&m, at, struct hdr, flags), 0xa5);
 		ck_assert_uint_eq(dmabuf_map_rd_field(&m, at, struct hdr, count), 4242);
-		ck_assert_uint_eq(dmabuf_map_rd_field(&m, at, struct hdr, size),
-				  0x123456789abcull);
+		ck_assert_uint_eq(dmabuf_map_rd_field(&m, at, struct hdr, size), 0x123456789abcull);
 		ck_assert_int_eq(dmabuf_map_rd_field(&m, at, struct hdr, delta), -7);
 
 		/* the fields landed where the compiler puts them */
@@ -371,8 +370,8 @@ END_TEST
 /* _i: bit 0 = destination is I/O, bit 1 = source is I/O */
 START_TEST(test_copy)
 {
-	static const size_t lens[] = { 0, 1, 3, 8, 15, 16, 17, 31, 64, 100, 255, 4095,
-				       4096, 4097, 8192 + 33 };
+	static const size_t lens[] = { 0,  1,	3,   8,	   15,	 16,   17,	 31,
+				       64, 100, 255, 4095, 4096, 4097, 8192 + 33 };
 	bool dst_io = _i & 1, src_io = _i & 2;
 	struct dmabuf_map d, s;
 
@@ -416,7 +415,8 @@ START_TEST(test_same_results)
 		len = (x >> 3) % 256;
 		switch (x % 7) {
 		case 0:
-			ck_assert_uint_eq(dmabuf_map_rd_u64(&sys, off), dmabuf_map_rd_u64(&io, off));
+			ck_assert_uint_eq(dmabuf_map_rd_u64(&sys, off),
+					  dmabuf_map_rd_u64(&io, off));
 			break;
 		case 1:
 			dmabuf_map_wr_u32(&sys, off, x);

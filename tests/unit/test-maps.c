@@ -117,14 +117,14 @@ START_TEST(maps_malformed_einval)
 		"garbage",
 		"7f2c-7f2d",
 		"7f2c-7f2d rw-s",
-		"2000-1000 rw-s 00000000 00:0e 5 /dmabuf:",          /* end < start */
-		"1000-2000 rw-x 00000000 00:0e 5 /dmabuf:",          /* bad share flag */
+		"2000-1000 rw-s 00000000 00:0e 5 /dmabuf:", /* end < start */
+		"1000-2000 rw-x 00000000 00:0e 5 /dmabuf:", /* bad share flag */
 		"1000-2000 qw-s 00000000 00:0e 5 /dmabuf:",
 		"1000-2000 rw-s 0000000g 00:0e 5 /dmabuf:",
 		"1000-2000 rw-s 00000000 00-0e 5 /dmabuf:",
 		"1000-2000 rw-s 00000000 00:0e x /dmabuf:",
 		"1000-2000 rw-s 00000000 00:0e -5 /dmabuf:",
-		"1000-2000 rw-s 00000000 00:0e 0 /dmabuf:",          /* no inode */
+		"1000-2000 rw-s 00000000 00:0e 0 /dmabuf:", /* no inode */
 		"1000-2000 rw-s 00000000 00:0e 5/dmabuf:",
 		"1000-2000 rw-s 00000000 00:0e 99999999999999999999999 /dmabuf:",
 		"10000000000000000000-2000 rw-s 00000000 00:0e 5 /dmabuf:",

@@ -87,9 +87,9 @@ START_TEST(test_ordinary_names)
 		"frame0",
 		"img.raw",
 		"with space",
-		"caf\xc3\xa9",			 /* café */
+		"caf\xc3\xa9",				/* café */
 		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", /* 日本語 */
-		"\xf0\x9f\x96\xbc",		 /* 🖼 */
+		"\xf0\x9f\x96\xbc",			/* 🖼 */
 		"-leading-dash",
 	};
 
@@ -116,7 +116,8 @@ END_TEST
 
 START_TEST(test_reserved_names)
 {
-	static const char *const reserved[] = { "new", "by-inode", "by-exporter", "proc", "scanout" };
+	static const char *const reserved[] = { "new", "by-inode", "by-exporter", "proc",
+						"scanout" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++) {
 		ck_assert_msg(validate(reserved[i]) == -EINVAL, "\"%s\" accepted", reserved[i]);

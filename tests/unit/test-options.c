@@ -119,8 +119,8 @@ END_TEST
 
 START_TEST(test_uint)
 {
-	ck_assert_int_eq(PARSE("-o", "control_max_conns=1,control_max_per_uid=65536",
-			       "-o", "control_root_reserve=7,control_idle_timeout=3600000"),
+	ck_assert_int_eq(PARSE("-o", "control_max_conns=1,control_max_per_uid=65536", "-o",
+			       "control_root_reserve=7,control_idle_timeout=3600000"),
 			 0);
 	ck_assert_uint_eq(cfg.control_max_conns, 1);
 	ck_assert_uint_eq(cfg.control_max_per_uid, 65536);
@@ -136,8 +136,8 @@ END_TEST
 
 START_TEST(test_count_and_size)
 {
-	ck_assert_int_eq(PARSE("-o", "max_buffers_per_user=0,max_bytes_per_user=2M",
-			       "-o", "max_buffers_root=9,max_bytes_root=4096"),
+	ck_assert_int_eq(PARSE("-o", "max_buffers_per_user=0,max_bytes_per_user=2M", "-o",
+			       "max_buffers_root=9,max_bytes_root=4096"),
 			 0);
 	ck_assert_uint_eq(cfg.max_buffers_per_user, 0);
 	ck_assert_uint_eq(cfg.max_bytes_per_user, 2 << 20);

@@ -72,8 +72,8 @@ START_TEST(test_rule_row)
 	int r = policy_rule_iomem(c->exporter, c->driver, &why);
 
 	ck_assert_msg(r == c->iomem, "exporter %s driver %s: iomem %d, want %d (%s)",
-		      c->exporter ? c->exporter : "(null)", c->driver ? c->driver : "(null)",
-		      r, c->iomem, why ? why : "(no reason)");
+		      c->exporter ? c->exporter : "(null)", c->driver ? c->driver : "(null)", r,
+		      c->iomem, why ? why : "(no reason)");
 	ck_assert_ptr_nonnull(why);
 	ck_assert_uint_gt(strlen(why), 0);
 	/* why is optional */
@@ -160,8 +160,7 @@ START_TEST(test_parse_mode_invalid)
 	enum iomem_mode m = IOMEM_ALWAYS;
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
-		ck_assert_msg(policy_parse_mode(bad[i], &m) == -EINVAL, "\"%s\" accepted",
-			      bad[i]);
+		ck_assert_msg(policy_parse_mode(bad[i], &m) == -EINVAL, "\"%s\" accepted", bad[i]);
 	ck_assert_int_eq(m, IOMEM_ALWAYS); /* untouched on error */
 	ck_assert_int_eq(policy_parse_mode(NULL, &m), -EINVAL);
 }

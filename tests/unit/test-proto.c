@@ -20,8 +20,8 @@
  * over-long messages too. */
 static unsigned char buf[PROTO_MAX_REQUEST + PROTO_MAX_REPLY + 64];
 
-static size_t raw_reply(uint32_t magic, int32_t status, uint32_t msg_len,
-			const void *msg, size_t real_len)
+static size_t raw_reply(uint32_t magic, int32_t status, uint32_t msg_len, const void *msg,
+			size_t real_len)
 {
 	struct proto_reply_hdr h = {
 		.magic = magic,
@@ -37,8 +37,8 @@ static size_t raw_reply(uint32_t magic, int32_t status, uint32_t msg_len,
 
 static size_t good_request(uint16_t op, const char *name)
 {
-	return raw_request(buf, PROTO_MAGIC, PROTO_VERSION, op, 0, strlen(name),
-			   name, strlen(name));
+	return raw_request(buf, PROTO_MAGIC, PROTO_VERSION, op, 0, strlen(name), name,
+			   strlen(name));
 }
 
 /* ------------------------------------------------------------ layout */
@@ -57,8 +57,7 @@ END_TEST
 
 /* ------------------------------------------------------------ round trips */
 
-static const uint16_t ops[] = { PROTO_OP_PUBLISH, PROTO_OP_UNPUBLISH,
-				PROTO_OP_EXPORT };
+static const uint16_t ops[] = { PROTO_OP_PUBLISH, PROTO_OP_UNPUBLISH, PROTO_OP_EXPORT };
 
 START_TEST(test_request_roundtrip)
 {
@@ -66,8 +65,7 @@ START_TEST(test_request_roundtrip)
 	size_t len = 0;
 	uint16_t op = ops[_i];
 
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), op, 0x5u,
-					      "camera0", &len), 0);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), op, 0x5u, "camera0", &len), 0);
 	ck_assert_uint_eq(len, HDR + 7);
 	memset(&req, 0xaa, sizeof(req));
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
@@ -90,9 +88,8 @@ START_TEST(test_request_roundtrip_lengths)
 		/* "..x" style names are fine; only "." and ".." are not. */
 		if (lens[i] >= 2)
 			name[0] = '.';
-		ck_assert_int_eq(proto_encode_request(buf, sizeof(buf),
-						      PROTO_OP_EXPORT, 0,
-						      name, &len), 0);
+		ck_assert_int_eq(
+			proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT, 0, name, &len), 0);
 		ck_assert_uint_eq(len, HDR + lens[i]);
 		ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
 		ck_assert_str_eq(req.name, name);
@@ -106,13 +103,13 @@ START_TEST(test_request_exact_buffer)
 	unsigned char small[HDR + 3];
 	size_t len;
 
-	ck_assert_int_eq(proto_encode_request(small, sizeof(small),
-					      PROTO_OP_PUBLISH, 1, "abc", &len), 0);
+	ck_assert_int_eq(
+		proto_encode_request(small, sizeof(small), PROTO_OP_PUBLISH, 1, "abc", &len), 0);
 	ck_assert_uint_eq(len, sizeof(small));
 	ck_assert_int_eq(proto_decode_request(small, len, &req), 0);
 	ck_assert_str_eq(req.name, "abc");
-	ck_assert_int_eq(proto_encode_request(small, sizeof(small) - 1,
-					      PROTO_OP_PUBLISH, 1, "abc", &len),
+	ck_assert_int_eq(proto_encode_request(small, sizeof(small) - 1, PROTO_OP_PUBLISH, 1, "abc",
+					      &len),
 			 -ENOBUFS);
 }
 END_TEST
@@ -123,8 +120,9 @@ START_TEST(test_request_unaligned)
 	size_t len;
 
 	/* Messages may sit at any offset in a caller's buffer. */
-	ck_assert_int_eq(proto_encode_request(buf + 1, sizeof(buf) - 1,
-					      PROTO_OP_UNPUBLISH, 0, "odd", &len), 0);
+	ck_assert_int_eq(proto_encode_request(buf + 1, sizeof(buf) - 1, PROTO_OP_UNPUBLISH, 0,
+					      "odd", &len),
+			 0);
 	ck_assert_int_eq(proto_decode_request(buf + 1, len, &req), 0);
 	ck_assert_uint_eq(req.op, PROTO_OP_UNPUBLISH);
 	ck_assert_str_eq(req.name, "odd");
@@ -143,8 +141,8 @@ START_TEST(test_reply_roundtrip)
 	ck_assert_int_eq(rep.status, 0);
 	ck_assert_str_eq(rep.msg, "");
 
-	ck_assert_int_eq(proto_encode_reply(buf, sizeof(buf), -EEXIST,
-					    "name already published", &len), 0);
+	ck_assert_int_eq(
+		proto_encode_reply(buf, sizeof(buf), -EEXIST, "name already published", &len), 0);
 	ck_assert_uint_eq(len, RHDR + strlen("name already published"));
 	ck_assert_int_eq(proto_decode_reply(buf, len, &rep), 0);
 	ck_assert_int_eq(rep.status, -EEXIST);
@@ -160,8 +158,7 @@ START_TEST(test_reply_long_message_cut)
 
 	memset(msg, 'm', sizeof(msg) - 1);
 	msg[sizeof(msg) - 1] = '\0';
-	ck_assert_int_eq(proto_encode_reply(buf, sizeof(buf), -EINVAL, msg,
-					    &len), 0);
+	ck_assert_int_eq(proto_encode_reply(buf, sizeof(buf), -EINVAL, msg, &len), 0);
 	ck_assert_uint_eq(len, PROTO_MAX_REPLY);
 	ck_assert_int_eq(proto_decode_reply(buf, len, &rep), 0);
 	ck_assert_int_eq(rep.status, -EINVAL);
@@ -179,30 +176,29 @@ START_TEST(test_encode_request_rejects)
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
 
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), 0, 0, "a", &len),
-			 -EINVAL);
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), 5, 0, "a", &len),
-			 -EINVAL);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), 0, 0, "a", &len), -EINVAL);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), 5, 0, "a", &len), -EINVAL);
 	/* LIST has no name. */
 	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_LIST, 0, "a", &len),
 			 -EINVAL);
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT,
-					      0, "", &len), -EINVAL);
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT,
-					      0, ".", &len), -EINVAL);
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT,
-					      0, "..", &len), -EINVAL);
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT,
-					      0, "a/b", &len), -EINVAL);
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT,
-					      0, long_name, &len), -ENAMETOOLONG);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT, 0, "", &len),
+			 -EINVAL);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT, 0, ".", &len),
+			 -EINVAL);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT, 0, "..", &len),
+			 -EINVAL);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT, 0, "a/b", &len),
+			 -EINVAL);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT, 0, long_name,
+					      &len),
+			 -ENAMETOOLONG);
 	long_name[256] = '\0';
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT,
-					      0, long_name, &len), -ENAMETOOLONG);
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT,
-					      0, NULL, &len), -EINVAL);
-	ck_assert_int_eq(proto_encode_request(buf, HDR, PROTO_OP_EXPORT, 0, "a",
-					      &len), -ENOBUFS);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT, 0, long_name,
+					      &len),
+			 -ENAMETOOLONG);
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_EXPORT, 0, NULL, &len),
+			 -EINVAL);
+	ck_assert_int_eq(proto_encode_request(buf, HDR, PROTO_OP_EXPORT, 0, "a", &len), -ENOBUFS);
 	/* Nothing was reported as written. */
 	ck_assert_uint_eq(len, 12345);
 }
@@ -212,12 +208,9 @@ START_TEST(test_encode_reply_rejects)
 {
 	size_t len;
 
-	ck_assert_int_eq(proto_encode_reply(buf, sizeof(buf), 1, "x", &len),
-			 -EINVAL);
-	ck_assert_int_eq(proto_encode_reply(buf, sizeof(buf), -5000, "x", &len),
-			 -EINVAL);
-	ck_assert_int_eq(proto_encode_reply(buf, RHDR, -EIO, "x", &len),
-			 -ENOBUFS);
+	ck_assert_int_eq(proto_encode_reply(buf, sizeof(buf), 1, "x", &len), -EINVAL);
+	ck_assert_int_eq(proto_encode_reply(buf, sizeof(buf), -5000, "x", &len), -EINVAL);
+	ck_assert_int_eq(proto_encode_reply(buf, RHDR, -EIO, "x", &len), -ENOBUFS);
 	ck_assert_int_eq(proto_encode_reply(buf, RHDR, -EIO, "", &len), 0);
 }
 END_TEST
@@ -247,8 +240,7 @@ START_TEST(test_decode_long)
 	/* Trailing bytes behind the name. */
 	buf[len] = 'z';
 	ck_assert_int_eq(proto_decode_request(buf, len + 1, &req), -EBADMSG);
-	ck_assert_int_eq(proto_decode_request(buf, PROTO_MAX_REQUEST + 10, &req),
-			 -EBADMSG);
+	ck_assert_int_eq(proto_decode_request(buf, PROTO_MAX_REQUEST + 10, &req), -EBADMSG);
 }
 END_TEST
 
@@ -257,14 +249,13 @@ START_TEST(test_decode_magic)
 	struct proto_request req;
 	size_t len;
 
-	len = raw_request(buf, PROTO_MAGIC ^ 1, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1,
-			  "a", 1);
+	len = raw_request(buf, PROTO_MAGIC ^ 1, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1, "a", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
 	len = raw_request(buf, 0, PROTO_VERSION, PROTO_OP_EXPORT, 0, 1, "a", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
 	/* Byte-swapped magic: a peer of the other endianness. */
-	len = raw_request(buf, __builtin_bswap32(PROTO_MAGIC), PROTO_VERSION,
-			  PROTO_OP_EXPORT, 0, 1, "a", 1);
+	len = raw_request(buf, __builtin_bswap32(PROTO_MAGIC), PROTO_VERSION, PROTO_OP_EXPORT, 0, 1,
+			  "a", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
 }
 END_TEST
@@ -276,10 +267,8 @@ START_TEST(test_decode_version)
 	size_t len;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		len = raw_request(buf, PROTO_MAGIC, bad[i], PROTO_OP_EXPORT, 0, 1,
-				  "a", 1);
-		ck_assert_int_eq(proto_decode_request(buf, len, &req),
-				 -EPROTONOSUPPORT);
+		len = raw_request(buf, PROTO_MAGIC, bad[i], PROTO_OP_EXPORT, 0, 1, "a", 1);
+		ck_assert_int_eq(proto_decode_request(buf, len, &req), -EPROTONOSUPPORT);
 	}
 	/* A future version may lay out its body differently: the version is
 	 * reported even when the lengths do not match ours. */
@@ -296,8 +285,7 @@ START_TEST(test_decode_op)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, bad[i], 0, 1, "a", 1);
-		ck_assert_int_eq(proto_decode_request(buf, len, &req),
-				 -EOPNOTSUPP);
+		ck_assert_int_eq(proto_decode_request(buf, len, &req), -EOPNOTSUPP);
 	}
 }
 END_TEST
@@ -338,8 +326,8 @@ START_TEST(test_list_holders_flag)
 	struct proto_request req;
 	size_t len;
 
-	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_LIST,
-					      PROTO_LIST_HOLDERS, "42", &len),
+	ck_assert_int_eq(proto_encode_request(buf, sizeof(buf), PROTO_OP_LIST, PROTO_LIST_HOLDERS,
+					      "42", &len),
 			 0);
 	ck_assert_uint_eq(len, HDR + 2);
 	memcpy(&hdr, buf, sizeof(hdr));
@@ -387,7 +375,8 @@ END_TEST
 START_TEST(test_decode_bad_name_keeps_op)
 {
 	struct proto_request req;
-	size_t len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 3, "a\nb", 3);
+	size_t len =
+		raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0, 3, "a\nb", 3);
 
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
 	ck_assert_uint_eq(req.op, PROTO_OP_PUBLISH);
@@ -396,14 +385,13 @@ END_TEST
 
 START_TEST(test_decode_name_len_lies)
 {
-	static const uint32_t lies[] = { 0, 1, 5, 7, 255, 256, 0x7fffffff,
-					 0xffffffff, 0xfffffff0 };
+	static const uint32_t lies[] = { 0, 1, 5, 7, 255, 256, 0x7fffffff, 0xffffffff, 0xfffffff0 };
 	struct proto_request req;
 	size_t len;
 
 	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
-		len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0,
-				  lies[i], "abcdef", 6);
+		len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, lies[i],
+				  "abcdef", 6);
 		ck_assert_int_eq(proto_decode_request(buf, len, &req), -EBADMSG);
 	}
 }
@@ -430,20 +418,16 @@ START_TEST(test_decode_bad_names)
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
 	/* An embedded NUL would make the daemon see another name than the
 	 * length says. */
-	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3,
-			  "a\0b", 3);
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 3, "a\0b", 3);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
-	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2,
-			  "a\0", 2);
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 2, "a\0", 2);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -EINVAL);
 
 	/* 256 bytes, lengths consistent: the name's own error. */
 	memset(big, 'n', sizeof(big));
-	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 256,
-			  big, 256);
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 256, big, 256);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), -ENAMETOOLONG);
-	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 255,
-			  big, 255);
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_EXPORT, 0, 255, big, 255);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
 	ck_assert_uint_eq(strlen(req.name), 255);
 }
@@ -455,8 +439,7 @@ START_TEST(test_decode_flags_pass_through)
 	size_t len;
 
 	/* Flags are the daemon's business (it knows which it supports). */
-	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH,
-			  0xdeadbeef, 1, "f", 1);
+	len = raw_request(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_OP_PUBLISH, 0xdeadbeef, 1, "f", 1);
 	ck_assert_int_eq(proto_decode_request(buf, len, &req), 0);
 	ck_assert_uint_eq(req.flags, 0xdeadbeef);
 }
@@ -495,9 +478,8 @@ START_TEST(test_decode_random)
 			ck_assert_uint_eq(strlen(req.name), len - HDR);
 			ck_assert_ptr_null(strchr(req.name, '/'));
 		} else {
-			ck_assert(r == -EBADMSG || r == -EPROTONOSUPPORT ||
-				  r == -EOPNOTSUPP || r == -EINVAL ||
-				  r == -ENAMETOOLONG);
+			ck_assert(r == -EBADMSG || r == -EPROTONOSUPPORT || r == -EOPNOTSUPP ||
+				  r == -EINVAL || r == -ENAMETOOLONG);
 		}
 		if ((iter & 1) && len >= HDR + 1 && len <= PROTO_MAX_REQUEST &&
 		    !(len == HDR + 1 && buf[HDR] == '.') &&
@@ -533,8 +515,7 @@ START_TEST(test_decode_reply_rejects)
 
 	/* Consistent, but over the maximum message size. */
 	memset(msg, 'x', sizeof(msg));
-	len = raw_reply(PROTO_MAGIC, -EIO, PROTO_MSG_MAX + 1, msg,
-			PROTO_MSG_MAX + 1);
+	len = raw_reply(PROTO_MAGIC, -EIO, PROTO_MSG_MAX + 1, msg, PROTO_MSG_MAX + 1);
 	ck_assert_int_eq(proto_decode_reply(buf, len, &rep), -EBADMSG);
 	len = raw_reply(PROTO_MAGIC, -EIO, PROTO_MSG_MAX, msg, PROTO_MSG_MAX);
 	ck_assert_int_eq(proto_decode_reply(buf, len, &rep), 0);

@@ -64,8 +64,7 @@ START_TEST(refused_charge_leaves_nothing)
 	ck_assert_int_eq(quota_grow(&b, 512 << 10, "b"), 0);
 	ck_assert_uint_eq(usage(1000).bytes, 1 << 20);
 	ck_assert_int_eq(quota_add(&c, 1000, 0, "c"), 0);
-	ck_assert_int_eq(quota_add(&(struct quota_ref){ 0 }, 1000, 0, "d"),
-			 -EDQUOT);
+	ck_assert_int_eq(quota_add(&(struct quota_ref){ 0 }, 1000, 0, "d"), -EDQUOT);
 	ck_assert_uint_eq(usage(1000).buffers, 3);
 	/* Another user is not affected. */
 	ck_assert_uint_eq(usage(1001).bytes, 0);
@@ -103,8 +102,7 @@ START_TEST(root_has_its_own_limits)
 	/* max_bytes_root = 0: no byte limit; max_buffers_root = 2. */
 	ck_assert_int_eq(quota_add(&a, 0, UINT64_MAX / 2, "a"), 0);
 	ck_assert_int_eq(quota_add(&b, 0, UINT64_MAX / 4, "b"), 0);
-	ck_assert_int_eq(quota_add(&(struct quota_ref){ 0 }, 0, 0, "c"),
-			 -EDQUOT);
+	ck_assert_int_eq(quota_add(&(struct quota_ref){ 0 }, 0, 0, "c"), -EDQUOT);
 	quota_drop(&a);
 	quota_drop(&b);
 	ck_assert_uint_eq(usage(0).buffers, 0);
@@ -126,8 +124,7 @@ START_TEST(entries_charge_and_give_back)
 	{
 		struct entry *f;
 
-		ck_assert_int_eq(
-			entry_create("q2", 1000, 1000, 0600, be, &st, &f), 0);
+		ck_assert_int_eq(entry_create("q2", 1000, 1000, 0600, be, &st, &f), 0);
 		ck_assert_int_eq(entry_allocate(f, 4096), -EDQUOT);
 		ck_assert_ptr_null(f->buf);
 		ck_assert_uint_eq(usage(1000).bytes, 1 << 20);

@@ -76,8 +76,8 @@ static size_t sys_window = SYS_SIZE;
  * narrower than the widest that would fit (still aligned, still once). */
 static bool check_widest = true;
 
-void dmabuf_io_trace(enum dmabuf_io_dir dir, const volatile void *addr,
-		     unsigned int width, void *val)
+void dmabuf_io_trace(enum dmabuf_io_dir dir, const volatile void *addr, unsigned int width,
+		     void *val)
 {
 	uintptr_t a = (uintptr_t)addr;
 
@@ -146,8 +146,8 @@ static unsigned int widest(uintptr_t a, uintptr_t end)
  * of the widest width that fits; 16-byte streaming loads allowed when
  * stream16 is set, and then counted into *n16. Events [from, to).
  */
-static bool check_range(size_t from, size_t to, enum dmabuf_io_dir dir,
-			uintptr_t lo, size_t len, bool stream16, size_t *n16)
+static bool check_range(size_t from, size_t to, enum dmabuf_io_dir dir, uintptr_t lo, size_t len,
+			bool stream16, size_t *n16)
 {
 	uintptr_t hi = lo + len;
 	size_t i;
@@ -162,34 +162,34 @@ static bool check_range(size_t from, size_t to, enum dmabuf_io_dir dir,
 			continue;
 		if (e->dir != dir)
 			return flunk("event %zu: a %s in a %s range", i,
-				    e->dir == DMABUF_IO_READ ? "read" : "write",
-				    dir == DMABUF_IO_READ ? "read" : "write");
+				     e->dir == DMABUF_IO_READ ? "read" : "write",
+				     dir == DMABUF_IO_READ ? "read" : "write");
 		if (e->addr < lo || e->addr + e->width > hi)
 			return flunk("event %zu: %u bytes at range+%td, outside [0, %zu)", i,
-				    e->width, (ptrdiff_t)(e->addr - lo), len);
+				     e->width, (ptrdiff_t)(e->addr - lo), len);
 		if (e->width == 16) {
 			if (!stream16)
 				return flunk("event %zu: 16-byte access off the streaming path", i);
 			if (e->addr % 16 || e->val % 16)
 				return flunk("event %zu: streaming load not 16-byte aligned "
-					    "(io %% 16 = %zu, sys %% 16 = %zu)", i,
-					    (size_t)(e->addr % 16), (size_t)(e->val % 16));
+					     "(io %% 16 = %zu, sys %% 16 = %zu)",
+					     i, (size_t)(e->addr % 16), (size_t)(e->val % 16));
 			(*n16)++;
 		} else {
 			if (e->width != 1 && e->width != 2 && e->width != 4 && e->width != 8)
 				return flunk("event %zu: width %u", i, e->width);
 			if (e->addr % e->width)
 				return flunk("event %zu: %u-byte access at range+%td, unaligned", i,
-					    e->width, (ptrdiff_t)(e->addr - lo));
+					     e->width, (ptrdiff_t)(e->addr - lo));
 			if (check_widest && e->width != widest(e->addr, hi))
 				return flunk("event %zu: %u-byte access at range+%td where %u fits",
-					    i, e->width, (ptrdiff_t)(e->addr - lo),
-					    widest(e->addr, hi));
+					     i, e->width, (ptrdiff_t)(e->addr - lo),
+					     widest(e->addr, hi));
 		}
 		for (unsigned int b = 0; b < e->width; b++)
 			if (cover[e->addr - (uintptr_t)io_mem + b]++)
 				return flunk("event %zu: byte range+%td accessed twice", i,
-					    (ptrdiff_t)(e->addr + b - lo));
+					     (ptrdiff_t)(e->addr + b - lo));
 	}
 	for (size_t b = 0; b < len; b++)
 		if (cover[lo - (uintptr_t)io_mem + b] != 1)
@@ -207,14 +207,13 @@ static bool check_trace_basics(size_t len, enum dmabuf_io_dir fence)
 		return n_events ? flunk("len 0 made %zu accesses", n_events) : true;
 	if (!n_events || events[n_events - 1].dir != fence)
 		return flunk("the call does not end with a %s fence",
-			    fence == DMABUF_IO_FENCE_READ ? "read" : "write");
+			     fence == DMABUF_IO_FENCE_READ ? "read" : "write");
 	return true;
 }
 
 /* bytes [lo, lo + len) of mem equal want, the rest equal ref */
-static bool check_bytes(const char *what, const unsigned char *mem,
-			const unsigned char *ref, size_t size, size_t lo, size_t len,
-			const unsigned char *want, int fill)
+static bool check_bytes(const char *what, const unsigned char *mem, const unsigned char *ref,
+			size_t size, size_t lo, size_t len, const unsigned char *want, int fill)
 {
 	for (size_t i = 0; i < size; i++) {
 		unsigned char exp;
@@ -225,7 +224,7 @@ static bool check_bytes(const char *what, const unsigned char *mem,
 			exp = ref[i];
 		if (mem[i] != exp)
 			return flunk("%s byte %td (range+%td): 0x%02x, expected 0x%02x", what,
-				    (ptrdiff_t)i, (ptrdiff_t)(i - lo), mem[i], exp);
+				     (ptrdiff_t)i, (ptrdiff_t)(i - lo), mem[i], exp);
 	}
 	return true;
 }
@@ -245,7 +244,11 @@ static size_t expected_stream16(uintptr_t io, uintptr_t sys, size_t len, bool st
 
 /* ------------------------------------------------------------ one call */
 
-enum op { OP_FROMIO, OP_TOIO, OP_MEMSET };
+enum op {
+	OP_FROMIO,
+	OP_TOIO,
+	OP_MEMSET
+};
 
 static bool run_one(enum op op, size_t off, size_t len, size_t sys_off, bool streaming)
 {
@@ -263,8 +266,8 @@ static bool run_one(enum op op, size_t off, size_t len, size_t sys_off, bool str
 			return false;
 		if (n16 != expected_stream16((uintptr_t)io, (uintptr_t)sys, len, streaming))
 			return flunk("%zu streaming loads, expected %zu", n16,
-				    expected_stream16((uintptr_t)io, (uintptr_t)sys, len,
-						      streaming));
+				     expected_stream16((uintptr_t)io, (uintptr_t)sys, len,
+						       streaming));
 		return check_bytes("sys", sys_mem, sys_ref, sys_window, SYS_BASE + sys_off, len,
 				   io_ref + IO_BASE + off, 0) &&
 		       check_bytes("io", io_mem, io_ref, io_window, 0, 0, NULL, 0);
@@ -298,7 +301,8 @@ static void sweep(enum op op, bool streaming, size_t sys_offs)
 					ck_abort_msg("%s(io off %zu, sys off %zu, len %zu, "
 						     "streaming %s): %s",
 						     op == OP_FROMIO ? "fromio" :
-						     op == OP_TOIO ? "toio" : "memset_io",
+						     op == OP_TOIO   ? "toio" :
+								       "memset_io",
 						     off, sys_off, len, streaming ? "on" : "off",
 						     failmsg);
 }
@@ -369,17 +373,33 @@ static bool run_fixed(unsigned int width, size_t off, bool write)
 	memcpy(&val, sys_ref, 8); /* a value with all bytes different */
 	if (write) {
 		switch (width) {
-		case 1: dmabuf_writeb(io, (uint8_t)val); break;
-		case 2: dmabuf_writew(io, (uint16_t)val); break;
-		case 4: dmabuf_writel(io, (uint32_t)val); break;
-		case 8: dmabuf_writeq(io, val); break;
+		case 1:
+			dmabuf_writeb(io, (uint8_t)val);
+			break;
+		case 2:
+			dmabuf_writew(io, (uint16_t)val);
+			break;
+		case 4:
+			dmabuf_writel(io, (uint32_t)val);
+			break;
+		case 8:
+			dmabuf_writeq(io, val);
+			break;
 		}
 	} else {
 		switch (width) {
-		case 1: got = dmabuf_readb(io); break;
-		case 2: got = dmabuf_readw(io); break;
-		case 4: got = dmabuf_readl(io); break;
-		case 8: got = dmabuf_readq(io); break;
+		case 1:
+			got = dmabuf_readb(io);
+			break;
+		case 2:
+			got = dmabuf_readw(io);
+			break;
+		case 4:
+			got = dmabuf_readl(io);
+			break;
+		case 8:
+			got = dmabuf_readq(io);
+			break;
 		}
 	}
 	if (!check_trace_basics(width, write ? DMABUF_IO_FENCE_WRITE : DMABUF_IO_FENCE_READ) ||
@@ -396,14 +416,13 @@ static bool run_fixed(unsigned int width, size_t off, bool write)
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 		memmove(bytes, bytes + 8 - width, width);
 #endif
-		return check_bytes("io", io_mem, io_ref, io_window, IO_BASE + off, width,
-				   bytes, 0);
+		return check_bytes("io", io_mem, io_ref, io_window, IO_BASE + off, width, bytes, 0);
 	}
 	memcpy((unsigned char *)&want + (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 8 - width : 0),
 	       io_ref + IO_BASE + off, width);
 	if (got != want)
 		return flunk("read 0x%llx, expected 0x%llx", (unsigned long long)got,
-			    (unsigned long long)want);
+			     (unsigned long long)want);
 	return check_bytes("io", io_mem, io_ref, io_window, 0, 0, NULL, 0);
 }
 
@@ -475,13 +494,13 @@ static bool run_copy_io_io(size_t src_off, size_t dst_off, size_t len, bool stre
 					read_hi = end;
 				if (read_hi > written + 4096)
 					return flunk("read %zu bytes ahead of the writes",
-						    (size_t)(read_hi - written));
+						     (size_t)(read_hi - written));
 			} else if (e->dir == DMABUF_IO_WRITE) {
 				uintptr_t end = e->addr + e->width - (uintptr_t)dst;
 
 				if (end > read_hi)
 					return flunk("wrote dst+%zu before reading it",
-						    (size_t)end);
+						     (size_t)end);
 				if (end > written)
 					written = end;
 			}
@@ -493,8 +512,8 @@ static bool run_copy_io_io(size_t src_off, size_t dst_off, size_t len, bool stre
 
 START_TEST(test_copy_io_to_io)
 {
-	static const size_t lens[] = { 0, 1, 7, 8, 15, 16, 17, 63, 64, 100, 4079, 4080,
-				       4095, 4096, 4097, 8192, 9001 };
+	static const size_t lens[] = { 0,   1,	  7,	8,    15,   16,	  17,	63,  64,
+				       100, 4079, 4080, 4095, 4096, 4097, 8192, 9001 };
 	bool streaming = _i;
 
 	dmabuf_io_set_streaming_load(streaming);
@@ -503,8 +522,8 @@ START_TEST(test_copy_io_to_io)
 			for (size_t dof = 0; dof < 32; dof += (lens[l] > 200 ? 5 : 1))
 				if (!run_copy_io_io(so, dof, lens[l], streaming))
 					ck_abort_msg("copy len %zu src off %zu dst off %zu "
-						     "streaming %d: %s", lens[l], so, dof,
-						     streaming, failmsg);
+						     "streaming %d: %s",
+						     lens[l], so, dof, streaming, failmsg);
 }
 END_TEST
 
@@ -560,20 +579,18 @@ struct rec {
 
 static bool verb_range(size_t off, size_t len, enum dmabuf_io_dir dir)
 {
-	if (!check_trace_basics(len, dir == DMABUF_IO_READ ? DMABUF_IO_FENCE_READ
-							     : DMABUF_IO_FENCE_WRITE))
+	if (!check_trace_basics(len, dir == DMABUF_IO_READ ? DMABUF_IO_FENCE_READ :
+							     DMABUF_IO_FENCE_WRITE))
 		return false;
-	return check_range(0, n_events, dir, (uintptr_t)io_mem + IO_BASE + off, len, false,
-			   NULL);
+	return check_range(0, n_events, dir, (uintptr_t)io_mem + IO_BASE + off, len, false, NULL);
 }
 
-#define VERB(expr, off, len, dir, what)                                         \
-	do {                                                                    \
-		reset();                                                        \
-		expr;                                                           \
-		if (!verb_range((off), (len), (dir)))                           \
-			ck_abort_msg("%s at offset %zu: %s", (what), (size_t)(off), \
-				     failmsg);                                  \
+#define VERB(expr, off, len, dir, what)                                                       \
+	do {                                                                                  \
+		reset();                                                                      \
+		expr;                                                                         \
+		if (!verb_range((off), (len), (dir)))                                         \
+			ck_abort_msg("%s at offset %zu: %s", (what), (size_t)(off), failmsg); \
 	} while (0)
 
 START_TEST(test_map_verbs)
@@ -602,10 +619,10 @@ START_TEST(test_map_verbs)
 		     off + offsetof(struct rec, b), 1, R, "rd_field(b)");
 		VERB(sink += dmabuf_map_rd_field(&m, off, struct rec, d),
 		     off + offsetof(struct rec, d), 8, R, "rd_field(d)");
-		VERB(dmabuf_map_wr_field(&m, off, struct rec, a, 6),
-		     off + offsetof(struct rec, a), 2, W, "wr_field(a)");
-		VERB(dmabuf_map_wr_field(&m, off, struct rec, c, 7),
-		     off + offsetof(struct rec, c), 4, W, "wr_field(c)");
+		VERB(dmabuf_map_wr_field(&m, off, struct rec, a, 6), off + offsetof(struct rec, a),
+		     2, W, "wr_field(a)");
+		VERB(dmabuf_map_wr_field(&m, off, struct rec, c, 7), off + offsetof(struct rec, c),
+		     4, W, "wr_field(c)");
 		VERB(dmabuf_map_memcpy_from(tmp, &m, off, 37), off, 37, R, "memcpy_from");
 		VERB(dmabuf_map_memcpy_to(&m, off, tmp, 37), off, 37, W, "memcpy_to");
 		VERB(dmabuf_map_memset(&m, off, 9, 37), off, 37, W, "memset");

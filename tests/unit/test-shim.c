@@ -54,8 +54,8 @@ static void first_difference(size_t window, size_t lo, size_t len, const char *w
 	for (size_t i = 0; i < window; i++)
 		if (dst_buf[i] != exp_buf[i])
 			ck_abort_msg("%s (dst offset %zu, len %zu): byte %zu (dst%+td) is 0x%02x, "
-				     "expected 0x%02x", what, lo, len, i, (ptrdiff_t)(i - lo),
-				     dst_buf[i], exp_buf[i]);
+				     "expected 0x%02x",
+				     what, lo, len, i, (ptrdiff_t)(i - lo), dst_buf[i], exp_buf[i]);
 }
 
 static void set_streaming(bool on)
@@ -203,8 +203,7 @@ START_TEST(test_streaming_availability)
 {
 #if defined(__x86_64__)
 	__builtin_cpu_init();
-	ck_assert(dmabuf_io_streaming_load_available() ==
-		  !!__builtin_cpu_supports("sse4.1"));
+	ck_assert(dmabuf_io_streaming_load_available() == !!__builtin_cpu_supports("sse4.1"));
 #else
 	ck_assert(!dmabuf_io_streaming_load_available());
 #endif

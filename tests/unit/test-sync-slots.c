@@ -37,8 +37,7 @@ bool fuse_req_is_uring(fuse_req_t req)
 }
 
 /* An invalidation waiting for dirty pages whose WRITEs do not come. */
-int fuse_lowlevel_notify_inval_inode(struct fuse_session *se, fuse_ino_t ino, off_t off,
-				     off_t len)
+int fuse_lowlevel_notify_inval_inode(struct fuse_session *se, fuse_ino_t ino, off_t off, off_t len)
 {
 	(void)se, (void)ino, (void)off, (void)len;
 	pthread_mutex_lock(&lock);

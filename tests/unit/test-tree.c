@@ -205,8 +205,8 @@ START_TEST(conn_drop_unlinks_only_its_transients)
 	for (int i = 0; i < 4; i++) {
 		struct buffer *buf = memfd_buffer(4096);
 
-		ck_assert_int_eq(tree_publish(buf, names[i], 1000, 1000, -1, conns[i],
-					      ORIGIN_PUBLISHED), 0);
+		ck_assert_int_eq(
+			tree_publish(buf, names[i], 1000, 1000, -1, conns[i], ORIGIN_PUBLISHED), 0);
 		buffer_unref(buf);
 		ck_assert_int_eq(entry_lookup(names[i], &st, NULL), 0);
 		inos[i] = st.st_ino;

@@ -165,8 +165,9 @@ START_TEST(test_meminfo_field)
 	ck_assert_uint_eq(v, 12 * 1024);
 	ck_assert_int_eq(meminfo_field("MemAvailable: -1 kB\n", "MemAvailable", &v), -EINVAL);
 	ck_assert_int_eq(meminfo_field("MemAvailable: 1 MB\n", "MemAvailable", &v), -EINVAL);
-	ck_assert_int_eq(meminfo_field("MemAvailable: 18446744073709551615 kB\n",
-				       "MemAvailable", &v), -ERANGE);
+	ck_assert_int_eq(meminfo_field("MemAvailable: 18446744073709551615 kB\n", "MemAvailable",
+				       &v),
+			 -ERANGE);
 	ck_assert_int_eq(meminfo_field("", "MemAvailable", &v), -ENOENT);
 	/* The machine's own */
 	ck_assert_int_eq(mem_available(&v), 0);

@@ -27,9 +27,9 @@ static inline int testsuite_run(const testsuite_fn *suites, size_t n)
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-#define TESTSUITE_MAIN(...)                                                      \
-	int main(void)                                                           \
-	{                                                                        \
-		static const testsuite_fn suites[] = { __VA_ARGS__ };            \
+#define TESTSUITE_MAIN(...)                                                       \
+	int main(void)                                                            \
+	{                                                                         \
+		static const testsuite_fn suites[] = { __VA_ARGS__ };             \
 		return testsuite_run(suites, sizeof(suites) / sizeof(suites[0])); \
 	}

@@ -28,7 +28,7 @@ static int header_int(FILE *f)
 	do
 		v = v * 10 + (c - '0');
 	while ((c = fgetc(f)) >= '0' && c <= '9');
-	return v;	/* the one whitespace after maxval is consumed here */
+	return v; /* the one whitespace after maxval is consumed here */
 }
 
 int main(int argc, char **argv)

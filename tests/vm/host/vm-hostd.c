@@ -77,7 +77,7 @@ static int qmp_line(char *buf, size_t len, int timeout_ms)
 
 		if (poll(&p, 1, timeout_ms) <= 0)
 			return -ETIMEDOUT;
-		n = read(qmp_fd, buf + have, 1);	/* small, rare: no buffering */
+		n = read(qmp_fd, buf + have, 1); /* small, rare: no buffering */
 		if (n <= 0)
 			return n < 0 ? -errno : -ECONNRESET;
 		if (buf[have] == '\n') {
@@ -169,8 +169,10 @@ static void write_file(const char *tag, const char *ext, const char *text)
 
 static int valid_tag(const char *t)
 {
-	return *t && strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			       "0123456789_.-") == strlen(t) && t[0] != '.';
+	return *t &&
+	       strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789_.-") == strlen(t) &&
+	       t[0] != '.';
 }
 
 static void screendump(const char *tag, char *err, size_t errlen)
@@ -186,8 +188,7 @@ static void screendump(const char *tag, char *err, size_t errlen)
 		return;
 	/* outdir is an absolute path run.sh made: no quotes to escape. */
 	snprintf(cmd, sizeof(cmd),
-		 "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"}}\n",
-		 file);
+		 "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"}}\n", file);
 	r = qmp_command(cmd, err, errlen);
 	if (r < 0) {
 		if (r != -EIO)
@@ -259,7 +260,8 @@ int main(int argc, char **argv)
 	int log = -1;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: vm-hostd SERIAL_LOG QMP_SOCKET ACK_SOCKET OUTDIR [QEMU_PID]\n");
+		fprintf(stderr,
+			"usage: vm-hostd SERIAL_LOG QMP_SOCKET ACK_SOCKET OUTDIR [QEMU_PID]\n");
 		return 2;
 	}
 	qmp_path = argv[2];

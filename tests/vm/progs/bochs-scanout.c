@@ -57,8 +57,8 @@ static void expect_xattr(const char *path, const char *key, const char *want)
 	vm_log("%s: user.dmabuf.%s = %s", path, key, val);
 }
 
-static void compare_image(const uint8_t *got, uint32_t w, uint32_t h, uint32_t pitch,
-			  uint32_t seed, const char *what)
+static void compare_image(const uint8_t *got, uint32_t w, uint32_t h, uint32_t pitch, uint32_t seed,
+			  const char *what)
 {
 	for (uint32_t y = 0; y < h; y++)
 		for (uint32_t x = 0; x < w; x++) {
@@ -94,8 +94,7 @@ static void write_file(const char *path, const uint8_t *src, size_t size)
 
 	if (fd < 0)
 		vm_fail("open %s: %s", path, strerror(errno));
-	vm_pwrite_chunks(fd, path, src, size, chunks,
-			 sizeof(chunks) / sizeof(chunks[0]));
+	vm_pwrite_chunks(fd, path, src, size, chunks, sizeof(chunks) / sizeof(chunks[0]));
 	if (close(fd) < 0)
 		vm_fail("close %s: %s", path, strerror(errno));
 }
@@ -103,8 +102,8 @@ static void write_file(const char *path, const uint8_t *src, size_t size)
 /* The scanout buffer exported with PRIME and published (transient) as
  * name; fpath gets its file, which must have size bytes or more. Returns
  * the file's size. */
-static off_t publish(int card, uint32_t handle, const char *name, size_t size,
-		     char *fpath, size_t len)
+static off_t publish(int card, uint32_t handle, const char *name, size_t size, char *fpath,
+		     size_t len)
 {
 	const char *mnt = getenv("DMABUFFS_MOUNT");
 	struct stat st;
@@ -114,15 +113,14 @@ static off_t publish(int card, uint32_t handle, const char *name, size_t size,
 		vm_fail("PRIME export of the scanout buffer: %s", strerror(errno));
 	r = dmabuffs_publish(dbuf, name, DMABUFFS_PUBLISH_TRANSIENT);
 	if (r < 0)
-		vm_fail("dmabuffs_publish(%s): %s (%s)", name, strerror(-r),
-			dmabuffs_last_error());
+		vm_fail("dmabuffs_publish(%s): %s (%s)", name, strerror(-r), dmabuffs_last_error());
 	close(dbuf);
 	snprintf(fpath, len, "%s/%s", mnt ? mnt : "/run/dmabuf", name);
 	if (stat(fpath, &st) < 0)
 		vm_fail("stat %s: %s", fpath, strerror(errno));
 	if ((size_t)st.st_size < size)
-		vm_fail("%s has %lld bytes, the scanout buffer %zu", fpath,
-			(long long)st.st_size, size);
+		vm_fail("%s has %lld bytes, the scanout buffer %zu", fpath, (long long)st.st_size,
+			size);
 	return st.st_size;
 }
 
@@ -147,8 +145,8 @@ static long find_in_vram(int card, const volatile uint32_t *px, size_t size)
 
 	if (fstat(card, &st) < 0)
 		return -1;
-	snprintf(res, sizeof(res), "/sys/dev/char/%u:%u/device/resource0",
-		 major(st.st_rdev), minor(st.st_rdev));
+	snprintf(res, sizeof(res), "/sys/dev/char/%u:%u/device/resource0", major(st.st_rdev),
+		 minor(st.st_rdev));
 	fd = open(res, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		vm_log("%s: %s", res, strerror(errno));
@@ -200,8 +198,8 @@ static void hold(int card, uint32_t handle, const volatile uint32_t *px, size_t 
 	if (off < 0)
 		vm_fail("hold %s: the buffer's %zu bytes are nowhere in VRAM (resource0)", name,
 			size);
-	printf("hold-vram name=%s offset=%#lx bytes=%zu: the buffer's contents are in VRAM\n",
-	       name, off, size);
+	printf("hold-vram name=%s offset=%#lx bytes=%zu: the buffer's contents are in VRAM\n", name,
+	       off, size);
 }
 #endif
 
@@ -299,7 +297,8 @@ int main(int argc, char **argv)
 	 * The VRAM-helper bochs of 6.12 scans out the buffer itself and has
 	 * no dirty hook (ENOSYS): nothing to do there. */
 	r = drmModeDirtyFB(card, fb, NULL, 0);
-	vm_log("drmModeDirtyFB: %s", r ? strerror(r < -1 ? -r : errno) : "ok (the driver copies to VRAM)");
+	vm_log("drmModeDirtyFB: %s",
+	       r ? strerror(r < -1 ? -r : errno) : "ok (the driver copies to VRAM)");
 
 	/* The host's look first: its verdict does not depend on whether the
 	 * guest's own check below passes, so both can fail on their own. */
@@ -312,8 +311,8 @@ int main(int argc, char **argv)
 	vm_log("host took screendump %s", tag);
 
 	off = vm_check_vram(card, cd.width, cd.height, cd.pitch, seed);
-	vm_log("pattern found in VRAM at offset %#lx (%ld bytes), all %u rows match",
-	       off, off, cd.height);
+	vm_log("pattern found in VRAM at offset %#lx (%ld bytes), all %u rows match", off, off,
+	       cd.height);
 
 #ifdef HAVE_DMABUFFS_PUBLISH
 	if (publish_name) {
@@ -325,7 +324,8 @@ int main(int argc, char **argv)
 				if ((px[(size_t)y * (cd.pitch / 4) + x] & 0xffffff) !=
 				    vm_pattern(x, y, seed))
 					vm_fail("the program's mapping at (%u,%u) does not "
-						"show the pattern written through the file", x, y);
+						"show the pattern written through the file",
+						x, y);
 		memset(img, 0, size);
 		read_file(fpath, img, size);
 		compare_image(img, cd.width, cd.height, cd.pitch, seed,

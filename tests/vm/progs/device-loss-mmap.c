@@ -60,8 +60,7 @@ static void fill_file(const char *path, size_t size, uint32_t salt)
 	free(p);
 }
 
-static void check_file(const char *path, size_t size, uint32_t salt,
-		       const char *what)
+static void check_file(const char *path, size_t size, uint32_t salt, const char *what)
 {
 	uint8_t *p = malloc(size);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -146,8 +145,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	vm_unplug_args(argc, argv, "device-loss-mmap", &u);
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		vm_fail("mmap: %s", strerror(errno));
 
@@ -162,8 +160,8 @@ int main(int argc, char **argv)
 	if (pid == 0)
 		reader(fd, u.size);
 	if (wait_passes(pid, 2, &status, "before the removal"))
-		vm_fail("the reader exited before the removal (status 0x%x, byte %zu)",
-			status, sh->bad_at);
+		vm_fail("the reader exited before the removal (status 0x%x, byte %zu)", status,
+			sh->bad_at);
 	vm_log("%lu passes over the mapping before the removal", sh->passes);
 
 	/* removed_time is read once the reader has exited. */
@@ -178,16 +176,15 @@ int main(int argc, char **argv)
 			vm_fail("the reader did not stop");
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SIGBUS)
-		vm_log("the reader got SIGBUS at byte %zu after %lu passes",
-		       sh->bad_at, sh->passes);
+		vm_log("the reader got SIGBUS at byte %zu after %lu passes", sh->bad_at,
+		       sh->passes);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_MISMATCH)
 		vm_fail("the mapping read a byte that is not the last contents (byte %zu is "
 			"0x%02x, was 0x%02x), %.2f s after the removal, after %lu passes",
 			sh->bad_at, sh->bad_val, vm_byte(sh->bad_at, SALT),
 			sh->bad_time - sh->removed_time, sh->passes);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		vm_log("the reader kept reading the last contents (%lu passes in all)",
-		       sh->passes);
+		vm_log("the reader kept reading the last contents (%lu passes in all)", sh->passes);
 	else
 		vm_fail("the reader ended with status 0x%x", status);
 	close(fd);
@@ -195,8 +192,7 @@ int main(int argc, char **argv)
 	/* The rest of the daemon does not care. */
 	check_file(u.other, u.osize, 0x22, "the other buffer after the removal");
 	fill_file(u.other, u.osize, 0x44);
-	check_file(u.other, u.osize, 0x44,
-		   "the other buffer, rewritten after the removal");
+	check_file(u.other, u.osize, 0x44, "the other buffer, rewritten after the removal");
 	vm_log("%s still reads and writes", u.other);
 	return 0;
 }

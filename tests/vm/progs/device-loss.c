@@ -120,7 +120,8 @@ static void check_gone_read(int fd, size_t size, uint32_t last, const char *what
 		 * the kernel broke it. */
 		d = direct_read_errno(size);
 		vm_fail("%s: EIO, expected ENODEV or the last contents; an O_DIRECT read "
-			"%s%s%s", what, d ? "fails with " : "succeeds", d ? strerror(-d) : "",
+			"%s%s%s",
+			what, d ? "fails with " : "succeeds", d ? strerror(-d) : "",
 			d == -ENODEV ? ": the page cache turned the daemon's ENODEV into EIO" : "");
 	} else if (r < 0) {
 		vm_fail("%s: %s, expected ENODEV or the last contents", what, strerror(-r));
@@ -176,8 +177,7 @@ int main(int argc, char **argv)
 	fresh = open(file, O_RDONLY | O_CLOEXEC);
 	if (fresh < 0 && errno != ENODEV && errno != ENOENT)
 		vm_fail("open %s once the daemon knows: %s", file, strerror(errno));
-	vm_log("open of %s once the daemon knows: %s", file,
-	       fresh < 0 ? strerror(errno) : "ok");
+	vm_log("open of %s once the daemon knows: %s", file, fresh < 0 ? strerror(errno) : "ok");
 	check_gone_read(held, u.size, 0x10, "once the daemon knows, the open fd");
 	if (fresh >= 0) {
 		check_gone_read(fresh, u.size, 0x10, "once the daemon knows, a fresh open");

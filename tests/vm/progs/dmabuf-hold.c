@@ -39,11 +39,10 @@
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: dmabuf-hold [as UID] hold udmabuf|heap SIZE SALT\n"
-		"       dmabuf-hold [as UID] verify|write FILE SALT\n"
-		"       dmabuf-hold [as UID] open FILE r|w\n"
-		"       dmabuf-hold as UID exec CMD ARGS...\n");
+	fprintf(stderr, "usage: dmabuf-hold [as UID] hold udmabuf|heap SIZE SALT\n"
+			"       dmabuf-hold [as UID] verify|write FILE SALT\n"
+			"       dmabuf-hold [as UID] open FILE r|w\n"
+			"       dmabuf-hold as UID exec CMD ARGS...\n");
 	return 2;
 }
 
@@ -159,15 +158,18 @@ static int hold(const char *kind, size_t size, uint32_t salt, long as_uid)
 			continue;
 		}
 		if (!strcmp(cmd, "check")) {
-			vm_sync_or_die(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, "the held dma-buf");
+			vm_sync_or_die(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ,
+				       "the held dma-buf");
 			first = mismatch(m, size, s, &bad);
-			vm_sync_or_die(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ, "the held dma-buf");
+			vm_sync_or_die(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ,
+				       "the held dma-buf");
 			if (first < 0)
 				printf("%lu ok check %u\n", seq, s);
 			else
 				printf("%lu bad check %u: %zu of %zu bytes differ, first at %ld: "
-				       "%#x, expected %#x\n", seq, s, bad, size, first,
-				       m[first], vm_byte((size_t)first, s));
+				       "%#x, expected %#x\n",
+				       seq, s, bad, size, first, m[first],
+				       vm_byte((size_t)first, s));
 		} else if (!strcmp(cmd, "fill")) {
 			fill(buf, m, size, s);
 			printf("%lu ok fill %u\n", seq, s);
@@ -208,8 +210,8 @@ static int verify(const char *file, uint32_t salt)
 	first = mismatch(p, size, salt, &bad);
 	if (first >= 0)
 		vm_fail("%s: %zu of %zu bytes differ from pattern %u, first at %ld: %#x, "
-			"expected %#x", file, bad, size, salt, first, p[first],
-			vm_byte((size_t)first, salt));
+			"expected %#x",
+			file, bad, size, salt, first, p[first], vm_byte((size_t)first, salt));
 	vm_log("%s: %zu bytes hold pattern %u", file, size, salt);
 	return 0;
 }

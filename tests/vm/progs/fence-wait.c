@@ -124,8 +124,8 @@ static void signal_fence(struct fence *f)
 			strerror(errno));
 	if (age > SAFE_MS)
 		vm_fail("the %s fence lived %.0f ms, too close to vgem's own %d ms "
-			"timeout: the results are not trustworthy", f->what, age,
-			VGEM_AUTOSIGNAL_MS);
+			"timeout: the results are not trustworthy",
+			f->what, age, VGEM_AUTOSIGNAL_MS);
 }
 
 /* The dma-buf's own view: is it readable (no unsignalled write fence)? */
@@ -139,8 +139,8 @@ static int readable_now(void)
 }
 
 struct attempt {
-	int flags;		/* for open(); O_WRONLY: the attempt writes */
-	bool set_nonblock;	/* fcntl(F_SETFL, O_NONBLOCK) after open */
+	int flags;	   /* for open(); O_WRONLY: the attempt writes */
+	bool set_nonblock; /* fcntl(F_SETFL, O_NONBLOCK) after open */
 	size_t len;
 	/* results */
 	ssize_t n;
@@ -190,9 +190,10 @@ static void note(const struct attempt *a)
 	const char *key = (a->flags & O_ACCMODE) == O_WRONLY ?
 				  (a->flags & O_NONBLOCK ? "write-nonblock" : "write") :
 			  a->set_nonblock ? "fcntl-nonblock" :
-			  (a->flags & O_NONBLOCK) ? (a->flags & O_DIRECT ? "direct-nonblock" :
-									  "nonblock") :
-			  (a->flags & O_DIRECT) ? "direct" : "pagecache";
+			  (a->flags & O_NONBLOCK) ?
+					    (a->flags & O_DIRECT ? "direct-nonblock" : "nonblock") :
+			  (a->flags & O_DIRECT) ? "direct" :
+						  "pagecache";
 
 	snprintf(summary + used, sizeof(summary) - used, " %s=%s/%.0fms", key,
 		 a->n < 0 ? errname(a->err) : "data", a->ms);
@@ -204,7 +205,8 @@ static const char *describe(const struct attempt *a)
 
 	snprintf(s, sizeof(s), "%s%s %s", a->flags & O_DIRECT ? "O_DIRECT " : "",
 		 a->flags & O_NONBLOCK ? "O_NONBLOCK" :
-		 a->set_nonblock ? "fcntl(O_NONBLOCK)" : "blocking",
+		 a->set_nonblock       ? "fcntl(O_NONBLOCK)" :
+					 "blocking",
 		 (a->flags & O_ACCMODE) == O_WRONLY ? "write" : "read");
 	return s;
 }
@@ -226,14 +228,15 @@ static void expect_fail(struct attempt *a, int err, double lo, double hi)
 	note(a);
 	if (a->n >= 0)
 		vm_fail("%s returned %zd bytes while a fence was pending "
-			"(expected %s)", describe(a), a->n, errname(err));
+			"(expected %s)",
+			describe(a), a->n, errname(err));
 	if (a->err != err)
-		vm_fail("%s with a fence pending: %s after %.0f ms, expected %s",
-			describe(a), errname(a->err), a->ms, errname(err));
+		vm_fail("%s with a fence pending: %s after %.0f ms, expected %s", describe(a),
+			errname(a->err), a->ms, errname(err));
 	if (a->ms < lo || a->ms > hi)
 		vm_fail("%s failed with %s after %.0f ms, expected between %.0f and "
-			"%.0f ms (fence_timeout=%ld)", describe(a), errname(a->err), a->ms,
-			lo, hi, timeout_ms);
+			"%.0f ms (fence_timeout=%ld)",
+			describe(a), errname(a->err), a->ms, lo, hi, timeout_ms);
 }
 
 /* A read that must return the whole pattern. */
@@ -271,7 +274,8 @@ int main(int argc, char **argv)
 	timeout_ms = strtol(argv[2], NULL, 10);
 	if (timeout_ms < 200 || timeout_ms > 3000)
 		vm_fail("TIMEOUT_MS %ld: this test needs 200..3000 (vgem fences "
-			"signal themselves after %d ms)", timeout_ms, VGEM_AUTOSIGNAL_MS);
+			"signal themselves after %d ms)",
+			timeout_ms, VGEM_AUTOSIGNAL_MS);
 	if (stat(file, &st) < 0 || st.st_size == 0)
 		vm_fail("%s: no buffer (%s)", file, strerror(errno));
 	size = (size_t)st.st_size;
@@ -320,7 +324,8 @@ int main(int argc, char **argv)
 	{
 		/* O_NONBLOCK set after the open (fcntl) counts as much as at
 		 * open: FUSE passes the file's current flags with each read. */
-		struct attempt a = { .flags = O_RDONLY | O_DIRECT, .set_nonblock = true,
+		struct attempt a = { .flags = O_RDONLY | O_DIRECT,
+				     .set_nonblock = true,
 				     .len = 4096 };
 
 		expect_fail(&a, EAGAIN, 0, timeout_ms / 2.0);
@@ -359,14 +364,16 @@ int main(int argc, char **argv)
 		signal_fence(&f);
 		pthread_join(t, NULL);
 		vm_log("3: a blocking O_DIRECT read, fence signalled after %.0f ms: %s after "
-		       "%.0f ms", delay, a.n < 0 ? errname(a.err) : "data", a.ms);
+		       "%.0f ms",
+		       delay, a.n < 0 ? errname(a.err) : "data", a.ms);
 		if (a.n < 0)
 			vm_fail("a blocking read whose write fence was signalled after %.0f ms "
-				"(fence_timeout=%ld) failed with %s after %.0f ms", delay,
-				timeout_ms, errname(a.err), a.ms);
+				"(fence_timeout=%ld) failed with %s after %.0f ms",
+				delay, timeout_ms, errname(a.err), a.ms);
 		if ((size_t)a.n != size)
 			vm_fail("the read after the fence was signalled returned %zd of %zu "
-				"bytes", a.n, size);
+				"bytes",
+				a.n, size);
 		compare(a.data, size, "the read that waited for the fence");
 		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
 			 " signalled-at-%.0fms=data/%.0fms", delay, a.ms);
@@ -374,7 +381,8 @@ int main(int argc, char **argv)
 		 * the whole timeout. */
 		if (a.ms < delay * 0.75 || a.ms > delay + 0.5 * timeout_ms)
 			vm_fail("the read that waited for the fence returned after %.0f ms; "
-				"the fence was signalled after %.0f ms", a.ms, delay);
+				"the fence was signalled after %.0f ms",
+				a.ms, delay);
 	}
 
 	/* 4: a device reading the buffer does not stop CPU readers. */

@@ -55,9 +55,8 @@ static void print_hold(const struct held *h, const char *kind)
 	char line[256];
 	int n = snprintf(line, sizeof(line),
 			 "HOLD pid=%d ino=%llu size=%zu exp_name=%s kind=%s tag=%s%s%s\n",
-			 (int)getpid(), (unsigned long long)h->ino, h->size,
-			 h->exp_name, kind, h->tag, h->name ? " name=" : "",
-			 h->name ? h->name : "");
+			 (int)getpid(), (unsigned long long)h->ino, h->size, h->exp_name, kind,
+			 h->tag, h->name ? " name=" : "", h->name ? h->name : "");
 
 	/* One write per line: three processes share the pipe. */
 	if (write(STDOUT_FILENO, line, (size_t)n) != n)
@@ -131,12 +130,15 @@ static int make_vgem(uint32_t w, uint32_t h)
 
 static int make_vivid(size_t *size)
 {
-	struct v4l2_requestbuffers rb = { .count = 1, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+	struct v4l2_requestbuffers rb = { .count = 1,
+					  .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 					  .memory = V4L2_MEMORY_MMAP };
-	struct v4l2_exportbuffer eb = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .index = 0,
+	struct v4l2_exportbuffer eb = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					.index = 0,
 					.flags = O_RDONLY | O_CLOEXEC };
 	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-				 .memory = V4L2_MEMORY_MMAP, .index = 0 };
+				 .memory = V4L2_MEMORY_MMAP,
+				 .index = 0 };
 	DIR *d = opendir("/dev");
 	struct dirent *de;
 	int fd = -1;

@@ -65,8 +65,7 @@ static int cmd_bufinfo(const char *path)
 
 		printf("BUF ino=%" PRIu64 " size=%" PRIu64 " exp_name=%s count=%" PRIu64
 		       " attached=%u suspect=%d name=%s\n",
-		       e->ino, e->size, e->exp_name, e->count, e->nattached, e->suspect,
-		       e->name);
+		       e->ino, e->size, e->exp_name, e->count, e->nattached, e->suspect, e->name);
 	}
 	printf("TOTAL n=%zu bytes=%" PRIu64 "\n", b.n, b.total_size);
 	bufinfo_free(&b);
@@ -97,8 +96,8 @@ static int cmd_model(const char *path)
 		char exp[64], kind[8];
 		int pid;
 
-		if (sscanf(line, "HOLD pid=%d ino=%llu size=%llu exp_name=%63s kind=%7s",
-			   &pid, &ino, &size, exp, kind) != 5)
+		if (sscanf(line, "HOLD pid=%d ino=%llu size=%llu exp_name=%63s kind=%7s", &pid,
+			   &ino, &size, exp, kind) != 5)
 			continue;
 		if (n == cap) {
 			h = reallocarray(recs, cap * 2, sizeof(*recs));
@@ -108,7 +107,9 @@ static int cmd_model(const char *path)
 			cap *= 2;
 		}
 		h = &recs[n++];
-		*h = (struct holder_record){ .ino = ino, .size = size, .pid = pid,
+		*h = (struct holder_record){ .ino = ino,
+					     .size = size,
+					     .pid = pid,
 					     .kind = strcmp(kind, "map") ? HOLDER_FD : HOLDER_MAP };
 		snprintf(h->exp_name, sizeof(h->exp_name), "%s", exp);
 	}
@@ -127,11 +128,11 @@ static int cmd_model(const char *path)
 	}
 	for (size_t i = 0; i < m->nprocs; i++)
 		printf("PROC pid=%d nbufs=%zu nfd=%zu nmap=%zu size=%" PRIu64 " pss=%.0f\n",
-		       (int)m->procs[i].pid, m->procs[i].nbufs, m->procs[i].nfd,
-		       m->procs[i].nmap, m->procs[i].size, m->procs[i].pss);
+		       (int)m->procs[i].pid, m->procs[i].nbufs, m->procs[i].nfd, m->procs[i].nmap,
+		       m->procs[i].size, m->procs[i].pss);
 	for (size_t i = 0; i < m->nexporters; i++)
-		printf("EXPORTER exp_name=%s nbufs=%zu size=%" PRIu64
-		       " kernel_only_size=%" PRIu64 "\n",
+		printf("EXPORTER exp_name=%s nbufs=%zu size=%" PRIu64 " kernel_only_size=%" PRIu64
+		       "\n",
 		       m->exporters[i].exp_name, m->exporters[i].nbufs, m->exporters[i].size,
 		       m->exporters[i].kernel_only_size);
 	printf("TOTALS nbufs=%zu size=%" PRIu64 " kernel_only_nbufs=%zu kernel_only_size=%" PRIu64

@@ -83,8 +83,7 @@ static uint32_t primary_plane(int card, int crtc_index)
 	return found;
 }
 
-static void on_flip(int fd, unsigned int seq, unsigned int sec, unsigned int usec,
-		    void *data)
+static void on_flip(int fd, unsigned int seq, unsigned int sec, unsigned int usec, void *data)
 {
 	(void)fd, (void)seq, (void)sec, (void)usec;
 	*(int *)data = 1;
@@ -126,8 +125,8 @@ static void check_on_screen(int card, uint32_t crtc, uint32_t plane, const struc
 		drmModePlanePtr p = drmModeGetPlane(card, plane);
 
 		if (!p || p->fb_id != fb->id)
-			vm_fail("plane %u shows fb %u, expected %s (%u)", plane,
-				p ? p->fb_id : 0, fb->name, fb->id);
+			vm_fail("plane %u shows fb %u, expected %s (%u)", plane, p ? p->fb_id : 0,
+				fb->name, fb->id);
 		drmModeFreePlane(p);
 	}
 }
@@ -159,10 +158,10 @@ int main(int argc, char **argv)
 
 	for (int i = 0; i < 2; i++)
 		make_fb(card, o.mode.hdisplay, o.mode.vdisplay, &fbs[i], &pitch);
-	printf("VMINFO page-flip card=%s crtc=%u plane=%u width=%u height=%u pitch=%u\n",
-	       path, o.crtc, plane, o.mode.hdisplay, o.mode.vdisplay, pitch);
-	printf("SHOWING name=%s id=%u seed=%u method=%s\n", fbs[0].name, fbs[0].id,
-	       fbs[0].seed, show(card, o.crtc, o.conn->connector_id, &o.mode, &fbs[0], true));
+	printf("VMINFO page-flip card=%s crtc=%u plane=%u width=%u height=%u pitch=%u\n", path,
+	       o.crtc, plane, o.mode.hdisplay, o.mode.vdisplay, pitch);
+	printf("SHOWING name=%s id=%u seed=%u method=%s\n", fbs[0].name, fbs[0].id, fbs[0].seed,
+	       show(card, o.crtc, o.conn->connector_id, &o.mode, &fbs[0], true));
 	check_on_screen(card, o.crtc, plane, &fbs[0]);
 
 	signal(SIGUSR1, on_usr1);
@@ -181,11 +180,12 @@ int main(int argc, char **argv)
 		if (!flip)
 			continue;
 		cur ^= 1;
-		const char *how = show(card, o.crtc, o.conn->connector_id, &o.mode, &fbs[cur], false);
+		const char *how =
+			show(card, o.crtc, o.conn->connector_id, &o.mode, &fbs[cur], false);
 
 		check_on_screen(card, o.crtc, plane, &fbs[cur]);
-		printf("SHOWING name=%s id=%u seed=%u method=%s\n", fbs[cur].name,
-		       fbs[cur].id, fbs[cur].seed, how);
+		printf("SHOWING name=%s id=%u seed=%u method=%s\n", fbs[cur].name, fbs[cur].id,
+		       fbs[cur].seed, how);
 	}
 	for (int i = 0; i < 2; i++)
 		drmModeRmFB(card, fbs[i].id);

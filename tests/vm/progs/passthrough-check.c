@@ -63,8 +63,8 @@ static void pio(int write, int fd, uint8_t *buf, size_t size, const char *what)
 	size_t done = 0;
 
 	while (done < size) {
-		ssize_t n = write ? pwrite(fd, buf + done, size - done, (off_t)done)
-				  : pread(fd, buf + done, size - done, (off_t)done);
+		ssize_t n = write ? pwrite(fd, buf + done, size - done, (off_t)done) :
+				    pread(fd, buf + done, size - done, (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

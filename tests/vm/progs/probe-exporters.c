@@ -33,12 +33,9 @@ struct exporter {
 };
 
 static const struct exporter exporters[] = {
-	{ "udmabuf", NULL, "udmabuf" },
-	{ "heap-system", NULL, "system" },
-	{ "vgem", "vgem", "drm" },
-	{ "bochs", "bochs-drm", "drm" },
-	{ "qxl", "qxl", "drm" },
-	{ "virtio-gpu", "virtio_gpu", "virtio_gpu" },
+	{ "udmabuf", NULL, "udmabuf" }, { "heap-system", NULL, "system" },
+	{ "vgem", "vgem", "drm" },	{ "bochs", "bochs-drm", "drm" },
+	{ "qxl", "qxl", "drm" },	{ "virtio-gpu", "virtio_gpu", "virtio_gpu" },
 };
 
 static void sync_buf(int fd, uint64_t flags)
@@ -54,8 +51,7 @@ static void compare(const uint8_t *p, size_t size, uint32_t salt, const char *wh
 {
 	for (size_t i = 0; i < size; i++)
 		if (p[i] != vm_byte(i, salt))
-			vm_fail("%s: byte %zu is %#x, wrote %#x", what, i, p[i],
-				vm_byte(i, salt));
+			vm_fail("%s: byte %zu is %#x, wrote %#x", what, i, p[i], vm_byte(i, salt));
 }
 
 static void *map(int fd, size_t size, off_t off, const char *what)
@@ -167,8 +163,8 @@ static void probe_drm(const struct exporter *e, size_t size)
 	if (card < 0)
 		vm_skip("no DRM card with driver %s", e->drm_driver);
 	vm_create_dumb(card, 256, size / (256 * 4), &cd);
-	vm_log("dumb buffer %ux%u pitch %u size %llu", cd.width, cd.height,
-	       cd.pitch, (unsigned long long)cd.size);
+	vm_log("dumb buffer %ux%u pitch %u size %llu", cd.width, cd.height, cd.pitch,
+	       (unsigned long long)cd.size);
 	if (drmPrimeHandleToFD(card, cd.handle, DRM_CLOEXEC | DRM_RDWR, &buf) < 0)
 		vm_fail("PRIME export: %s", strerror(errno));
 	report(e, buf);

@@ -17,8 +17,7 @@
 
 /* Whether row y of px (w pixels) is the pattern of seed; *bad_x the first
  * pixel that is not. */
-static bool row_is(const uint32_t *px, uint32_t w, uint32_t y, uint32_t seed,
-		   uint32_t *bad_x)
+static bool row_is(const uint32_t *px, uint32_t w, uint32_t y, uint32_t seed, uint32_t *bad_x)
 {
 	for (uint32_t x = 0; x < w; x++)
 		if ((px[x] & 0x00ffffffu) != vm_pattern(x, y, seed)) {
@@ -62,22 +61,18 @@ int main(int argc, char **argv)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
-				vm_fail("%s: short read at row %u (%s)",
-					argv[1], y,
-					n < 0 ? strerror(errno) :
-						"end of file");
+				vm_fail("%s: short read at row %u (%s)", argv[1], y,
+					n < 0 ? strerror(errno) : "end of file");
 			have += (size_t)n;
 		}
 		if (!row_is((const uint32_t *)row, w, y, seed, &bad_x)) {
 			uint32_t dummy;
 
-			if (argc == 7 &&
-			    row_is((const uint32_t *)row, w, y, other, &dummy))
-				vm_fail("%s: row %u is the pattern of seed %#x, not %#x",
-					argv[1], y, other, seed);
-			vm_fail("%s: pixel %u,%u is %#08x, pattern %#x has %#08x",
-				argv[1], bad_x, y,
-				((uint32_t *)row)[bad_x] & 0xffffffu, seed,
+			if (argc == 7 && row_is((const uint32_t *)row, w, y, other, &dummy))
+				vm_fail("%s: row %u is the pattern of seed %#x, not %#x", argv[1],
+					y, other, seed);
+			vm_fail("%s: pixel %u,%u is %#08x, pattern %#x has %#08x", argv[1], bad_x,
+				y, ((uint32_t *)row)[bad_x] & 0xffffffu, seed,
 				vm_pattern(bad_x, y, seed));
 		}
 	}

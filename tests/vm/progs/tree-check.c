@@ -48,8 +48,8 @@ static void compare(const uint8_t *p, size_t size, uint32_t salt, const char *wh
 		if (p[i] != vm_byte(i, salt) && !bad++)
 			first = i;
 	if (bad)
-		vm_fail("%s: %zu of %zu bytes differ, first at %zu: %#x, expected %#x",
-			what, bad, size, first, p[first], vm_byte(first, salt));
+		vm_fail("%s: %zu of %zu bytes differ, first at %zu: %#x, expected %#x", what, bad,
+			size, first, p[first], vm_byte(first, salt));
 }
 
 static void *map(int fd, size_t size, off_t off, const char *what)
@@ -66,8 +66,7 @@ static void write_file(int fd, const uint8_t *src, size_t size)
 {
 	static const size_t chunks[] = { 1, 4093, 7, 65543, 3, 131072, 12345, 2 };
 
-	vm_pwrite_chunks(fd, file, src, size, chunks,
-			 sizeof(chunks) / sizeof(chunks[0]));
+	vm_pwrite_chunks(fd, file, src, size, chunks, sizeof(chunks) / sizeof(chunks[0]));
 }
 
 static void read_file(int fd, uint8_t *dst, size_t size)
@@ -175,8 +174,9 @@ int main(int argc, char **argv)
 	fd = open_file(O_RDONLY);
 	read_file(fd, buf, size);
 	close(fd);
-	compare(buf, size, 0xb2, cmap ? "B: file read after a write through the card mapping" :
-					"B: file read after a write through the dma-buf");
+	compare(buf, size, 0xb2,
+		cmap ? "B: file read after a write through the card mapping" :
+		       "B: file read after a write through the dma-buf");
 	vm_log("B: written through the %s, read back through a fresh open of the file",
 	       cmap ? "card mapping" : "exported dma-buf");
 

@@ -57,8 +57,7 @@ static int open_vivid(int instance, char *path, size_t len)
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (!vm_xioctl(fd, VIDIOC_QUERYCAP, &cap) &&
-		    !strcmp((char *)cap.driver, "vivid") &&
+		if (!vm_xioctl(fd, VIDIOC_QUERYCAP, &cap) && !strcmp((char *)cap.driver, "vivid") &&
 		    !strcmp((char *)cap.bus_info, want) &&
 		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE))
 			found = fd;
@@ -70,8 +69,8 @@ static int open_vivid(int instance, char *path, size_t len)
 }
 
 #ifdef HAVE_DMABUFFS_PUBLISH
-static void publish(int buf, const char *name, const char *exp_name,
-		    const uint8_t *frame, size_t len, bool ro)
+static void publish(int buf, const char *name, const char *exp_name, const uint8_t *frame,
+		    size_t len, bool ro)
 {
 	const char *mnt = getenv("DMABUFFS_MOUNT");
 	char path[512];
@@ -83,8 +82,7 @@ static void publish(int buf, const char *name, const char *exp_name,
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		vm_skip("no dmabuffs daemon (%s)", strerror(-r));
 	if (r < 0)
-		vm_fail("dmabuffs_publish(%s): %s (%s)", name, strerror(-r),
-			dmabuffs_last_error());
+		vm_fail("dmabuffs_publish(%s): %s (%s)", name, strerror(-r), dmabuffs_last_error());
 	snprintf(path, sizeof(path), "%s/%s", mnt ? mnt : "/run/dmabuf", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -165,9 +163,8 @@ int main(int argc, char **argv)
 		vm_skip("no vivid capture device for instance %s", argv[1]);
 	if (vm_xioctl(fd, VIDIOC_G_FMT, &fmt) < 0)
 		vm_fail("G_FMT: %s", strerror(errno));
-	vm_log("%s: %ux%u fourcc %.4s sizeimage %u", path, fmt.fmt.pix.width,
-	       fmt.fmt.pix.height, (char *)&fmt.fmt.pix.pixelformat,
-	       fmt.fmt.pix.sizeimage);
+	vm_log("%s: %ux%u fourcc %.4s sizeimage %u", path, fmt.fmt.pix.width, fmt.fmt.pix.height,
+	       (char *)&fmt.fmt.pix.pixelformat, fmt.fmt.pix.sizeimage);
 
 	if (vm_xioctl(fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 1)
 		vm_fail("REQBUFS(MMAP): %s", strerror(errno));
@@ -198,8 +195,7 @@ int main(int argc, char **argv)
 	b.memory = V4L2_MEMORY_MMAP;
 	if (vm_xioctl(fd, VIDIOC_DQBUF, &b) < 0)
 		vm_fail("DQBUF: %s", strerror(errno));
-	vm_log("dequeued buffer %u, %u bytes used, sequence %u", b.index,
-	       b.bytesused, b.sequence);
+	vm_log("dequeued buffer %u, %u bytes used, sequence %u", b.index, b.bytesused, b.sequence);
 
 	eb.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	eb.index = b.index;
@@ -209,8 +205,7 @@ int main(int argc, char **argv)
 		vm_fail("EXPBUF: %s", strerror(errno));
 	if (vm_fdinfo(eb.fd, exp_name, sizeof(exp_name), &count) < 0)
 		vm_fail("no exp_name in fdinfo of the exported buffer");
-	printf("VMINFO exporter=vivid-%s exp_name=%s count=%ld\n", argv[1],
-	       exp_name, count);
+	printf("VMINFO exporter=vivid-%s exp_name=%s count=%ld\n", argv[1], exp_name, count);
 	if (strcmp(exp_name, argv[2]))
 		vm_fail("exp_name is '%s', expected '%s'", exp_name, argv[2]);
 
@@ -225,15 +220,13 @@ int main(int argc, char **argv)
 
 		nonzero |= v;
 		if (dmap[i] != v)
-			vm_fail("byte %zu: V4L2 mapping %#x, dma-buf mapping %#x",
-				i, v, dmap[i]);
+			vm_fail("byte %zu: V4L2 mapping %#x, dma-buf mapping %#x", i, v, dmap[i]);
 	}
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
 	vm_xioctl(eb.fd, DMA_BUF_IOCTL_SYNC, &sync);
 	if (!b.bytesused || !nonzero)
 		vm_fail("the frame is empty (%u bytes used, all zero)", b.bytesused);
-	vm_log("%u bytes identical through the V4L2 and the dma-buf mapping",
-	       b.bytesused);
+	vm_log("%u bytes identical through the V4L2 and the dma-buf mapping", b.bytesused);
 
 #ifdef HAVE_DMABUFFS_PUBLISH
 	if (publish_name)

@@ -65,12 +65,11 @@ static inline void vm_sync_or_die(int fd, uint64_t flags, const char *what)
 	int r = vm_sync(fd, flags);
 
 	if (r < 0)
-		vm_fail("DMA_BUF_IOCTL_SYNC(%#llx) on %s: %s", (unsigned long long)flags,
-			what, strerror(-r));
+		vm_fail("DMA_BUF_IOCTL_SYNC(%#llx) on %s: %s", (unsigned long long)flags, what,
+			strerror(-r));
 }
 
-static inline int vm_pixel_ok(volatile const uint32_t *p, uint32_t x, uint32_t y,
-			      uint32_t seed)
+static inline int vm_pixel_ok(volatile const uint32_t *p, uint32_t x, uint32_t y, uint32_t seed)
 {
 	return (*p & 0xffffff) == vm_pattern(x, y, seed);
 }
@@ -82,8 +81,7 @@ static inline int vm_pixel_ok(volatile const uint32_t *p, uint32_t x, uint32_t y
  * not reported to userspace, so page-aligned offsets are searched for the
  * first row. Returns the offset; fails the test otherwise.
  */
-static inline long vm_check_vram(int card, uint32_t w, uint32_t h, uint32_t pitch,
-				 uint32_t seed)
+static inline long vm_check_vram(int card, uint32_t w, uint32_t h, uint32_t pitch, uint32_t seed)
 {
 	char res[128];
 	struct stat st;
@@ -94,8 +92,8 @@ static inline long vm_check_vram(int card, uint32_t w, uint32_t h, uint32_t pitc
 
 	if (fstat(card, &st) < 0)
 		vm_fail("fstat card: %s", strerror(errno));
-	snprintf(res, sizeof(res), "/sys/dev/char/%u:%u/device/resource0",
-		 major(st.st_rdev), minor(st.st_rdev));
+	snprintf(res, sizeof(res), "/sys/dev/char/%u:%u/device/resource0", major(st.st_rdev),
+		 minor(st.st_rdev));
 	fd = open(res, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		vm_fail("%s: %s", res, strerror(errno));
@@ -125,8 +123,8 @@ static inline long vm_check_vram(int card, uint32_t w, uint32_t h, uint32_t pitc
 		for (uint32_t x = 0; x < w; x++)
 			if (!vm_pixel_ok(&row[x], x, y, seed))
 				vm_fail("VRAM at offset %#lx: pixel (%u,%u) is %#x, "
-					"expected %#x", found, x, y, row[x] & 0xffffff,
-					vm_pattern(x, y, seed));
+					"expected %#x",
+					found, x, y, row[x] & 0xffffff, vm_pattern(x, y, seed));
 	}
 	munmap((void *)bar, size);
 	close(fd);

@@ -25,7 +25,6 @@ int main(int argc, char **argv)
 	if (r == -EIO)
 		vm_fail("host refused %s %s: %s", argv[1], argv[2], why);
 	if (r < 0)
-		vm_fail("no answer from the host for %s %s: %s", argv[1], argv[2],
-			strerror(-r));
+		vm_fail("no answer from the host for %s %s: %s", argv[1], argv[2], strerror(-r));
 	return 0;
 }

@@ -56,27 +56,23 @@ static inline int vm_pick_output(int card, drmModeResPtr res, struct vm_output *
 }
 
 /* A dumb buffer of w x h XRGB8888 pixels: handle, pitch and size in *cd. */
-static inline void vm_create_dumb(int card, uint32_t w, uint32_t h,
-				  struct drm_mode_create_dumb *cd)
+static inline void vm_create_dumb(int card, uint32_t w, uint32_t h, struct drm_mode_create_dumb *cd)
 {
-	*cd = (struct drm_mode_create_dumb){ .width = w, .height = h,
-					     .bpp = 32 };
+	*cd = (struct drm_mode_create_dumb){ .width = w, .height = h, .bpp = 32 };
 	if (drmIoctl(card, DRM_IOCTL_MODE_CREATE_DUMB, cd) < 0)
 		vm_fail("CREATE_DUMB: %s", strerror(errno));
 }
 
 /* The dumb buffer's pixels, mapped shared and writable (munmap() cd->size
  * bytes when done). */
-static inline uint32_t *vm_map_dumb(int card,
-				    const struct drm_mode_create_dumb *cd)
+static inline uint32_t *vm_map_dumb(int card, const struct drm_mode_create_dumb *cd)
 {
 	struct drm_mode_map_dumb md = { .handle = cd->handle };
 	uint32_t *px;
 
 	if (drmIoctl(card, DRM_IOCTL_MODE_MAP_DUMB, &md) < 0)
 		vm_fail("MAP_DUMB: %s", strerror(errno));
-	px = mmap(NULL, cd->size, PROT_READ | PROT_WRITE, MAP_SHARED, card,
-		  md.offset);
+	px = mmap(NULL, cd->size, PROT_READ | PROT_WRITE, MAP_SHARED, card, md.offset);
 	if (px == MAP_FAILED)
 		vm_fail("mmap dumb buffer: %s", strerror(errno));
 	return px;
@@ -85,8 +81,8 @@ static inline uint32_t *vm_map_dumb(int card,
 /* drmModeSetCrtc() of fb on crtc for connector conn, once more after
  * drmSetMaster() when refused with EACCES (not master: a daemon that
  * opened the card first must have dropped it). 0, or -1 with errno set. */
-static inline int vm_set_crtc(int card, uint32_t crtc, uint32_t fb,
-			      uint32_t conn, drmModeModeInfo *mode)
+static inline int vm_set_crtc(int card, uint32_t crtc, uint32_t fb, uint32_t conn,
+			      drmModeModeInfo *mode)
 {
 	int r = drmModeSetCrtc(card, crtc, fb, 0, 0, &conn, 1, mode);
 

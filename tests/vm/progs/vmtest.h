@@ -40,8 +40,7 @@ static inline void vm_reason(const char *fmt, va_list ap)
 	}
 }
 
-__attribute__((noreturn, format(printf, 1, 2)))
-static inline void vm_fail(const char *fmt, ...)
+__attribute__((noreturn, format(printf, 1, 2))) static inline void vm_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -51,8 +50,7 @@ static inline void vm_fail(const char *fmt, ...)
 	exit(EXIT_FAILURE);
 }
 
-__attribute__((noreturn, format(printf, 1, 2)))
-static inline void vm_skip(const char *fmt, ...)
+__attribute__((noreturn, format(printf, 1, 2))) static inline void vm_skip(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,7 +60,12 @@ static inline void vm_skip(const char *fmt, ...)
 	exit(VM_EXIT_SKIP);
 }
 
-#define vm_log(...) do { printf("# " __VA_ARGS__); putchar('\n'); fflush(stdout); } while (0)
+#define vm_log(...)                       \
+	do {                              \
+		printf("# " __VA_ARGS__); \
+		putchar('\n');            \
+		fflush(stdout);           \
+	} while (0)
 
 /* fdinfo of a dma-buf fd: exp_name and count. Returns 0 or -errno. */
 static inline int vm_fdinfo(int fd, char *exp_name, size_t len, long *count)
@@ -108,13 +111,12 @@ static inline uint32_t vm_pattern(uint32_t x, uint32_t y, uint32_t seed)
 }
 
 /* vm_pattern(seed) drawn into a w x h XRGB8888 image, pitch bytes a row. */
-static inline void vm_draw_pattern(uint32_t *px, uint32_t w, uint32_t h,
-				   uint32_t pitch, uint32_t seed)
+static inline void vm_draw_pattern(uint32_t *px, uint32_t w, uint32_t h, uint32_t pitch,
+				   uint32_t seed)
 {
 	for (uint32_t y = 0; y < h; y++)
 		for (uint32_t x = 0; x < w; x++)
-			px[(size_t)y * (pitch / 4) + x] =
-				vm_pattern(x, y, seed);
+			px[(size_t)y * (pitch / 4) + x] = vm_pattern(x, y, seed);
 }
 
 /* A byte pattern for plain buffers; salt tells apart the two directions. */
@@ -133,8 +135,7 @@ static inline void vm_fill_bytes(uint8_t *p, size_t size, uint32_t salt)
 /* pwrite() of src into fd (the file path) in chunks of the sizes in
  * chunks[], over and over: awkward sizes, so that the daemon sees unaligned
  * offsets and lengths, as FUSE forwards write() ranges as they are. */
-static inline void vm_pwrite_chunks(int fd, const char *path,
-				    const uint8_t *src, size_t size,
+static inline void vm_pwrite_chunks(int fd, const char *path, const uint8_t *src, size_t size,
 				    const size_t *chunks, size_t nchunks)
 {
 	size_t off = 0;
@@ -147,8 +148,8 @@ static inline void vm_pwrite_chunks(int fd, const char *path,
 			n = size - off;
 		w = pwrite(fd, src + off, n, (off_t)off);
 		if (w != (ssize_t)n)
-			vm_fail("pwrite %s: %zu bytes at %zu: %zd (%s)", path,
-				n, off, w, w < 0 ? strerror(errno) : "short");
+			vm_fail("pwrite %s: %zu bytes at %zu: %zd (%s)", path, n, off, w,
+				w < 0 ? strerror(errno) : "short");
 		off += n;
 	}
 }
@@ -176,8 +177,7 @@ struct vm_unplug {
 
 /* The four arguments (else a usage line naming prog, exit 2) and the sizes
  * of the two files, which must be buffers. */
-static inline void vm_unplug_args(int argc, char **argv, const char *prog,
-				  struct vm_unplug *u)
+static inline void vm_unplug_args(int argc, char **argv, const char *prog, struct vm_unplug *u)
 {
 	struct stat st;
 
@@ -205,8 +205,7 @@ static inline double vm_unplug(const struct vm_unplug *u)
 	double t0;
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove",
-		 u->pcidev);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", u->pcidev);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		vm_fail("open %s: %s", path, strerror(errno));
@@ -225,13 +224,13 @@ static inline void vm_unplug_noticed(const struct vm_unplug *u, double t0)
 	const char *mnt = getenv("DMABUFFS_MOUNT");
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/new/%s", mnt ? mnt : "/run/dmabuf",
-		 u->backend);
+	snprintf(path, sizeof(path), "%s/new/%s", mnt ? mnt : "/run/dmabuf", u->backend);
 	for (double t = vm_now(); access(path, F_OK) == 0 && vm_now() - t < 10;)
 		usleep(100 * 1000);
 	if (access(path, F_OK) == 0)
 		vm_fail("%s still there 10 s after the removal: the daemon did "
-			"not notice", path);
+			"not notice",
+			path);
 	vm_log("%s gone after %.2f s", path, vm_now() - t0);
 }
 
@@ -249,9 +248,8 @@ static inline void vm_unplug_noticed(const struct vm_unplug *u, double t0)
 
 #define VM_HOST_PORT "/dev/ttyS1"
 
-static inline int vm_host_request(const char *verb, const char *tag,
-				  const char *args, int timeout_ms, char *why,
-				  size_t whylen)
+static inline int vm_host_request(const char *verb, const char *tag, const char *args,
+				  int timeout_ms, char *why, size_t whylen)
 {
 	struct termios t;
 	char line[512];
@@ -269,9 +267,8 @@ static inline int vm_host_request(const char *verb, const char *tag,
 		t.c_cc[VTIME] = 0;
 		tcsetattr(fd, TCSANOW, &t);
 	}
-	tcflush(fd, TCIFLUSH);	/* an old answer is not ours */
-	printf("VMHOST %s %s%s%s\n", verb, tag, args && *args ? " " : "",
-	       args ? args : "");
+	tcflush(fd, TCIFLUSH); /* an old answer is not ours */
+	printf("VMHOST %s %s%s%s\n", verb, tag, args && *args ? " " : "", args ? args : "");
 	fflush(stdout);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -282,8 +279,8 @@ static inline int vm_host_request(const char *verb, const char *tag,
 		char *nl;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000 +
-				     (now.tv_nsec - t0.tv_nsec) / 1000000);
+		left = timeout_ms -
+		       ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			break;
 		n = read(fd, line + have, sizeof(line) - 1 - have);
@@ -310,7 +307,7 @@ static inline int vm_host_request(const char *verb, const char *tag,
 			memmove(line, nl + 1, have + 1);
 		}
 		if (have == sizeof(line) - 1)
-			have = 0;	/* garbage without newline */
+			have = 0; /* garbage without newline */
 	}
 out:
 	close(fd);

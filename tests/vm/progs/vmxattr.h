@@ -14,8 +14,7 @@
 /* user.dmabuf.KEY of path must be want (any value when want is NULL).
  * Returns the value, in a buffer of this function's that the next call
  * overwrites (for the caller that prints it). */
-static inline const char *vm_expect_xattr(const char *path, const char *key,
-					  const char *want)
+static inline const char *vm_expect_xattr(const char *path, const char *key, const char *want)
 {
 	static char val[256];
 	char name[64];
