@@ -49,7 +49,16 @@ echo "# import by uid 1000: $out"
 # The daemon holds its own reference: the buffer outlives the holder.
 stop_holder H
 dmabuf-hold verify "$f" 7 || fail "$f lost its contents when the holder exited"
-got=$(info_field "$f" holders)
-echo " $got " | grep -q " $H_pid:" && fail "user.dmabuf.holders '$got' still names the gone holder"
+# The attribute comes from a walk of /proc at most 2 s old (or EAGAIN while
+# the walker is busy): a gone holder leaves it within that and one walk.
+i=0
+while :; do
+	got=$(info_field "$f" holders)
+	# Empty: EAGAIN this time (the daemon itself always holds it).
+	[ -n "$got" ] && ! echo " $got " | grep -q " $H_pid:" && break
+	i=$((i + 1))
+	[ "$i" -lt 20 ] || fail "user.dmabuf.holders '$got' still names the gone holder after 10 s"
+	sleep 0.5
+done
 rm "$f" || fail "rm $f failed"
 [ ! -e "$f" ] || fail "$f still exists after rm"
