@@ -3,7 +3,7 @@
  * The LIST request of the control socket: the root's buffer files as one
  * JSON document, a chunk at a time (proto.h). It is the one request that
  * builds a reply of its own format and size, and the only user of json-c
- * in the control server; the other requests stay in control.c.
+ * in the control server; the other requests stay in server.c.
  *
  * With PROTO_LIST_HOLDERS each buffer also gets its holders: the chunk is
  * taken under the tree lock as usual, holding a reference on each buffer,

@@ -15,9 +15,10 @@
  * (control/closer.c), so that it wedges nobody: nothing a client sent is
  * ever closed on this thread.
  *
- * Here: the socket, the poll loop with its table of connections, and the
- * requests but one. The closer threads are control/closer.c, LIST (the one
- * reply built as JSON) control/list.c; what they share, control-internal.h.
+ * Here: the socket and the poll loop, and the requests but one. The table
+ * of connections, their limits and the reply are control/conn.c, the closer
+ * threads control/closer.c, LIST (the one reply built as JSON)
+ * control/list.c; what they share, control-internal.h.
  *
  * No caller can lock the others out: each non-root uid has a connection
  * limit, a connection that sends no complete request within the idle
