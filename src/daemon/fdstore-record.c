@@ -346,15 +346,21 @@ static json_object *read_state(int fd)
  * without calling into the fd's file system: a file of a hung FUSE server
  * would stop the start for good. 0, or -EINVAL with *why.
  */
-/* A staging memfd a crash left: a memfd, and nothing else (its size still
- * grows with writes, so no seal). */
-static int restore_check_staged(int fd, const char **why)
+/* Identified as PUBLISH does, without calling into its file system. */
+static bool fd_is_memfd(int fd)
 {
 	struct dmabuf_fdinfo info;
 	bool is_memfd = false;
 
+	return dmabuf_fd_identify(fd, &info, &is_memfd) == 0 && is_memfd;
+}
+
+/* A staging memfd a crash left: a memfd, and nothing else (its size still
+ * grows with writes, so no seal). */
+static int restore_check_staged(int fd, const char **why)
+{
 	*why = "a staged file's fd that is not a memfd";
-	if (dmabuf_fd_identify(fd, &info, &is_memfd) < 0 || !is_memfd)
+	if (!fd_is_memfd(fd))
 		return -EINVAL;
 	*why = NULL;
 	return memfd_make_private(fd);
@@ -505,14 +511,6 @@ int fdstore_record_restore_one(const struct config *cfg, json_object *o, size_t 
 		return r;
 	}
 	return 0;
-}
-
-static bool fd_is_memfd(int fd)
-{
-	struct dmabuf_fdinfo info;
-	bool is_memfd = false;
-
-	return dmabuf_fd_identify(fd, &info, &is_memfd) == 0 && is_memfd;
 }
 
 /* The newest whole record among the slots (or version 1's). */
