@@ -339,13 +339,6 @@ static json_object *read_state(int fd)
 	return json_tokener_parse(text);
 }
 
-/*
- * Whether a stored fd may become a buffer: what the control socket accepts
- * in a PUBLISH (a dma-buf, or while the memfd backend runs a memfd whose
- * size is sealed), and never the state record itself. Decided as there,
- * without calling into the fd's file system: a file of a hung FUSE server
- * would stop the start for good. 0, or -EINVAL with *why.
- */
 /* Identified as PUBLISH does, without calling into its file system. */
 static bool fd_is_memfd(int fd)
 {
@@ -366,6 +359,13 @@ static int restore_check_staged(int fd, const char **why)
 	return memfd_make_private(fd);
 }
 
+/*
+ * Whether a stored fd may become a buffer: what the control socket accepts
+ * in a PUBLISH (a dma-buf, or while the memfd backend runs a memfd whose
+ * size is sealed), and never the state record itself. Decided as there,
+ * without calling into the fd's file system: a file of a hung FUSE server
+ * would stop the start for good. 0, or -EINVAL with *why.
+ */
 static int restore_check(int fd, bool is_state, const char **why)
 {
 	struct dmabuf_fdinfo info;
