@@ -48,5 +48,13 @@ unsigned int fdstore_record_restarts(json_object *root);
  * *skipped_unlinked and released. 0, or -errno (logged). */
 struct config;
 int fdstore_record_restore_one(const struct config *cfg, json_object *o, size_t i,
-			       struct stored *st, bool v1, uint64_t v1_id,
+			       struct stored *st, bool v1, uint64_t v1_id, bool reattach,
 			       unsigned int *skipped_unlinked);
+/* The renames and unlinks root notes, taken back (tree/journal.c). */
+void fdstore_record_notes(json_object *root);
+/* The connection the next record names (len 0: none): its FUSE_INIT
+ * request and its mount's device. */
+void fdstore_record_set_fuse(const uint8_t *init, size_t len, const char *dev);
+/* The connection root names: init (*len bytes, at most REATTACH_INIT_MAX)
+ * and dev; -ENOENT when it names none, -EINVAL when malformed. */
+int fdstore_record_fuse(json_object *root, uint8_t *init, size_t *len, char *dev, size_t devsz);

@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "daemon/fdstore.h"
 #include "daemon/fdstore-internal.h"
+#include "daemon/reattach.h"
 #include "tree/persist.h"
 #include "shared/fdinfo.h"
 #include "shared/log.h"
@@ -88,6 +89,9 @@ static int hex_decode(const char *s, char *out, size_t size)
 	return 0;
 }
 
+static const char *json_str(json_object *o, const char *key);
+static int json_int(json_object *o, const char *key, int64_t *out);
+
 /* ---- writing the record ---- */
 
 /* The sequence number of the last record written, and the group commit:
@@ -100,6 +104,49 @@ static uint64_t seq;
 static uint64_t gen_wanted, gen_done;
 static bool writing;
 static unsigned int last_count;
+/* The mount's connection in the store: the FUSE_INIT that started it (hex)
+ * and its device, "" while none is stored; store_lock. */
+static char fuse_init_hex[2 * REATTACH_INIT_MAX + 1], fuse_dev[32];
+
+void fdstore_record_set_fuse(const uint8_t *init, size_t len, const char *dev)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	pthread_mutex_lock(&store_lock);
+	for (size_t i = 0; i < len && i < REATTACH_INIT_MAX; i++) {
+		fuse_init_hex[2 * i] = digits[init[i] >> 4];
+		fuse_init_hex[2 * i + 1] = digits[init[i] & 15];
+	}
+	fuse_init_hex[2 * (len < REATTACH_INIT_MAX ? len : REATTACH_INIT_MAX)] = '\0';
+	snprintf(fuse_dev, sizeof(fuse_dev), "%s", len ? dev : "");
+	pthread_mutex_unlock(&store_lock);
+}
+
+int fdstore_record_fuse(json_object *root, uint8_t *init, size_t *len, char *dev, size_t devsz)
+{
+	json_object *o;
+	const char *hex, *d;
+	size_t n;
+
+	*len = 0;
+	if (!json_object_object_get_ex(root, "fuse", &o) ||
+	    !json_object_is_type(o, json_type_object))
+		return -ENOENT;
+	hex = json_str(o, "init");
+	d = json_str(o, "dev");
+	if (!hex || !d || (n = strlen(hex)) % 2 || n / 2 > REATTACH_INIT_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned int v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		init[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	snprintf(dev, devsz, "%s", d);
+	return 0;
+}
 
 struct save {
 	json_object *list;
@@ -157,6 +204,8 @@ static int save_one(const struct persist_record *rec, void *data)
 	json_object_object_add(o, "backend",
 			       rec->be ? json_object_new_string(rec->be->name) : NULL);
 	json_object_object_add(o, "iomem", json_object_new_int(rec->iomem_override));
+	if (rec->backing_id > 0)
+		json_object_object_add(o, "backing_id", json_object_new_int(rec->backing_id));
 	json_object_object_add(o, "mtime_sec", json_object_new_int64(rec->mtime.tv_sec));
 	json_object_object_add(o, "mtime_nsec", json_object_new_int64(rec->mtime.tv_nsec));
 	meta = json_object_new_object();
@@ -168,6 +217,59 @@ static int save_one(const struct persist_record *rec, void *data)
 	json_object_array_add(sv->list, o);
 	sv->n++;
 	return 0;
+}
+
+static const char *const op_keys[] = { [PERSIST_RENAME] = "rename", [PERSIST_UNLINK] = "unlink" };
+
+/* The renames and unlinks noted (tree/journal.c), for a re-attached start
+ * to tell a resent call from a new one. */
+static int save_note(const struct persist_note *n, void *data)
+{
+	json_object *root = data, *list, *o;
+	char hex[2 * sizeof(n->a) + 1];
+
+	if (!json_object_object_get_ex(root, "done", &list)) {
+		list = json_object_new_array();
+		json_object_object_add(root, "done", list);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "op", json_object_new_string(op_keys[n->op]));
+	json_object_object_add(o, "pid", json_object_new_int64(n->pid));
+	hex_encode(n->a, hex);
+	json_object_object_add(o, "a", json_object_new_string(hex));
+	hex_encode(n->b, hex);
+	json_object_object_add(o, "b", json_object_new_string(hex));
+	json_object_array_add(list, o);
+	return 0;
+}
+
+void fdstore_record_notes(json_object *root)
+{
+	json_object *list;
+
+	if (!json_object_object_get_ex(root, "done", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *o = json_object_array_get_idx(list, i);
+		struct persist_note n = { 0 };
+		const char *op = json_str(o, "op"), *a = json_str(o, "a"), *b = json_str(o, "b");
+		int64_t pid;
+		int k;
+
+		if (!op || !a || !b || json_int(o, "pid", &pid) < 0 || pid <= 0 ||
+		    pid > INT32_MAX || hex_decode(a, n.a, sizeof(n.a)) < 0 ||
+		    hex_decode(b, n.b, sizeof(n.b)) < 0)
+			continue;
+		for (k = 0; k < (int)ARRAY_SIZE(op_keys); k++)
+			if (strcmp(op, op_keys[k]) == 0)
+				break;
+		if (k == (int)ARRAY_SIZE(op_keys))
+			continue;
+		n.op = (enum persist_op)k;
+		n.pid = (pid_t)pid;
+		persist_note_restore(&n);
+	}
 }
 
 /* Write the tree as it is now into the older slot. store_lock not held
@@ -197,6 +299,16 @@ static int write_record(uint64_t s, unsigned int *count)
 	json_object_object_add(root, "buffers", sv.list);
 	json_object_object_add(root, "restarts",
 			       json_object_new_int64((int64_t)fdstore_restarts()));
+	persist_notes(save_note, root);
+	pthread_mutex_lock(&store_lock);
+	if (fuse_init_hex[0]) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "init", json_object_new_string(fuse_init_hex));
+		json_object_object_add(f, "dev", json_object_new_string(fuse_dev));
+		json_object_object_add(root, "fuse", f);
+	}
+	pthread_mutex_unlock(&store_lock);
 	text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &len);
 	if (len > STATE_MAX)
 		r = -EFBIG;
@@ -278,7 +390,7 @@ static const char *json_str(json_object *o, const char *key)
 static int parse_record(json_object *o, struct persist_record *rec, const char **fdname,
 			const char **backend)
 {
-	int64_t uid, gid, mode, iomem, sec, nsec, id = 0;
+	int64_t uid, gid, mode, iomem, sec, nsec, id = 0, backing = 0;
 	const char *name, *origin;
 	json_object *meta, *linked;
 	int k;
@@ -298,6 +410,10 @@ static int parse_record(json_object *o, struct persist_record *rec, const char *
 	    json_int(o, "mtime_sec", &sec) < 0 || json_int(o, "mtime_nsec", &nsec) < 0 ||
 	    hex_decode(name, rec->name, sizeof(rec->name)) < 0)
 		return -EINVAL;
+	if (json_object_object_get_ex(o, "backing_id", &linked) &&
+	    (json_int(o, "backing_id", &backing) < 0 || backing < 0 || backing > INT32_MAX))
+		return -EINVAL;
+	rec->backing_id = (int)backing;
 	if (uid < 0 || uid >= (uid_t)-1 || gid < 0 || gid >= (gid_t)-1 || mode < 0 ||
 	    mode > 07777 || iomem < -1 || iomem > 1 || id < 0 || (int64_t)(id >> 55))
 		return -EINVAL;
@@ -416,7 +532,7 @@ static json_object *record_list(json_object *root, int64_t *version, uint64_t *s
 }
 
 int fdstore_record_restore_one(const struct config *cfg, json_object *o, size_t i,
-			       struct stored *st, bool v1, uint64_t v1_id,
+			       struct stored *st, bool v1, uint64_t v1_id, bool reattach,
 			       unsigned int *skipped_unlinked)
 {
 	struct persist_record rec;
@@ -447,7 +563,8 @@ int fdstore_record_restore_one(const struct config *cfg, json_object *o, size_t 
 			if (fdstore_find_fd(st, byid[j]) >= 0)
 				fdname = byid[j];
 	}
-	if (!rec.linked) {
+	rec.kernel_held = reattach;
+	if (!rec.linked && !reattach) {
 		/* A file that was open but had no name: after a new mount
 		 * nobody can reach it; its fd leaves the store below. */
 		k = fdname ? fdstore_find_fd(st, fdname) : -1;

@@ -31,12 +31,14 @@
 #include "control/control.h"
 #include "daemon/fdstore.h"
 #include "daemon/fdstore-internal.h"
+#include "daemon/reattach.h"
 #include "tree/persist.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/util.h"
 
 #define CONTROL_NAME "control"
+#define FUSE_NAME "fuse"
 
 void fdstore_notify_ready(const char *status)
 {
@@ -58,14 +60,19 @@ static int notify(const char *msg, const int *fds, unsigned int n)
 	return r < 0 ? r : r == 0 ? -ENOTCONN : 0;
 }
 
-static int store_fd(const char *name, int fd)
+static int store_fd_poll(const char *name, int fd, bool poll)
 {
 	char msg[300];
 
+	snprintf(msg, sizeof(msg), "FDSTORE=1\n%sFDNAME=%s", poll ? "" : "FDPOLL=0\n", name);
+	return notify(msg, &fd, 1);
+}
+
+static int store_fd(const char *name, int fd)
+{
 	/* FDPOLL=0: systemd would drop an fd that polls POLLHUP or POLLERR,
 	 * and a buffer must stay however its fd polls. */
-	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDPOLL=0\nFDNAME=%s", name);
-	return notify(msg, &fd, 1);
+	return store_fd_poll(name, fd, false);
 }
 
 static void unstore(const char *name)
@@ -178,6 +185,55 @@ int fdstore_save(void)
 
 /* ---- restoring ---- */
 
+/* ---- the mount's connection ---- */
+
+/* Whether the store holds this run's connection; set by the main thread
+ * before the loop starts. */
+static bool fuse_kept;
+
+void fdstore_fuse_keep(int fd, const uint8_t *init, size_t len, const char *dev)
+{
+	if (!getenv("NOTIFY_SOCKET") || slot_fd[0] < 0)
+		return;
+	/* Polled (no FDPOLL=0): a connection that ends (an unmount, an
+	 * abort) polls POLLERR, and the service manager drops it by itself.
+	 * Stored before the record that names it. */
+	if (store_fd_poll(FUSE_NAME, fd, true) < 0) {
+		log_warn("fd store: cannot keep the mount's /dev/fuse descriptor: a crash "
+			 "unmounts");
+		return;
+	}
+	fdstore_record_set_fuse(init, len, dev);
+	fdstore_record_changed(true);
+	fuse_kept = true;
+	log_info("fd store: the mount's connection is kept: it outlives a crash of this "
+		 "process");
+}
+
+void fdstore_fuse_adopted(const uint8_t *init, size_t len, const char *dev)
+{
+	/* Named by the next record as by the previous run's. */
+	fdstore_record_set_fuse(init, len, dev);
+	fdstore_record_changed(true);
+	fuse_kept = true;
+}
+
+bool fdstore_keeps_connection(void)
+{
+	return fuse_kept;
+}
+
+void fdstore_fuse_drop(void)
+{
+	fuse_kept = false;
+	if (slot_fd[0] < 0)
+		return;
+	/* Out of the record first, then out of the store. */
+	fdstore_record_set_fuse(NULL, 0, NULL);
+	fdstore_record_changed(true);
+	unstore(FUSE_NAME);
+}
+
 int fdstore_find_fd(const struct stored *st, const char *name)
 {
 	for (int i = 0; i < st->n; i++)
@@ -231,6 +287,16 @@ static int take(const char *name)
 	return fd;
 }
 
+bool fdstore_holds(const char *name)
+{
+	return load() == 0 && fdstore_find_fd(&loaded, name) >= 0;
+}
+
+int fdstore_fuse_take(void)
+{
+	return take(FUSE_NAME);
+}
+
 int fdstore_control(const char *path, bool group_set, gid_t group)
 {
 	int fd = take(CONTROL_NAME), r;
@@ -254,7 +320,7 @@ int fdstore_control(const char *path, bool group_set, gid_t group)
 	return 0;
 }
 
-int fdstore_restore(const struct config *cfg)
+int fdstore_restore(const struct config *cfg, struct reattach *ra)
 {
 	struct stored st;
 	json_object *root = NULL, *list = NULL;
@@ -290,6 +356,17 @@ int fdstore_restore(const struct config *cfg)
 		goto refuse;
 	}
 	restarts = fdstore_record_restarts(root);
+	if (ra->fd >= 0) {
+		if (fdstore_record_fuse(root, ra->init, &ra->init_len, ra->dev, sizeof(ra->dev)) <
+		    0)
+			ra->init_len = 0;
+		reattach_check(ra);
+		/* Every record from now on names it, as the last one did. */
+		if (ra->ok) {
+			fdstore_record_set_fuse(ra->init, ra->init_len, ra->dev);
+			fdstore_record_notes(root);
+		}
+	}
 	if (version >= 2)
 		for (int i = 0; i < 2; i++) {
 			int k = fdstore_find_fd(&st, slot_names[i]);
@@ -304,7 +381,7 @@ int fdstore_restore(const struct config *cfg)
 		}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		if (fdstore_record_restore_one(cfg, json_object_array_get_idx(list, i), i, &st,
-					       version < 2, i + 1, &unlinked) < 0)
+					       version < 2, i + 1, ra->ok, &unlinked) < 0)
 			failed++;
 		else
 			restored++;
@@ -312,7 +389,8 @@ int fdstore_restore(const struct config *cfg)
 	restored -= (int)unlinked;
 	for (int i = 0; i < st.n; i++)
 		if (st.names[i] && st.fds[i] >= 0 && strcmp(st.names[i], STATE_NAME_V1) &&
-		    strncmp(st.names[i], "state.", 6) && strcmp(st.names[i], CONTROL_NAME))
+		    strncmp(st.names[i], "state.", 6) && strcmp(st.names[i], CONTROL_NAME) &&
+		    strcmp(st.names[i], FUSE_NAME))
 			extra++;
 	log_info("fd store: %d buffers restored from the previous run (record version %" PRId64
 		 ")%s",

@@ -23,7 +23,31 @@ int fdstore_control(const char *path, bool group_set, gid_t group);
  * fds but no record this daemon can read: the start must then fail (the
  * store is left untouched, logged). Other problems are logged. */
 struct config;
-int fdstore_restore(const struct config *cfg);
+struct reattach;
+/* ra: the mount's connection the store held (ra->fd, -1: none): its record
+ * is read and reattach_check() decides; a re-attach keeps the unlinked
+ * files that were open, and every buffer file waits for the kernel's
+ * FORGET before it may be freed. */
+int fdstore_restore(const struct config *cfg, struct reattach *ra);
+/* Whether the store handed over an fd named name (not taken yet). */
+bool fdstore_holds(const char *name);
+/* The mount's /dev/fuse fd the previous run stored (FDNAME=fuse), taken
+ * (it stays in the store), or -1. */
+int fdstore_fuse_take(void);
+/* Keep the mount's connection: fd (a copy goes to the store) and the
+ * FUSE_INIT that started it (len bytes), its device MAJ:MIN; the record
+ * names them before this returns. Nothing without a store. */
+#include <stddef.h>
+#include <stdint.h>
+void fdstore_fuse_keep(int fd, const uint8_t *init, size_t len, const char *dev);
+/* A stop that ends the mount: the connection leaves the record, then the
+ * store (so that the unmount really ends it). */
+void fdstore_fuse_drop(void);
+/* Whether the mount's connection is in the store now (fdstore_fuse_keep(),
+ * or a re-attach to the stored one). */
+bool fdstore_keeps_connection(void);
+/* A re-attach: the stored connection (already in the store) is this run's. */
+void fdstore_fuse_adopted(const uint8_t *init, size_t len, const char *dev);
 /* Keep the store current from now on (after fdstore_restore(), before the
  * mount). -errno, logged. */
 int fdstore_attach(void);

@@ -135,53 +135,20 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out = '\0';
-}
-
 /* The type of the topmost FUSE file system mounted on mp ("fuse.dmabuffs",
  * "fuse.sshfs", ...), or -ENOENT when none is. mp is absolute and
  * canonical, as fuse_parse_cmdline() leaves it. */
 static int fuse_mounted_on(const char *mp, char *type, size_t size)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-	int r = -ENOENT;
+	char dev[32];
+	int r = reattach_mount_on(mp, dev, sizeof(dev), type, size);
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char point[PATH_MAX], fstype[256];
-		const char *sep = strstr(line, " - ");
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
-		    sscanf(sep + 3, "%255s", fstype) != 1)
-			continue;
-		unescape_octal(point);
-		if (strcmp(point, mp) != 0)
-			continue;
-		if (strcmp(fstype, "fuse") == 0 || strncmp(fstype, "fuse.", 5) == 0 ||
-		    strcmp(fstype, "fuseblk") == 0) {
-			snprintf(type, size, "%s", fstype);
-			r = 0;
-		} else {
-			r = -ENOENT; /* a later mount on top hides the earlier ones */
-		}
-	}
-	return r;
+	if (r < 0)
+		return r;
+	if (strcmp(type, "fuse") == 0 || strncmp(type, "fuse.", 5) == 0 ||
+	    strcmp(type, "fuseblk") == 0)
+		return 0;
+	return -ENOENT; /* a later mount on top hides the earlier ones */
 }
 
 /* A daemon killed with SIGKILL leaves its mount behind: every access then
@@ -225,6 +192,51 @@ static int prepare_mountpoint(const char *mp)
 	return 0;
 }
 
+/* A stored mount that is not re-attached: the previous run's, nobody
+ * serves it, so it is detached without a probe that would wait; then the
+ * mount point is prepared as for any start. */
+static int drop_stored_mount(const char *mp)
+{
+	char dev[32];
+
+	if (reattach_mount_dev(mp, "fuse.dmabuffs", dev, sizeof(dev)) == 0) {
+		log_notice("%s: removing the previous run's mount (device %s)", mp, dev);
+		if (umount2(mp, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+			log_warn("%s: cannot remove the previous run's mount: %m", mp);
+	}
+	return prepare_mountpoint(mp);
+}
+
+/* After a mount: the kernel's FUSE_INIT is read here (a copy is kept) and
+ * the connection goes to the fd store, so that a crash of this process
+ * leaves the mount to the next start. Not over io_uring: the rings die
+ * with the process. */
+static void keep_connection(struct fuse_session *se, const char *mp)
+{
+	uint8_t init[REATTACH_INIT_MAX];
+	size_t len = 0;
+	char dev[32];
+	int r;
+
+	r = reattach_first_init(se, init, &len);
+	if (r < 0) {
+		log_warn("reading FUSE_INIT: %s", strerror(-r));
+		return;
+	}
+	if (!getenv("NOTIFY_SOCKET"))
+		return;
+	if (fs_over_io_uring()) {
+		log_info("FUSE over io_uring: the mount ends with this process (a crash "
+			 "unmounts; the buffers stay in the fd store)");
+		return;
+	}
+	if (!len || reattach_mount_dev(mp, "fuse.dmabuffs", dev, sizeof(dev)) < 0) {
+		log_warn("%s: cannot record the mount: a crash unmounts", mp);
+		return;
+	}
+	fdstore_fuse_keep(fuse_session_fd(se), init, len, dev);
+}
+
 /* One fd per buffer (two for some backends): systemd's default soft limit
  * of 1024 would stop the daemon at about a thousand buffers. The soft
  * limit only protects programs that use select(); the daemon does not. */
@@ -249,6 +261,8 @@ int main(int argc, char *argv[])
 	pthread_t hotplug;
 	struct rlimit rl;
 	bool hotplug_running = false, mounted = false, signals = false, tree_up = false;
+	bool reattached = false, stored_mount;
+	struct reattach ra = { .fd = -1 };
 	char mp[PATH_MAX];
 	int r, ret = EXIT_FAILURE;
 
@@ -278,11 +292,22 @@ int main(int argc, char *argv[])
 		log_init("dmabuffs", false, LOG_DEBUG);
 	if (!cfg.control_path)
 		cfg.control_path = strdup(DEFAULT_CONTROL);
-	if (prepare_mountpoint(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT) < 0)
-		goto out_args;
-	if (!realpath(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT, mp)) {
-		log_err("mount point: %m");
-		goto out_args;
+	/* A mount the previous run left with its connection in the fd store
+	 * is not touched before the restore decides: nobody serves it until
+	 * this start does, so a stat of it would wait for ourselves.
+	 * (libfuse gave the mount point canonical already.) */
+	stored_mount = fdstore_holds("fuse");
+	if (stored_mount) {
+		snprintf(mp, sizeof(mp), "%s",
+			 fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT);
+	} else {
+		if (prepare_mountpoint(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT) <
+		    0)
+			goto out_args;
+		if (!realpath(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT, mp)) {
+			log_err("mount point: %m");
+			goto out_args;
+		}
 	}
 	cfg.mountpoint = strdup(mp);
 
@@ -316,20 +341,44 @@ int main(int argc, char *argv[])
 		goto out_stop;
 	fs_data.se = se;
 	tree_init(&cfg, fs_notify_gone, &fs_data);
+	tree_set_backing_closer(file_backing_close, &fs_data);
 	/* Before the mount: the tree is whole when anyone can see it. A
 	 * store this daemon cannot read is left alone, and the start fails. */
-	if (fdstore_restore(&cfg) < 0 || fdstore_attach() < 0)
+	ra.fd = fdstore_fuse_take();
+	ra.mp = mp;
+	if (fdstore_restore(&cfg, &ra) < 0 || fdstore_attach() < 0)
 		goto out_stop;
 	control_set_restarts(fdstore_restarts());
+	fh_set_run(fdstore_restarts());
 	tree_up = true;
+	if (ra.fd >= 0 && !ra.ok) {
+		log_warn("%s: the previous run's mount is not re-attached (%s): mounting again "
+			 "(files open on it fail)",
+			 mp, ra.why);
+		close(ra.fd);
+		ra.fd = -1;
+		fdstore_fuse_drop();
+	}
+	if (stored_mount && !ra.ok && drop_stored_mount(mp) < 0)
+		goto out_stop;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
 	signals = true;
 	if (install_stop_signals() < 0)
 		goto out_session;
-	if (fuse_session_mount(se, mp) != 0)
-		goto out_session;
-	mounted = true;
+	if (ra.ok) {
+		if (reattach_session(se, &ra) < 0)
+			goto out_session;
+		reattached = true;
+		fdstore_fuse_adopted(ra.init, ra.init_len, ra.dev);
+		log_notice("%s: re-attached to the mount the previous run left (device %s): "
+			   "open files, mappings and waiting calls carry on",
+			   mp, ra.dev);
+	} else {
+		if (fuse_session_mount(se, mp) != 0)
+			goto out_session;
+		mounted = true;
+	}
 	getrlimit(RLIMIT_NOFILE, &rl);
 	log_info("mounted on %s, control socket %s, iomem=%s, fd limit %llu%s", mp,
 		 cfg.control_path, policy_mode_name(cfg.iomem_mode),
@@ -340,6 +389,8 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (!fopts.foreground)
 		log_init("dmabuffs", true, fopts.debug ? LOG_DEBUG : LOG_INFO);
+	if (mounted)
+		keep_connection(se, mp);
 
 	r = control_start_limits(&cfg, &(struct control_limits){
 					       .max_conns = cfg.control_max_conns,
@@ -358,7 +409,11 @@ int main(int argc, char *argv[])
 
 	loop = fuse_loop_cfg_create();
 	if (loop) {
-		fuse_loop_cfg_set_clone_fd(loop, 1);
+		/* A request read through a cloned /dev/fuse fd ends with
+		 * ECONNABORTED when that fd closes (fuse_dev_release()): at a
+		 * crash, every request in flight. Read through the fd the store
+		 * keeps, they are resent to the next start instead. */
+		fuse_loop_cfg_set_clone_fd(loop, !fdstore_keeps_connection());
 		fuse_loop_cfg_set_idle_threads(loop, 10);
 	}
 	r = loop ? fuse_session_loop_mt(se, loop) : -ENOMEM;
@@ -386,8 +441,12 @@ out_session:
 	/* Unmount first: a stop must end the mount whatever the other threads
 	 * are doing (the control thread never blocks, but the mount must not
 	 * depend on it). */
+	if (mounted || reattached)
+		fdstore_fuse_drop();
 	if (mounted)
 		fuse_session_unmount(se);
+	else if (reattached && umount2(mp, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+		log_warn("%s: cannot unmount: %m", mp);
 out_stop:
 	/* One path for every failure after the socket was bound, so each
 	 * step runs once: control_stop() before the session goes (a removed

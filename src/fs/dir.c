@@ -63,15 +63,14 @@ static void dir_held_free(struct held *held)
 	dir_free(container_of(held, struct dir_snapshot, held));
 }
 
-void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* A listing of ino as the caller of req sees it now. */
+static int dir_snapshot(fuse_req_t req, fuse_ino_t ino, struct dir_snapshot **out)
 {
 	struct dir_snapshot *d = calloc(1, sizeof(*d));
 	int r;
 
-	if (!d) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
+	if (!d)
+		return -ENOMEM;
 	d->caller = fuse_req_ctx(req)->uid;
 	r = dir_add(d, ".", ino, S_IFDIR);
 	r = r ?: dir_add(d, "..", INO_ROOT, S_IFDIR);
@@ -81,17 +80,58 @@ void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			      ino);
 	if (r < 0) {
 		dir_free(d);
+		return r;
+	}
+	d->held.free = dir_held_free;
+	*out = d;
+	return 0;
+}
+
+void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dir_snapshot *d;
+	uint64_t fh;
+	int r;
+
+	r = dir_snapshot(req, ino, &d);
+	if (r == 0 && (r = fh_add(FH_DIR, d, false, &fh)) < 0)
+		dir_free(d);
+	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
-	fi->fh = (uintptr_t)d;
+	fi->fh = fh;
 	fi->cache_readdir = 0;
-	d->held.free = dir_held_free;
 	held_add(&d->held);
 	if (fuse_reply_open(req, fi) < 0) {
 		held_remove(&d->held);
+		fh_remove(FH_DIR, fh);
 		dir_free(d);
 	}
+}
+
+/* The listing of fi; one the previous process of a re-attached mount
+ * opened is listed again now, under the same fh (a listing that changes
+ * between two readdir calls is what readdir(3) allows anyway). */
+static struct dir_snapshot *dir_get(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+				    int *err)
+{
+	struct dir_snapshot *d = fh_get(FH_DIR, fi->fh);
+	int r;
+
+	if (d)
+		return d;
+	r = dir_snapshot(req, ino, &d);
+	if (r == 0 && (r = fh_add_as(FH_DIR, fi->fh, d)) < 0)
+		dir_free(d);
+	if (r == -EEXIST)
+		return dir_get(req, ino, fi, err);
+	if (r < 0) {
+		*err = -r;
+		return NULL;
+	}
+	held_add(&d->held);
+	return d;
 }
 
 /* One item as readdirplus returns it: its size, and 0 with nothing
@@ -115,14 +155,16 @@ static size_t add_plus(fuse_req_t req, char *buf, size_t room, const struct dir_
 	return fuse_add_direntry_plus(req, buf, room, it->name, &ep, next);
 }
 
-static void reply_dir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
+static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		      struct fuse_file_info *fi, bool plus)
 {
-	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
+	int err = ENOMEM;
+	struct dir_snapshot *d = dir_get(req, ino, fi, &err);
 	_cleanup_free_ char *buf = calloc(1, size);
 	size_t used = 0;
 
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+	if (!d || !buf) {
+		fuse_reply_err(req, err);
 		return;
 	}
 	for (size_t i = (size_t)off; i < d->n; i++) {
@@ -146,7 +188,7 @@ static void reply_dir(fuse_req_t req, size_t size, off_t off, struct fuse_file_i
 
 void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	reply_dir(req, size, off, fi, false);
+	reply_dir(req, ino, size, off, fi, false);
 }
 
 /* With the attributes (and a counted lookup) of the buffer files: `ls -l`
@@ -154,14 +196,16 @@ void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct f
 void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	reply_dir(req, size, off, fi, true);
+	reply_dir(req, ino, size, off, fi, true);
 }
 
 void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
+	struct dir_snapshot *d = fh_remove(FH_DIR, fi->fh);
 
-	held_remove(&d->held);
-	dir_free(d);
+	if (d) {
+		held_remove(&d->held);
+		dir_free(d);
+	}
 	fuse_reply_err(req, 0);
 }

@@ -22,6 +22,7 @@
 #include "charge/charge.h"
 #include "conf.h"
 #include "tree/entry.h"
+#include "tree/persist.h"
 #include "fs/fs-internal.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -37,9 +38,57 @@ struct handle {
 	int64_t fence_expired_ms;
 };
 
-static struct handle *handle_of(struct fuse_file_info *fi)
+static void handle_free(struct held *held);
+
+/*
+ * The handle of fi, from the table (handle.c). One the table does not hold
+ * was made by the previous process of a mount this one re-attached to (a
+ * kill -9, a crash): it is adopted under the same fh, from the inode, with
+ * the kind of open its fh's low bit records. Buffer files only: an open of
+ * proc/ or scanout/ held a buffer the dead process had taken. NULL (with
+ * *err) when it cannot be had.
+ */
+static struct handle *handle_get(fuse_ino_t ino, struct fuse_file_info *fi, int *err)
 {
-	return (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = fh_get(FH_FILE, fi->fh);
+	struct entry *e;
+	int r;
+
+	if (h)
+		return h;
+	*err = EBADF;
+	if (ino_kind(ino) != NODE_ENTRY || entry_open(ino_id(ino), &e) < 0) {
+		log_warn("inode %#llx: an open file of the previous process cannot be taken "
+			 "over (its buffer was another process's, or is gone)",
+			 (unsigned long long)ino);
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		entry_release(e);
+		*err = ENOMEM;
+		return NULL;
+	}
+	h->e = e;
+	h->passthrough = fi->fh & 1;
+	io_count(e, h->passthrough, 1);
+	r = fh_add_as(FH_FILE, fi->fh, h);
+	if (r < 0) {
+		/* Another request adopted it first: use that one. */
+		io_count(e, h->passthrough, -1);
+		entry_release(e);
+		free(h);
+		return r == -EEXIST ? handle_get(ino, fi, err) : NULL;
+	}
+	h->held.free = handle_free;
+	held_add(&h->held);
+	return h;
+}
+
+/* The open h is gone: released, or its reply never reached the kernel. */
+static void io_release(struct handle *h)
+{
+	io_count(h->e, h->passthrough, -1);
 }
 
 static void handle_free(struct held *held)
@@ -47,140 +96,28 @@ static void handle_free(struct held *held)
 	free(container_of(held, struct handle, held));
 }
 
-/* ---- the I/O path of an open ---- */
-
-/*
- * The kernel does not let passthrough opens and other ones share an inode:
- * a cached open beside a passthrough one fails (EIO), and while an inode
- * has passthrough opens, every open of it must be passed through too
- * (fuse_file_io_open(): EIO, direct I/O included). So an open is passed
- * through only while no other kind of open remains, and one made while
- * passthrough opens remain is passed through whatever else changed (the
- * map flag set to 1 meanwhile): its bytes are a memfd's pages either way.
- * pt_lock guards the counts and the entries' backing ids; open and release
- * are rare enough.
- */
-static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Whether opens of e may take the buffer's own pages now: a memfd holds
- * them, the map flag is 0 (I/O memory is only touched by the shim), and
- * the mount has passthrough. *fd: the memfd. */
-static bool pt_eligible(const struct config *cfg, struct entry *e, int *fd)
-{
-	_cleanup_buffer_ struct buffer *b = entry_buffer(e);
-
-	*fd = b ? entry_backing_fd(e) : -1;
-	return *fd >= 0 && cfg->passthrough == PASSTHROUGH_AUTO && mount_passthrough() &&
-	       !buffer_map(b).is_iomem && !buffer_is_dead(b);
-}
-
-/* The kernel's backing id of e's memfd, registered by the first
- * passthrough open; pt_lock held. 0 when the kernel refuses. */
-static int pt_backing_id(fuse_req_t req, struct entry *e, int fd)
-{
-	int id, err;
-
-	if (e->backing_id)
-		return e->backing_id;
-	id = fuse_passthrough_open(req, fd);
-	err = errno;
-	if (id > 0) {
-		e->backing_id = id;
-		return id;
-	}
-	if (err == ENOMEM || err == EMFILE || err == ENFILE)
-		log_warn("%s: FUSE passthrough: %s, opening on the daemon's path", entry_name(e),
-			 strerror(err));
-	else
-		mount_passthrough_refused(err);
-	return 0;
-}
-
-/* Choose and count the path of a new open of h->e. */
-static void io_open(fuse_req_t req, struct handle *h, struct fuse_file_info *fi)
-{
-	const struct config *cfg = fs_config(req);
-	struct entry *e = h->e;
-	bool eligible;
-	int fd;
-
-	eligible = pt_eligible(cfg, e, &fd);
-	pthread_mutex_lock(&pt_lock);
-	if (e->pt_opens > 0 && e->backing_id) {
-		/* Beside passthrough opens, any other kind is EIO. */
-		fi->backing_id = e->backing_id;
-		h->passthrough = true;
-		e->pt_opens++;
-	} else if (eligible && e->other_opens == 0 &&
-		   (fi->backing_id = pt_backing_id(req, e, fd))) {
-		h->passthrough = true;
-		e->pt_opens++;
-	} else {
-		e->other_opens++;
-	}
-	pthread_mutex_unlock(&pt_lock);
-	if (h->passthrough)
-		return;
-	/*
-	 * Direct I/O, one request per read()/write() straight into the
-	 * buffer: the caller gets the daemon's errno (ENODEV, EAGAIN, ETIME;
-	 * the page cache turns them into EIO) and no page-cache copy sits in
-	 * between. With FUSE_DIRECT_IO_ALLOW_MMAP such opens can still be
-	 * mapped MAP_SHARED (through the page cache, which the kernel drops
-	 * around each direct write). Without it, page cache except where
-	 * mmap cannot happen or is not wanted: O_DIRECT and write-only opens
-	 * (dd of=, cp, `cat >`).
-	 */
-	/* A direct_io the caller set stays (scanout planes: two opens of one
-	 * inode hold different buffers). */
-	fi->direct_io = fi->direct_io || mount_direct_io_mmap() || (fi->flags & O_DIRECT) ||
-			(fi->flags & O_ACCMODE) == O_WRONLY;
-	fi->parallel_direct_writes = fi->direct_io;
-}
-
-/* The open h is gone: released (req: the RELEASE), or its reply never
- * reached the kernel (req NULL: replied, so it cannot close the backing id,
- * which the next passthrough open of the entry reuses). */
-static void io_release(fuse_req_t req, struct handle *h)
-{
-	struct entry *e = h->e;
-
-	pthread_mutex_lock(&pt_lock);
-	if (!h->passthrough) {
-		e->other_opens--;
-	} else if (--e->pt_opens == 0 && e->backing_id && req) {
-		/* The kernel holds the backing file for as long as it needs;
-		 * the next passthrough open registers it again. */
-		fuse_passthrough_close(req, e->backing_id);
-		e->backing_id = 0;
-	}
-	pthread_mutex_unlock(&pt_lock);
-}
-
-const char *file_access(const struct config *cfg, struct entry *e)
-{
-	bool eligible, pt;
-	int fd;
-
-	eligible = pt_eligible(cfg, e, &fd);
-	pthread_mutex_lock(&pt_lock);
-	pt = (eligible && e->other_opens == 0) || (e->pt_opens > 0 && e->backing_id);
-	pthread_mutex_unlock(&pt_lock);
-	if (pt)
-		return "passthrough";
-	return mount_direct_io_mmap() ? "direct" : "page-cache";
-}
-
 static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle *h,
 		       const struct fuse_entry_param *created)
 {
+	uint64_t fh;
 	int r;
 
-	fi->fh = (uintptr_t)h;
 	h->opener = fuse_req_ctx(req)->pid;
 	/* No keep_cache: every open sees the buffer's current contents. */
 	fi->keep_cache = 0;
-	io_open(req, h, fi);
+	h->passthrough = io_open(req, h->e, fi);
+	/* The fh's low bit records the kind, for a process that adopts it. */
+	r = fh_add(FH_FILE, h, h->passthrough, &fh);
+	if (r < 0) {
+		io_release(h);
+		if (created)
+			entry_forget(ino_id(created->ino), 1);
+		entry_release(h->e);
+		free(h);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = fh;
 	h->held.free = handle_free;
 	held_add(&h->held);
 	if (created)
@@ -191,7 +128,8 @@ static void open_reply(fuse_req_t req, struct fuse_file_info *fi, struct handle 
 		/* The open was interrupted: the kernel has no file (and, for a
 		 * create, no lookup), so no RELEASE (or FORGET) will come. */
 		held_remove(&h->held);
-		io_release(NULL, h);
+		fh_remove(FH_FILE, fh);
+		io_release(h);
 		if (created)
 			entry_forget(ino_id(created->ino), 1);
 		entry_release(h->e);
@@ -261,6 +199,42 @@ void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	open_reply(req, fi, h, NULL);
 }
 
+/*
+ * A create without O_EXCL of a name that exists: what open(2) does, the
+ * existing file opened, for its owner only (the kernel checks no
+ * permission on a file its create returns, and the owner may chmod it
+ * anyway). The kernel sends CREATE only when it knew no such name, so
+ * this is a race with another creator, or a CREATE the previous process
+ * did and died before answering, resent to this one (a re-attach). The
+ * lookup and the open are counted as entry_create() counts them.
+ */
+static int create_existing(fuse_req_t req, const struct fuse_file_info *fi, const char *name,
+			   struct stat *st, struct entry **out)
+{
+	bool allocated;
+	int r;
+
+	r = entry_lookup(name, st, &allocated);
+	if (r < 0)
+		return -EEXIST;
+	if (st->st_uid != fuse_req_ctx(req)->uid) {
+		entry_forget(ino_id(st->st_ino), 1);
+		return -EEXIST;
+	}
+	r = entry_open(ino_id(st->st_ino), out);
+	if (r < 0) {
+		entry_forget(ino_id(st->st_ino), 1);
+		return -EEXIST;
+	}
+	/* O_TRUNC of a staged file empties it, as fs_open() does. */
+	if ((fi->flags & O_TRUNC) && (r = entry_truncate_staged(*out)) < 0) {
+		entry_release(*out);
+		entry_forget(ino_id(st->st_ino), 1);
+		return r;
+	}
+	return 0;
+}
+
 void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	       struct fuse_file_info *fi)
 {
@@ -294,6 +268,8 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		return;
 	}
 	r = entry_create(name, ctx->uid, ctx->gid, mode & ~cfg->umask & 0666, be, &ep.attr, &h->e);
+	if (r == -EEXIST && !(fi->flags & O_EXCL))
+		r = create_existing(req, fi, name, &ep.attr, &h->e);
 	if (r < 0) {
 		log_info("create %s: %s", name, strerror(-r));
 		fuse_reply_err(req, -r);
@@ -406,7 +382,13 @@ static int read_copy(fuse_req_t req, struct entry *e, size_t size, off_t off, bo
 void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	const struct config *cfg = fs_config(req);
-	struct handle *h = handle_of(fi);
+	int err;
+	struct handle *h = handle_get(ino, fi, &err);
+
+	if (!h) {
+		fuse_reply_err(req, err);
+		return;
+	}
 	/* The file's flags as they are now: fcntl(F_SETFL) may have changed
 	 * O_NONBLOCK since the open. */
 	bool nonblock = fi->flags & O_NONBLOCK;
@@ -444,9 +426,15 @@ void fs_write(fuse_req_t req, fuse_ino_t ino, const char *src, size_t size, off_
 	      struct fuse_file_info *fi)
 {
 	CHARGE_CALLER(fuse_req_ctx(req)->pid); /* a staged file's pages */
-	ssize_t n = entry_write(handle_of(fi)->e, src, size, (uint64_t)off, fi->flags & O_NONBLOCK);
+	int err;
+	struct handle *h = handle_get(ino, fi, &err);
 
-	reply_written(req, n, size, off);
+	if (!h) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	reply_written(req, entry_write(h->e, src, size, (uint64_t)off, fi->flags & O_NONBLOCK),
+		      size, off);
 }
 
 /*
@@ -458,13 +446,18 @@ void fs_write(fuse_req_t req, fuse_ino_t ino, const char *src, size_t size, off_
 void fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_t off,
 		  struct fuse_file_info *fi)
 {
-	struct handle *h = handle_of(fi);
 	size_t size = fuse_buf_size(bufv);
 	struct fuse_buf *src = &bufv->buf[bufv->idx];
 	struct buffer *b;
 	ssize_t n = -EOPNOTSUPP;
 	char *mem;
+	int err;
+	struct handle *h = handle_get(ino, fi, &err);
 
+	if (!h) {
+		fuse_reply_err(req, err);
+		return;
+	}
 	if (bufv->count - bufv->idx == 1 && !(src->flags & FUSE_BUF_IS_FD)) {
 		fs_write(req, ino, (const char *)src->mem + bufv->off, size, off, fi);
 		return;
@@ -526,22 +519,35 @@ static pid_t tgid_of(pid_t tid)
  */
 void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct handle *h = handle_of(fi);
 	pid_t pid = fuse_req_ctx(req)->pid;
-	bool opener = pid == h->opener || (pid > 0 && tgid_of(pid) == tgid_of(h->opener));
-	CHARGE_CALLER(pid);
+	int err;
+	struct handle *h = handle_get(ino, fi, &err);
+	bool opener;
 
+	if (!h) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	/* (An adopted open's opener is unknown, 0: RELEASE allocates.) */
+	opener = h->opener && (pid == h->opener || (pid > 0 && tgid_of(pid) == tgid_of(h->opener)));
+	CHARGE_CALLER(pid);
 	fuse_reply_err(req, -entry_flush(h->e, opener));
 }
 
 void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct handle *h = handle_of(fi);
+	struct handle *h = fh_remove(FH_FILE, fi->fh);
+
+	if (!h) {
+		/* An open of the previous process that this one never saw used:
+		 * nothing of it was counted here (the entry is kernel_held). */
+		fuse_reply_err(req, 0);
+		return;
+	}
 	/* RELEASE carries no caller: the opener allocates what is still staged. */
 	CHARGE_CALLER(h->opener);
-
 	held_remove(&h->held);
-	io_release(req, h);
+	io_release(h);
 	entry_release(h->e);
 	free(h);
 	fuse_reply_err(req, 0);
@@ -561,11 +567,17 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
+	int err;
+	struct handle *h = handle_get(ino, fi, &err);
+
+	if (!h) {
+		fuse_reply_err(req, err);
+		return;
+	}
 	/* Like ftruncate: allocates an unallocated or staged file, and never
 	 * resizes an allocated one (EPERM). */
 	CHARGE_CALLER(fuse_req_ctx(req)->pid);
-	fuse_reply_err(req,
-		       -entry_fallocate(handle_of(fi)->e, (uint64_t)offset + (uint64_t)length));
+	fuse_reply_err(req, -entry_fallocate(h->e, (uint64_t)offset + (uint64_t)length));
 }
 
 /* A passthrough open maps the buffer's own pages: its SYNC is the
@@ -582,7 +594,8 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	      size_t out_bufsz)
 {
 	const struct dma_buf_sync *sync = in_buf;
-	int r;
+	struct handle *h;
+	int r, err;
 
 	if (cmd != DMA_BUF_IOCTL_SYNC) {
 		fuse_reply_err(req, ENOTTY);
@@ -597,8 +610,13 @@ void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (handle_of(fi)->passthrough) {
-		r = pt_sync(handle_of(fi), sync->flags, fs_config(req)->fence_timeout_ms);
+	h = handle_get(ino, fi, &err);
+	if (!h) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (h->passthrough) {
+		r = pt_sync(h, sync->flags, fs_config(req)->fence_timeout_ms);
 		if (r < 0)
 			fuse_reply_err(req, -r);
 		else

@@ -95,6 +95,22 @@ int root_fill(const struct config *cfg, const struct node_filler *f, fuse_ino_t 
  * checked the caller (default_permissions). */
 void root_setattr(const struct config *cfg, const struct stat *attr, int to_set);
 
+/* ---- handle.c: fi->fh values, a table per kind (not raw pointers) ---- */
+enum fh_kind {
+	FH_FILE,
+	FH_DIR,
+	FH_KINDS
+};
+/* Put p in the table under a new fh (*fh out) whose low bit is tag; -ENOMEM. */
+int fh_add(enum fh_kind kind, void *p, bool tag, uint64_t *fh);
+/* Put p under fh, one the previous process gave the kernel; -EEXIST when
+ * another request adopted it first. */
+int fh_add_as(enum fh_kind kind, uint64_t fh, void *p);
+/* What fh holds, NULL when this process never made or adopted it. */
+void *fh_get(enum fh_kind kind, uint64_t fh);
+/* Take fh out: what it held, or NULL. */
+void *fh_remove(enum fh_kind kind, uint64_t fh);
+
 /* ---- dir.c: directory snapshots ---- */
 void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
@@ -119,7 +135,14 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	      struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
 	      size_t out_bufsz);
+
+/* ---- passthrough.c: which opens the kernel passes through ---- */
 struct entry;
+/* Choose and count the path of a new open of e: true when passed through
+ * (fi->backing_id set), else fi's direct_io as the open needs. */
+bool io_open(fuse_req_t req, struct entry *e, struct fuse_file_info *fi);
+/* Count (n = 1) or uncount (n = -1) an open of e of one kind. */
+void io_count(struct entry *e, bool passthrough, int n);
 /* The path the next open of e takes: "passthrough", "page-cache" or
  * "direct" (O_DIRECT and write-only opens are direct in any case). */
 const char *file_access(const struct config *cfg, struct entry *e);

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "fs/fs-internal.h"
+#include "fs/ops.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 
@@ -117,10 +118,18 @@ static void init_passthrough(const struct config *cfg, struct fuse_conn_info *co
 	log_info("FUSE passthrough: %s", passthrough_ok ? "on for memfd-backed buffers" : "off");
 }
 
+static bool over_io_uring;
+
+bool fs_over_io_uring(void)
+{
+	return over_io_uring;
+}
+
 static void init_io_uring(const struct config *cfg, struct fuse_conn_info *conn)
 {
 	if (!cfg->io_uring)
 		return;
+	over_io_uring = conn->capable_ext & FUSE_CAP_OVER_IO_URING;
 	/* libfuse starts the rings when the kernel offers them; else it
 	 * serves /dev/fuse and the reason is logged here. */
 	if (conn->capable_ext & FUSE_CAP_OVER_IO_URING)

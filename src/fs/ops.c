@@ -17,6 +17,7 @@
 
 #include "charge/charge.h"
 #include "tree/entry.h"
+#include "tree/persist.h"
 #include "fs/fs-internal.h"
 #include "tree/quota.h"
 #include "shared/log.h"
@@ -194,6 +195,14 @@ static void forget_aliases(struct fuse_session *se, const char *name)
 	}
 }
 
+/* A call the previous process made and died before answering, resent to
+ * this one (a re-attach): it succeeded. */
+static int log_resent(const char *what, const char *name)
+{
+	log_info("%s: %s made by the previous process, answered now", name, what);
+	return 0;
+}
+
 static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	/* req and its name are gone after the reply */
@@ -206,7 +215,10 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	snprintf(gone, sizeof(gone), "%s", name);
+	persist_note(PERSIST_UNLINK, fuse_req_ctx(req)->pid, name, NULL);
 	r = entry_unlink(name);
+	if (r == -ENOENT && persist_was_done(PERSIST_UNLINK, fuse_req_ctx(req)->pid, gone, NULL))
+		r = log_resent("unlink", gone);
 	if (r == 0)
 		log_info("%s: unlinked", name);
 	fuse_reply_err(req, -r);
@@ -234,7 +246,10 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	}
 	snprintf(from, sizeof(from), "%s", name);
 	snprintf(to, sizeof(to), "%s", newname);
+	persist_note(PERSIST_RENAME, fuse_req_ctx(req)->pid, name, newname);
 	r = entry_rename(name, newname, flags & RENAME_NOREPLACE);
+	if (r == -ENOENT && persist_was_done(PERSIST_RENAME, fuse_req_ctx(req)->pid, from, to))
+		r = log_resent("rename", from);
 	if (r == 0)
 		log_info("%s: renamed to %s", name, newname);
 	fuse_reply_err(req, -r);

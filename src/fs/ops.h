@@ -20,3 +20,13 @@ extern const struct fuse_lowlevel_ops fs_ops;
 /* A tree_gone_cb: tell the kernel a name in the root went away behind its
  * back. data: the struct fs_data. */
 void fs_notify_gone(const char *name, uint64_t ino, void *data);
+
+/* This run's number (restarts so far): new fi->fh values carry it, so they
+ * never meet the ones a previous process left in the kernel (handle.c). */
+void fh_set_run(unsigned int run);
+/* A tree_set_backing_closer() closer: give a freed file's passthrough
+ * backing id back to the kernel. data: the struct fs_data. */
+void file_backing_close(int backing_id, void *data);
+/* INIT started FUSE over io_uring: the rings die with the process, so such
+ * a mount cannot be re-attached. */
+bool fs_over_io_uring(void);

@@ -43,6 +43,15 @@ static uint64_t next_id = 1;
 static const struct config *cfg;
 static tree_gone_cb gone_cb;
 static void *gone_data;
+/* Set before the mount, read when an entry is freed. */
+static void (*backing_closer)(int backing_id, void *data);
+static void *backing_closer_data;
+
+void tree_set_backing_closer(void (*closer)(int backing_id, void *data), void *data)
+{
+	backing_closer = closer;
+	backing_closer_data = data;
+}
 
 static void now(struct timespec *ts)
 {
@@ -76,6 +85,8 @@ static void entry_free(struct entry *e)
 	buffer_unref(e->buf);
 	if (e->staged_fd >= 0)
 		close(e->staged_fd);
+	if (e->backing_id > 0 && backing_closer)
+		backing_closer(e->backing_id, backing_closer_data);
 	if (e->has_backing && e->backing_fd >= 0)
 		close(e->backing_fd);
 	pthread_rwlock_destroy(&e->io);
@@ -175,7 +186,7 @@ static int add_linked_locked(const char *name, uid_t uid, gid_t gid, mode_t mode
  * caller must entry_free() it after dropping tree_lock. */
 static bool remove_if_unused_locked(struct entry *e)
 {
-	if (e->linked || e->nlookup > 0 || e->nopen > 0)
+	if (e->linked || e->nlookup > 0 || e->nopen > 0 || e->kernel_held)
 		return false;
 	entry_index_del_id(e);
 	if (e->prev)
@@ -312,6 +323,12 @@ void entry_forget(uint64_t id, uint64_t nlookup)
 	pthread_mutex_lock(&tree_lock);
 	e = find_id_locked(id);
 	if (e) {
+		/* A FORGET carries the kernel's whole count when it drops the
+		 * inode: more than this process counted means the previous
+		 * process's lookups were in it, and the inode (with every open
+		 * file on it) is gone. */
+		if (e->kernel_held && nlookup > e->nlookup)
+			e->kernel_held = false;
 		e->nlookup = nlookup > e->nlookup ? 0 : e->nlookup - nlookup;
 		do_free = remove_if_unused_locked(e);
 	}
@@ -615,6 +632,8 @@ int entry_restore(struct buffer *buf, const struct entry_link *l)
 	if (l->meta)
 		memcpy(e->meta, l->meta, sizeof(e->meta));
 	e->stored = l->stored;
+	e->kernel_held = l->kernel_held;
+	e->backing_id = l->backing_id;
 	if (buf) {
 		e->buf = buffer_ref(buf);
 		if (l->iomem_override >= 0)

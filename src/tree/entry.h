@@ -67,6 +67,11 @@ struct entry {
 	int backing_fd;
 	int backing_id;
 	unsigned int pt_opens, other_opens;
+	/* Restored onto a mount that outlived the previous process (a
+	 * re-attach): the kernel may hold lookups and opens that process
+	 * counted and this one never saw, so the entry is kept until the
+	 * kernel's FORGET says its inode is gone. Tree lock. */
+	bool kernel_held;
 	/* STORED_* (tree/persist.h): which of its fds the daemon's fd store
 	 * holds; atomic, set by persist.c. */
 	unsigned int stored;
@@ -255,6 +260,10 @@ struct entry_link {
 	struct backend *be;
 	int staged_fd;
 	unsigned int stored;
+	/* A re-attach's: the kernel may still hold references (kernel_held),
+	 * and the passthrough backing id the previous process registered. */
+	bool kernel_held;
+	int backing_id;
 };
 /* A new linked entry around buf (a reference is taken), charged to
  * l->uid's quota, all fields set under one lock so that no reader sees it

@@ -29,7 +29,8 @@ bool persist_keeps(const struct entry *e)
 	/* A transient publication goes with its connection, which a restart
 	 * closes; a discovered buffer is its holder's. An unlinked entry
 	 * nobody has open is on its way out (FORGET). */
-	return !e->conn_id && e->origin != ORIGIN_DISCOVERED && (e->linked || e->nopen > 0);
+	return !e->conn_id && e->origin != ORIGIN_DISCOVERED &&
+	       (e->linked || e->nopen > 0 || e->kernel_held);
 }
 
 static int save_cb(struct entry *e, void *data)
@@ -54,6 +55,7 @@ static int save_cb(struct entry *e, void *data)
 	rec.buf = e->buf;
 	rec.staged_fd = e->buf ? -1 : e->staged_fd;
 	rec.stored = __atomic_load_n(&e->stored, __ATOMIC_ACQUIRE);
+	rec.backing_id = __atomic_load_n(&e->backing_id, __ATOMIC_ACQUIRE);
 	return a->fn(&rec, a->data);
 }
 
@@ -81,6 +83,8 @@ int persist_restore(const struct persist_record *rec, struct buffer *buf, int st
 		.be = rec->be,
 		.staged_fd = staged_fd,
 		.stored = rec->stored,
+		.kernel_held = rec->kernel_held,
+		.backing_id = rec->kernel_held ? rec->backing_id : 0,
 	};
 
 	return entry_restore(buf, &l);

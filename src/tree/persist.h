@@ -33,6 +33,13 @@ struct persist_record {
 	struct buffer *buf;
 	int staged_fd;
 	unsigned int stored; /* STORED_* of the fds already in the store */
+	/* The kernel's passthrough backing id of its memfd (0: none): a
+	 * re-attached start keeps using it (the kernel refuses another one
+	 * beside open files that use it) and closes it when the entry goes. */
+	int backing_id;
+	/* persist_restore(): the mount outlived the process that wrote the
+	 * record (struct entry's kernel_held). */
+	bool kernel_held;
 };
 
 /* Which of an entry's fds are in the store (struct entry's stored). */
@@ -80,5 +87,28 @@ void persist_fd_remove(struct entry *e, unsigned int what);
 bool persist_fd_add_id(uint64_t id, unsigned int what, int fd);
 void persist_fd_remove_id(uint64_t id, unsigned int what);
 void persist_changed(bool wait);
+/* ---- tree/journal.c: renames and unlinks a crash may leave unanswered ---- */
+enum persist_op {
+	PERSIST_RENAME,
+	PERSIST_UNLINK
+};
+struct persist_note {
+	enum persist_op op;
+	pid_t pid;   /* the caller */
+	char a[256]; /* the name (a rename's source) */
+	char b[256]; /* a rename's new name, "" for an unlink */
+};
+/* Before a rename (a to b) or an unlink (a, b NULL) by pid: noted, so that
+ * the record the change writes has it. */
+void persist_note(enum persist_op op, pid_t pid, const char *a, const char *b);
+/* A note from the previous process's record, taken back. */
+void persist_note_restore(const struct persist_note *n);
+/* fn on every note this process made, oldest first (for the record). */
+int persist_notes(int (*fn)(const struct persist_note *n, void *data), void *data);
+/* Whether a call that failed with ENOENT is one the previous process made
+ * and died before answering (resent): a note taken back shows it, and the
+ * tree shows it done. Each note is used once, shortly after the start. */
+bool persist_was_done(enum persist_op op, pid_t pid, const char *a, const char *b);
+
 /* An entry the record keeps (its fds go to the store). */
 bool persist_keeps(const struct entry *e);

@@ -150,6 +150,10 @@ typedef void (*tree_gone_cb)(const char *name, uint64_t ino, void *data);
 /* Keep cfg (group, umask, iomem mode, fence timeout) for the tree's life;
  * gone (may be NULL) is called with no lock held. */
 void tree_init(const struct config *cfg, tree_gone_cb gone, void *gone_data);
+/* A buffer file's passthrough backing id (struct entry's backing_id, the
+ * kernel's) lives as long as the file: closer(id, data) gives it back to
+ * the kernel when the file is freed. Set before the mount. */
+void tree_set_backing_closer(void (*closer)(int backing_id, void *data), void *data);
 void tree_exit(void);
 
 /* ---- used by the control socket ---- */

@@ -79,11 +79,14 @@ try:
     names = h.names()
     ok("state.0" in names and "state.1" in names, "the state record is in the fd store "
        "while the daemon runs", names)
-    is_(len(names), 5, "... with the two lasting buffers (transients left out) and the "
-        "control socket") or diag(names)
+    is_(len(names), 6, "... with the two lasting buffers (transients left out), the "
+        "control socket and the mount's connection") or diag(names)
     ok("control" in names, "... which is stored as control")
+    ok("fuse" in names, "... and the mount's /dev/fuse descriptor as fuse")
     is_(stop(pid), 0, "SIGTERM: the first daemon exits 0") or log_tail()
-    is_(h.names(), names, "the stop leaves the store as it was")
+    h.pump(0.3)
+    is_(h.names(), [n for n in names if n != "fuse"],
+        "the stop leaves the store as it was, but for the connection (the stop unmounts)")
 
     pid = start(2)
     pids.append(pid)
@@ -136,7 +139,8 @@ try:
     for i in range(1500):
         with open(os.path.join(M, "many%04d" % i), "wb") as f:
             f.write(b"%04d" % i)
-    is_(len(h.store), 1504, "1,501 buffers: all stored as they were written, the record and "
+    is_(len(h.store), 1505, "1,501 buffers: all stored as they were written, the record, the "
+        "connection and "
         "the control socket")
     is_(stop(pid), 0, "the third daemon exits 0 with 1,501 buffers")
     pid = start(4)
