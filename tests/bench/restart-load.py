@@ -98,7 +98,6 @@ class Worker:
         self.buckets = {}  # int(end * BUCKET) -> longest call ending there (s)
         self.longest = (0.0, "")
         self.extra = {}
-        self.t_start = time.monotonic()
 
     def stopping(self):
         return self.state[STATE_SIZE - 1] != 0
@@ -228,6 +227,17 @@ def work_map(w, path):
     mm.close()
 
 
+def bare(w, mnt, st, op):
+    """Whether st (of a call that succeeded) is of the directory under the
+    mount point, not of the mount: between the removal of a dead daemon's
+    mount and the next mount, a path there reaches that directory. The
+    call is then counted as failed (UNMOUNTED): its file is not a buffer."""
+    if st.st_dev == os.stat(os.path.dirname(mnt)).st_dev:
+        w.fail(op, 0, time.monotonic(), "UNMOUNTED")
+        return True
+    return False
+
+
 def work_churn(w, mnt):
     i, data = 0, b"\xa5" * 4096
     while not w.stopping():
@@ -236,6 +246,11 @@ def work_churn(w, mnt):
         i += 1
         fd = w.call("create", os.open, a, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         if fd is FAILED:
+            pause(w, True)
+            continue
+        if bare(w, mnt, os.fstat(fd), "create"):
+            os.close(fd)
+            os.unlink(a)
             pause(w, True)
             continue
         wrote = w.call("write", os.write, fd, data) is not FAILED
@@ -251,7 +266,8 @@ def work_churn(w, mnt):
 
 def work_stat(w, mnt):
     while not w.stopping():
-        if w.call("stat", os.stat, mnt) is FAILED:
+        st = w.call("stat", os.stat, mnt)
+        if st is FAILED or bare(w, mnt, st, "stat"):
             pause(w, True)
             continue
         it = w.call("opendir", os.scandir, mnt)
@@ -302,7 +318,7 @@ def work_fio(w, path, out):
         n += 1
         base = "%s.%d" % (out, n)
         argv = ["fio", "--name=v", "--filename=" + path, "--size=%dM" % FILE_MB,
-                "--rw=randwrite", "--bs=16k", "--verify=crc32c", "--verify_backlog=16",
+                "--allow_file_create=0", "--rw=randwrite", "--bs=16k", "--verify=crc32c", "--verify_backlog=16",
                 "--verify_state_save=0", "--verify_fatal=1", "--time_based",
                 "--runtime=86400", "--rate_iops=200", "--output-format=json",
                 "--output=" + base + ".json", "--write_lat_log=" + base,
@@ -608,6 +624,7 @@ class Run:
             readies.append((ready, secs, tries))
             if not ready:
                 note("cycle %d: no start was READY; stopping the cycles" % c)
+                self.kill9()
                 break
         time.sleep(1.0)  # the last daemon under load too
         t_end = time.monotonic()
@@ -756,9 +773,18 @@ def main():
                               capture_output=True).stdout:
             note("restart-load: no %s (./dev test_deps installs it); skipped" % tool)
             return 0
-    # The store keeps one fd per buffer in this process.
+    # The store is kept in this process (one fd per buffer), and the daemon
+    # inherits the limit: examples/dmabuffs.service's LimitNOFILE=65536
+    # where this process may raise its hard limit, else the hard limit.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(hard, 65536), max(hard, 65536)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < o.buffers + 1024:
+        note("restart-load: RLIMIT_NOFILE %d is too low for %d buffers"
+             % (resource.getrlimit(resource.RLIMIT_NOFILE)[0], o.buffers))
+        return 1
     note("restart-load: %d buffers, %d kill -9 cycles, seed %d" % (o.buffers, o.cycles,
                                                                     o.seed))
     run = Run(o)
