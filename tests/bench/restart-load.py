@@ -303,6 +303,8 @@ def wait_child(w, proc):
 
 def last_error(text):
     """The errno name of the last "...: <strerror>" in a tool's stderr."""
+    if "file creation disallowed" in text:
+        return "ENOENT"  # (fio, --allow_file_create=0)
     for line in reversed(text.splitlines()):
         for msg, name in ERRNO_OF.items():
             if msg in line:
