@@ -320,8 +320,8 @@ def work_fio(w, path, out):
         n += 1
         base = "%s.%d" % (out, n)
         argv = ["fio", "--name=v", "--filename=" + path, "--size=%dM" % FILE_MB,
-                "--allow_file_create=0", "--rw=randwrite", "--bs=16k", "--verify=crc32c", "--verify_backlog=16",
-                "--verify_state_save=0", "--verify_fatal=1", "--time_based",
+                "--allow_file_create=0", "--rw=randwrite", "--bs=16k", "--verify=crc32c",
+                "--verify_backlog=16", "--verify_state_save=0", "--verify_fatal=1", "--time_based",
                 "--runtime=86400", "--rate_iops=200", "--output-format=json",
                 "--output=" + base + ".json", "--write_lat_log=" + base,
                 "--log_avg_msec=100", "--log_max_value=1"]
