@@ -8,7 +8,10 @@
 # DMABUFFS_PEERS_ARGS, e.g. "--reps 5 --size 512"). Between the two, the
 # 10,000-buffer figures of tests/bench/scale.sh (DMABUFFS_BENCH_SCALE=0: not)
 # and a victim's create latency under a holders attack
-# (tests/bench/holders-starve.py, DMABUFFS_BENCH_STARVE=0: not).
+# (tests/bench/holders-starve.py, DMABUFFS_BENCH_STARVE=0: not), and the
+# "restart" rows: 50 kill -9 cycles under load with 10,000 buffers
+# (tests/bench/restart-load.py, DMABUFFS_BENCH_RESTART=0: not; options for
+# it in DMABUFFS_RESTART_ARGS, e.g. "--cycles 10 --buffers 2000").
 # Benchmarks are reported, never asserted: a missed target still exits 0;
 # only a benchmark that could not run exits non-zero.
 #
@@ -21,7 +24,7 @@
 set -eu
 
 if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-	sed -n '2,20s/^# \{0,1\}//p' "$0"
+	sed -n '2,23s/^# \{0,1\}//p' "$0"
 	[ $# -ge 1 ] && exit 0 || exit 2
 fi
 build=$(cd "$1" && pwd)
@@ -44,6 +47,13 @@ fi
 # 16; DMABUFFS_BENCH_STARVE=0: not; see holders-starve.py).
 if [ "${DMABUFFS_BENCH_STARVE:-1}" != 0 ]; then
 	python3 "$(dirname "$0")/holders-starve.py" "$build"
+fi
+# kill -9 cycles under load (issue 17; DMABUFFS_BENCH_RESTART=0: not).
+if [ "${DMABUFFS_BENCH_RESTART:-1}" != 0 ]; then
+	[ -n "${DMABUFFS_BENCH_NOBUILD:-}" ] ||
+		make -C "$build" --no-print-directory -s src/dmabufctl
+	# shellcheck disable=SC2086
+	python3 "$(dirname "$0")/restart-load.py" "$build" ${DMABUFFS_RESTART_ARGS:-}
 fi
 [ "${DMABUFFS_BENCH_PEERS:-1}" = 0 ] && exit 0
 # shellcheck disable=SC2086

@@ -26,12 +26,51 @@ with LISTEN_FDS=N, LISTEN_FDNAMES=a:b:... and LISTEN_PID=<the new pid>.
 """
 
 import array
+import fcntl
 import os
 import select
 import signal
 import socket
 import threading
 import time
+
+
+def place_fds(fds):
+    """Put fds[i] on fd 3 + i, every other fd from 3 + len(fds) up closed.
+    In place, with one spare fd per cycle of moves: a copy of every fd
+    above the others first would need twice the store in fds, past
+    RLIMIT_NOFILE with 10,000 buffers (tests/bench/restart-load.py)."""
+    n = len(fds)
+    src = {3 + i: fd for i, fd in enumerate(fds) if fd != 3 + i}  # target -> fd
+    users = {}  # fd -> the targets that still need it
+    for dst, fd in src.items():
+        users.setdefault(fd, set()).add(dst)
+    spares = []
+    ready = [dst for dst in src if dst not in users]
+    while src:
+        if not ready:
+            # Every target left holds an fd still needed (cycles): that
+            # fd moves to a spare, which frees its place.
+            dst = next(iter(src))
+            spare = fcntl.fcntl(dst, fcntl.F_DUPFD, 3 + n)
+            spares.append(spare)
+            users[spare] = users.pop(dst)
+            for d in users[spare]:
+                src[d] = spare
+            ready.append(dst)
+            continue
+        dst = ready.pop()
+        if dst not in src:
+            continue
+        fd = src.pop(dst)
+        os.dup2(fd, dst, inheritable=True)
+        left = users.get(fd)
+        left.discard(dst)
+        if not left:
+            del users[fd]
+            if fd in src:
+                ready.append(fd)
+    os.closerange(3 + n, max([3 + n] + list(fds) + spares) + 1)
 
 
 class Harness:
@@ -130,16 +169,7 @@ class Harness:
             self.started.append(pid)
             return pid
         try:
-            # Out of the way first (above every target), so that no fd
-            # lands on one still needed.
-            base = max([3 + len(store)] + [fd + 1 for _, fd in store])
-            high = []
-            for i, (_, fd) in enumerate(store):
-                os.dup2(fd, base + i)
-                high.append(base + i)
-            for i, fd in enumerate(high):
-                os.dup2(fd, 3 + i, inheritable=True)
-            os.closerange(3 + len(store), base + len(store) + 1)
+            place_fds([fd for _, fd in store])
             if store:
                 env["LISTEN_FDS"] = str(len(store))
                 env["LISTEN_FDNAMES"] = ":".join(n for n, _ in store)
