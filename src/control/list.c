@@ -277,6 +277,8 @@ static void list_chunk(struct conn *c, const char *cursor, uint32_t flags, int c
 
 			json_object_object_add(d, "connections", json_object_new_int(conns));
 			json_object_object_add(d, "restarts", json_object_new_int64(restarts));
+			json_object_object_add(d, "backing_ids",
+					       json_object_new_int64(tree_backing_ids()));
 			json_object_object_add(doc, "daemon", d);
 		}
 		r = tree_list(before, list_item, &x);

@@ -123,7 +123,7 @@ struct inspect_snapshot {
 	size_t nuids, uids_cap;
 	const char *files_source;
 	bool daemon_known; /* the daemon's LIST gave connections, restarts */
-	int64_t daemon_connections, daemon_restarts;
+	int64_t daemon_connections, daemon_restarts, daemon_backing_ids;
 	char **proc_cgroup;
 	struct cgroup_total *cgroups;
 	size_t ncgroups;

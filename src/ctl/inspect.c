@@ -257,6 +257,7 @@ static int scan_root_any(struct inspect_snapshot *s, const char *mnt)
 		s->daemon_known = d->known;
 		s->daemon_connections = d->connections;
 		s->daemon_restarts = d->restarts;
+		s->daemon_backing_ids = d->backing_ids;
 		return 0;
 	}
 	/* What came before the socket failed goes: the mount says it all. */

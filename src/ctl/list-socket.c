@@ -158,6 +158,8 @@ static void keep_daemon(json_object *doc)
 		last_daemon.connections = json_object_get_int64(v);
 	if (json_object_object_get_ex(d, "restarts", &v))
 		last_daemon.restarts = json_object_get_int64(v);
+	last_daemon.backing_ids =
+		json_object_object_get_ex(d, "backing_ids", &v) ? json_object_get_int64(v) : -1;
 }
 
 int list_socket_each(const char *dir, uint32_t flags, int (*fn)(json_object *buffer, void *data),

@@ -28,6 +28,7 @@ struct list_daemon {
 	bool known;
 	int64_t connections; /* open control connections, this one included */
 	int64_t restarts;    /* clean restarts through the fd store */
+	int64_t backing_ids; /* FUSE passthrough backing ids registered, -1: not said */
 };
 const struct list_daemon *list_socket_daemon(void);
 /* A buffer's name_hex back to the name's bytes, malloc'ed; NULL for

@@ -228,6 +228,14 @@ static void print_daemon(const struct inspect_snapshot *s)
 		       "The daemon's clean restarts: runs before it that handed their buffers to "
 		       "the service manager's fd store.");
 		fprintf(out, "dmabuffs_restarts %lld\n", (long long)s->daemon_restarts);
+		if (s->daemon_backing_ids >= 0) {
+			header("dmabuffs_backing_ids",
+			       "FUSE passthrough backing ids the daemon has registered with the "
+			       "kernel (one per buffer file opened in passthrough mode, kept "
+			       "while the file exists).");
+			fprintf(out, "dmabuffs_backing_ids %lld\n",
+				(long long)s->daemon_backing_ids);
+		}
 	}
 	header("dmabuffs_uid_buffers",
 	       "The daemon's buffer files per owner uid (what its per-user quota counts).");

@@ -219,7 +219,11 @@ static int save_one(const struct persist_record *rec, void *data)
 	return 0;
 }
 
-static const char *const op_keys[] = { [PERSIST_RENAME] = "rename", [PERSIST_UNLINK] = "unlink" };
+static const char *const op_keys[] = {
+	[PERSIST_RENAME] = "rename",
+	[PERSIST_UNLINK] = "unlink",
+	[PERSIST_CREATE] = "create",
+};
 
 /* The renames and unlinks noted (tree/journal.c), for a re-attached start
  * to tell a resent call from a new one. */

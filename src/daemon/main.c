@@ -372,17 +372,18 @@ int main(int argc, char *argv[])
 		reattached = true;
 		fdstore_fuse_adopted(ra.init, ra.init_len, ra.dev);
 		log_notice("%s: re-attached to the mount the previous run left (device %s): "
-			   "open files, mappings and waiting calls carry on",
-			   mp, ra.dev);
+			   "open files, mappings and waiting calls carry on; %u buffer files "
+			   "the kernel did not hold",
+			   mp, ra.dev, fs_reattached(se));
 	} else {
 		if (fuse_session_mount(se, mp) != 0)
 			goto out_session;
 		mounted = true;
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
-	log_info("mounted on %s, control socket %s, iomem=%s, fd limit %llu%s", mp,
-		 cfg.control_path, policy_mode_name(cfg.iomem_mode),
-		 (unsigned long long)rl.rlim_cur,
+	log_info("%s %s, control socket %s, iomem=%s, fd limit %llu%s",
+		 reattached ? "serving the mount on" : "mounted on", mp, cfg.control_path,
+		 policy_mode_name(cfg.iomem_mode), (unsigned long long)rl.rlim_cur,
 		 cfg.discover ? ", discovering other processes' buffers" : "");
 
 	if (fuse_daemonize(fopts.foreground) != 0)

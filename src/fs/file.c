@@ -267,8 +267,12 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	persist_note(PERSIST_CREATE, ctx->pid, name, NULL);
 	r = entry_create(name, ctx->uid, ctx->gid, mode & ~cfg->umask & 0666, be, &ep.attr, &h->e);
-	if (r == -EEXIST && !(fi->flags & O_EXCL))
+	/* O_EXCL: unless the previous process made it and died before it
+	 * answered (a resent CREATE). */
+	if (r == -EEXIST &&
+	    (!(fi->flags & O_EXCL) || persist_was_done(PERSIST_CREATE, ctx->pid, name, NULL)))
 		r = create_existing(req, fi, name, &ep.attr, &h->e);
 	if (r < 0) {
 		log_info("create %s: %s", name, strerror(-r));

@@ -298,6 +298,29 @@ static void fs_getxattr_ns(fuse_req_t req, fuse_ino_t ino, const char *name, siz
 	fs_getxattr(req, ino, name, size);
 }
 
+unsigned int fs_reattached(struct fuse_session *se)
+{
+	_cleanup_free_ uint64_t *ids = NULL;
+	unsigned int released = 0;
+	size_t n;
+
+	if (persist_kernel_held_ids(&ids, &n) < 0)
+		return 0;
+	/* The kernel answers an invalidation of an inode it does not hold
+	 * with ENOENT (fuse_reverse_inval_inode()); offset -1: the
+	 * attributes only. A buffer file only the control socket used (a
+	 * publication) would else wait for a FORGET that never comes. */
+	for (size_t i = 0; i < n; i++)
+		if (fuse_lowlevel_notify_inval_inode(se, ino_entry(ids[i]), -1, 0) == -ENOENT) {
+			/* No lookup is counted yet (the loop has not started):
+			 * a FORGET of 1 is more than this process counted,
+			 * which ends the wait, and frees an unused entry. */
+			entry_forget(ids[i], 1);
+			released++;
+		}
+	return released;
+}
+
 void fs_notify_gone(const char *name, uint64_t ino, void *data)
 {
 	struct fs_data *fsd = data;

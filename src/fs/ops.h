@@ -24,6 +24,9 @@ void fs_notify_gone(const char *name, uint64_t ino, void *data);
 /* This run's number (restarts so far): new fi->fh values carry it, so they
  * never meet the ones a previous process left in the kernel (handle.c). */
 void fh_set_run(unsigned int run);
+/* Right after a re-attach, before the loop: the buffer files the kernel
+ * holds no inode of no longer wait for its FORGET. How many. */
+unsigned int fs_reattached(struct fuse_session *se);
 /* A tree_set_backing_closer() closer: give a freed file's passthrough
  * backing id back to the kernel. data: the struct fs_data. */
 void file_backing_close(int backing_id, void *data);

@@ -30,7 +30,7 @@
  *                    "gid": 0, "mode": 384, "exporter": "udmabuf",
  *                    "iomem": 0, "origin": "created", "inode": 1234 } ],
  *     "next": "5678",           (null after the last chunk)
- *     "daemon": { "connections": 3, "restarts": 0 } }   (first chunk only)
+ *     "daemon": { "connections": 3, "restarts": 0, "backing_ids": 2 } }   (first chunk only)
  * "daemon" gives the daemon's own figures for monitoring: its open control
  * connections and its clean restarts (runs before it that handed their
  * buffers to the fd store). name_hex is the name's exact bytes; exporter, iomem, origin and inode

@@ -65,6 +65,14 @@ static void keep_backing(struct entry *e, int memfd)
 	}
 }
 
+void entry_keep_backing_restored(struct entry *e)
+{
+	/* Only where the buffer's fd is the memfd: a udmabuf's memfd is not
+	 * in the store, so its file is served on the daemon's path. */
+	if (e->be && e->be->kind == BACKEND_MEMFD)
+		keep_backing(e, -1);
+}
+
 static int make_buffer(struct entry *e, uint64_t size, int staged_fd, uint64_t staged_len,
 		       struct buffer **out)
 {

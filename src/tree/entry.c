@@ -638,6 +638,8 @@ int entry_restore(struct buffer *buf, const struct entry_link *l)
 		e->buf = buffer_ref(buf);
 		if (l->iomem_override >= 0)
 			buffer_set_iomem(buf, l->iomem_override, cfg->iomem_mode);
+		/* Passed through again, as before the restart. */
+		entry_keep_backing_restored(e);
 	} else if (l->staged_fd >= 0) {
 		e->staged_fd = l->staged_fd;
 	}

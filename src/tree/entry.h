@@ -274,6 +274,9 @@ int entry_link_buffer(struct buffer *buf, const struct entry_link *l);
  * l->id, linked or not. -EEXIST (the id or the name), -EINVAL, -EDQUOT,
  * -ENOMEM. */
 int entry_restore(struct buffer *buf, const struct entry_link *l);
+/* A restored memfd-backend entry's opens may be passed through again
+ * (entry-state.c); tree lock held. */
+void entry_keep_backing_restored(struct entry *e);
 /* Unlink the first linked entry match() accepts (called under the tree
  * lock: 1 not this one, 0 this one, < 0 this one but refused), saving its
  * name, tell the kernel, free it if unused. 0, or match()'s refusal

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Renames and unlinks a crash may leave unanswered (tree/persist.h's
+ * Renames, unlinks and creates a crash may leave unanswered (tree/persist.h's
  * persist_note*). When a daemon dies after it made a change and before it
  * answered, the kernel resends the request to the next process of a
  * re-attached mount (FUSE_NOTIFY_RESEND), which finds the change made:
- * the source of a rename gone, the unlinked name gone, and would answer
- * ENOENT to a call that succeeded. So each rename and unlink is noted
- * (caller pid and names) before it is made; the notes ride in the state
- * record with the change, and the next process answers 0 to a resent call
- * that a note it took back shows done. Notes taken back are used once,
+ * the source of a rename gone, the unlinked name gone, the created name
+ * there, and would answer ENOENT or EEXIST to a call that succeeded. So
+ * each rename, unlink and create is noted (caller pid and names) before it
+ * is made; the notes ride in the state record with the change, and the
+ * next process answers a resent call that a note it took back shows done
+ * as done. Notes taken back are used once,
  * and only for a while after the start: a later call with the same names
  * is a new one. Part of the buffer model: no FUSE here.
  */
@@ -115,10 +116,12 @@ bool persist_was_done(enum persist_op op, pid_t pid, const char *a, const char *
 		s->used = done = true;
 	}
 	pthread_mutex_unlock(&journal_lock);
-	/* What it shows: the new name there (a rename), the name gone (an
-	 * unlink). */
+	/* What it shows: the new name there (a rename), the name there (a
+	 * create), the name gone (an unlink). */
 	if (done && op == PERSIST_RENAME)
 		done = entry_with_name(b, exists, NULL) == 0;
+	else if (done && op == PERSIST_CREATE)
+		done = entry_with_name(a, exists, NULL) == 0;
 	else if (done)
 		done = entry_with_name(a, exists, NULL) == -ENOENT;
 	return done;

@@ -8,6 +8,8 @@
  * is decided here, how it is stored by the daemon's fdstore.c. Part of the
  * buffer model: no FUSE here.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -158,4 +160,42 @@ unsigned int persist_store_all(void)
 	/* At start-up, before the mount: nobody waits on the tree lock. */
 	entry_each(true, store_cb, &n);
 	return n;
+}
+
+struct ids {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int held_cb(struct entry *e, void *data)
+{
+	struct ids *ids = data;
+
+	if (!e->kernel_held)
+		return 0;
+	if (ids->n == ids->cap) {
+		size_t cap = ids->cap ? 2 * ids->cap : 256;
+		uint64_t *more = realloc(ids->v, cap * sizeof(*more));
+
+		if (!more)
+			return -ENOMEM;
+		ids->v = more;
+		ids->cap = cap;
+	}
+	ids->v[ids->n++] = e->id;
+	return 0;
+}
+
+int persist_kernel_held_ids(uint64_t **out, size_t *n)
+{
+	struct ids ids = { 0 };
+	int r = entry_each(true, held_cb, &ids);
+
+	if (r < 0) {
+		free(ids.v);
+		return r;
+	}
+	*out = ids.v;
+	*n = ids.n;
+	return 0;
 }

@@ -87,10 +87,15 @@ void persist_fd_remove(struct entry *e, unsigned int what);
 bool persist_fd_add_id(uint64_t id, unsigned int what, int fd);
 void persist_fd_remove_id(uint64_t id, unsigned int what);
 void persist_changed(bool wait);
-/* ---- tree/journal.c: renames and unlinks a crash may leave unanswered ---- */
+/* A re-attach: the ids of the entries that wait for the kernel's FORGET
+ * (kernel_held; *ids malloc'ed). -ENOMEM. */
+int persist_kernel_held_ids(uint64_t **ids, size_t *n);
+
+/* ---- tree/journal.c: calls a crash may leave unanswered ---- */
 enum persist_op {
 	PERSIST_RENAME,
-	PERSIST_UNLINK
+	PERSIST_UNLINK,
+	PERSIST_CREATE
 };
 struct persist_note {
 	enum persist_op op;
@@ -98,7 +103,7 @@ struct persist_note {
 	char a[256]; /* the name (a rename's source) */
 	char b[256]; /* a rename's new name, "" for an unlink */
 };
-/* Before a rename (a to b) or an unlink (a, b NULL) by pid: noted, so that
+/* Before a rename (a to b), an unlink or a create (a, b NULL) by pid: noted, so that
  * the record the change writes has it. */
 void persist_note(enum persist_op op, pid_t pid, const char *a, const char *b);
 /* A note from the previous process's record, taken back. */

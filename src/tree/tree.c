@@ -212,6 +212,21 @@ struct list_arg {
 	void *data;
 };
 
+static int count_backing(struct entry *e, void *data)
+{
+	if (__atomic_load_n(&e->backing_id, __ATOMIC_ACQUIRE) > 0)
+		(*(unsigned int *)data)++;
+	return 0;
+}
+
+unsigned int tree_backing_ids(void)
+{
+	unsigned int n = 0;
+
+	entry_each(true, count_backing, &n);
+	return n;
+}
+
 static int list_cb(struct entry *e, void *data)
 {
 	const struct list_arg *a = data;

@@ -144,6 +144,10 @@ struct tree_item {
 	struct buffer *buf; /* NULL while unallocated; buffer_ref() to keep */
 };
 
+/* How many buffer files hold a FUSE passthrough backing id (the kernel's
+ * count of them, as long as none leaks). */
+unsigned int tree_backing_ids(void);
+
 /* Tell the kernel that name (inode ino) left the root behind its back. */
 typedef void (*tree_gone_cb)(const char *name, uint64_t ino, void *data);
 
