@@ -29,6 +29,7 @@
 #include "daemon/fdstore.h"
 #include "daemon/options.h"
 #include "daemon/reattach.h"
+#include "daemon/restart-job.h"
 #include "fs/ops.h"
 #include "tree/tree.h"
 #include "shared/log.h"
@@ -437,6 +438,13 @@ int main(int argc, char *argv[])
 	if (hotplug_stop >= 0) {
 		close(hotplug_stop);
 		hotplug_stop = -1;
+	}
+	/* A restart (systemctl restart, an upgrade) keeps the mount: its
+	 * connection stays in the store, calls wait for the next start, which
+	 * re-attaches. A stop ends it. */
+	if (stop_signal == SIGTERM && fdstore_keeps_connection() && restart_job_queued()) {
+		log_info("%s: a restart is queued: the mount stays for the next start", mp);
+		mounted = reattached = false;
 	}
 out_session:
 	/* Unmount first: a stop must end the mount whatever the other threads
