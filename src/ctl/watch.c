@@ -129,10 +129,13 @@ static void diff(const struct inspect_snapshot *was, const struct inspect_snapsh
 	fflush(stdout);
 }
 
+/* How long watch keeps trying while its looks fail (a daemon restart). */
+#define WATCH_GIVE_UP_S 30
+
 int cmd_watch(int argc, char **argv)
 {
 	struct inspect_snapshot was, now;
-	double interval = 1.0;
+	double interval = 1.0, failing = 0;
 	bool json = false;
 	int r = inspect_options(argc, argv, &json, &interval, NULL);
 
@@ -149,10 +152,20 @@ int cmd_watch(int argc, char **argv)
 		was.kernel_visible ? "" : was.kernel_note);
 	while (inspect_sleep(interval)) {
 		r = inspect_snapshot_take(mount_dir(), &now);
+		/* A daemon that restarts (its connection ends, a call waits)
+		 * is a gap, not the end: the next look sees what changed. A
+		 * failure that lasts is. */
+		if (r < 0 && (failing += interval) < WATCH_GIVE_UP_S) {
+			if (failing <= interval)
+				fprintf(stderr, "dmabufctl: watch: %s: %s; trying again\n",
+					mount_dir(), strerror(-r));
+			continue;
+		}
 		if (r < 0) {
 			inspect_snapshot_free(&was);
 			return fail(mount_dir(), r, NULL);
 		}
+		failing = 0;
 		diff(&was, &now, json);
 		inspect_snapshot_free(&was);
 		was = now;
