@@ -27,7 +27,7 @@
 # <release>-backports, or SUITE:SERIES), VM_URING=0 (no io_uring pass),
 # VM_JOBS (boots at once, default: the number of CPUs), VM_TESTS=GLOB[,GLOB]
 # (only those guest tests), VM_TIMEOUT (one boot, s, default 240; the
-# systemd boot 600),
+# systemd boot 720),
 # VM_TEST_TIMEOUT (per guest test, s, default 60), VM_INTEGRATION=0 (not
 # tests/integration/*.sh),
 # VM_APPEND (more kernel arguments), VM_PROJECT=no (no `make install` of
@@ -227,7 +227,7 @@ limit=${VM_TIMEOUT:-240}
 [ -n "$bench" ] && limit=${VM_TIMEOUT:-240}
 # The systemd boot's tests take longer (each systemctl call is slow in
 # TCG, and kill9-cycles-under-load restarts the service ten times).
-boot_limit() { if [ "$1" = "$sd_label" ]; then echo "${VM_TIMEOUT:-600}"; else echo "$limit"; fi; }
+boot_limit() { if [ "$1" = "$sd_label" ]; then echo "${VM_TIMEOUT:-720}"; else echo "$limit"; fi; }
 # Boots at once: each QEMU (TCG, one vCPU) keeps a core busy, so one per
 # core (tests/vm/README.md has the figures).
 jobs=${VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
