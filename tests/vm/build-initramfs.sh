@@ -32,7 +32,8 @@
 # included) with the project's programs, unit and libraries, busybox for
 # what TREE lacks, the modules, and the guest side of guest/systemd/ (its
 # /init starts systemd as PID 1; its tests instead of guest/tests/; no
-# integration tests, no fio): BUILDDIR/vm/initramfs-systemd-RELEASE.cpio.gz,
+# integration tests; fio, for kill9-cycles-under-load):
+# BUILDDIR/vm/initramfs-systemd-RELEASE.cpio.gz,
 # staged in BUILDDIR/vm/root-systemd. Libraries TREE has are not taken from
 # the build machine.
 set -euo pipefail
@@ -299,9 +300,8 @@ mkdir -p "$root/vm/src/tests/integration"
 # once into BUILDDIR/vm-cache/fio); without it those tests skip.
 install -m 0755 "$here/guest/fio-verify.sh" "$root/vm/fio-verify.sh"
 install -m 0755 "$srcdir/tests/integration/fio-verify.t" "$root/vm/src/tests/integration/"
-if [ -n "$sysroot" ]; then
-	:
-elif fio=$("$here/build-fio.sh" "$builddir/vm-cache/fio"); then
+# The systemd boot's kill9-cycles-under-load runs it too.
+if fio=$("$here/build-fio.sh" "$builddir/vm-cache/fio"); then
 	install -m 0755 "$fio" "$root/vm/bin/fio"
 else
 	echo "build-initramfs: warning: no static fio (build-fio.sh); the fio-verify-* tests skip" >&2

@@ -26,7 +26,8 @@
 # Environment: VM_KERNELS (default "6.12 trixie-backports:newest": SERIES of
 # <release>-backports, or SUITE:SERIES), VM_URING=0 (no io_uring pass),
 # VM_JOBS (boots at once, default: the number of CPUs), VM_TESTS=GLOB[,GLOB]
-# (only those guest tests), VM_TIMEOUT (one boot, s, default 240),
+# (only those guest tests), VM_TIMEOUT (one boot, s, default 240; the
+# systemd boot 720),
 # VM_TEST_TIMEOUT (per guest test, s, default 60), VM_INTEGRATION=0 (not
 # tests/integration/*.sh),
 # VM_APPEND (more kernel arguments), VM_PROJECT=no (no `make install` of
@@ -169,7 +170,7 @@ done
 # kernel (else the last one), the project's dmabuffs.service as `make
 # install` puts it; its tests are guest/systemd/tests/ (LABEL-systemd/NAME).
 # With VM_TESTS, only when one of them matches.
-sd_wanted=
+sd_wanted= sd_label=
 if [ -z "$bench" ] && [ "${VM_SYSTEMD:-1}" != 0 ]; then
 	sd_wanted=1
 	if [ -n "${VM_TESTS:-}" ]; then
@@ -193,7 +194,7 @@ if [ -n "$sd_wanted" ]; then
 	elif [ $rc -ne 0 ]; then
 		broken "fetch-systemd.sh $cache/systemd-trixie failed ($rc)"
 	else
-		kernel=${ktrees[$si]} label=${klabels[$si]}-systemd
+		kernel=${ktrees[$si]} label=${klabels[$si]}-systemd sd_label=${klabels[$si]}-systemd
 		initrd=$(VM_SYSROOT=$sysroot "$here/build-initramfs.sh" "$builddir" "$kernel") ||
 			broken "build-initramfs.sh failed for the systemd boot"
 		for f in "$kernel"/boot/vmlinuz-*; do vmlinuz=$f; done
@@ -224,16 +225,19 @@ fi
 [ -n "${VM_APPEND:-}" ] && append="$append $VM_APPEND"
 limit=${VM_TIMEOUT:-240}
 [ -n "$bench" ] && limit=${VM_TIMEOUT:-240}
+# The systemd boot's tests take longer (each systemctl call is slow in
+# TCG, and kill9-cycles-under-load restarts the service ten times).
+boot_limit() { if [ "$1" = "$sd_label" ]; then echo "${VM_TIMEOUT:-720}"; else echo "$limit"; fi; }
 # Boots at once: each QEMU (TCG, one vCPU) keeps a core busy, so one per
 # core (tests/vm/README.md has the figures).
 jobs=${VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
 
-# boot_vm DIR PFX VMLINUZ INITRD APPEND: one QEMU run, its console in
+# boot_vm DIR PFX VMLINUZ INITRD APPEND LIMIT: one QEMU run (LIMIT s at most), its console in
 # DIR/PFXserial.raw (and .log), its exit status in DIR/PFXqemu.rc and the
 # seconds it took in DIR/PFXboot.secs. Meant to run in a subshell.
 boot_vm() {
 	# Not local: the EXIT trap runs after the function returned.
-	dir=$1 pfx=$2 vmlinuz=$3 initrd=$4 app=$5
+	dir=$1 pfx=$2 vmlinuz=$3 initrd=$4 app=$5 limit=$6
 	# Sockets live in a short private directory: sun_path has 108 bytes
 	# and BUILDDIR may be long.
 	rundir=$(mktemp -d /tmp/dmabuffs-vm.XXXXXX)
@@ -296,7 +300,7 @@ for i in "${!boots[@]}"; do
 	dir=$(bootdir "${boots[$i]}")
 	mkdir -p "$dir"
 	boot_vm "$dir" "$pfx" "${boot_kernel[$i]}" "${boot_initrd[$i]}" \
-		"$append ${boot_append[$i]}" &
+		"$append ${boot_append[$i]}" "$(boot_limit "${boots[$i]}")" &
 	pids+=($!)
 	running=$((running + 1))
 done
@@ -394,6 +398,7 @@ boot_times=
 for i in "${!boots[@]}"; do
 	b=${boots[$i]}
 	dir=$(bootdir "$b")
+	limit=$(boot_limit "$b")
 	log=$dir/serial.log
 	qrc=$(cat "$dir/qemu.rc" 2>/dev/null || echo 1)
 	secs=$(cat "$dir/boot.secs" 2>/dev/null || echo '?')

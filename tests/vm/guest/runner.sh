@@ -40,15 +40,20 @@ selected() {
 	return 1
 }
 
-# run_test NAME COMMAND...
+# run_test NAME COMMAND...; a line "# vmtest: timeout=SECS" in the test
+# (the last argument) gives it SECS when that is more than vmtimeout=.
 run_test() {
 	selected "$1" || return 0
 	name=$label$1
 	shift
+	limit=$per_test
+	for a in "$@"; do own=$a; done
+	own=$(sed -n 's/^# vmtest: timeout=\([0-9][0-9]*\)$/\1/p' "$own" 2>/dev/null)
+	[ -n "$own" ] && [ "$own" -gt "$limit" ] && limit=$own
 	rm -f "$VMTEST_REASON"
 	echo "# ---- $name"
 	start=$(cut -d' ' -f1 /proc/uptime)
-	timeout "$per_test" "$@"
+	timeout "$limit" "$@"
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
 	took=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
@@ -63,8 +68,8 @@ run_test() {
 	if awk '$2 == "/run/dmabuf" { f = 1 } END { exit !f }' /proc/self/mounts; then
 		umount -l /run/dmabuf && echo "# $name: unmounted the /run/dmabuf it left"
 	fi
-	if awk -v t="$took" -v l="$per_test" 'BEGIN { exit !(t >= l) }' && [ "$rc" -ne 0 ]; then
-		reason="timed out after ${per_test}s"
+	if awk -v t="$took" -v l="$limit" 'BEGIN { exit !(t >= l) }' && [ "$rc" -ne 0 ]; then
+		reason="timed out after ${limit}s"
 		rc=1
 	fi
 	echo "# $name: exit $rc after ${took}s"

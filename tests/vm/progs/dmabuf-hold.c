@@ -15,6 +15,15 @@
  *	    SEQ check SALT   does its own mapping hold the SALT pattern?
  *	    SEQ fill SALT    write the SALT pattern through its own mapping
  *	Exits 0 at EOF.
+ *   dmabuf-hold [as UID] map FILE SALT
+ *	opens FILE (a buffer file, already holding the SALT pattern) for
+ *	reading and writing and maps it MAP_SHARED, both kept for its whole
+ *	life (a file an application holds across a restart of the daemon);
+ *	checks the mapping holds the pattern, prints the same "hold ..."
+ *	line (exp=file) and serves check and fill on the mapping (fill ends
+ *	with msync), and on the open fd:
+ *	    SEQ read SALT    pread(2) of the whole file: the SALT pattern?
+ *	    SEQ write SALT   pwrite(2) of the SALT pattern over the whole file
  *   dmabuf-hold [as UID] verify FILE SALT
  *	read(2)s FILE from a fresh open and compares it with the pattern;
  *   dmabuf-hold [as UID] write FILE SALT
@@ -28,6 +37,7 @@
  */
 #define _GNU_SOURCE
 #include <grp.h>
+#include <stdbool.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -40,6 +50,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: dmabuf-hold [as UID] hold udmabuf|heap SIZE SALT\n"
+			"       dmabuf-hold [as UID] map FILE SALT\n"
 			"       dmabuf-hold [as UID] verify|write FILE SALT\n"
 			"       dmabuf-hold [as UID] open FILE r|w\n"
 			"       dmabuf-hold as UID exec CMD ARGS...\n");
@@ -112,45 +123,56 @@ static int alloc_heap(size_t size)
 	return (int)a.fd;
 }
 
-static void fill(int buf, uint8_t *m, size_t size, uint32_t salt)
+/* The held object: a dma-buf (accesses to the mapping bracketed by
+ * DMA_BUF_IOCTL_SYNC), or a buffer file (map: no sync ioctl, msync after
+ * a fill, and reads and writes through the fd). */
+struct held {
+	int fd;
+	bool file;
+	uint8_t *m;
+	size_t size;
+};
+
+static void sync_held(const struct held *h, uint64_t flags)
 {
-	vm_sync_or_die(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, "the held dma-buf");
-	vm_fill_bytes(m, size, salt);
-	vm_sync_or_die(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, "the held dma-buf");
+	if (!h->file)
+		vm_sync_or_die(h->fd, flags, "the held dma-buf");
 }
 
-static int hold(const char *kind, size_t size, uint32_t salt, long as_uid)
+static void fill(const struct held *h, uint32_t salt)
 {
-	char exp_name[64], line[256];
-	struct stat st;
-	long count;
-	uint8_t *m;
-	int buf;
+	sync_held(h, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	vm_fill_bytes(h->m, h->size, salt);
+	sync_held(h, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+}
 
-	if (!strcmp(kind, "udmabuf"))
-		buf = alloc_udmabuf(size);
-	else if (!strcmp(kind, "heap"))
-		buf = alloc_heap(size);
+/* "ok" or "bad ..." of a check of p (the mapping or what was read). */
+static void answer_check(unsigned long seq, const char *cmd, const uint8_t *p, size_t size,
+			 uint32_t s)
+{
+	size_t bad;
+	long first = mismatch(p, size, s, &bad);
+
+	if (first < 0)
+		printf("%lu ok %s %u\n", seq, cmd, s);
 	else
-		return usage();
-	if (vm_fdinfo(buf, exp_name, sizeof(exp_name), &count) < 0 || fstat(buf, &st) < 0)
-		vm_fail("the new dma-buf has no fdinfo exp_name");
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-	if (m == MAP_FAILED)
-		vm_fail("mmap the dma-buf: %s", strerror(errno));
-	fill(buf, m, size, salt);
-	if (as_uid >= 0)
-		drop_to((uid_t)as_uid);
-	printf("hold pid=%d fd=%d ino=%llu size=%zu exp=%s\n", (int)getpid(), buf,
-	       (unsigned long long)st.st_ino, size, exp_name);
-	fflush(stdout);
+		printf("%lu bad %s %u: %zu of %zu bytes differ, first at %ld: %#x, expected %#x\n",
+		       seq, cmd, s, bad, size, first, p[first], vm_byte((size_t)first, s));
+}
 
+/* The commands on stdin, until EOF. */
+static int serve(const struct held *h)
+{
+	uint8_t *tmp = h->file ? malloc(h->size) : NULL;
+	char line[256];
+
+	if (h->file && !tmp)
+		vm_fail("out of memory");
 	while (fgets(line, sizeof(line), stdin)) {
 		char cmd[32];
 		unsigned long seq;
 		unsigned int s;
-		size_t bad;
-		long first;
+		ssize_t n;
 
 		if (sscanf(line, "%lu %31s %u", &seq, cmd, &s) != 3) {
 			printf("? bad command: %s", line);
@@ -158,27 +180,92 @@ static int hold(const char *kind, size_t size, uint32_t salt, long as_uid)
 			continue;
 		}
 		if (!strcmp(cmd, "check")) {
-			vm_sync_or_die(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ,
-				       "the held dma-buf");
-			first = mismatch(m, size, s, &bad);
-			vm_sync_or_die(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ,
-				       "the held dma-buf");
-			if (first < 0)
-				printf("%lu ok check %u\n", seq, s);
-			else
-				printf("%lu bad check %u: %zu of %zu bytes differ, first at %ld: "
-				       "%#x, expected %#x\n",
-				       seq, s, bad, size, first, m[first],
-				       vm_byte((size_t)first, s));
+			sync_held(h, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+			answer_check(seq, cmd, h->m, h->size, s);
+			sync_held(h, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 		} else if (!strcmp(cmd, "fill")) {
-			fill(buf, m, size, s);
-			printf("%lu ok fill %u\n", seq, s);
+			fill(h, s);
+			if (h->file && msync(h->m, h->size, MS_SYNC) < 0)
+				printf("%lu bad fill %u: msync: %s\n", seq, s, strerror(errno));
+			else
+				printf("%lu ok fill %u\n", seq, s);
+		} else if (h->file && !strcmp(cmd, "read")) {
+			n = pread(h->fd, tmp, h->size, 0);
+			if (n != (ssize_t)h->size)
+				printf("%lu bad read %u: pread: %zd (%s)\n", seq, s, n,
+				       n < 0 ? strerrorname_np(errno) : "short");
+			else
+				answer_check(seq, cmd, tmp, h->size, s);
+		} else if (h->file && !strcmp(cmd, "write")) {
+			vm_fill_bytes(tmp, h->size, s);
+			n = pwrite(h->fd, tmp, h->size, 0);
+			if (n != (ssize_t)h->size)
+				printf("%lu bad write %u: pwrite: %zd (%s)\n", seq, s, n,
+				       n < 0 ? strerrorname_np(errno) : "short");
+			else
+				printf("%lu ok write %u\n", seq, s);
 		} else {
 			printf("%lu bad unknown command %s\n", seq, cmd);
 		}
 		fflush(stdout);
 	}
+	free(tmp);
 	return 0;
+}
+
+static int hold(const char *kind, size_t size, uint32_t salt, long as_uid)
+{
+	struct held h = { .size = size };
+	char exp_name[64];
+	struct stat st;
+	long count;
+
+	if (!strcmp(kind, "udmabuf"))
+		h.fd = alloc_udmabuf(size);
+	else if (!strcmp(kind, "heap"))
+		h.fd = alloc_heap(size);
+	else
+		return usage();
+	if (vm_fdinfo(h.fd, exp_name, sizeof(exp_name), &count) < 0 || fstat(h.fd, &st) < 0)
+		vm_fail("the new dma-buf has no fdinfo exp_name");
+	h.m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, h.fd, 0);
+	if (h.m == MAP_FAILED)
+		vm_fail("mmap the dma-buf: %s", strerror(errno));
+	fill(&h, salt);
+	if (as_uid >= 0)
+		drop_to((uid_t)as_uid);
+	printf("hold pid=%d fd=%d ino=%llu size=%zu exp=%s\n", (int)getpid(), h.fd,
+	       (unsigned long long)st.st_ino, size, exp_name);
+	fflush(stdout);
+	return serve(&h);
+}
+
+static int map_file(const char *file, uint32_t salt, long as_uid)
+{
+	struct held h = { .file = true };
+	struct stat st;
+	size_t bad;
+	long first;
+
+	if (as_uid >= 0)
+		drop_to((uid_t)as_uid);
+	h.fd = open(file, O_RDWR | O_CLOEXEC);
+	if (h.fd < 0 || fstat(h.fd, &st) < 0)
+		vm_fail("open %s: %s", file, strerror(errno));
+	h.size = (size_t)st.st_size;
+	if (h.size == 0)
+		vm_fail("%s has size 0", file);
+	h.m = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_SHARED, h.fd, 0);
+	if (h.m == MAP_FAILED)
+		vm_fail("mmap %s: %s", file, strerror(errno));
+	first = mismatch(h.m, h.size, salt, &bad);
+	if (first >= 0)
+		vm_fail("%s: the mapping differs from pattern %u in %zu bytes, first at %ld", file,
+			salt, bad, first);
+	printf("hold pid=%d fd=%d ino=%llu size=%zu exp=file\n", (int)getpid(), h.fd,
+	       (unsigned long long)st.st_ino, h.size);
+	fflush(stdout);
+	return serve(&h);
 }
 
 /* ---- the file side ---- */
@@ -267,6 +354,8 @@ int main(int argc, char **argv)
 		return usage();
 	if (!strcmp(argv[1], "hold") && argc == 5)
 		return hold(argv[2], strtoul(argv[3], NULL, 0), parse_salt(argv[4]), as_uid);
+	if (!strcmp(argv[1], "map") && argc == 4)
+		return map_file(argv[2], parse_salt(argv[3]), as_uid);
 	if (as_uid >= 0)
 		drop_to((uid_t)as_uid);
 	if (!strcmp(argv[1], "verify") && argc == 4)

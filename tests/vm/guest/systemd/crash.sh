@@ -10,16 +10,8 @@ crash_test() {
 	pid=$(prop MainPID) n0=$(prop NRestarts)
 	systemctl kill -s "$1" "$U" || fail "systemctl kill -s $1 $U failed"
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	while [ "$(prop MainPID)" = "$pid" ] || [ "$(prop MainPID)" = 0 ] ||
-	      [ "$(prop NRestarts)" = "$n0" ] || [ "$(prop ActiveState)" != active ]; do
-		if [ "$(since "$t0")" -ge 15 ]; then
-			unit_log
-			fail "$U not back 15 s after SIG$1 (state $(prop ActiveState)/$(prop SubState), restarts $n0 -> $(prop NRestarts), result $(prop Result))"
-		fi
-		sleep 0.2
-	done
-	wait_up || fail "$U restarted after SIG$1 but its tree is not up"
-	echo "# SIG$1: pid $pid -> $(prop MainPID), restarts $n0 -> $(prop NRestarts), active again after $(since "$t0" 1) s"
+	wait_restarted "$pid" "$n0" "$t0" "SIG$1"
+	echo "# SIG$1: pid $pid -> $BACK_PID, restarts $n0 -> $(prop NRestarts), active again after $BACK_SECS s"
 	unit_log 8
 	check_buffers "after SIG$1 and Restart=on-failure"
 }

@@ -61,6 +61,64 @@ wait_up() {
 	echo "# $U up: pid $(prop MainPID), restarts $(prop NRestarts)"
 }
 
+# state: "MAINPID NRESTARTS ACTIVESTATE" of the unit, one systemctl call
+# (each takes a while in TCG; systemctl prints them in its own order).
+state() {
+	systemctl show -p MainPID -p NRestarts -p ActiveState "$U" 2>/dev/null |
+		awk -F= '{ v[$1] = $2 } END { print v["MainPID"] + 0, v["NRestarts"] + 0, v["ActiveState"] "" }'
+}
+
+# wait_restarted PID N0 T0 WHAT [SECS]: after WHAT (a kill at uptime T0)
+# ended the main process PID, the unit's own Restart= must bring it back
+# within SECS (default 15): a new main PID, NRestarts above N0, active,
+# its tree and socket up. Sets BACK_PID and BACK_SECS (since T0); fails
+# otherwise.
+wait_restarted() {
+	while :; do
+		set -- "$1" "$2" "$3" "$4" "${5:-15}" $(state)
+		[ "$6" != "$1" ] && [ "$6" != 0 ] && [ "$7" != "$2" ] && [ "$8" = active ] && break
+		if [ "$(since "$3")" -ge "$5" ]; then
+			unit_log
+			fail "$U not back $5 s after $4 (state $(prop ActiveState)/$(prop SubState), restarts $2 -> $(prop NRestarts), result $(prop Result))"
+		fi
+		sleep 0.5
+	done
+	BACK_PID=$6
+	wait_up "$5" >/dev/null || fail "$U restarted after $4 but its tree is not up"
+	BACK_SECS=$(since "$3" 1)
+}
+
+# mount_dev: the device (MAJ:MIN) of the mount on $M, from mountinfo; ""
+# when nothing is mounted there (the topmost mount counts).
+mount_dev() {
+	awk -v m="$M" '$5 == m { d = $3 } END { print d }' /proc/self/mountinfo
+}
+
+# fdstore_count: the number of fds in the unit's store (the table's rows).
+fdstore_count() {
+	systemd-analyze fdstore "$U" --no-pager 2>&1 | tee "$SD/fdstore" |
+		awk 'NR > 1 && NF' | wc -l
+}
+
+# fdstore_has_fuse: the store lists the mount's /dev/fuse fd (FDNAME=fuse).
+fdstore_has_fuse() {
+	fdstore_count >/dev/null
+	awk '$1 == "fuse" { f = 1 } END { exit !f }' "$SD/fdstore"
+}
+
+# daemon_fds: how many fds the unit's main process holds.
+daemon_fds() {
+	ls "/proc/$(prop MainPID)/fd" | wc -l
+}
+
+# dmabuf_backend: the first of udmabuf, heap:system, drm:vgem the daemon
+# offers (new/BACKEND), "" when none.
+dmabuf_backend() {
+	for b in udmabuf heap:system drm:vgem; do
+		[ -d "$M/new/$b" ] && { echo "$b"; return; }
+	done
+}
+
 unit_start() {
 	systemctl start "$U" || { unit_log; fail "systemctl start $U failed"; }
 	wait_up || fail "$U did not come up after systemctl start"
