@@ -375,7 +375,11 @@ def work_watch(w, out):
         stopped = wait_child(w, proc)
         if not stopped or proc.returncode != 0:
             text = open(err).read()
-            w.fail("watch-exit", 0, time.monotonic(), last_error(text))
+            why = last_error(text)
+            if why == "EXIT":  # no errno said: its status and last words
+                lines = text.strip().splitlines()
+                why = "EXIT%d(%s)" % (proc.returncode, lines[-1][-80:] if lines else "")
+            w.fail("watch-exit", 0, time.monotonic(), why)
             pause(w, True)
     w.extra["runs"] = runs
 

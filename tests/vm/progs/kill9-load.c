@@ -96,14 +96,14 @@ static void pause_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-#define CALL(op, expr)                     \
-	({                                 \
-		double t0_ = now_ms();     \
+#define CALL(op, expr)                        \
+	({                                    \
+		double t0_ = now_ms();        \
 		__typeof__(expr) r_ = (expr); \
-		int e_ = errno;            \
-		record(op, t0_);           \
-		errno = e_;                \
-		r_;                        \
+		int e_ = errno;               \
+		record(op, t0_);              \
+		errno = e_;                   \
+		r_;                           \
 	})
 
 static dev_t dir_dev;
