@@ -48,6 +48,9 @@ def failures():
                      for k, v in sorted(w.items()) if v["failed"])
 
 
+slow = {k: v["killed_at_stop"] for k, v in w.items() if v.get("killed_at_stop")}
+if slow:
+    diag("workloads that needed SIGKILL to stop (60 s after SIGINT): %s" % slow)
 is_(r["cycles"], 50, "50 kill -9 cycles ran")
 is_(r["ready"], r["cycles"], "every start after a kill -9 was READY at once") or \
     diag("\n".join("cycle %d:\n%s" % (n["cycle"], n["log"]) for n in r["not_ready"][:3]))
