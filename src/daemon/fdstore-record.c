@@ -60,33 +60,48 @@ static const char *const origin_keys[] = {
 	[ORIGIN_IMPORTED] = "imported",
 };
 
-/* Names are bytes, not text: hex keeps them exact through JSON. */
-static void hex_encode(const char *s, char *out)
+/* Names and the FUSE_INIT are bytes: hex keeps them exact through JSON. */
+static void hex_encode_bytes(const uint8_t *b, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 
-	for (; *s; s++) {
-		*out++ = digits[(unsigned char)*s >> 4];
-		*out++ = digits[(unsigned char)*s & 15];
+	for (size_t i = 0; i < len; i++) {
+		*out++ = digits[b[i] >> 4];
+		*out++ = digits[b[i] & 15];
 	}
 	*out = '\0';
 }
 
-static int hex_decode(const char *s, char *out, size_t size)
+static void hex_encode(const char *s, char *out)
 {
-	size_t n = strlen(s), i;
+	hex_encode_bytes((const uint8_t *)s, strlen(s), out);
+}
 
-	if (n % 2 || n / 2 >= size)
+/* At most max bytes out, *len of them; -EINVAL for anything else. */
+static int hex_decode_bytes(const char *s, uint8_t *out, size_t max, size_t *len)
+{
+	size_t n = strlen(s);
+
+	if (n % 2 || n / 2 > max)
 		return -EINVAL;
-	for (i = 0; i < n / 2; i++) {
+	for (size_t i = 0; i < n / 2; i++) {
 		unsigned int v;
 
 		if (sscanf(s + 2 * i, "%2x", &v) != 1)
 			return -EINVAL;
-		out[i] = (char)v;
+		out[i] = (uint8_t)v;
 	}
-	out[i] = '\0';
+	*len = n / 2;
 	return 0;
+}
+
+static int hex_decode(const char *s, char *out, size_t size)
+{
+	size_t len = 0;
+	int r = hex_decode_bytes(s, (uint8_t *)out, size - 1, &len);
+
+	out[len] = '\0'; /* a name, NUL-terminated (len 0 on error) */
+	return r;
 }
 
 static const char *json_str(json_object *o, const char *key);
@@ -110,14 +125,8 @@ static char fuse_init_hex[2 * REATTACH_INIT_MAX + 1], fuse_dev[32];
 
 void fdstore_record_set_fuse(const uint8_t *init, size_t len, const char *dev)
 {
-	static const char digits[] = "0123456789abcdef";
-
 	pthread_mutex_lock(&store_lock);
-	for (size_t i = 0; i < len && i < REATTACH_INIT_MAX; i++) {
-		fuse_init_hex[2 * i] = digits[init[i] >> 4];
-		fuse_init_hex[2 * i + 1] = digits[init[i] & 15];
-	}
-	fuse_init_hex[2 * (len < REATTACH_INIT_MAX ? len : REATTACH_INIT_MAX)] = '\0';
+	hex_encode_bytes(init, len < REATTACH_INIT_MAX ? len : REATTACH_INIT_MAX, fuse_init_hex);
 	snprintf(fuse_dev, sizeof(fuse_dev), "%s", len ? dev : "");
 	pthread_mutex_unlock(&store_lock);
 }
@@ -126,7 +135,6 @@ int fdstore_record_fuse(json_object *root, uint8_t *init, size_t *len, char *dev
 {
 	json_object *o;
 	const char *hex, *d;
-	size_t n;
 
 	*len = 0;
 	if (!json_object_object_get_ex(root, "fuse", &o) ||
@@ -134,16 +142,8 @@ int fdstore_record_fuse(json_object *root, uint8_t *init, size_t *len, char *dev
 		return -ENOENT;
 	hex = json_str(o, "init");
 	d = json_str(o, "dev");
-	if (!hex || !d || (n = strlen(hex)) % 2 || n / 2 > REATTACH_INIT_MAX)
-		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned int v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		init[i] = (uint8_t)v;
-	}
-	*len = n / 2;
+	if (!hex || !d || hex_decode_bytes(hex, init, REATTACH_INIT_MAX, len) < 0)
+		return -EINVAL; /* *len stays 0 */
 	snprintf(dev, devsz, "%s", d);
 	return 0;
 }
