@@ -264,6 +264,7 @@ int main(int argc, char *argv[])
 	bool hotplug_running = false, mounted = false, signals = false, tree_up = false;
 	bool reattached = false, stored_mount;
 	struct reattach ra = { .fd = -1 };
+	const char *given_mp;
 	char mp[PATH_MAX];
 	int r, ret = EXIT_FAILURE;
 
@@ -297,15 +298,14 @@ int main(int argc, char *argv[])
 	 * is not touched before the restore decides: nobody serves it until
 	 * this start does, so a stat of it would wait for ourselves.
 	 * (libfuse gave the mount point canonical already.) */
+	given_mp = fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT;
 	stored_mount = fdstore_holds("fuse");
 	if (stored_mount) {
-		snprintf(mp, sizeof(mp), "%s",
-			 fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT);
+		snprintf(mp, sizeof(mp), "%s", given_mp);
 	} else {
-		if (prepare_mountpoint(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT) <
-		    0)
+		if (prepare_mountpoint(given_mp) < 0)
 			goto out_args;
-		if (!realpath(fopts.mountpoint ? fopts.mountpoint : DEFAULT_MOUNTPOINT, mp)) {
+		if (!realpath(given_mp, mp)) {
 			log_err("mount point: %m");
 			goto out_args;
 		}
